@@ -1,0 +1,153 @@
+# sts-milter - MTA-STS enforcement and TLS-RPT reporting
+#
+# Targets: all check demo bench fuzz install clean (see README.md).
+# Objects go to $(BUILD); "make check" also builds the unit tests with
+# ASan/UBSan into build-asan.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+CC	?= cc
+
+PKGS	 = getdns libcurl json-c openssl zlib
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -pthread -fstack-protector-strong $(WARN)
+ifdef SAN
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+CPPFLAGS += -Icommon -Imilter -Ireporter -MMD -MP
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
+CPPFLAGS += $(PKG_CFLAGS)
+LDLIBS	 = $(PKG_LIBS) -lpthread
+
+SEAM_SRCS	= common/dns.c common/http.c common/clock.c
+COMMON_SRCS	= $(wildcard common/*.c)
+PURE_SRCS	= $(filter-out $(SEAM_SRCS),$(COMMON_SRCS))
+FAKE_SRCS	= $(wildcard tests/fakes/*.c)
+MILTER_MAIN	= milter/main.c
+STSCTL_MAIN	= milter/stsctl.c
+MILTER_SRCS	= $(filter-out $(MILTER_MAIN) $(STSCTL_MAIN),$(wildcard milter/*.c))
+REPORTER_MAIN	= reporter/main.c
+REPORTER_SRCS	= $(filter-out $(REPORTER_MAIN),$(wildcard reporter/*.c))
+UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRCS	= $(wildcard tests/bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCOMMON	= $(BUILD)/libcommon.a
+LIBTEST		= $(BUILD)/libtest.a
+LIBMILTER	= $(BUILD)/libstsmilter.a
+LIBREPORTER	= $(BUILD)/libreporter.a
+
+PROGS	= $(BUILD)/stsctl
+ifneq ($(wildcard $(MILTER_MAIN)),)
+PROGS	+= $(BUILD)/sts-milter
+endif
+ifneq ($(wildcard $(REPORTER_MAIN)),)
+PROGS	+= $(BUILD)/tlsrpt-reporter
+endif
+UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+REPLAY_BINS	= $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRCS))
+BENCH_BINS	= $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+INTEG_TESTS	= $(sort $(wildcard tests/integration/t_*.sh))
+
+.PHONY: all check check-unit check-asan check-fuzz check-integration demo \
+	bench fuzz install clean deps unit progs
+
+all: progs
+
+progs: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBTEST): $(call obj,$(PURE_SRCS) $(FAKE_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBMILTER): $(call obj,$(MILTER_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBREPORTER): $(call obj,$(REPORTER_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBMILTER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/sts-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILTER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+$(BUILD)/tlsrpt-reporter: $(call obj,$(REPORTER_MAIN)) $(LIBREPORTER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link the pure modules and the fakes (DNS, HTTP, clock).
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBTEST)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A replay binary feeds corpus files to a fuzz target with a plain build.
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBTEST)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+
+unit: $(UNIT_BINS) $(REPLAY_BINS)
+
+deps:
+	@sh tests/deps.sh
+
+# check: install what is missing, then build and run everything.
+check: deps
+	@$(MAKE) --no-print-directory progs unit
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
+	@BUILD=$(abspath $(BUILD)) tests/run-tests $(UNIT_BINS) \
+	    $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS)) \
+	    tests/fuzz/replay-all.sh $(INTEG_TESTS)
+
+check-unit: unit
+	@tests/run-tests $(UNIT_BINS)
+
+check-integration: progs
+	@BUILD=$(abspath $(BUILD)) tests/run-tests $(INTEG_TESTS)
+
+demo: deps
+	@$(MAKE) --no-print-directory progs
+	@BUILD=$(abspath $(BUILD)) bash tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory progs $(BENCH_BINS)
+	@BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
+
+FUZZ_TIME ?= 60
+FUZZ_CC	  ?= clang
+fuzz: deps
+	@BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) FUZZ_CC=$(FUZZ_CC) \
+	    sh tests/fuzz/run-fuzz.sh
+
+install: progs
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/sts-milter
+	for p in $(PROGS); do case $$p in \
+	    */stsctl) install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/ ;; \
+	    *) install -m 755 $$p $(DESTDIR)$(PREFIX)/sbin/ ;; esac; done
+	for m in $(wildcard doc/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	install -m 644 conf/sts-milter.conf $(DESTDIR)/etc/sts-milter/sts-milter.conf.sample
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,50 @@
+/*
+ * dns.h - DNS lookups over getdns (stub resolution); a test seam
+ *
+ * dns_new() makes a resolver handle: resolvers is NULL or "" for the
+ * system's (/etc/resolv.conf), else a space-separated list of "IP" or
+ * "IP:port" ("[v6]:port" for IPv6 with a port).  timeout_ms bounds each
+ * query.  One handle may be used by many threads at once.
+ *
+ * Every lookup returns ST_OK with at least one record, ST_NOTFOUND for
+ * NXDOMAIN or NODATA (an authoritative absence), ST_TEMPFAIL for
+ * SERVFAIL, timeouts and network errors, ST_INVALID for an answer we
+ * refuse (oversize, malformed).  CNAMEs are followed (STS-TXT-7).
+ * TXT records with several character-strings are joined without spaces
+ * (STS-TXT-6, RPT-TXT-7); each record is NUL-terminated and its length
+ * is given (a record may contain NUL bytes from a hostile server).
+ *
+ * Tests link tests/fakes/fake_dns.c instead of dns.c.
+ */
+#ifndef DNS_H
+#define DNS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "status.h"
+
+#define DNS_MAX_RR	64	/* more records than this: ST_INVALID */
+
+struct dns;
+
+struct dns_rrset {
+	size_t	  n;
+	char	**rr;		/* TXT text, MX host (no trailing dot), or IP text */
+	size_t	 *len;
+	unsigned *pref;		/* MX only: preference; sorted ascending */
+	unsigned  ttl;		/* smallest TTL in the answer */
+};
+
+struct dns	*dns_new(const char *resolvers, int timeout_ms, struct buf *why);
+void		 dns_free(struct dns *);
+enum status	 dns_txt(struct dns *, const char *name, struct dns_rrset *out,
+		    struct buf *why);
+enum status	 dns_mx(struct dns *, const char *name, struct dns_rrset *out,
+		    struct buf *why);
+/* A and AAAA (IPv4 first); ST_OK if either has records */
+enum status	 dns_addr(struct dns *, const char *name, struct dns_rrset *out,
+		    struct buf *why);
+void		 dns_rrset_clear(struct dns_rrset *);
+
+#endif

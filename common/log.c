@@ -1,0 +1,124 @@
+/*
+ * log.c - syslog or stderr, one line per event
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static int	log_foreground = 1;
+static int	log_verbose;
+static int	log_opened;
+
+void
+log_init(const char *ident, int facility, int foreground)
+{
+	log_foreground = foreground;
+	if (!foreground) {
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+		log_opened = 1;
+	}
+}
+
+void
+log_setverbose(int v)
+{
+	log_verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+/* vlog - format once, send to syslog or stderr */
+static void __attribute__((__format__(__printf__, 3, 0)))
+vlog(int pri, const char *errstr, const char *fmt, va_list ap)
+{
+	char	msg[2048];
+	int	saved_errno = errno;
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_foreground || !log_opened)
+		fprintf(stderr, "%s%s%s\n", msg, errstr ? ": " : "",
+		    errstr ? errstr : "");
+	else
+		syslog(pri, "%s%s%s", msg, errstr ? ": " : "",
+		    errstr ? errstr : "");
+	errno = saved_errno;
+}
+
+#define LOGFN(name, pri, witherr)					\
+void									\
+name(const char *fmt, ...)						\
+{									\
+	va_list	ap;							\
+	const char *e = witherr ? strerror(errno) : NULL;		\
+									\
+	va_start(ap, fmt);						\
+	vlog(pri, e, fmt, ap);						\
+	va_end(ap);							\
+}
+
+LOGFN(log_err, LOG_ERR, 0)
+LOGFN(log_info, LOG_INFO, 0)
+LOGFN(log_notice, LOG_NOTICE, 0)
+LOGFN(log_warn, LOG_WARNING, 1)
+LOGFN(log_warnx, LOG_WARNING, 0)
+
+void
+log_debug(int level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (level > log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+	const char *e = strerror(errno);
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, e, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+char *
+log_printable(char *dst, size_t n, const char *s)
+{
+	size_t	i;
+
+	if (n == 0)
+		return dst;
+	for (i = 0; i + 1 < n && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = (c < 0x20 || c >= 0x7f || c == '"') ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+	return dst;
+}
