@@ -18,7 +18,7 @@ ifdef SAN
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
 endif
-CPPFLAGS += -Icommon -Imilter -Ireporter -MMD -MP
+CPPFLAGS += -Icommon -Imilter -Ireporter -Itests -Itests/fakes -MMD -MP
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)

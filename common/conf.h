@@ -1,0 +1,97 @@
+/*
+ * conf.h - the one configuration file of all three programs
+ *
+ * Format: "key = value" lines, '#' comments, blank lines; no includes.
+ * Durations take s/m/h/d suffixes (a bare number is seconds), sizes take
+ * k/m.  Every key has an embedded default, so a missing default file is
+ * not an error; a file named with -c must exist.  Unknown keys, repeated
+ * keys and out-of-range values are errors naming file, line and key.
+ *
+ * conf_parse() is pure (it is fuzzed); conf_load() reads a file.
+ * A struct conf is immutable once loaded; the milter swaps whole
+ * snapshots on SIGHUP.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "status.h"
+
+#define CONF_DEFAULT_PATH	"/etc/sts-milter/sts-milter.conf"
+
+struct conf {
+	/* shared */
+	char	*state_dir;
+	char	*dns_resolvers;
+	int	 dns_timeout;		/* seconds */
+	char	*ca_file;
+	char	*hostname;
+	char	*syslog_facility;
+	int	 log_level;
+
+	/* policy discovery and cache (RFC 8461 section 3) */
+	int	 fetch_timeout;		/* seconds, whole HTTPS fetch */
+	int	 fetch_connect_timeout;
+	int	 policy_max_size;	/* bytes */
+	int	 fetch_backoff;		/* STS-HTTP-5, >= 300 s */
+	int	 txt_check_interval;	/* re-check the TXT id after */
+	int	 refresh_interval;	/* STS-CACHE-3 proactive refresh */
+	int	 negative_ttl;		/* remember "no policy" */
+	int	 tempfail_ttl;		/* remember DNS trouble */
+	int	 cache_max_entries;
+
+	/* milter */
+	char	*milter_socket;
+	char	*policymap_socket;
+	char	*user;
+	char	*pid_file;
+	int	 smtp_probe_port;
+	int	 probe_timeout;		/* seconds per step */
+	int	 probe_cache_ttl;
+	int	 gate_deadline;		/* seconds the RCPT gate may wait */
+	char	*override_file;
+	char	*local_mailers;		/* space-separated {rcpt_mailer} values */
+	int	 policymap_tempfail;	/* answer TEMP on DNS trouble */
+
+	/* reporter */
+	char	*report_org_name;
+	char	*report_contact;
+	char	*report_from;
+	char	*report_smtp;
+	char	*dkim_domain;
+	char	*dkim_selector;
+	char	*dkim_key_file;
+	char	*dkim_algorithm;
+	int	 journal_retention;	/* days */
+	char	*report_clock;		/* "YYYY-MM-DDTHH:MM:SSZ" override */
+};
+
+enum conf_type { CONF_STR, CONF_INT, CONF_TIME, CONF_SIZE, CONF_BOOL };
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;
+	const char	*def;
+	long long	 min, max;
+	const char	*help;
+};
+
+extern const struct conf_key conf_keys[];
+
+struct conf	*conf_defaults(void);
+/* conf_parse - apply text to c; ST_INVALID with "file:line: reason" */
+enum status	 conf_parse(struct conf *c, const char *text, size_t len,
+		    const char *fname, struct buf *why);
+/* conf_load - defaults, then path (NULL: CONF_DEFAULT_PATH if it exists) */
+struct conf	*conf_load(const char *path, struct buf *why);
+void		 conf_free(struct conf *);
+void		 conf_dump(const struct conf *, FILE *);
+/* derived values */
+const char	*conf_report_contact(const struct conf *);
+const char	*conf_report_from(const struct conf *);
+
+#endif

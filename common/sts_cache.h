@@ -1,0 +1,101 @@
+/*
+ * sts_cache.h - the MTA-STS policy cache (RFC 8461 3.1, 3.3, 5.1, 10.2)
+ *
+ * One cache per process, shared by every thread.  It is sharded: a
+ * lookup holds one shard mutex only while it inspects or updates an
+ * entry, never across DNS or HTTPS.  Concurrent lookups of one domain
+ * share one discovery: the first does the work, the others wait for it
+ * (up to wait_ms) or, when a valid policy is already cached, use that.
+ * Lookups of a domain whose policy is cached and recently checked do no
+ * I/O and take O(1).
+ *
+ * Policies persist in <state_dir>/cache/<domain> (atomic rename), so
+ * they survive restarts and crashes (STS-CACHE-10); entries are loaded
+ * lazily on first use, so start-up does not scale with the cache size.
+ *
+ * Rules, with their checklist IDs:
+ *   STS-CACHE-1  a policy is valid until fetch time + max_age.
+ *   STS-CACHE-2  a valid cached policy is used; its TXT id is checked
+ *                again when used after txt_check_interval.
+ *   STS-CACHE-3/4 a policy is refetched every refresh_interval (or half
+ *                its max_age, whichever is sooner) even if its id is
+ *                unchanged; success restarts its lifetime.
+ *   STS-CACHE-6  TXT gone, DNS or HTTPS trouble: keep applying it.
+ *   STS-CACHE-7  a new id whose fetch fails: keep the old policy and
+ *                do not refetch that id for fetch_backoff (STS-HTTP-5).
+ *   STS-HTTP-8   no valid policy and the fetch fails: no policy.
+ *   STS-TXT-5    a vanished TXT record never drops a valid policy.
+ *   "No policy" answers are remembered for negative_ttl, DNS failures
+ *   for tempfail_ttl.
+ */
+#ifndef STS_CACHE_H
+#define STS_CACHE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "dns.h"
+#include "status.h"
+#include "sts_fetch.h"
+#include "sts_policy.h"
+#include "tlsrpt_types.h"
+
+struct sts_cache;
+
+struct sts_cache_opts {
+	const char		*state_dir;	/* NULL: memory only */
+	struct dns		*dns;
+	struct sts_fetch_opts	 fetch;
+	int			 txt_check_interval;
+	int			 refresh_interval;
+	int			 fetch_backoff;
+	int			 negative_ttl;
+	int			 tempfail_ttl;
+	size_t			 max_entries;
+	int			 wait_ms;	/* wait for another thread's fetch */
+};
+
+/* lookup flags */
+#define STS_LOOKUP_ASYNC	0x01	/* a due check runs in the background */
+#define STS_LOOKUP_FORCE	0x02	/* check TXT and refetch now, no back-off */
+#define STS_LOOKUP_CACHED	0x04	/* never touch the network */
+
+struct sts_lookup {
+	struct sts_policy	*policy;	/* caller's copy; NULL = none */
+	char			 id[STS_ID_MAX + 1];	/* id of that policy */
+	char			 txt_id[STS_ID_MAX + 1]; /* last id seen in DNS */
+	time_t			 fetched;
+	time_t			 expires;
+	time_t			 checked;	/* last TXT check */
+	int			 from_cache;	/* no network I/O this call */
+	int			 fetch_failed;	/* last fetch attempt failed */
+	enum tlsrpt_result	 fetch_result;	/* its RFC 8460 type */
+	char			 reason[256];	/* why no policy / fetch error */
+};
+
+struct sts_cache *sts_cache_new(const struct sts_cache_opts *);
+void		  sts_cache_free(struct sts_cache *);
+/*
+ * sts_cache_lookup - the policy to apply to domain (normalised, A-label)
+ *
+ * ST_OK: out->policy is the policy to apply (mode may be none).
+ * ST_NOTFOUND: no policy applies; if out->fetch_failed a valid TXT
+ *     record was found but the policy could not be fetched (RFC 8461 6).
+ * ST_TEMPFAIL: DNS failed and nothing is cached (fail open, RFC 8461 5).
+ * Caller clears out with sts_lookup_clear().
+ */
+enum status	  sts_cache_lookup(struct sts_cache *, const char *domain,
+		      int flags, struct sts_lookup *out);
+void		  sts_lookup_clear(struct sts_lookup *);
+/* sts_cache_flush - forget domain (NULL: everything), memory and disk */
+int		  sts_cache_flush(struct sts_cache *, const char *domain);
+/* sts_cache_foreach - every persisted policy (reads the disk) */
+int		  sts_cache_foreach(struct sts_cache *,
+		      void (*fn)(void *, const char *domain,
+		      const struct sts_lookup *), void *arg);
+/* sts_cache_start_refresher - background threads that run ASYNC checks
+ * and refresh policies before they expire (STS-CACHE-3) */
+int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
+size_t		  sts_cache_size(struct sts_cache *);
+
+#endif

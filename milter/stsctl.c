@@ -1,0 +1,428 @@
+/*
+ * stsctl.c - the operator's tool
+ *
+ * Every command prints one JSON object per line on stdout (UTF-8, no
+ * NULs), a reason on stderr when it fails, and exits with a sysexits.h
+ * code, so scripts can rely on it.  See doc/stsctl.8 and README.md.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "dns.h"
+#include "domain.h"
+#include "http.h"
+#include "log.h"
+#include "mx_match.h"
+#include "status.h"
+#include "stsctl.h"
+#include "sts_cache.h"
+#include "sts_fetch.h"
+#include "sts_policy.h"
+#include "sts_txt.h"
+#include "timefmt.h"
+#include "tlsrpt_txt.h"
+#include "xmalloc.h"
+
+static const char *conf_path;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: stsctl [-c config] command [args]\n"
+	    "  check-policy FILE|-        parse a policy body (RFC 8461 3.2)\n"
+	    "  parse-sts-txt 'TXT'        parse an _mta-sts TXT string\n"
+	    "  parse-tlsrpt-txt 'TXT'     parse an _smtp._tls TXT string\n"
+	    "  mx-match PATTERN HOST      RFC 8461 4.1 MX matching\n"
+	    "  policy [--refresh|--cached] DOMAIN\n"
+	    "                             discover, fetch and cache a policy\n"
+	    "  cache list | show DOMAIN | flush [DOMAIN]\n"
+	    "  probe HOST [IP]            STARTTLS probe of an MX host\n"
+	    "  journal [--day YYYY-MM-DD] print journal records\n"
+	    "  deferrals [--since YYYY-MM-DD]\n"
+	    "                             summarise enforced deferrals\n"
+	    "  config                     print the effective configuration\n");
+	exit(EX_USAGE);
+}
+
+struct conf *
+stsctl_conf(void)
+{
+	static struct conf	*c;
+	struct buf		 why = BUF_INIT;
+
+	if (c != NULL)
+		return c;
+	if ((c = conf_load(conf_path, &why)) == NULL) {
+		fprintf(stderr, "stsctl: %s\n", buf_str(&why));
+		exit(EX_CONFIG);
+	}
+	buf_free(&why);
+	return c;
+}
+
+struct dns *
+stsctl_dns(const struct conf *c)
+{
+	struct buf	 why = BUF_INIT;
+	struct dns	*d;
+
+	if ((d = dns_new(c->dns_resolvers, c->dns_timeout * 1000, &why)) == NULL) {
+		fprintf(stderr, "stsctl: resolver: %s\n", buf_str(&why));
+		exit(EX_CONFIG);
+	}
+	buf_free(&why);
+	return d;
+}
+
+/* read_all - a whole file or stdin, capped */
+static int
+read_all(const char *path, struct buf *b)
+{
+	FILE	*f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char	 chunk[8192];
+	size_t	 n;
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(b, chunk, n) != 0)
+			break;
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static int
+emit(struct buf *out)
+{
+	printf("%s\n", buf_str(out));
+	buf_free(out);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+static int
+cmd_check_policy(int argc, char **argv)
+{
+	struct buf		 text, why = BUF_INIT, out = BUF_INIT;
+	struct sts_policy	*p;
+
+	if (argc != 2)
+		usage();
+	buf_init(&text, STS_BODY_MAX + 1);
+	if (read_all(argv[1], &text) != 0) {
+		fprintf(stderr, "stsctl: %s: %s\n", argv[1], strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (text.b_trunc) {
+		fprintf(stderr, "stsctl: invalid policy: larger than %d bytes\n",
+		    STS_BODY_MAX);
+		return EX_DATAERR;
+	}
+	if (sts_policy_parse(buf_str(&text), text.b_len, &p, &why) != ST_OK) {
+		fprintf(stderr, "stsctl: invalid policy: %s\n", buf_str(&why));
+		return EX_DATAERR;
+	}
+	sts_policy_json(p, &out);
+	sts_policy_free(p);
+	buf_free(&text);
+	buf_free(&why);
+	return emit(&out);
+}
+
+static int
+cmd_parse_sts_txt(int argc, char **argv)
+{
+	struct sts_txt	t;
+	struct buf	why = BUF_INIT, out = BUF_INIT;
+	enum status	st;
+
+	if (argc != 2)
+		usage();
+	st = sts_txt_parse(argv[1], strlen(argv[1]), &t, &why);
+	if (st != ST_OK) {
+		fprintf(stderr, "stsctl: invalid _mta-sts record: %s\n",
+		    st == ST_NOTFOUND && buf_str(&why)[0] == '\0' ?
+		    "does not begin with v=STSv1;" : buf_str(&why));
+		return EX_DATAERR;
+	}
+	buf_puts(&out, "{\"v\":\"STSv1\",\"id\":");
+	buf_json_str(&out, t.id);
+	buf_putc(&out, '}');
+	buf_free(&why);
+	return emit(&out);
+}
+
+static int
+cmd_parse_tlsrpt_txt(int argc, char **argv)
+{
+	struct tlsrpt_txt	*t;
+	struct buf		 why = BUF_INIT, out = BUF_INIT;
+	size_t			 i;
+	enum status		 st;
+
+	if (argc != 2)
+		usage();
+	st = tlsrpt_txt_parse(argv[1], strlen(argv[1]), &t, &why);
+	if (st != ST_OK) {
+		fprintf(stderr, "stsctl: invalid _smtp._tls record: %s\n",
+		    st == ST_NOTFOUND && buf_str(&why)[0] == '\0' ?
+		    "does not begin with v=TLSRPTv1;" : buf_str(&why));
+		return EX_DATAERR;
+	}
+	buf_puts(&out, "{\"v\":\"TLSRPTv1\",\"rua\":[");
+	for (i = 0; i < t->t_nrua; i++) {
+		if (i)
+			buf_putc(&out, ',');
+		buf_json_str(&out, t->t_rua[i]);
+	}
+	buf_puts(&out, "]}");
+	tlsrpt_txt_free(t);
+	buf_free(&why);
+	return emit(&out);
+}
+
+static int
+cmd_mx_match(int argc, char **argv)
+{
+	struct buf	why = BUF_INIT;
+
+	if (argc != 3)
+		usage();
+	if (mx_pattern_check(argv[1], &why) != ST_OK) {
+		fprintf(stderr, "stsctl: bad pattern: %s\n", buf_str(&why));
+		return EX_DATAERR;
+	}
+	if (mx_host_check(argv[2], &why) != ST_OK) {
+		fprintf(stderr, "stsctl: bad host: %s\n", buf_str(&why));
+		return EX_DATAERR;
+	}
+	buf_free(&why);
+	if (mx_match(argv[1], argv[2])) {
+		printf("{\"pattern\":\"%s\",\"host\":\"%s\",\"match\":true}\n",
+		    argv[1], argv[2]);
+		return EX_OK;
+	}
+	printf("{\"pattern\":\"%s\",\"host\":\"%s\",\"match\":false}\n",
+	    argv[1], argv[2]);
+	return 1;
+}
+
+struct sts_cache *
+stsctl_cache(const struct conf *c, struct dns *dns)
+{
+	struct sts_cache_opts	o;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = c->state_dir;
+	o.dns = dns;
+	o.fetch.ca_file = c->ca_file;
+	o.fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
+	o.fetch.timeout_ms = c->fetch_timeout * 1000;
+	o.fetch.max_body = (size_t)c->policy_max_size;
+	o.txt_check_interval = c->txt_check_interval;
+	o.refresh_interval = c->refresh_interval;
+	o.fetch_backoff = c->fetch_backoff;
+	o.negative_ttl = c->negative_ttl;
+	o.tempfail_ttl = c->tempfail_ttl;
+	o.max_entries = (size_t)c->cache_max_entries;
+	o.wait_ms = (c->fetch_timeout + c->dns_timeout * 2) * 1000;
+	return sts_cache_new(&o);
+}
+
+/* lookup_json - the JSON line for one lookup */
+void
+stsctl_lookup_json(struct buf *out, const char *domain, enum status st,
+    const struct sts_lookup *l)
+{
+	char	t[TIMEFMT_LEN];
+
+	buf_puts(out, "{\"domain\":");
+	buf_json_str(out, domain);
+	buf_printf(out, ",\"status\":\"%s\"", st == ST_OK ? "policy" :
+	    st == ST_TEMPFAIL ? "temporary-failure" :
+	    l->fetch_failed ? "fetch-failed" : "no-policy");
+	if (l->policy != NULL) {
+		buf_puts(out, ",\"policy\":");
+		sts_policy_json(l->policy, out);
+		buf_puts(out, ",\"id\":");
+		buf_json_str(out, l->id);
+		buf_printf(out, ",\"fetched\":\"%s\"",
+		    timefmt_rfc3339(l->fetched, t));
+		buf_printf(out, ",\"expires\":\"%s\"",
+		    timefmt_rfc3339(l->expires, t));
+	}
+	if (l->txt_id[0] != '\0') {
+		buf_puts(out, ",\"txt_id\":");
+		buf_json_str(out, l->txt_id);
+	}
+	if (l->checked)
+		buf_printf(out, ",\"checked\":\"%s\"",
+		    timefmt_rfc3339(l->checked, t));
+	buf_printf(out, ",\"cache\":\"%s\"", l->from_cache ? "hit" : "refreshed");
+	if (l->fetch_failed)
+		buf_printf(out, ",\"result\":\"%s\"",
+		    tlsrpt_result_str(l->fetch_result));
+	if (l->reason[0] != '\0') {
+		buf_puts(out, ",\"reason\":");
+		buf_json_str(out, l->reason);
+	}
+	buf_putc(out, '}');
+}
+
+static int
+cmd_policy(int argc, char **argv)
+{
+	struct conf		*c = stsctl_conf();
+	struct dns		*dns;
+	struct sts_cache	*cache;
+	struct sts_lookup	 l;
+	struct buf		 why = BUF_INIT, out = BUF_INIT;
+	char			 domain[DOMAIN_MAX + 1];
+	int			 flags = 0, rc;
+	enum status		 st;
+
+	for (argc--, argv++; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
+		if (!strcmp(argv[0], "--refresh"))
+			flags |= STS_LOOKUP_FORCE;
+		else if (!strcmp(argv[0], "--cached"))
+			flags |= STS_LOOKUP_CACHED;
+		else
+			usage();
+	}
+	if (argc != 1)
+		usage();
+	if (domain_normalize(argv[0], domain, &why) != ST_OK) {
+		fprintf(stderr, "stsctl: %s: %s\n", argv[0], buf_str(&why));
+		return EX_DATAERR;
+	}
+	http_init();
+	dns = stsctl_dns(c);
+	cache = stsctl_cache(c, dns);
+	st = sts_cache_lookup(cache, domain, flags, &l);
+	stsctl_lookup_json(&out, domain, st, &l);
+	if (st == ST_OK)
+		rc = EX_OK;
+	else if (st == ST_TEMPFAIL)
+		rc = EX_TEMPFAIL;
+	else if (l.fetch_failed)
+		rc = EX_UNAVAILABLE;
+	else
+		rc = 1;
+	if (rc != EX_OK && l.reason[0] != '\0')
+		fprintf(stderr, "stsctl: %s: %s\n", domain, l.reason);
+	emit(&out);
+	sts_lookup_clear(&l);
+	sts_cache_free(cache);
+	dns_free(dns);
+	buf_free(&why);
+	return rc;
+}
+
+static void
+list_one(void *arg, const char *domain, const struct sts_lookup *l)
+{
+	struct buf	out = BUF_INIT;
+
+	stsctl_lookup_json(&out, domain, ST_OK, l);
+	printf("%s\n", buf_str(&out));
+	buf_free(&out);
+}
+
+static int
+cmd_cache(int argc, char **argv)
+{
+	struct conf		*c = stsctl_conf();
+	struct sts_cache	*cache;
+	struct sts_lookup	 l;
+	struct buf		 why = BUF_INIT, out = BUF_INIT;
+	char			 domain[DOMAIN_MAX + 1];
+	int			 rc = EX_OK, n;
+	enum status		 st;
+
+	if (argc < 2)
+		usage();
+	if (argc == 3 && domain_normalize(argv[2], domain, &why) != ST_OK) {
+		fprintf(stderr, "stsctl: %s: %s\n", argv[2], buf_str(&why));
+		return EX_DATAERR;
+	}
+	cache = stsctl_cache(c, NULL);
+	if (!strcmp(argv[1], "list") && argc == 2) {
+		sts_cache_foreach(cache, list_one, NULL);
+	} else if (!strcmp(argv[1], "show") && argc == 3) {
+		st = sts_cache_lookup(cache, domain, STS_LOOKUP_CACHED, &l);
+		if (st == ST_OK) {
+			stsctl_lookup_json(&out, domain, st, &l);
+			emit(&out);
+		} else {
+			fprintf(stderr, "stsctl: %s: not in the cache\n", domain);
+			rc = 1;
+		}
+		sts_lookup_clear(&l);
+	} else if (!strcmp(argv[1], "flush") && argc <= 3) {
+		n = sts_cache_flush(cache, argc == 3 ? domain : NULL);
+		printf("{\"flushed\":%d}\n", n);
+	} else
+		usage();
+	sts_cache_free(cache);
+	buf_free(&why);
+	return rc;
+}
+
+static int
+cmd_config(int argc, char **argv)
+{
+	conf_dump(stsctl_conf(), stdout);
+	return EX_OK;
+}
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+} commands[] = {
+	{ "check-policy", cmd_check_policy },
+	{ "parse-sts-txt", cmd_parse_sts_txt },
+	{ "parse-tlsrpt-txt", cmd_parse_tlsrpt_txt },
+	{ "mx-match", cmd_mx_match },
+	{ "policy", cmd_policy },
+	{ "cache", cmd_cache },
+	{ "config", cmd_config },
+	STSCTL_EXTRA_COMMANDS
+	{ NULL, NULL }
+};
+
+int
+main(int argc, char **argv)
+{
+	int	ch, i;
+
+	log_init("stsctl", 0, 1);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; commands[i].name != NULL; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(argc, argv);
+	fprintf(stderr, "stsctl: unknown command \"%s\"\n", argv[0]);
+	usage();
+	return EX_USAGE;
+}

@@ -1,0 +1,25 @@
+/*
+ * stsctl.h - shared helpers of stsctl and its command modules
+ *
+ * Commands that live in other files (probe, journal, deferrals) are
+ * listed in STSCTL_EXTRA_COMMANDS and implemented as
+ * int stsctl_cmd_<name>(int argc, char **argv).
+ */
+#ifndef STSCTL_H
+#define STSCTL_H
+
+#include "buf.h"
+#include "conf.h"
+#include "dns.h"
+#include "status.h"
+#include "sts_cache.h"
+
+struct conf		*stsctl_conf(void);
+struct dns		*stsctl_dns(const struct conf *);
+struct sts_cache	*stsctl_cache(const struct conf *, struct dns *);
+void			 stsctl_lookup_json(struct buf *, const char *,
+			    enum status, const struct sts_lookup *);
+
+#define STSCTL_EXTRA_COMMANDS
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * fake_dns.c - DNS answers from a table the test fills
+ *
+ * A name with no entry is ST_NOTFOUND (NXDOMAIN).
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dns.h"
+#include "fakes.h"
+#include "xmalloc.h"
+
+#define FAKE_MAX	256
+
+struct fake_rr {
+	char		 type[8];
+	char		*name;
+	enum status	 st;
+	size_t		 n;
+	char		*rr[16];
+};
+
+static struct fake_rr	fake[FAKE_MAX];
+static int		nfake, ncalls;
+static pthread_mutex_t	fake_mu = PTHREAD_MUTEX_INITIALIZER;
+
+struct dns {
+	int	unused;
+};
+
+struct dns *
+dns_new(const char *resolvers, int timeout_ms, struct buf *why)
+{
+	return xcalloc(1, sizeof(struct dns));
+}
+
+void
+dns_free(struct dns *d)
+{
+	free(d);
+}
+
+void
+fake_dns_reset(void)
+{
+	int	i;
+	size_t	j;
+
+	pthread_mutex_lock(&fake_mu);
+	for (i = 0; i < nfake; i++) {
+		free(fake[i].name);
+		for (j = 0; j < fake[i].n; j++)
+			free(fake[i].rr[j]);
+	}
+	nfake = 0;
+	ncalls = 0;
+	pthread_mutex_unlock(&fake_mu);
+}
+
+void
+fake_dns_set(const char *type, const char *name, enum status st, ...)
+{
+	struct fake_rr	*f = NULL;
+	const char	*s;
+	va_list		 ap;
+	int		 i;
+	size_t		 j;
+
+	pthread_mutex_lock(&fake_mu);
+	for (i = 0; i < nfake; i++)
+		if (!strcmp(fake[i].type, type) && !strcasecmp(fake[i].name, name))
+			f = &fake[i];
+	if (f == NULL) {
+		if (nfake == FAKE_MAX)
+			abort();
+		f = &fake[nfake++];
+		memset(f, 0, sizeof(*f));
+		strncpy(f->type, type, sizeof(f->type) - 1);
+		f->name = xstrdup(name);
+	}
+	for (j = 0; j < f->n; j++)
+		free(f->rr[j]);
+	f->n = 0;
+	f->st = st;
+	va_start(ap, st);
+	while ((s = va_arg(ap, const char *)) != NULL && f->n < 16)
+		f->rr[f->n++] = xstrdup(s);
+	va_end(ap);
+	pthread_mutex_unlock(&fake_mu);
+}
+
+int
+fake_dns_calls(void)
+{
+	int	n;
+
+	pthread_mutex_lock(&fake_mu);
+	n = ncalls;
+	pthread_mutex_unlock(&fake_mu);
+	return n;
+}
+
+static enum status
+fake_lookup(const char *type, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	enum status	st = ST_NOTFOUND;
+	int		i;
+	size_t		j;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&fake_mu);
+	ncalls++;
+	for (i = 0; i < nfake; i++) {
+		if (strcmp(fake[i].type, type) || strcasecmp(fake[i].name, name))
+			continue;
+		st = fake[i].st;
+		if (st != ST_OK)
+			break;
+		out->n = fake[i].n;
+		out->rr = xcalloc(out->n + 1, sizeof(char *));
+		out->len = xcalloc(out->n + 1, sizeof(size_t));
+		out->pref = xcalloc(out->n + 1, sizeof(unsigned));
+		out->ttl = 300;
+		for (j = 0; j < out->n; j++) {
+			const char *r = fake[i].rr[j];
+
+			if (!strcmp(type, "MX")) {
+				out->pref[j] = (unsigned)strtoul(r, NULL, 10);
+				r = strchr(r, ' ') ? strchr(r, ' ') + 1 : r;
+			}
+			out->rr[j] = xstrdup(r);
+			out->len[j] = strlen(r);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&fake_mu);
+	if (st == ST_OK && out->n == 0)
+		st = ST_NOTFOUND;
+	if (st != ST_OK)
+		buf_printf(why, "%s %s: %s", name, type,
+		    st == ST_NOTFOUND ? "no such record" : "server failure");
+	return st;
+}
+
+enum status
+dns_txt(struct dns *d, const char *name, struct dns_rrset *out, struct buf *why)
+{
+	return fake_lookup("TXT", name, out, why);
+}
+
+enum status
+dns_mx(struct dns *d, const char *name, struct dns_rrset *out, struct buf *why)
+{
+	return fake_lookup("MX", name, out, why);
+}
+
+enum status
+dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return fake_lookup("A", name, out, why);
+}
+
+void
+dns_rrset_clear(struct dns_rrset *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->rr[i]);
+	free(r->rr);
+	free(r->len);
+	free(r->pref);
+	memset(r, 0, sizeof(*r));
+}

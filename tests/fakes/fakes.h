@@ -1,0 +1,34 @@
+/*
+ * fakes.h - programmable stand-ins for the DNS, HTTP and clock seams
+ *
+ * Unit tests link these instead of common/dns.c, common/http.c and
+ * common/clock.c.  Each fake answers from a table the test fills and
+ * counts the calls it served, so a test can assert "no network I/O".
+ */
+#ifndef FAKES_H
+#define FAKES_H
+
+#include <time.h>
+
+#include "http.h"
+#include "status.h"
+
+void	fake_clock_set(time_t);
+void	fake_clock_advance(time_t);
+
+/* fake_dns_set - answer (type, name) with st and n records (NULL-ended
+ * list); type is "TXT", "MX" (records "pref host"), "A" */
+void	fake_dns_set(const char *type, const char *name, enum status st,
+	    ...);
+void	fake_dns_reset(void);
+int	fake_dns_calls(void);
+
+/* fake_http_set - answer url with an HTTP response, or with fail */
+void	fake_http_set(const char *url, long status, const char *ctype,
+	    const char *body, enum http_fail fail);
+void	fake_http_reset(void);
+int	fake_http_calls(void);
+/* fake_http_delay_ms - every request sleeps this long (coalescing tests) */
+void	fake_http_delay_ms(int);
+
+#endif
