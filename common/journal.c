@@ -1,0 +1,283 @@
+/*
+ * journal.c - append and read the journal; the policy archive
+ *
+ * The writer keeps one descriptor for the current day and reopens when
+ * the UTC day of a record changes or the file was removed.  Records are
+ * formatted outside the lock; the lock covers only the descriptor and
+ * the write.  A short or failed write leaves at most a torn line, which
+ * readers detect by its CRC and skip.
+ *
+ * Reading uses a 1 MiB buffer and memchr for line breaks; a line longer
+ * than JOURNAL_LINE_MAX is skipped whole.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "journal.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+struct journal {
+	char		*j_dir;
+	pthread_mutex_t	 j_mu;
+	int		 j_fd;
+	char		 j_day[11];
+	unsigned long	 j_errors;
+};
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	*p = xstrdup(path), *s;
+	int	 rc = 0;
+
+	for (s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST)
+				rc = -1;
+			*s = '/';
+		}
+	if (mkdir(p, mode) != 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+struct journal *
+journal_open(const char *state_dir, struct buf *why)
+{
+	struct journal	*j = xcalloc(1, sizeof(*j));
+
+	j->j_dir = xasprintf("%s/journal", state_dir);
+	if (mkdir_p(j->j_dir, 0750) != 0) {
+		buf_printf(why, "%s: %s", j->j_dir, strerror(errno));
+		free(j->j_dir);
+		free(j);
+		return NULL;
+	}
+	pthread_mutex_init(&j->j_mu, NULL);
+	j->j_fd = -1;
+	return j;
+}
+
+void
+journal_close(struct journal *j)
+{
+	if (j == NULL)
+		return;
+	if (j->j_fd >= 0)
+		close(j->j_fd);
+	pthread_mutex_destroy(&j->j_mu);
+	free(j->j_dir);
+	free(j);
+}
+
+const char *
+journal_dir(const struct journal *j)
+{
+	return j->j_dir;
+}
+
+unsigned long
+journal_errors(const struct journal *j)
+{
+	return __atomic_load_n(&j->j_errors, __ATOMIC_RELAXED);
+}
+
+/* reopen - descriptor for day; lock held */
+static int
+reopen(struct journal *j, const char *day)
+{
+	struct stat	st;
+	char		*path;
+
+	if (j->j_fd >= 0 && strcmp(j->j_day, day) == 0 &&
+	    fstat(j->j_fd, &st) == 0 && st.st_nlink > 0)
+		return 0;
+	if (j->j_fd >= 0)
+		close(j->j_fd);
+	path = xasprintf("%s/%s.jnl", j->j_dir, day);
+	j->j_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	free(path);
+	if (j->j_fd < 0)
+		return -1;
+	/*
+	 * A crash may have left a torn last line.  End it here, so the
+	 * next record starts on a line of its own and is not lost with it.
+	 */
+	if (fstat(j->j_fd, &st) == 0 && st.st_size > 0) {
+		char	last;
+
+		if (pread(j->j_fd, &last, 1, st.st_size - 1) == 1 &&
+		    last != '\n' && write(j->j_fd, "\n", 1) != 1)
+			return -1;
+	}
+	memcpy(j->j_day, day, sizeof(j->j_day));
+	return 0;
+}
+
+int
+journal_append(struct journal *j, const struct journal_rec *r)
+{
+	struct buf	line;
+	char		day[11];
+	ssize_t		n;
+	int		rc = -1;
+
+	if (j == NULL)
+		return -1;
+	buf_init(&line, JOURNAL_LINE_MAX);
+	journal_encode(r, &line);
+	timefmt_day(r->time, day);
+	pthread_mutex_lock(&j->j_mu);
+	if (!line.b_trunc && reopen(j, day) == 0) {
+		n = write(j->j_fd, buf_str(&line), line.b_len);
+		rc = n == (ssize_t)line.b_len ? 0 : -1;
+	}
+	pthread_mutex_unlock(&j->j_mu);
+	if (rc != 0)
+		__atomic_add_fetch(&j->j_errors, 1, __ATOMIC_RELAXED);
+	buf_free(&line);
+	return rc;
+}
+
+static void
+sha256_hex(const char *text, size_t len, char *hex)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0, i;
+
+	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[64] = '\0';
+}
+
+int
+journal_archive_policy(const char *state_dir, const char *text, size_t len,
+    char *hash)
+{
+	char		*dir, *path, *tmp;
+	struct stat	 st;
+	int		 fd, rc = -1;
+
+	sha256_hex(text, len, hash);
+	dir = xasprintf("%s/policies", state_dir);
+	path = xasprintf("%s/%s.txt", dir, hash);
+	if (stat(path, &st) == 0) {
+		rc = 0;
+		goto out;
+	}
+	(void)mkdir_p(dir, 0750);
+	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
+	    (unsigned long)pthread_self());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {
+		if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 &&
+		    close(fd) == 0 && rename(tmp, path) == 0)
+			rc = 0;
+		else
+			close(fd);
+	}
+	if (rc != 0)
+		(void)unlink(tmp);
+	free(tmp);
+out:
+	free(dir);
+	free(path);
+	return rc;
+}
+
+char *
+journal_policy_text(const char *state_dir, const char *hash, size_t *len)
+{
+	char	*path, *text;
+	FILE	*f;
+	size_t	 i;
+	long	 size;
+
+	for (i = 0; hash[i]; i++)
+		if (!((hash[i] >= '0' && hash[i] <= '9') ||
+		    (hash[i] >= 'a' && hash[i] <= 'f')))
+			return NULL;
+	if (i != 64)
+		return NULL;
+	path = xasprintf("%s/policies/%s.txt", state_dir, hash);
+	f = fopen(path, "rb");
+	free(path);
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+	    size > 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	text = xmalloc((size_t)size + 1);
+	*len = fread(text, 1, (size_t)size, f);
+	text[*len] = '\0';
+	fclose(f);
+	return text;
+}
+
+int
+journal_read_day(const char *state_dir, const char *day,
+    int (*fn)(void *, const struct journal_rec *), void *arg,
+    struct journal_stats *stats)
+{
+	struct journal_rec	 r;
+	struct buf		 why = BUF_INIT;
+	char			*path, *buf, *p, *nl;
+	size_t			 have = 0, bufsize = 1024 * 1024;
+	ssize_t			 n;
+	int			 fd, skipping = 0, stop = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	path = xasprintf("%s/journal/%s.jnl", state_dir, day);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return -1;
+	buf = xmalloc(bufsize);
+	while (!stop && (n = read(fd, buf + have, bufsize - have)) > 0) {
+		have += (size_t)n;
+		p = buf;
+		while (!stop && (nl = memchr(p, '\n', have - (size_t)(p - buf)))) {
+			if (skipping)
+				skipping = 0;		/* end of an overlong line */
+			else if (nl == p)
+				;			/* empty line */
+			else if (journal_decode(p, (size_t)(nl - p), &r, &why) ==
+			    ST_OK) {
+				stats->records++;
+				stop = fn(arg, &r) != 0;
+			} else {
+				stats->bad++;
+				buf_reset(&why);
+			}
+			p = nl + 1;
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		if (have == bufsize) {		/* a line longer than the buffer */
+			stats->bad++;
+			skipping = 1;
+			have = 0;
+		}
+	}
+	if (have > 0 && !skipping && !stop)
+		stats->bad++;			/* torn last record */
+	close(fd);
+	free(buf);
+	buf_free(&why);
+	return 0;
+}
