@@ -70,16 +70,16 @@ $(BUILD)/%.o: %.c
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRCS))
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 $(LIBTEST): $(call obj,$(PURE_SRCS) $(FAKE_SRCS))
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 $(LIBMILTER): $(call obj,$(MILTER_SRCS))
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 $(LIBREPORTER): $(call obj,$(REPORTER_SRCS))
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 
 $(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBMILTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
