@@ -9,7 +9,7 @@ DESTDIR	?=
 BUILD	?= build
 CC	?= cc
 
-PKGS	 = getdns libcurl json-c openssl zlib
+PKGS	 = getdns libcurl json-c openssl zlib libidn2
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
 CFLAGS	?= -O2 -g

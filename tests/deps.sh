@@ -4,7 +4,7 @@
 set -e
 here=$(dirname "$0")
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
-libmilter-dev libgetdns-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libssl-dev
+libmilter-dev libidn2-dev libgetdns-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libssl-dev
 openssl ca-certificates unbound nginx-light dnsutils curl jq
 postfix swaks python3-aiosmtpd python3-dkim"
 if [ -f "$here/lab/packages.txt" ]; then

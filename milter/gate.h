@@ -1,0 +1,49 @@
+/*
+ * gate.h - the RCPT-time MTA-STS decision, independent of libmilter
+ *
+ * gate_rcpt() decides for one recipient domain: accept, or defer with
+ * an explanation.  It uses the shared policy cache, an MX/address cache
+ * and a probe-verdict cache (per MX host and IP), journals every real
+ * probe as a TLS session and every deferral, and logs one line per
+ * decision.  With warm caches it does no network I/O.  testing-mode
+ * domains are accepted at once and probed in the background.
+ *
+ * Thread-safe: one struct gate serves every milter thread.
+ */
+#ifndef GATE_H
+#define GATE_H
+
+#include "conf.h"
+#include "dns.h"
+#include "journal.h"
+#include "override.h"
+#include "sts_cache.h"
+#include "tlsrpt_types.h"
+
+struct gate;
+
+enum gate_action {
+	GATE_ACCEPT = 0,
+	GATE_DEFER
+};
+
+struct gate_verdict {
+	enum gate_action	action;
+	enum tlsrpt_result	result;		/* first failure (defer) */
+	char			text[900];	/* reply text after 451 4.7.5 */
+	char			why[64];	/* short accept reason for logs */
+};
+
+struct gate	*gate_new(const struct conf *, struct sts_cache *, struct dns *,
+		    struct journal *);
+void		 gate_free(struct gate *);
+/* gate_set_overrides - swap the override table (SIGHUP); not owned */
+void		 gate_set_overrides(struct gate *, const struct override *);
+/* gate_rcpt - decide for rcpt (an address) whose domain is domain
+ * (normalised); qid may be "" */
+void		 gate_rcpt(struct gate *, const char *qid, const char *rcpt,
+		    const char *domain, struct gate_verdict *);
+/* gate_wait_idle - wait for background probes (tests, shutdown) */
+void		 gate_wait_idle(struct gate *, int timeout_ms);
+
+#endif

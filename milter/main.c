@@ -1,0 +1,376 @@
+/*
+ * main.c - sts-milter: the daemon
+ *
+ * sts-milter [-f] [-n] [-c config]
+ *	-f	stay in the foreground and log to stderr
+ *	-n	check the configuration, print it and exit
+ *
+ * Start-up order: configuration, milter and policy-map sockets (as
+ * root), privilege drop, detach, then threads.  libmilter runs in a
+ * thread of its own; the main thread keeps SIGHUP and SIGTERM unblocked
+ * and handles them: a process-directed signal goes to the main thread
+ * when it does not block it, so libmilter's own signal thread (which
+ * would stop the filter on SIGHUP) never sees them.
+ *
+ * SIGHUP re-reads the configuration: the override map, log level,
+ * report sender and local mailers change at once; keys that need new
+ * sockets or resolvers are reported as needing a restart.  An invalid
+ * file keeps the old configuration (LOG_ERR).  SIGTERM and SIGINT stop
+ * accepting, let running callbacks finish and exit 0.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "dns.h"
+#include "gate.h"
+#include "http.h"
+#include "journal.h"
+#include "log.h"
+#include "mlfi.h"
+#include "override.h"
+#include "policymap.h"
+#include "sts_cache.h"
+#include "xmalloc.h"
+
+/* The policy-map listener may be absent from a build (weak link). */
+#pragma weak policymap_new
+#pragma weak policymap_start
+#pragma weak policymap_stop
+#pragma weak policymap_set_overrides
+
+static volatile sig_atomic_t	got_hup, got_term;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: sts-milter [-f] [-n] [-c config]\n");
+	exit(64);
+}
+
+static int
+facility(const char *name)
+{
+	static const struct { const char *n; int f; } tab[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(name, tab[i].n) == 0)
+			return tab[i].f;
+	return -1;
+}
+
+/* socket_dir - create the directory of a unix: socket, reachable by the MTA */
+static void
+socket_dir(const char *spec, uid_t uid, gid_t gid)
+{
+	const char	*path;
+	char		*dir, *slash;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		path = spec + 5;
+	else if (strncmp(spec, "local:", 6) == 0)
+		path = spec + 6;
+	else
+		return;
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0 && uid != (uid_t)-1)
+			(void)chown(dir, uid, gid);
+	}
+	free(dir);
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE	*f;
+
+	if (path[0] == '\0')
+		return;
+	socket_dir(xasprintf("unix:%s", path), (uid_t)-1, (gid_t)-1);
+	if ((f = fopen(path, "w")) == NULL) {
+		log_warn("pid file %s", path);
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+static void *
+milter_thread(void *arg)
+{
+	int	*rc = arg;
+
+	*rc = smfi_main();
+	got_term = 1;
+	kill(getpid(), SIGTERM);	/* wake the main thread */
+	return NULL;
+}
+
+/* reload - SIGHUP: a new configuration, or the old one if invalid */
+static void
+reload(const char *path, struct conf **cur, struct gate *g,
+    struct policymap *pm, struct override **ov)
+{
+	struct buf	 why = BUF_INIT;
+	struct conf	*nc;
+	struct override	*nov;
+	static const char *const restart_keys[] = { "milter_socket",
+	    "policymap_socket", "state_dir", "dns_resolvers", "ca_file",
+	    "user", NULL };
+	int		 i;
+
+	if ((nc = conf_load(path, &why)) == NULL) {
+		log_err("reload: %s; keeping the running configuration",
+		    buf_str(&why));
+		buf_free(&why);
+		return;
+	}
+	if (override_load(nc->override_file, &nov, &why) != ST_OK) {
+		log_err("reload: override_file: %s; keeping the running "
+		    "configuration", buf_str(&why));
+		conf_free(nc);
+		buf_free(&why);
+		return;
+	}
+	for (i = 0; restart_keys[i] != NULL; i++) {
+		const struct conf_key *k;
+
+		for (k = conf_keys; k->name != NULL; k++)
+			if (strcmp(k->name, restart_keys[i]) == 0 &&
+			    strcmp(*(char **)((char *)nc + k->off),
+			    *(char **)((char *)*cur + k->off)) != 0)
+				log_warnx("reload: %s changed; restart "
+				    "sts-milter to apply it", k->name);
+	}
+	gate_set_overrides(g, nov);
+	if (pm != NULL && policymap_set_overrides != NULL)
+		policymap_set_overrides(pm, nov);
+	mlfi_set_conf(nc);
+	log_setverbose(nc->log_level);
+	override_free(*ov);
+	*ov = nov;
+	/* the old struct conf is referenced by nobody now */
+	conf_free(*cur);
+	*cur = nc;
+	log_info("reload: configuration reloaded");
+	buf_free(&why);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char		*path = NULL;
+	struct conf		*c;
+	struct buf		 why = BUF_INIT;
+	struct dns		*dns;
+	struct sts_cache	*cache;
+	struct sts_cache_opts	 co;
+	struct journal		*j;
+	struct gate		*g;
+	struct override		*ov;
+	struct policymap	*pm = NULL;
+	struct passwd		*pw = NULL;
+	struct sigaction	 sa;
+	sigset_t		 block, old;
+	pthread_t		 mt;
+	int			 ch, fg = 0, check = 0, fac, mrc = 0;
+
+	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("sts-milter", LOG_MAIL, 1);
+	if ((c = conf_load(path, &why)) == NULL)
+		fatalx("configuration: %s", buf_str(&why));
+	if ((fac = facility(c->syslog_facility)) < 0)
+		fatalx("configuration: syslog_facility: unknown facility \"%s\"",
+		    c->syslog_facility);
+	if (override_load(c->override_file, &ov, &why) != ST_OK)
+		fatalx("override_file: %s", buf_str(&why));
+	if (check) {
+		conf_dump(c, stdout);
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_init("sts-milter", fac, fg);
+	log_setverbose(c->log_level);
+
+	if (c->user[0] != '\0' && (pw = getpwnam(c->user)) == NULL)
+		fatalx("user %s: no such user", c->user);
+
+	/* Sockets first, as root. */
+	socket_dir(c->milter_socket, pw ? pw->pw_uid : (uid_t)-1,
+	    pw ? pw->pw_gid : (gid_t)-1);
+	if (smfi_setconn(c->milter_socket) == MI_FAILURE)
+		fatalx("milter_socket %s: bad socket specification",
+		    c->milter_socket);
+	if (smfi_register(mlfi_desc) == MI_FAILURE)
+		fatalx("smfi_register failed");
+	if (smfi_opensocket(1) == MI_FAILURE)
+		fatalx("milter_socket %s: cannot open (in use, or directory "
+		    "missing?)", c->milter_socket);
+	if (strncmp(c->milter_socket, "unix:", 5) == 0 ||
+	    strncmp(c->milter_socket, "local:", 6) == 0) {
+		const char *sp = strchr(c->milter_socket, ':') + 1;
+
+		(void)chmod(sp, 0666);
+		if (pw)
+			(void)chown(sp, pw->pw_uid, pw->pw_gid);
+	}
+	if (c->policymap_socket[0] != '\0' && policymap_new != NULL) {
+		socket_dir(c->policymap_socket, pw ? pw->pw_uid : (uid_t)-1,
+		    pw ? pw->pw_gid : (gid_t)-1);
+		/* the cache is attached below, once it exists */
+	}
+
+	(void)mkdir(c->state_dir, 0750);
+	if (pw != NULL) {
+		(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
+		if (setgroups(1, &pw->pw_gid) != 0 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+			fatal("dropping privileges to %s", c->user);
+	}
+	if (!fg && daemon(0, 0) != 0)
+		fatal("daemon");
+	write_pidfile(c->pid_file);
+
+	/* Threads from here on; they must not take our signals. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	signal(SIGPIPE, SIG_IGN);
+
+	http_init();
+	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000, &why)) == NULL)
+		fatalx("dns_resolvers: %s", buf_str(&why));
+	if ((j = journal_open(c->state_dir, &why)) == NULL)
+		log_err("journal: %s (outcomes will not be journaled)",
+		    buf_str(&why));
+	memset(&co, 0, sizeof(co));
+	co.state_dir = c->state_dir;
+	co.dns = dns;
+	co.fetch.ca_file = c->ca_file;
+	co.fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
+	co.fetch.timeout_ms = c->fetch_timeout * 1000;
+	co.fetch.max_body = (size_t)c->policy_max_size;
+	co.txt_check_interval = c->txt_check_interval;
+	co.refresh_interval = c->refresh_interval;
+	co.fetch_backoff = c->fetch_backoff;
+	co.negative_ttl = c->negative_ttl;
+	co.tempfail_ttl = c->tempfail_ttl;
+	co.max_entries = (size_t)c->cache_max_entries;
+	co.wait_ms = c->gate_deadline * 1000;
+	cache = sts_cache_new(&co);
+	sts_cache_start_refresher(cache, 2);
+	g = gate_new(c, cache, dns, j);
+	gate_set_overrides(g, ov);
+	mlfi_init(g, c);
+
+	if (c->policymap_socket[0] != '\0') {
+		if (policymap_new == NULL)
+			log_warnx("policymap_socket set, but this build has no "
+			    "policy-map listener");
+		else if ((pm = policymap_new(c->policymap_socket, cache, c,
+		    &why)) == NULL)
+			fatalx("policymap_socket %s: %s", c->policymap_socket,
+			    buf_str(&why));
+		else {
+			policymap_set_overrides(pm, ov);
+			if (policymap_start(pm) != 0)
+				fatalx("policymap: cannot start");
+		}
+	}
+
+	if (pthread_create(&mt, NULL, milter_thread, &mrc) != 0)
+		fatal("pthread_create");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	log_info("started: milter_socket=%s policymap_socket=%s state_dir=%s",
+	    c->milter_socket, c->policymap_socket[0] ? c->policymap_socket :
+	    "off", c->state_dir);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (;;) {
+		sigset_t	wait;
+
+		sigemptyset(&wait);
+		pthread_sigmask(SIG_BLOCK, &block, NULL);
+		if (!got_hup && !got_term)
+			sigsuspend(&wait);
+		pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+		if (got_term)
+			break;
+		if (got_hup) {
+			got_hup = 0;
+			reload(path, &c, g, pm, &ov);
+		}
+	}
+	log_info("stopping");
+	(void)smfi_stop();
+	pthread_join(mt, NULL);
+	if (pm != NULL)
+		policymap_stop(pm);
+	gate_free(g);
+	sts_cache_free(cache);
+	journal_close(j);
+	dns_free(dns);
+	override_free(ov);
+	if (c->pid_file[0] != '\0')
+		(void)unlink(c->pid_file);
+	conf_free(c);
+	buf_free(&why);
+	log_info("stopped");
+	return mrc == MI_SUCCESS ? 0 : 1;
+}
