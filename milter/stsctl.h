@@ -20,6 +20,13 @@ struct sts_cache	*stsctl_cache(const struct conf *, struct dns *);
 void			 stsctl_lookup_json(struct buf *, const char *,
 			    enum status, const struct sts_lookup *);
 
-#define STSCTL_EXTRA_COMMANDS
+int	stsctl_cmd_probe(int, char **);
+int	stsctl_cmd_journal(int, char **);
+int	stsctl_cmd_deferrals(int, char **);
+
+#define STSCTL_EXTRA_COMMANDS					\
+	{ "probe", stsctl_cmd_probe },				\
+	{ "journal", stsctl_cmd_journal },			\
+	{ "deferrals", stsctl_cmd_deferrals },
 
 #endif

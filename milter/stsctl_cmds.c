@@ -1,0 +1,225 @@
+/*
+ * stsctl_cmds.c - stsctl probe, journal and deferrals
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "clock.h"
+#include "journal.h"
+#include "mx_match.h"
+#include "stsctl.h"
+#include "timefmt.h"
+#include "tls_probe.h"
+#include "xmalloc.h"
+
+static void
+cmd_usage(const char *u)
+{
+	fprintf(stderr, "usage: stsctl [-c config] %s\n", u);
+	exit(EX_USAGE);
+}
+
+/* stsctl probe HOST [IP] */
+int
+stsctl_cmd_probe(int argc, char **argv)
+{
+	struct conf		*c = stsctl_conf();
+	struct tls_probe_opts	 o;
+	struct tls_probe_result	 r;
+	struct dns_rrset	 addrs;
+	struct buf		 why = BUF_INIT, out = BUF_INIT;
+	struct dns		*dns;
+	char			 host[256];
+	size_t			 i;
+	int			 rc = EX_OK;
+	enum status		 st;
+
+	if (argc < 2 || argc > 3)
+		cmd_usage("probe HOST [IP]");
+	signal(SIGPIPE, SIG_IGN);
+	if (mx_host_check(argv[1], &why) != ST_OK) {
+		fprintf(stderr, "stsctl: %s: %s\n", argv[1], buf_str(&why));
+		return EX_DATAERR;
+	}
+	snprintf(host, sizeof(host), "%s", argv[1]);
+	memset(&addrs, 0, sizeof(addrs));
+	if (argc == 3) {
+		addrs.n = 1;
+		addrs.rr = xcalloc(1, sizeof(char *));
+		addrs.len = xcalloc(1, sizeof(size_t));
+		addrs.rr[0] = xstrdup(argv[2]);
+	} else {
+		dns = stsctl_dns(c);
+		st = dns_addr(dns, host, &addrs, &why);
+		dns_free(dns);
+		if (st != ST_OK) {
+			fprintf(stderr, "stsctl: %s: %s\n", host, buf_str(&why));
+			return EX_NOHOST;
+		}
+	}
+	memset(&o, 0, sizeof(o));
+	o.helo_name = c->hostname[0] ? c->hostname : NULL;
+	o.ca_file = c->ca_file;
+	o.port = c->smtp_probe_port;
+	o.timeout_ms = c->probe_timeout * 1000;
+	for (i = 0; i < addrs.n; i++) {
+		buf_reset(&why);
+		st = tls_probe(host, addrs.rr[i], &o, &r, &why);
+		if (st == ST_INVALID || st == ST_INTERNAL) {
+			fprintf(stderr, "stsctl: probe %s [%s]: %s\n", host,
+			    addrs.rr[i], buf_str(&why));
+			rc = st == ST_INVALID ? EX_DATAERR : EX_SOFTWARE;
+			continue;
+		}
+		buf_reset(&out);
+		tls_probe_json(&r, &out);
+		printf("%s\n", buf_str(&out));
+		if (st != ST_OK || r.result != TLSRPT_SUCCESS)
+			rc = rc == EX_OK ? 1 : rc;
+	}
+	dns_rrset_clear(&addrs);
+	buf_free(&why);
+	buf_free(&out);
+	return rc;
+}
+
+static int
+print_rec(void *arg, const struct journal_rec *r)
+{
+	struct buf	*b = arg;
+
+	buf_reset(b);
+	journal_json(r, b);
+	printf("%s\n", buf_str(b));
+	return 0;
+}
+
+/* stsctl journal [--day YYYY-MM-DD] */
+int
+stsctl_cmd_journal(int argc, char **argv)
+{
+	struct conf		*c = stsctl_conf();
+	struct journal_stats	 st;
+	struct buf		 b = BUF_INIT;
+	char			 day[11];
+	time_t			 t;
+
+	timefmt_day(clock_now(), day);
+	if (argc == 3 && strcmp(argv[1], "--day") == 0) {
+		if (timefmt_parse(argv[2], &t) != 0 || strlen(argv[2]) != 10)
+			cmd_usage("journal [--day YYYY-MM-DD]");
+		snprintf(day, sizeof(day), "%s", argv[2]);
+	} else if (argc != 1)
+		cmd_usage("journal [--day YYYY-MM-DD]");
+	if (journal_read_day(c->state_dir, day, print_rec, &b, &st) == 0 &&
+	    st.bad > 0)
+		fprintf(stderr, "stsctl: %s: %lu torn or corrupt records "
+		    "skipped\n", day, st.bad);
+	buf_free(&b);
+	return EX_OK;
+}
+
+struct dgroup {
+	char		domain[256];
+	char		result[40];
+	char		pid[33];
+	char		mx[256];
+	char		text[512];
+	time_t		first, last;
+	unsigned long	count;
+};
+
+struct dsum {
+	struct dgroup	*g;
+	size_t		 n;
+};
+
+static int
+add_deferral(void *arg, const struct journal_rec *r)
+{
+	struct dsum	*s = arg;
+	const char	*res = tlsrpt_result_str(r->result);
+	size_t		 i;
+
+	if (r->type != JREC_DEFERRAL)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->g[i].domain, r->domain) &&
+		    !strcmp(s->g[i].result, res))
+			break;
+	if (i == s->n) {
+		s->g = xreallocarray(s->g, s->n + 1, sizeof(*s->g));
+		memset(&s->g[i], 0, sizeof(s->g[i]));
+		snprintf(s->g[i].domain, sizeof(s->g[i].domain), "%s", r->domain);
+		snprintf(s->g[i].result, sizeof(s->g[i].result), "%s", res);
+		s->g[i].first = r->time;
+		s->n++;
+	}
+	s->g[i].count++;
+	s->g[i].last = r->time;
+	snprintf(s->g[i].pid, sizeof(s->g[i].pid), "%s", r->pid);
+	snprintf(s->g[i].mx, sizeof(s->g[i].mx), "%s", r->mx);
+	snprintf(s->g[i].text, sizeof(s->g[i].text), "%s", r->text);
+	return 0;
+}
+
+static int
+dgroup_cmp(const void *a, const void *b)
+{
+	const struct dgroup *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->domain, y->domain);
+}
+
+/* stsctl deferrals [--since YYYY-MM-DD]: by domain and result type */
+int
+stsctl_cmd_deferrals(int argc, char **argv)
+{
+	struct conf		*c = stsctl_conf();
+	struct journal_stats	 st;
+	struct dsum		 s = { NULL, 0 };
+	struct buf		 b = BUF_INIT;
+	char			 day[11], t1[TIMEFMT_LEN], t2[TIMEFMT_LEN];
+	time_t			 since, now = clock_now(), d;
+	size_t			 i;
+
+	since = timefmt_day_start(now) - 6 * 86400;	/* a week */
+	if (argc == 3 && strcmp(argv[1], "--since") == 0) {
+		if (timefmt_parse(argv[2], &since) != 0)
+			cmd_usage("deferrals [--since YYYY-MM-DD]");
+	} else if (argc != 1)
+		cmd_usage("deferrals [--since YYYY-MM-DD]");
+	for (d = timefmt_day_start(since); d <= now; d += 86400) {
+		timefmt_day(d, day);
+		(void)journal_read_day(c->state_dir, day, add_deferral, &s, &st);
+	}
+	qsort(s.g, s.n, sizeof(*s.g), dgroup_cmp);
+	for (i = 0; i < s.n; i++) {
+		buf_reset(&b);
+		buf_puts(&b, "{\"domain\":");
+		buf_json_str(&b, s.g[i].domain);
+		buf_printf(&b, ",\"result\":\"%s\",\"count\":%lu,\"first\":\"%s\","
+		    "\"last\":\"%s\",\"policy_id\":", s.g[i].result, s.g[i].count,
+		    timefmt_rfc3339(s.g[i].first, t1),
+		    timefmt_rfc3339(s.g[i].last, t2));
+		buf_json_str(&b, s.g[i].pid);
+		buf_puts(&b, ",\"mx\":");
+		buf_json_str(&b, s.g[i].mx);
+		buf_puts(&b, ",\"last_reply\":");
+		buf_json_str(&b, s.g[i].text);
+		buf_putc(&b, '}');
+		printf("%s\n", buf_str(&b));
+	}
+	free(s.g);
+	buf_free(&b);
+	return EX_OK;
+}
