@@ -1,0 +1,907 @@
+/*
+ * dns.c - DNS lookups over getdns (stub resolution)
+ *
+ * SYNOPSIS
+ *	#include "dns.h"
+ *
+ *	struct dns *dns_new(const char *resolvers, int timeout_ms,
+ *	    struct buf *why);
+ *	enum status dns_txt(struct dns *, const char *name,
+ *	    struct dns_rrset *out, struct buf *why);
+ *	enum status dns_mx(...);
+ *	enum status dns_addr(...);
+ *
+ * DESCRIPTION
+ *	Every query goes, in getdns stub mode, to the configured resolvers
+ *	or to those of /etc/resolv.conf, over UDP with a fallback to TCP
+ *	when the answer is truncated.  Names are absolute: no search list,
+ *	no suffix is ever appended, and /etc/hosts is not consulted.  No
+ *	DNSSEC validation is asked for.  timeout_ms bounds each query
+ *	(a CNAME target that must be asked for separately is one more
+ *	query, and dns_addr() makes two; 0 or less means 5000 ms).  With
+ *	several resolvers (from either source) that time is split between
+ *	up to DNS_MAX_TRIES of them: getdns sends a query to one resolver
+ *	only and, after a timeout, marks it and moves on to the next, so
+ *	a dead first resolver costs a share of one query, not every query.
+ *
+ *	The answer is judged by its rcode: NXDOMAIN, or NOERROR without a
+ *	record of the asked type at the end of the CNAME chain, is
+ *	ST_NOTFOUND; SERVFAIL, REFUSED, any other rcode, a timeout or no
+ *	reply at all is ST_TEMPFAIL.  Only IN-class records of the asked
+ *	type whose owner is the last name of the CNAME chain that starts
+ *	at the queried name are taken (STS-TXT-7); anything else in the
+ *	answer section is ignored.  When the chain ends in a name with no
+ *	data in the answer, that name is queried in turn.  A chain of more
+ *	than DNS_MAX_HOPS CNAMEs (a loop included) is ST_INVALID, as are
+ *	more than DNS_MAX_RR records, a TXT record longer than 64 KiB,
+ *	rdata that does not decode, and an answer section with fewer
+ *	records than its header announces (getdns drops what it cannot
+ *	parse; what it salvages is used).
+ *
+ *	TXT: the character-strings of one record are joined without
+ *	spaces (STS-TXT-6), byte for byte; len[i] is the length and rr[i]
+ *	is NUL-terminated but may hold NUL bytes itself.
+ *	MX: rr[i] is the exchange in lower case without the trailing dot;
+ *	bytes other than letters, digits, '-' and '_' are written as \DDD
+ *	so that a hostile name can never look like a different one.  A
+ *	null MX (RFC 7505, exchange ".") is a record with rr[i] = "".
+ *	Records are sorted by preference, stably (answer order otherwise).
+ *	A/AAAA: text from inet_ntop(); IPv4 first.  dns_addr() is ST_OK
+ *	when either query gave records (the other's failure is then not
+ *	reported); otherwise ST_TEMPFAIL if either failed temporarily,
+ *	else ST_INVALID if either answer was unusable, else ST_NOTFOUND.
+ *	ttl is the smallest TTL among the records used, CNAMEs included.
+ *
+ * THREAD SAFETY
+ *	A getdns context is not thread-safe, so a handle keeps a pool of
+ *	up to DNS_POOL_MAX contexts, created on demand.  A query takes an
+ *	idle context (waiting when all are busy), runs synchronously and
+ *	gives the context back.  dns_free() must not race with a query.
+ *
+ * OWNERSHIP
+ *	name is borrowed.  out is overwritten (not freed) on entry and on
+ *	ST_OK holds new records the caller releases with dns_rrset_clear();
+ *	on failure it is empty.
+ *
+ * DIAGNOSTICS
+ *	A status and, when it is not ST_OK, one line appended to why:
+ *	"<name> <TYPE>: <reason>", plus " (CNAME target <name>)" when a
+ *	chain was followed; dns_addr() joins both lines with "; ".  Bytes
+ *	of the name outside printable ASCII are shown as '?'.  Never logs.
+ *
+ * SEE ALSO
+ *	rfc-checklist.md 1.2, RFC 7505, tests/tools/dns_query.c
+ */
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <getdns/getdns.h>
+#include <getdns/getdns_extra.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "status.h"
+#include "xmalloc.h"
+
+#define DNS_POOL_MAX	8		/* getdns contexts per handle */
+#define DNS_MAX_HOPS	8		/* CNAMEs followed, all queries together */
+#define DNS_MAX_UPSTREAM 16		/* configured resolvers */
+#define DNS_MAX_TRIES	3		/* resolvers tried per query */
+#define DNS_TXT_MAX	65536		/* bytes in one joined TXT record */
+#define DNS_WIRE_MAX	255		/* RFC 1035 3.1 */
+
+#define RR_A		1
+#define RR_CNAME	5
+#define RR_MX		15
+#define RR_TXT		16
+#define RR_AAAA		28
+#define CLASS_IN	1
+
+#define RCODE_NOERROR	0
+#define RCODE_FORMERR	1
+#define RCODE_SERVFAIL	2
+#define RCODE_NXDOMAIN	3
+#define RCODE_NOTIMP	4
+#define RCODE_REFUSED	5
+
+struct dns_upstream {
+	int		 du_family;	/* AF_INET or AF_INET6 */
+	uint8_t		 du_addr[16];
+	unsigned	 du_port;
+};
+
+struct dns {
+	pthread_mutex_t		 d_lock;
+	pthread_cond_t		 d_cond;
+	getdns_context		*d_idle[DNS_POOL_MAX];
+	size_t			 d_nidle;
+	size_t			 d_ncreated;
+	struct dns_upstream	 d_up[DNS_MAX_UPSTREAM];
+	size_t			 d_nup;		/* 0 = /etc/resolv.conf */
+	int			 d_timeout;	/* ms, for one query */
+	int			 d_tries;	/* attempts per query */
+};
+
+/* A domain name in uncompressed wire form. */
+struct dns_name {
+	uint8_t		 dn_wire[DNS_WIRE_MAX];
+	size_t		 dn_len;
+};
+
+static const char *
+dns_type_str(uint16_t type)
+{
+	switch (type) {
+	case RR_A:
+		return "A";
+	case RR_AAAA:
+		return "AAAA";
+	case RR_MX:
+		return "MX";
+	case RR_TXT:
+		return "TXT";
+	}
+	return "?";
+}
+
+/* dns_parse_upstream - "IP", "IP:port" or "[v6]:port" */
+static int
+dns_parse_upstream(const char *s, size_t len, struct dns_upstream *up,
+    struct buf *why)
+{
+	char		 tok[64], *host = tok, *port = NULL, *p, *end;
+	unsigned long	 n;
+
+	if (len == 0 || len >= sizeof(tok))
+		goto bad;
+	memcpy(tok, s, len);
+	tok[len] = '\0';
+	if (tok[0] == '[') {
+		if ((p = strchr(tok, ']')) == NULL)
+			goto bad;
+		*p++ = '\0';
+		host = tok + 1;
+		if (*p == ':')
+			port = p + 1;
+		else if (*p != '\0')
+			goto bad;
+	} else if ((p = strchr(tok, ':')) != NULL &&
+	    strchr(p + 1, ':') == NULL) {
+		*p = '\0';	/* one colon: IPv4:port; more: bare IPv6 */
+		port = p + 1;
+	}
+	if (inet_pton(AF_INET, host, up->du_addr) == 1)
+		up->du_family = AF_INET;
+	else if (inet_pton(AF_INET6, host, up->du_addr) == 1)
+		up->du_family = AF_INET6;
+	else
+		goto bad;
+	up->du_port = 53;
+	if (port != NULL) {
+		if (*port < '0' || *port > '9')
+			goto bad;
+		n = strtoul(port, &end, 10);
+		if (*end != '\0' || n == 0 || n > 65535)
+			goto bad;
+		up->du_port = (unsigned)n;
+	}
+	return 0;
+bad:
+	buf_printf(why, "bad resolver address \"%.*s\"", (int)len, s);
+	return -1;
+}
+
+/* dns_ctx_new - a stub-mode context set up as described at the top */
+static getdns_context *
+dns_ctx_new(struct dns *d, struct buf *why)
+{
+	getdns_context		*ctx = NULL;
+	getdns_list		*ups = NULL, *suffix = NULL;
+	getdns_dict		*u = NULL;
+	getdns_namespace_t	 ns[] = { GETDNS_NAMESPACE_DNS };
+	getdns_transport_list_t	 tr[] = { GETDNS_TRANSPORT_UDP,
+				    GETDNS_TRANSPORT_TCP };
+	getdns_bindata		 addr;
+	getdns_return_t		 r;
+	const char		*what;
+	size_t			 i;
+
+	what = "getdns_context_create";
+	if ((r = getdns_context_create(&ctx, d->d_nup == 0)) != 0)
+		goto fail;
+	what = "resolution type";
+	if ((r = getdns_context_set_resolution_type(ctx,
+	    GETDNS_RESOLUTION_STUB)) != 0)
+		goto fail;
+	what = "namespaces";
+	if ((r = getdns_context_set_namespaces(ctx, 1, ns)) != 0)
+		goto fail;
+	what = "transport list";
+	if ((r = getdns_context_set_dns_transport_list(ctx, 2, tr)) != 0)
+		goto fail;
+	what = "append_name";
+	if ((r = getdns_context_set_append_name(ctx,
+	    GETDNS_APPEND_NAME_NEVER)) != 0)
+		goto fail;
+	what = "suffix";
+	if ((suffix = getdns_list_create()) == NULL) {
+		r = GETDNS_RETURN_MEMORY_ERROR;
+		goto fail;
+	}
+	if ((r = getdns_context_set_suffix(ctx, suffix)) != 0)
+		goto fail;
+	what = "timeout";
+	if ((r = getdns_context_set_timeout(ctx,
+	    (uint64_t)(d->d_timeout / d->d_tries))) != 0)
+		goto fail;
+	if (d->d_nup > 0) {
+		what = "upstream list";
+		if ((ups = getdns_list_create()) == NULL) {
+			r = GETDNS_RETURN_MEMORY_ERROR;
+			goto fail;
+		}
+		for (i = 0; i < d->d_nup; i++) {
+			if ((u = getdns_dict_create()) == NULL) {
+				r = GETDNS_RETURN_MEMORY_ERROR;
+				goto fail;
+			}
+			addr.data = d->d_up[i].du_addr;
+			addr.size = d->d_up[i].du_family == AF_INET ? 4 : 16;
+			if ((r = getdns_dict_util_set_string(u, "address_type",
+			    d->d_up[i].du_family == AF_INET ? "IPv4" :
+			    "IPv6")) != 0 ||
+			    (r = getdns_dict_set_bindata(u, "address_data",
+			    &addr)) != 0 ||
+			    (r = getdns_dict_set_int(u, "port",
+			    d->d_up[i].du_port)) != 0 ||
+			    (r = getdns_list_set_dict(ups, i, u)) != 0)
+				goto fail;
+			getdns_dict_destroy(u);
+			u = NULL;
+		}
+		if ((r = getdns_context_set_upstream_recursive_servers(ctx,
+		    ups)) != 0)
+			goto fail;
+	}
+	getdns_list_destroy(ups);
+	getdns_list_destroy(suffix);
+	return ctx;
+fail:
+	buf_printf(why, "getdns: %s: %s", what, getdns_get_errorstr_by_id(r));
+	getdns_dict_destroy(u);
+	getdns_list_destroy(ups);
+	getdns_list_destroy(suffix);
+	if (ctx != NULL)
+		getdns_context_destroy(ctx);
+	return NULL;
+}
+
+/* dns_take - an idle context, a new one, or wait for one */
+static getdns_context *
+dns_take(struct dns *d, struct buf *why)
+{
+	getdns_context	*ctx = NULL;
+
+	pthread_mutex_lock(&d->d_lock);
+	while (d->d_nidle == 0 && d->d_ncreated >= DNS_POOL_MAX)
+		pthread_cond_wait(&d->d_cond, &d->d_lock);
+	if (d->d_nidle > 0)
+		ctx = d->d_idle[--d->d_nidle];
+	else {
+		/* Under the lock: getdns setup is not known to be reentrant. */
+		if ((ctx = dns_ctx_new(d, why)) != NULL)
+			d->d_ncreated++;
+	}
+	pthread_mutex_unlock(&d->d_lock);
+	return ctx;
+}
+
+static void
+dns_give(struct dns *d, getdns_context *ctx)
+{
+	pthread_mutex_lock(&d->d_lock);
+	d->d_idle[d->d_nidle++] = ctx;
+	pthread_cond_signal(&d->d_cond);
+	pthread_mutex_unlock(&d->d_lock);
+}
+
+struct dns *
+dns_new(const char *resolvers, int timeout_ms, struct buf *why)
+{
+	struct dns	*d;
+	getdns_context	*ctx;
+	getdns_list	*ups;
+	const char	*p, *e;
+	size_t		 n;
+
+	d = xcalloc(1, sizeof(*d));
+	d->d_timeout = timeout_ms > 0 ? timeout_ms : 5000;
+	d->d_tries = 1;
+	for (p = resolvers; p != NULL && *p != '\0'; p = e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+			;
+		if (d->d_nup == DNS_MAX_UPSTREAM) {
+			buf_printf(why, "more than %d resolvers",
+			    DNS_MAX_UPSTREAM);
+			goto fail;
+		}
+		if (dns_parse_upstream(p, (size_t)(e - p),
+		    &d->d_up[d->d_nup], why) == -1)
+			goto fail;
+		d->d_nup++;
+	}
+	pthread_mutex_init(&d->d_lock, NULL);
+	pthread_cond_init(&d->d_cond, NULL);
+	/* One context now, so that a setup error shows at start-up. */
+	if ((ctx = dns_take(d, why)) == NULL) {
+		pthread_cond_destroy(&d->d_cond);
+		pthread_mutex_destroy(&d->d_lock);
+		goto fail;
+	}
+	/*
+	 * getdns sends one query to one upstream and, when it times out,
+	 * moves on to the next for the following query.  So the time of
+	 * a query is shared among up to DNS_MAX_TRIES attempts, one per
+	 * resolver, and a dead resolver costs only its share.
+	 */
+	n = d->d_nup;
+	if (n == 0 && getdns_context_get_upstream_recursive_servers(ctx,
+	    &ups) == GETDNS_RETURN_GOOD) {
+		if (getdns_list_get_length(ups, &n) != GETDNS_RETURN_GOOD)
+			n = 1;
+		getdns_list_destroy(ups);
+	}
+	d->d_tries = n < 1 ? 1 : n > DNS_MAX_TRIES ? DNS_MAX_TRIES : (int)n;
+	if (d->d_timeout / d->d_tries < 1)
+		d->d_tries = 1;
+	(void)getdns_context_set_timeout(ctx,
+	    (uint64_t)(d->d_timeout / d->d_tries));
+	dns_give(d, ctx);
+	return d;
+fail:
+	free(d);
+	return NULL;
+}
+
+void
+dns_free(struct dns *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	/* Every context is idle: callers do not free a handle in use. */
+	for (i = 0; i < d->d_nidle; i++)
+		getdns_context_destroy(d->d_idle[i]);
+	pthread_cond_destroy(&d->d_cond);
+	pthread_mutex_destroy(&d->d_lock);
+	free(d);
+}
+
+void
+dns_rrset_clear(struct dns_rrset *rs)
+{
+	size_t	i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		free(rs->rr[i]);
+	free(rs->rr);
+	free(rs->len);
+	free(rs->pref);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* dns_name_from_text - name as text (no escapes) to wire form */
+static int
+dns_name_from_text(const char *s, struct dns_name *n)
+{
+	const char	*p = s, *e, *end;
+	size_t		 len = strlen(s), l, o = 0;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return -1;
+	end = s + len;
+	for (;;) {
+		if ((e = memchr(p, '.', (size_t)(end - p))) == NULL)
+			e = end;
+		l = (size_t)(e - p);
+		if (l == 0 || l > 63)
+			return -1;
+		n->dn_wire[o++] = (uint8_t)l;
+		memcpy(n->dn_wire + o, p, l);
+		o += l;
+		if (e == end)
+			break;
+		p = e + 1;
+	}
+	n->dn_wire[o++] = 0;
+	n->dn_len = o;
+	return 0;
+}
+
+/* dns_name_from_bindata - check and copy a wire name from getdns */
+static int
+dns_name_from_bindata(const getdns_bindata *b, struct dns_name *n)
+{
+	size_t	o = 0;
+
+	if (b == NULL || b->data == NULL || b->size == 0 ||
+	    b->size > DNS_WIRE_MAX)
+		return -1;
+	while (o < b->size && b->data[o] != 0) {
+		if (b->data[o] > 63)
+			return -1;	/* compression or extended label */
+		o += (size_t)b->data[o] + 1;
+	}
+	if (o + 1 != b->size)
+		return -1;
+	memcpy(n->dn_wire, b->data, b->size);
+	n->dn_len = b->size;
+	return 0;
+}
+
+static int
+dns_name_eq(const struct dns_name *a, const struct dns_name *b)
+{
+	size_t	i;
+	uint8_t	x, y;
+
+	if (a->dn_len != b->dn_len)
+		return 0;
+	for (i = 0; i < a->dn_len; i++) {
+		x = a->dn_wire[i];
+		y = b->dn_wire[i];
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * dns_name_text - lower-case presentation form without the trailing dot;
+ * the root is "".  Label length bytes are valid (dns_name_from_*).
+ */
+static void
+dns_name_text(const struct dns_name *n, struct buf *out)
+{
+	size_t	o = 0, i, l;
+	uint8_t	c;
+
+	buf_reset(out);
+	buf_append(out, "", 0);
+	while ((l = n->dn_wire[o]) != 0) {
+		if (o > 0)
+			buf_putc(out, '.');
+		for (i = o + 1; i <= o + l; i++) {
+			c = n->dn_wire[i];
+			if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '_')
+				buf_putc(out, c);
+			else
+				buf_printf(out, "\\%03u", c);
+		}
+		o += l + 1;
+	}
+}
+
+/* dns_rr_name - owner name of an RR, or -1 */
+static int
+dns_rr_name(const getdns_dict *rr, struct dns_name *n)
+{
+	getdns_bindata	*b;
+
+	if (getdns_dict_get_bindata(rr, "name", &b) != 0)
+		return -1;
+	return dns_name_from_bindata(b, n);
+}
+
+/* dns_add - append one record to out */
+static void
+dns_add(struct dns_rrset *out, char *s, size_t len, unsigned pref,
+    int want_pref)
+{
+	out->rr = xreallocarray(out->rr, out->n + 1, sizeof(*out->rr));
+	out->len = xreallocarray(out->len, out->n + 1, sizeof(*out->len));
+	if (want_pref) {
+		out->pref = xreallocarray(out->pref, out->n + 1,
+		    sizeof(*out->pref));
+		out->pref[out->n] = pref;
+	}
+	out->rr[out->n] = s;
+	out->len[out->n] = len;
+	out->n++;
+}
+
+/* dns_decode - rdata of one record of the asked type into out */
+static enum status
+dns_decode(const getdns_dict *rr, uint16_t type, struct dns_rrset *out,
+    struct buf *why)
+{
+	getdns_dict	*rdata;
+	getdns_list	*strs;
+	getdns_bindata	*b;
+	struct buf	 text = BUF_INIT;
+	struct dns_name	 n;
+	char		 ip[INET6_ADDRSTRLEN];
+	size_t		 ns, i;
+	uint32_t	 pref;
+
+	if (getdns_dict_get_dict(rr, "rdata", &rdata) != 0)
+		goto bad;
+	switch (type) {
+	case RR_TXT:
+		if (getdns_dict_get_list(rdata, "txt_strings", &strs) != 0 ||
+		    getdns_list_get_length(strs, &ns) != 0)
+			goto bad;
+		buf_init(&text, DNS_TXT_MAX);
+		buf_append(&text, "", 0);
+		for (i = 0; i < ns; i++) {
+			if (getdns_list_get_bindata(strs, i, &b) != 0)
+				goto bad;
+			if (b->size > 0 && buf_append(&text, b->data,
+			    b->size) == -1) {
+				buf_free(&text);
+				buf_printf(why, "TXT record longer than %d "
+				    "bytes", DNS_TXT_MAX);
+				return ST_INVALID;
+			}
+		}
+		i = text.b_len;
+		dns_add(out, buf_release(&text), i, 0, 0);
+		return ST_OK;
+	case RR_MX:
+		if (getdns_dict_get_int(rdata, "preference", &pref) != 0 ||
+		    pref > 65535 ||
+		    getdns_dict_get_bindata(rdata, "exchange", &b) != 0 ||
+		    dns_name_from_bindata(b, &n) == -1)
+			goto bad;
+		dns_name_text(&n, &text);
+		i = text.b_len;
+		dns_add(out, buf_release(&text), i, pref, 1);
+		return ST_OK;
+	case RR_A:
+	case RR_AAAA:
+		if (getdns_dict_get_bindata(rdata, type == RR_A ?
+		    "ipv4_address" : "ipv6_address", &b) != 0 ||
+		    b->size != (type == RR_A ? 4u : 16u) ||
+		    inet_ntop(type == RR_A ? AF_INET : AF_INET6, b->data, ip,
+		    sizeof(ip)) == NULL)
+			goto bad;
+		dns_add(out, xstrdup(ip), strlen(ip), 0, 0);
+		return ST_OK;
+	}
+bad:
+	buf_free(&text);
+	buf_printf(why, "malformed %s record", dns_type_str(type));
+	return ST_INVALID;
+}
+
+/*
+ * dns_answer - follow the CNAME chain from *cur through the answer
+ * section and take the records of type at its end.  *cur becomes the
+ * last name of the chain; *hops counts CNAMEs followed so far.  Returns
+ * ST_OK with records, ST_NOTFOUND with none (the caller decides whether
+ * to ask again for *cur), or ST_INVALID.
+ */
+static enum status
+dns_answer(const getdns_list *ans, uint16_t type, struct dns_name *cur,
+    int *hops, struct dns_rrset *out, struct buf *why)
+{
+	getdns_dict	*rr, *rdata;
+	getdns_bindata	*b;
+	struct dns_name	 owner;
+	size_t		 nans, i;
+	uint32_t	 t, cls, ttl;
+	int		 moved;
+	enum status	 st;
+
+	if (getdns_list_get_length(ans, &nans) != 0)
+		nans = 0;
+	/* Each pass moves one CNAME along the chain. */
+	do {
+		moved = 0;
+		for (i = 0; i < nans; i++) {
+			if (getdns_list_get_dict(ans, i, &rr) != 0 ||
+			    getdns_dict_get_int(rr, "type", &t) != 0 ||
+			    t != RR_CNAME ||
+			    getdns_dict_get_int(rr, "class", &cls) != 0 ||
+			    cls != CLASS_IN ||
+			    dns_rr_name(rr, &owner) == -1 ||
+			    !dns_name_eq(&owner, cur))
+				continue;
+			if (++*hops > DNS_MAX_HOPS) {
+				buf_printf(why, "CNAME chain longer than %d",
+				    DNS_MAX_HOPS);
+				return ST_INVALID;
+			}
+			if (getdns_dict_get_dict(rr, "rdata", &rdata) != 0 ||
+			    getdns_dict_get_bindata(rdata, "cname", &b) != 0 ||
+			    dns_name_from_bindata(b, cur) == -1) {
+				buf_puts(why, "malformed CNAME record");
+				return ST_INVALID;
+			}
+			if (getdns_dict_get_int(rr, "ttl", &ttl) == 0 &&
+			    ttl < out->ttl)
+				out->ttl = ttl;
+			moved = 1;
+			break;
+		}
+	} while (moved);
+
+	for (i = 0; i < nans; i++) {
+		if (getdns_list_get_dict(ans, i, &rr) != 0 ||
+		    getdns_dict_get_int(rr, "type", &t) != 0 || t != type ||
+		    getdns_dict_get_int(rr, "class", &cls) != 0 ||
+		    cls != CLASS_IN ||
+		    dns_rr_name(rr, &owner) == -1 || !dns_name_eq(&owner, cur))
+			continue;
+		if (out->n == DNS_MAX_RR) {
+			buf_printf(why, "more than %d %s records", DNS_MAX_RR,
+			    dns_type_str(type));
+			return ST_INVALID;
+		}
+		if ((st = dns_decode(rr, type, out, why)) != ST_OK)
+			return st;
+		if (getdns_dict_get_int(rr, "ttl", &ttl) == 0 &&
+		    ttl < out->ttl)
+			out->ttl = ttl;
+	}
+	return out->n > 0 ? ST_OK : ST_NOTFOUND;
+}
+
+/* dns_sort_mx - stable insertion sort by preference (n <= DNS_MAX_RR) */
+static void
+dns_sort_mx(struct dns_rrset *rs)
+{
+	size_t		 i, j, len;
+	unsigned	 pref;
+	char		*s;
+
+	for (i = 1; i < rs->n; i++) {
+		s = rs->rr[i];
+		len = rs->len[i];
+		pref = rs->pref[i];
+		for (j = i; j > 0 && rs->pref[j - 1] > pref; j--) {
+			rs->rr[j] = rs->rr[j - 1];
+			rs->len[j] = rs->len[j - 1];
+			rs->pref[j] = rs->pref[j - 1];
+		}
+		rs->rr[j] = s;
+		rs->len[j] = len;
+		rs->pref[j] = pref;
+	}
+}
+
+/*
+ * dns_ask - one query for qname to the resolvers, retried on the next
+ * one after a timeout.  On ST_OK *reply is the first reply (rcode
+ * NOERROR) inside *resp, which the caller destroys in any case.
+ */
+static enum status
+dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
+    getdns_dict **resp, getdns_dict **reply, struct buf *err)
+{
+	getdns_return_t	 r = GETDNS_RETURN_GOOD;
+	getdns_list	*replies, *ans;
+	getdns_dict	*hdr;
+	uint32_t	 rstatus, rcode, ancount;
+	size_t		 nrep, nans;
+	int		 try;
+
+	for (try = 0; try < d->d_tries; try++) {
+		getdns_dict_destroy(*resp);
+		*resp = NULL;
+		r = getdns_general_sync(ctx, qname, type, NULL, resp);
+		if (r != GETDNS_RETURN_GOOD ||
+		    getdns_dict_get_int(*resp, "status", &rstatus) != 0 ||
+		    rstatus != GETDNS_RESPSTATUS_ALL_TIMEOUT)
+			break;
+	}
+	if (r == GETDNS_RETURN_BAD_DOMAIN_NAME) {
+		buf_puts(err, "bad domain name");
+		return ST_INVALID;
+	}
+	if (r != GETDNS_RETURN_GOOD) {
+		buf_printf(err, "getdns: %s", getdns_get_errorstr_by_id(r));
+		return ST_TEMPFAIL;
+	}
+	if (getdns_dict_get_int(*resp, "status", &rstatus) == 0 &&
+	    rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) {
+		buf_puts(err, "timed out");
+		return ST_TEMPFAIL;
+	}
+	if (getdns_dict_get_list(*resp, "replies_tree", &replies) != 0 ||
+	    getdns_list_get_length(replies, &nrep) != 0 || nrep == 0 ||
+	    getdns_list_get_dict(replies, 0, reply) != 0 ||
+	    getdns_dict_get_dict(*reply, "header", &hdr) != 0 ||
+	    getdns_dict_get_int(hdr, "rcode", &rcode) != 0) {
+		buf_puts(err, "no answer");
+		return ST_TEMPFAIL;
+	}
+	switch (rcode) {
+	case RCODE_NOERROR:
+		break;
+	case RCODE_NXDOMAIN:
+		buf_puts(err, "NXDOMAIN");
+		return ST_NOTFOUND;
+	case RCODE_SERVFAIL:
+		buf_puts(err, "SERVFAIL");
+		return ST_TEMPFAIL;
+	case RCODE_REFUSED:
+		buf_puts(err, "REFUSED");
+		return ST_TEMPFAIL;
+	case RCODE_FORMERR:
+		buf_puts(err, "FORMERR");
+		return ST_TEMPFAIL;
+	case RCODE_NOTIMP:
+		buf_puts(err, "NOTIMP");
+		return ST_TEMPFAIL;
+	default:
+		buf_printf(err, "rcode %u", rcode);
+		return ST_TEMPFAIL;
+	}
+	/* getdns skips what it cannot parse: count what it kept. */
+	if (getdns_dict_get_list(*reply, "answer", &ans) != 0 ||
+	    getdns_list_get_length(ans, &nans) != 0)
+		nans = 0;
+	if (getdns_dict_get_int(hdr, "ancount", &ancount) == 0 &&
+	    ancount != nans) {
+		buf_printf(err, "malformed answer (%u records announced, "
+		    "%zu readable)", ancount, nans);
+		return ST_INVALID;
+	}
+	return ST_OK;
+}
+
+/* dns_why - "name TYPE: reason", the name made printable (one line) */
+static void
+dns_why(struct buf *why, const char *name, uint16_t type, const char *reason)
+{
+	const unsigned char	*p;
+	size_t			 i;
+
+	if (name == NULL)
+		buf_puts(why, "(null)");
+	p = (const unsigned char *)name;
+	for (i = 0; p != NULL && i < 256 && p[i] != '\0'; i++)
+		buf_putc(why, p[i] < 0x20 || p[i] > 0x7e ? '?' : p[i]);
+	buf_printf(why, " %s: %s", dns_type_str(type), reason);
+}
+
+/* dns_query - one lookup of type, following CNAMEs (STS-TXT-7) */
+static enum status
+dns_query(struct dns *d, const char *name, uint16_t type,
+    struct dns_rrset *out, struct buf *why)
+{
+	getdns_context	*ctx;
+	getdns_dict	*resp = NULL, *reply;
+	getdns_list	*ans;
+	struct dns_name	 cur, asked;
+	struct buf	 qname = BUF_INIT, err = BUF_INIT;
+	int		 hops = 0;
+	enum status	 st;
+
+	memset(out, 0, sizeof(*out));
+	if (name == NULL || dns_name_from_text(name, &cur) == -1) {
+		dns_why(why, name, type, "bad domain name");
+		return ST_INVALID;
+	}
+	if ((ctx = dns_take(d, &err)) == NULL) {
+		dns_why(why, name, type, buf_str(&err));
+		buf_free(&err);
+		return ST_TEMPFAIL;
+	}
+	out->ttl = UINT32_MAX;
+	for (;;) {
+		asked = cur;
+		dns_name_text(&cur, &qname);
+		st = dns_ask(d, ctx, buf_str(&qname), type, &resp, &reply,
+		    &err);
+		if (st != ST_OK)
+			break;
+		if (getdns_dict_get_list(reply, "answer", &ans) != 0)
+			ans = NULL;
+		st = ans ? dns_answer(ans, type, &cur, &hops, out, &err) :
+		    ST_NOTFOUND;
+		if (st != ST_NOTFOUND)
+			break;
+		if (dns_name_eq(&cur, &asked)) {
+			buf_puts(&err, "no records");
+			break;
+		}
+		/* The chain ended in a name without its data: ask for it. */
+		dns_name_text(&cur, &qname);
+	}
+	if (st != ST_OK) {
+		dns_why(why, name, type, buf_str(&err));
+		if (hops > 0)
+			buf_printf(why, " (CNAME target %s)", buf_str(&qname));
+	}
+	getdns_dict_destroy(resp);
+	dns_give(d, ctx);
+	buf_free(&qname);
+	buf_free(&err);
+	if (st != ST_OK)
+		dns_rrset_clear(out);
+	else if (out->ttl == UINT32_MAX)
+		out->ttl = 0;
+	return st;
+}
+
+enum status
+dns_txt(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return dns_query(d, name, RR_TXT, out, why);
+}
+
+enum status
+dns_mx(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	enum status	st;
+
+	if ((st = dns_query(d, name, RR_MX, out, why)) == ST_OK)
+		dns_sort_mx(out);
+	return st;
+}
+
+enum status
+dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	struct dns_rrset	 v6;
+	struct buf		 why4 = BUF_INIT, why6 = BUF_INIT;
+	enum status		 st4, st6, st;
+	size_t			 i;
+
+	st4 = dns_query(d, name, RR_A, out, &why4);
+	st6 = dns_query(d, name, RR_AAAA, &v6, &why6);
+	if (st4 == ST_OK || st6 == ST_OK) {
+		if (st4 != ST_OK) {
+			dns_rrset_clear(out);
+			out->ttl = UINT32_MAX;
+		}
+		for (i = 0; st6 == ST_OK && i < v6.n; i++) {
+			dns_add(out, v6.rr[i], v6.len[i], 0, 0);
+			v6.rr[i] = NULL;
+		}
+		if (st6 == ST_OK && v6.ttl < out->ttl)
+			out->ttl = v6.ttl;
+		dns_rrset_clear(&v6);
+		st = ST_OK;
+	} else {
+		if (st4 == ST_TEMPFAIL || st6 == ST_TEMPFAIL)
+			st = ST_TEMPFAIL;
+		else if (st4 == ST_INVALID || st6 == ST_INVALID)
+			st = ST_INVALID;
+		else
+			st = st4;	/* both ST_NOTFOUND */
+		buf_printf(why, "%s; %s", buf_str(&why4), buf_str(&why6));
+	}
+	buf_free(&why4);
+	buf_free(&why6);
+	return st;
+}

@@ -1,0 +1,176 @@
+/*
+ * http_get.c - one request through common/http.c from the command line
+ *
+ * SYNOPSIS
+ *	http_get [-kb] [-c CAFILE] [-a ADDR]... [-H PINHOST] [-m MAXBODY]
+ *	    [-t TIMEOUT_MS] [-T CONNECT_MS] [-P BODYFILE] [-C CONTENT_TYPE] URL
+ *
+ * DESCRIPTION
+ *	GET (or, with -P, POST the file's contents) URL and print
+ *
+ *		result=<status> http=<code> fail=<kind> body=<bytes> ms=<n>
+ *		content-type: <type or "-">
+ *		why: <reason>			(only when not ok)
+ *
+ *	-a pins the URL's host to ADDR (repeatable; -H pins another
+ *	host name instead, to check that a mismatch is refused), -c names the CA
+ *	bundle, -k turns verification off, -b prints the body after the
+ *	report.  Defaults: max body 65536, timeout 10000 ms, connect
+ *	timeout the same.  Exit status: 0 ok, 1 tempfail, 64 usage.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "http.h"
+#include "status.h"
+
+#define MAXADDR	16
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: http_get [-kb] [-c cafile] [-a addr]... "
+	    "[-H pinhost] [-m maxbody] [-t timeout_ms] [-T connect_ms] [-P bodyfile] "
+	    "[-C content_type] url\n");
+	exit(64);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct buf	 b = BUF_INIT;
+	char		 chunk[4096];
+	size_t		 n;
+	FILE		*fp;
+
+	if ((fp = fopen(path, "rb")) == NULL) {
+		perror(path);
+		exit(66);
+	}
+	buf_append(&b, "", 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(fp);
+	*len = b.b_len;
+	return buf_release(&b);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct http_req		 req;
+	struct http_reply	 r;
+	struct buf		 why = BUF_INIT;
+	struct timespec		 t0, t1;
+	CURLU			*u;
+	char			*addrs[MAXADDR], *host = NULL, *port = NULL;
+	char			*post = NULL, *pinhost = NULL;
+	size_t			 naddr = 0, hl;
+	int			 c, printbody = 0;
+	enum status		 st;
+
+	memset(&req, 0, sizeof(req));
+	req.verify = 1;
+	req.max_body = 65536;
+	req.timeout_ms = 10000;
+	req.connect_timeout_ms = 10000;
+	while ((c = getopt(argc, argv, "a:bC:c:H:km:P:T:t:")) != -1) {
+		switch (c) {
+		case 'a':
+			if (naddr == MAXADDR)
+				usage();
+			addrs[naddr++] = optarg;
+			break;
+		case 'b':
+			printbody = 1;
+			break;
+		case 'C':
+			req.content_type = optarg;
+			break;
+		case 'c':
+			req.ca_file = optarg;
+			break;
+		case 'H':
+			pinhost = optarg;
+			break;
+		case 'k':
+			req.verify = 0;
+			break;
+		case 'm':
+			req.max_body = strtoul(optarg, NULL, 10);
+			break;
+		case 'P':
+			post = slurp(optarg, &req.body_len);
+			req.body = post;
+			req.method = "POST";
+			break;
+		case 'T':
+			req.connect_timeout_ms = atoi(optarg);
+			break;
+		case 't':
+			req.timeout_ms = atoi(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+	req.url = argv[0];
+	if (http_init() == -1) {
+		perror("http_init");
+		return 1;
+	}
+	if (naddr > 0) {
+		/* The pinned host and port are the URL's own. */
+		if ((u = curl_url()) == NULL ||
+		    curl_url_set(u, CURLUPART_URL, req.url, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_PORT, &port,
+		    CURLU_DEFAULT_PORT) != CURLUE_OK) {
+			fprintf(stderr, "http_get: cannot parse %s\n", req.url);
+			return 64;
+		}
+		curl_url_cleanup(u);
+		hl = strlen(host);
+		if (hl >= 2 && host[0] == '[') {
+			memmove(host, host + 1, hl - 2);
+			host[hl - 2] = '\0';
+		}
+		req.host = pinhost ? pinhost : host;
+		req.port = atoi(port);
+		req.addrs = addrs;
+		req.naddrs = naddr;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	st = http_do(&req, &r, &why);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("result=%s http=%ld fail=%s body=%zu ms=%ld\n",
+	    status_str(st), r.status, http_fail_str(r.fail), r.body.b_len,
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	printf("content-type: %s\n", r.content_type ? r.content_type : "-");
+	if (st != ST_OK)
+		printf("why: %s\n", buf_str(&why));
+	if (printbody && r.body.b_len > 0) {
+		putchar('\n');
+		fwrite(r.body.b_data, 1, r.body.b_len, stdout);
+	}
+	http_reply_clear(&r);
+	buf_free(&why);
+	curl_free(host);
+	curl_free(port);
+	free(post);
+	curl_global_cleanup();
+	return st == ST_OK ? 0 : 1;
+}

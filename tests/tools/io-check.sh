@@ -1,0 +1,143 @@
+#!/bin/bash
+# io-check.sh - check common/dns.c and common/http.c against real servers
+# on loopback.
+#
+#   tests/tools/io-check.sh [BUILD_DIR]      (default build-io)
+#
+# DNS edge cases come from tests/tools/hostile-dns.py (started here on
+# 127.0.5.1:5300); the DNS and HTTPS scenarios from the lab (tests/lab),
+# which is used if it runs and otherwise started and stopped again (root).
+# Builds the tools with tests/tools/build.sh first.  Last line:
+# "io-check: N passed, M failed"; exit status 1 if any failed.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+build=${1:-${BUILD:-build-io}}
+tools=$build/tools
+here=tests/tools
+tests/tools/build.sh "$build" >/dev/null || exit 1
+
+tmp=$(mktemp -d /tmp/io-check.XXXXXX)
+lab_started=0
+cleanup() {
+	local p
+	if [ -s "$tmp/hdns.pid" ]; then
+		read -r p < "$tmp/hdns.pid" && kill "$p" 2>/dev/null
+	fi
+	[ "$lab_started" = 1 ] && tests/lab/lab stop >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+H=127.0.5.1:5300
+/usr/bin/python3 $here/hostile-dns.py 127.0.5.1 5300 "$tmp/hdns.pid" \
+    >"$tmp/hdns.log" 2>&1 &
+for _ in $(seq 50); do [ -s "$tmp/hdns.pid" ] && break; sleep 0.1; done
+[ -s "$tmp/hdns.pid" ] || { cat "$tmp/hdns.log"; echo "io-check: hostile-dns did not start"; exit 1; }
+
+if ! tests/lab/lab status >/dev/null 2>&1; then
+	tests/lab/lab start >"$tmp/lab.log" 2>&1 ||
+	    { cat "$tmp/lab.log"; echo "io-check: lab start failed"; exit 1; }
+	lab_started=1
+fi
+LAB_DIR=${LAB_DIR:-/tmp/sts-milter-lab}
+CA=$LAB_DIR/ca/root.pem
+L=127.0.2.1
+
+pass=0 fail=0
+# t NAME ERE CMD... - the output of CMD (stdout+stderr, taken as one
+# string: newlines are ordinary characters) must match ERE, and hold no
+# sanitizer report (SAN=1 builds).
+t() {
+	local name=$1 want=$2 out
+	shift 2
+	out=$("$@" 2>&1)
+	if printf '%s\n' "$out" | grep -zqE -- "$want" &&
+	    ! printf '%s\n' "$out" | grep -qE 'Sanitizer|runtime error:'; then
+		pass=$((pass + 1))
+		echo "ok   $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name: want /$want/"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+}
+q() { "$tools/dns_query" "$@"; }
+g() { "$tools/http_get" "$@"; }
+nl=$'\n'
+
+# --- DNS, hostile server
+t txt-plain "^status=ok ttl=300 n=1 [[:print:]]*${nl}v=STSv1; id=plain1;$nl" q $H txt plain.h.test
+t txt-mixed-case-name "^status=ok" q $H txt PLAIN.H.Test.
+t txt-multistring-join "${nl}v=STSv1; id=m1;$nl" q $H txt multi.h.test
+t txt-exact-bytes "${nl}a\\\\x00b\\\\xff\\\\x01\\\\x5c$nl" q $H txt bytes.h.test
+t txt-two-records-min-ttl "^status=ok ttl=60 n=2 [[:print:]]*${nl}first${nl}second$nl" q $H txt two.h.test
+t txt-nodata "^status=notfound .*why: nodata.h.test TXT: no records" q $H txt nodata.h.test
+t txt-nxdomain "^status=notfound .*NXDOMAIN" q $H txt nope.h.test
+t txt-servfail "^status=tempfail .*SERVFAIL" q $H txt servfail.h.test
+t txt-refused "^status=tempfail .*REFUSED" q $H txt refused.h.test
+t txt-formerr "^status=tempfail .*FORMERR" q $H txt formerr.h.test
+t txt-wrong-type-ignored "^status=notfound" q $H txt wrongtype.h.test
+t txt-wrong-owner-ignored "^status=notfound" q $H txt wrongowner.h.test
+t txt-wrong-class-ignored "^status=notfound" q $H txt chclass.h.test
+t txt-cname-chain "^status=ok ttl=50 n=1 [[:print:]]*${nl}v=STSv1; id=chained$nl$" q $H txt chain.h.test
+t txt-cname-second-query "^status=ok ttl=30 n=1 [[:print:]]*${nl}v=STSv1; id=target$nl" q $H txt cnameonly.h.test
+t txt-cname-nxdomain "^status=notfound" q $H txt nxcname.h.test
+t txt-cname-loop "^status=invalid .*CNAME chain longer than 8" q $H txt loop1.h.test
+t txt-cname-too-long "^status=invalid .*CNAME chain longer than 8" q $H txt long0.h.test
+t txt-cname-8-hops "^status=ok .*end of 8 hops" q $H txt hop0.h.test
+t txt-64-records-tcp "^status=ok ttl=300 n=64 " q $H txt rr64.h.test
+t txt-65-records "^status=invalid .*more than 64 TXT records" q $H txt rr65.h.test
+t txt-63k-record-tcp "^status=ok ttl=300 n=1 " q $H txt huge.h.test
+t txt-malformed-answer "^status=invalid .*malformed answer" q $H txt garbage.h.test
+t txt-no-reply-timeout "^status=tempfail [[:print:]]* ms=10[0-9][0-9]$nl.*timed out" q -t 1000 $H txt drop.h.test
+t txt-dead-port-timeout "^status=tempfail [[:print:]]* ms=10[0-9][0-9]$nl" q -t 1000 127.0.5.1:5399 txt plain.h.test
+t txt-failover "^status=ok [[:print:]]* ms=5[0-9][0-9]$nl" q -t 1000 "127.0.5.1:5399 $H" txt plain.h.test
+t txt-bad-name "^status=invalid .*bad domain name" q $H txt 'a..h.test'
+t txt-pool-threads "runs=360 ok=360 " q -n 30 -j 12 $H txt chain.h.test
+t mx-sorted-stable "^status=ok ttl=120 n=5 [[:print:]]*${nl}5 e.h.test${nl}10 a.h.test${nl}10 d.h.test${nl}20 b.h.test${nl}20 c.h.test$nl" q $H mx mx.h.test
+t mx-null "^status=ok ttl=300 n=1 [[:print:]]*${nl}0 $nl" q $H mx nullmx.h.test
+t mx-odd-bytes-escaped "${nl}10 a\\\\x5c046b\\\\x5c032c\\\\x5c092d.h-_tst$nl" q $H mx oddmx.h.test
+t mx-nodata "^status=notfound" q $H mx nodata.h.test
+t addr-both "^status=ok ttl=40 n=3 [[:print:]]*${nl}192.0.2.1${nl}192.0.2.2${nl}2001:db8::1$nl" q $H addr both.h.test
+t addr-v6-only "^status=ok [[:print:]]*${nl}2001:db8::2$nl" q $H addr v6only.h.test
+t addr-a-servfail-aaaa-ok "^status=ok [[:print:]]*${nl}2001:db8::3$nl" q $H addr afail.h.test
+t addr-servfail-and-nodata "^status=tempfail .*A: SERVFAIL; bothfail.h.test AAAA: no records" q $H addr bothfail.h.test
+t addr-bad-rdata "^status=invalid" q $H addr badaddr.h.test
+t addr-nodata "^status=notfound" q $H addr nodataaddr.h.test
+t addr-nxdomain "^status=notfound" q $H addr nope.h.test
+t resolver-bad-spec "^status=internal${nl}why: bad resolver address" q 'x.y' txt plain.h.test
+t resolver-bad-port "^status=internal" q '127.0.0.1:99999' txt plain.h.test
+t resolver-v6-port-parses "^status=tempfail" q -t 300 '[::1]:5399' txt plain.h.test
+
+# --- DNS, lab
+t lab-txt "${nl}v=STSv1; id=enf1;$nl" q $L txt _mta-sts.enforce.test
+t lab-txt-multistring "${nl}v=STSv1; id=ms1;$nl" q $L txt _mta-sts.multistr.test
+t lab-txt-cname "${nl}v=STSv1; id=cn1$nl" q $L txt _mta-sts.cname.test
+t lab-txt-two "^status=ok ttl=1 n=2 " q $L txt _mta-sts.twotxt.test
+t lab-txt-none "^status=notfound .*NXDOMAIN" q $L txt _mta-sts.nopolicy.test
+t lab-mx "${nl}10 mx1.enforce.test${nl}20 mx2.enforce.test$nl" q $L mx enforce.test
+t lab-addr "${nl}127.0.3.1$nl" q $L addr mta-sts.enforce.test
+t lab-addr-nohost "^status=notfound" q $L addr mta-sts.nohost.test
+
+# --- HTTPS, lab (names under .test never resolve through libc here)
+u() { echo "https://mta-sts.$1.test/.well-known/mta-sts.txt"; }
+t https-200 "^result=ok http=200 fail=none .*content-type: text/plain" g -c "$CA" -a 127.0.3.1 "$(u enforce)"
+t https-404-passed-through "^result=ok http=404 fail=none" g -c "$CA" -a 127.0.3.1 "$(u notfound)"
+t https-301-not-followed "^result=ok http=301 fail=none" g -c "$CA" -a 127.0.3.1 "$(u redirect)"
+t https-content-type "content-type: text/html" g -c "$CA" -a 127.0.3.1 "$(u ctype)"
+t https-too-big "^result=tempfail [[:print:]]*fail=too-big" g -c "$CA" -a 127.0.3.1 -m 65536 "$(u big)"
+t https-big-under-cap "^result=ok http=200 fail=none body=71680 " g -c "$CA" -a 127.0.3.1 -m 71680 "$(u big)"
+t https-hang-timeout "^result=tempfail [[:print:]]*fail=timeout [[:print:]]*ms=1[5][0-9][0-9]$nl" g -c "$CA" -a 127.0.3.2 -t 1500 "$(u hang)"
+t https-wrong-name "^result=tempfail [[:print:]]*fail=certificate .*hostname mismatch" g -c "$CA" -a 127.0.3.1 "$(u badcert)"
+t https-untrusted "^result=tempfail [[:print:]]*fail=certificate .*X.509 error" g -c "$CA" -a 127.0.3.1 "$(u untrusted)"
+t https-system-store-untrusted "^result=tempfail [[:print:]]*fail=certificate" g -a 127.0.3.1 "$(u enforce)"
+t https-no-pin-no-libc "^result=tempfail [[:print:]]*fail=connect .*resolve" g -c "$CA" "$(u enforce)"
+t https-pinned-dead "^result=tempfail [[:print:]]*fail=connect" g -c "$CA" -a 127.0.3.9 "$(u enforce)"
+t https-pinned-fallback "^result=ok http=200" g -c "$CA" -a 127.0.3.9 -a 127.0.3.1 "$(u enforce)"
+t https-pin-host-mismatch "^result=tempfail [[:print:]]*fail=protocol .*pinned host" g -c "$CA" -H mta-sts.other.test -a 127.0.3.1 "$(u enforce)"
+t https-http-refused "^result=tempfail [[:print:]]*fail=protocol" g -c "$CA" -a 127.0.3.1 "http://mta-sts.enforce.test/.well-known/mta-sts.txt"
+t https-bad-ca-file "^result=tempfail [[:print:]]*fail=certificate" g -c /nonexistent.pem -a 127.0.3.1 "$(u enforce)"
+
+echo "io-check: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
