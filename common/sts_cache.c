@@ -153,16 +153,15 @@ cache_path(const struct sts_cache *c, const char *domain)
 }
 
 static void
-persist(struct sts_cache *c, const char *domain, const char *id,
-    time_t fetched, time_t checked, const struct sts_policy *p)
+persist(struct sts_cache *c, const struct entry *e)
 {
 	char	*path, *tmp;
 	FILE	*f;
 	int	 ok;
 
-	if (c->c_dir == NULL)
+	if (c->c_dir == NULL || e->e_policy == NULL)
 		return;
-	path = cache_path(c, domain);
+	path = cache_path(c, e->e_domain);
 	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
 	    (unsigned long)pthread_self());
 	if ((f = fopen(tmp, "w")) == NULL) {
@@ -170,10 +169,13 @@ persist(struct sts_cache *c, const char *domain, const char *id,
 		free(tmp);
 		return;
 	}
-	fprintf(f, "sts-milter-cache 1\nid %s\nfetched %lld\nchecked %lld\n"
-	    "length %zu\n\n", id, (long long)fetched, (long long)checked,
-	    p->p_text_len);
-	fwrite(p->p_text, 1, p->p_text_len, f);
+	fprintf(f, "sts-milter-cache 1\nid %s\nfetched %lld\nchecked %lld\n",
+	    e->e_id, (long long)e->e_fetched, (long long)e->e_checked);
+	if (e->e_failed)	/* STS-HTTP-5: the back-off survives restarts */
+		fprintf(f, "failed %s %lld %d\n", e->e_fail_id,
+		    (long long)e->e_fail_time, (int)e->e_fail_rt);
+	fprintf(f, "length %zu\n\n", e->e_policy->p_text_len);
+	fwrite(e->e_policy->p_text, 1, e->e_policy->p_text_len, f);
 	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
 	ok = (fclose(f) == 0) && ok;
 	if (!ok || rename(tmp, path) != 0)
@@ -194,19 +196,17 @@ unpersist(struct sts_cache *c, const char *domain)
 	free(path);
 }
 
-/* load_file - read one cache file; 0 on success */
+/* load_file - read one cache file into e (policy, times, failure) */
 static int
-load_file(const char *path, char *id, time_t *fetched, time_t *checked,
-    struct sts_policy **pp)
+load_file(const char *path, struct entry *e)
 {
 	FILE		*f;
-	char		*data, *p, *end;
-	size_t		 n, len;
-	long long	 fe, ch;
+	char		*data, *p, *end, *nl, fid[STS_ID_MAX + 1];
+	size_t		 n, len = 0;
+	long long	 v;
+	int		 rt, have_len = 0, rc = -1;
 	struct buf	 why = BUF_INIT;
-	int		 rc = -1;
 
-	*pp = NULL;
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	data = xmalloc(CACHE_FILE_MAX + 1);
@@ -214,20 +214,40 @@ load_file(const char *path, char *id, time_t *fetched, time_t *checked,
 	fclose(f);
 	data[n] = '\0';
 	end = data + n;
-	if (sscanf(data, "sts-milter-cache 1\nid %32[A-Za-z0-9]\nfetched %lld\n"
-	    "checked %lld\nlength %zu\n", id, &fe, &ch, &len) != 4)
+	if (strncmp(data, "sts-milter-cache 1\n", 19) != 0)
 		goto out;
-	if ((p = strstr(data, "\n\n")) == NULL)
+	for (p = data + 19; p < end && *p != '\n'; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			goto out;
+		*nl = '\0';
+		if (sscanf(p, "id %32[A-Za-z0-9]", e->e_id) == 1)
+			;
+		else if (sscanf(p, "fetched %lld", &v) == 1)
+			e->e_fetched = (time_t)v;
+		else if (sscanf(p, "checked %lld", &v) == 1)
+			e->e_checked = (time_t)v;
+		else if (sscanf(p, "failed %32[A-Za-z0-9] %lld %d", fid, &v,
+		    &rt) == 3 && rt > 0 && rt < TLSRPT_RESULT_MAX) {
+			memcpy(e->e_fail_id, fid, sizeof(fid));
+			e->e_fail_time = (time_t)v;
+			e->e_fail_rt = (enum tlsrpt_result)rt;
+			e->e_failed = 1;
+		} else if (sscanf(p, "length %zu", &len) == 1)
+			have_len = 1;
+	}
+	if (p >= end || !have_len || e->e_id[0] == '\0')
 		goto out;
-	p += 2;
+	p++;
 	if ((size_t)(end - p) != len)
 		goto out;		/* torn write: ignore the file */
-	if (sts_policy_parse(p, len, pp, &why) != ST_OK)
+	if (sts_policy_parse(p, len, &e->e_policy, &why) != ST_OK)
 		goto out;
-	*fetched = (time_t)fe;
-	*checked = (time_t)ch;
 	rc = 0;
 out:
+	if (rc != 0) {
+		e->e_id[0] = '\0';
+		e->e_failed = 0;
+	}
 	free(data);
 	buf_free(&why);
 	return rc;
@@ -241,9 +261,13 @@ load_entry(struct sts_cache *c, struct entry *e)
 	if (c->c_dir == NULL)
 		return;
 	path = cache_path(c, e->e_domain);
-	if (load_file(path, e->e_id, &e->e_fetched, &e->e_checked,
-	    &e->e_policy) == 0)
-		memcpy(e->e_txt_id, e->e_id, sizeof(e->e_id));
+	if (load_file(path, e) == 0) {
+		memcpy(e->e_txt_id, e->e_failed ? e->e_fail_id : e->e_id,
+		    sizeof(e->e_id));
+		if (e->e_failed)
+			set_reason(e, "a fetch of this policy id failed before "
+			    "the restart");
+	}
 	free(path);
 }
 
@@ -407,7 +431,7 @@ apply(struct sts_cache *c, struct entry *e, struct outcome *o, time_t now)
 		e->e_fail_id[0] = '\0';
 		e->e_neg_until = 0;
 		set_reason(e, "");
-		persist(c, e->e_domain, e->e_id, now, now, e->e_policy);
+		persist(c, e);
 		return;
 	}
 	if (o->o_fetched) {				/* the fetch failed */
@@ -416,6 +440,7 @@ apply(struct sts_cache *c, struct entry *e, struct outcome *o, time_t now)
 		e->e_fail_time = now;
 		memcpy(e->e_fail_id, o->o_txt_id, sizeof(e->e_fail_id));
 		set_reason(e, buf_str(&o->o_why));
+		persist(c, e);
 	} else if (buf_str(&o->o_why)[0] != '\0')
 		set_reason(e, buf_str(&o->o_why));	/* in back-off */
 	if (!have && (o->o_fetched || e->e_failed)) {	/* STS-HTTP-8 */
@@ -776,6 +801,7 @@ sts_cache_foreach(struct sts_cache *c, void (*fn)(void *, const char *,
 	DIR		*d;
 	struct dirent	*de;
 	struct sts_lookup l;
+	struct entry	 tmp;
 	int		 n = 0;
 
 	if (c->c_dir == NULL || (d = opendir(c->c_dir)) == NULL)
@@ -786,16 +812,17 @@ sts_cache_foreach(struct sts_cache *c, void (*fn)(void *, const char *,
 		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp."))
 			continue;
 		memset(&l, 0, sizeof(l));
+		memset(&tmp, 0, sizeof(tmp));
 		path = cache_path(c, de->d_name);
-		if (load_file(path, l.id, &l.fetched, &l.checked,
-		    &l.policy) == 0) {
-			memcpy(l.txt_id, l.id, sizeof(l.id));
-			l.expires = l.fetched + (time_t)l.policy->p_max_age;
+		if (load_file(path, &tmp) == 0) {
+			memcpy(tmp.e_txt_id, tmp.e_id, sizeof(tmp.e_id));
+			answer(&tmp, &l);
 			l.from_cache = 1;
 			fn(arg, de->d_name, &l);
 			n++;
 		}
 		sts_lookup_clear(&l);
+		sts_policy_free(tmp.e_policy);
 		free(path);
 	}
 	closedir(d);
