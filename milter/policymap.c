@@ -150,6 +150,14 @@ all_digit_labels(const char *s)
 	return digit_only;
 }
 
+/* why_puts - a reason for a caller that wants one */
+static void
+why_puts(struct buf *why, const char *s)
+{
+	if (why != NULL)
+		buf_puts(why, s);
+}
+
 enum status
 policymap_key_domain(const char *key, char *domain, struct buf *why)
 {
@@ -159,17 +167,17 @@ policymap_key_domain(const char *key, char *domain, struct buf *why)
 
 	domain[0] = '\0';
 	if (key == NULL || *key == '\0') {
-		buf_puts(why, "empty key");
+		why_puts(why, "empty key");
 		return ST_INVALID;
 	}
 	if (key[0] == '.') {			/* STS-PD-3: no parent lookups */
-		buf_puts(why, "parent-domain key");
+		why_puts(why, "parent-domain key");
 		return ST_NOTFOUND;
 	}
 	p = key;
 	if (*p == '[') {			/* [relay] or [relay]:port */
 		if ((end = strchr(p, ']')) == NULL) {
-			buf_puts(why, "unbalanced '['");
+			why_puts(why, "unbalanced '['");
 			return ST_INVALID;
 		}
 		p++;
@@ -178,35 +186,35 @@ policymap_key_domain(const char *key, char *domain, struct buf *why)
 		if (*end == ':')
 			end++;
 		else if (*end != '\0') {
-			buf_puts(why, "junk after ']'");
+			why_puts(why, "junk after ']'");
 			return ST_INVALID;
 		}
 		for (; *end; end++)
 			if (!isdigit((unsigned char)*end) &&
 			    !isalpha((unsigned char)*end)) {
-				buf_puts(why, "bad port");
+				why_puts(why, "bad port");
 				return ST_INVALID;
 			}
 		if (len >= 5 && strncasecmp(p, "ipv6:", 5) == 0) {
-			buf_puts(why, "address literal");
+			why_puts(why, "address literal");
 			return ST_NOTFOUND;		/* STS-PD-4 */
 		}
 	} else if ((end = strchr(p, ':')) != NULL) {	/* relay:port */
 		len = (size_t)(end - p);
 		if (strchr(end + 1, ':') != NULL) {
-			buf_puts(why, "address literal");	/* bare IPv6 */
+			why_puts(why, "address literal");	/* bare IPv6 */
 			return ST_NOTFOUND;
 		}
 	} else
 		len = strlen(p);
 	if (len == 0 || len > DOMAIN_MAX + 1) {
-		buf_puts(why, len ? "name too long" : "empty name");
+		why_puts(why, len ? "name too long" : "empty name");
 		return ST_INVALID;
 	}
 	memcpy(tmp, p, len);
 	tmp[len] = '\0';
 	if (all_digit_labels(tmp)) {
-		buf_puts(why, "address literal");	/* STS-PD-4 */
+		why_puts(why, "address literal");	/* STS-PD-4 */
 		return ST_NOTFOUND;
 	}
 	if (domain_normalize(tmp, domain, why) != ST_OK) {
@@ -216,7 +224,7 @@ policymap_key_domain(const char *key, char *domain, struct buf *why)
 	if (strchr(domain, '.') == NULL) {
 		/* Decision: no MTA-STS lookups for single labels (no TLD
 		 * publishes one; saves a query per local next hop). */
-		buf_puts(why, "single-label name");
+		why_puts(why, "single-label name");
 		domain[0] = '\0';
 		return ST_NOTFOUND;
 	}
@@ -816,6 +824,8 @@ conn_arm(struct policymap *pm, struct conn *c, int first)
 static void
 out_append(struct conn *c, const char *s, size_t n)
 {
+	if (n == 0)
+		return;
 	if (c->c_outlen + n > c->c_outcap) {
 		c->c_outcap = (c->c_outlen + n) * 2 + 64;
 		c->c_out = xrealloc(c->c_out, c->c_outcap);
@@ -909,6 +919,7 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 
 	lower_key(req);
 	split_request(req, line, &name, &key);
+	/* req stays whole for a worker: answer() may run twice on it */
 	if (policymap_flavour(name) == PM_FLAVOUR_UNKNOWN || *key == '\0') {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, OVERRIDE_NONE, 0,
 		    r);
@@ -947,11 +958,11 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 			    now - l.fetched >= iv;
 			if (due) {			/* let ASYNC queue it */
 				sts_lookup_clear(&l);
-				return 0;
+				goto defer;
 			}
 		} else if (st != ST_NOTFOUND) {
 			sts_lookup_clear(&l);
-			return 0;			/* unknown, or DNS trouble */
+			goto defer;			/* unknown, or DNS trouble */
 		}
 	} else
 		st = sts_cache_lookup(pm->pm_cache, domain, STS_LOOKUP_ASYNC,
@@ -962,6 +973,10 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 		    domain, l.reason);
 	sts_lookup_clear(&l);
 	return 1;
+defer:
+	if (key != req && key[-1] == '\0')
+		((char *)key)[-1] = ' ';	/* undo split_request() */
+	return 0;
 }
 
 /* next_request - the next complete request in c_in, NUL-terminated in

@@ -1,0 +1,744 @@
+/*
+ * test_policymap.c - policy-map replies (every flavour x scenario), key
+ * handling, and the listener's framing over socketpairs with a cache on
+ * the DNS/HTTP/clock fakes (enforcement-anchors 4.1-4.3)
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain.h"
+#include "fakes.h"
+#include "harness.h"
+#include "policymap.h"
+#include "sts_cache.h"
+#include "sts_policy.h"
+#include "xmalloc.h"
+
+#define URL(d)	"https://mta-sts." d "/.well-known/mta-sts.txt"
+
+static const char *POL_ENF =
+    "version: STSv1\nmode: enforce\nmx: mx1.example.com\n"
+    "mx: *.example.net\nmax_age: 86400\n";
+static const char *POL_TST =
+    "version: STSv1\nmode: testing\nmx: *.example.com\nmax_age: 604800\n";
+static const char *POL_NONE =
+    "version: STSv1\nmode: none\nmax_age: 86400\n";
+static const char *POL_IP =
+    "version: STSv1\nmode: enforce\nmx: 192.0.2.1\nmx: mx.example.com\n"
+    "max_age: 86400\n";
+static const char *POL_ONLY_IP =
+    "version: STSv1\nmode: enforce\nmx: 192.0.2.1\nmax_age: 86400\n";
+static const char *POL_BRACE =
+    "version: STSv1\nmode: enforce\nmx: mx.example.com\n"
+    "ext: a{b}\nmax_age: 86400\n";
+
+static struct sts_policy *
+pol(const char *text)
+{
+	struct sts_policy	*p = NULL;
+	struct buf		 why = BUF_INIT;
+
+	if (sts_policy_parse(text, strlen(text), &p, &why) != ST_OK)
+		fprintf(stderr, "policy: %s\n", buf_str(&why));
+	buf_free(&why);
+	return p;
+}
+
+/* reply - policymap_reply() for one row */
+static char *
+reply(const char *name, const char *key, enum status st, const char *text,
+    enum override_action ov, int tempfail)
+{
+	struct sts_lookup	l;
+	struct buf		out = BUF_INIT;
+
+	memset(&l, 0, sizeof(l));
+	if (text != NULL)
+		l.policy = pol(text);
+	snprintf(l.id, sizeof(l.id), "id1");
+	if (st == ST_TEMPFAIL)
+		snprintf(l.reason, sizeof(l.reason), "SERVFAIL");
+	policymap_reply(name, key, st, &l, ov, tempfail, &out);
+	sts_lookup_clear(&l);
+	return buf_release(&out);
+}
+
+#define PF_ENF	"OK secure match=mx1.example.com:.example.net servername=hostname"
+#define TLSRPT_ENF_ATTRS " policy_type=sts policy_domain=example.com " \
+	"mx_host_pattern=mx1.example.com mx_host_pattern=*.example.net " \
+	"{ policy_string = version: STSv1 } { policy_string = mode: enforce } " \
+	"{ policy_string = mx: mx1.example.com } " \
+	"{ policy_string = mx: *.example.net } " \
+	"{ policy_string = max_age: 86400 }"
+#define TLSRPT_TST "OK may policy_type=sts policy_domain=example.com " \
+	"mx_host_pattern=*.example.com { policy_string = version: STSv1 } " \
+	"{ policy_string = mode: testing } " \
+	"{ policy_string = mx: *.example.com } " \
+	"{ policy_string = max_age: 604800 }"
+
+static const struct {
+	const char		*name, *key;
+	enum status		 st;
+	const char		**text;
+	enum override_action	 ov;
+	int			 tempfail;
+	const char		*want;
+} rows[] = {
+	/* enforce */
+	{ "postfix", "example.com", ST_OK, &POL_ENF, 0, 0, PF_ENF },
+	{ "sendmail", "example.com", ST_OK, &POL_ENF, 0, 0, PF_ENF },
+	{ "sts", "example.com", ST_OK, &POL_ENF, 0, 0, PF_ENF },
+	{ "postfix-tlsrpt", "example.com", ST_OK, &POL_ENF, 0, 0,
+	  PF_ENF TLSRPT_ENF_ATTRS },
+	{ "exim", "example.com", ST_OK, &POL_ENF, 0, 0,
+	  "enforce domain=example.com mx=mx1.example.com:*.example.net id=id1" },
+	/* testing: only postfix-tlsrpt says anything (STS-APP-2) */
+	{ "postfix", "example.com", ST_OK, &POL_TST, 0, 0, "NOTFOUND " },
+	{ "sendmail", "example.com", ST_OK, &POL_TST, 0, 0, "NOTFOUND " },
+	{ "postfix-tlsrpt", "example.com", ST_OK, &POL_TST, 0, 0, TLSRPT_TST },
+	{ "exim", "example.com", ST_OK, &POL_TST, 0, 0,
+	  "testing domain=example.com mx=*.example.com id=id1" },
+	/* mode none (STS-APP-3) */
+	{ "postfix", "example.com", ST_OK, &POL_NONE, 0, 0, "NOTFOUND " },
+	{ "postfix-tlsrpt", "example.com", ST_OK, &POL_NONE, 0, 0, "NOTFOUND " },
+	{ "sendmail", "example.com", ST_OK, &POL_NONE, 0, 0, "NOTFOUND " },
+	{ "exim", "example.com", ST_OK, &POL_NONE, 0, 0, "none" },
+	/* no policy */
+	{ "postfix", "example.com", ST_NOTFOUND, NULL, 0, 0, "NOTFOUND " },
+	{ "postfix-tlsrpt", "example.com", ST_NOTFOUND, NULL, 0, 1, "NOTFOUND " },
+	{ "sendmail", "example.com", ST_NOTFOUND, NULL, 0, 1, "NOTFOUND " },
+	{ "exim", "example.com", ST_NOTFOUND, NULL, 0, 0, "none" },
+	/* DNS trouble, nothing cached: fail open unless configured */
+	{ "postfix", "example.com", ST_TEMPFAIL, NULL, 0, 0, "NOTFOUND " },
+	{ "postfix", "example.com", ST_TEMPFAIL, NULL, 0, 1, "TEMP SERVFAIL" },
+	{ "postfix-tlsrpt", "example.com", ST_TEMPFAIL, NULL, 0, 1,
+	  "TEMP SERVFAIL" },
+	{ "sendmail", "example.com", ST_TEMPFAIL, NULL, 0, 0, "NOTFOUND " },
+	{ "sendmail", "example.com", ST_TEMPFAIL, NULL, 0, 1, "TEMP SERVFAIL" },
+	{ "exim", "example.com", ST_TEMPFAIL, NULL, 0, 0, "none" },
+	{ "exim", "example.com", ST_TEMPFAIL, NULL, 0, 1, "temp SERVFAIL" },
+	/* overrides */
+	{ "postfix", "example.com", ST_OK, &POL_ENF, OVERRIDE_SKIP, 0,
+	  "NOTFOUND " },
+	{ "exim", "example.com", ST_OK, &POL_ENF, OVERRIDE_SKIP, 0, "none" },
+	{ "postfix", "example.com", ST_OK, &POL_TST, OVERRIDE_ENFORCE, 0,
+	  "OK secure match=.example.com servername=hostname" },
+	{ "postfix", "example.com", ST_OK, &POL_ENF, OVERRIDE_TESTING, 0,
+	  "NOTFOUND " },
+	{ "postfix", "example.com", ST_NOTFOUND, NULL, OVERRIDE_ENFORCE, 0,
+	  "NOTFOUND " },
+	/* keys that never have a policy */
+	{ "postfix", ".example.com", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "postfix", "[192.0.2.1]", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "postfix", "[192.0.2.1]:25", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "postfix", "[ipv6:2001:db8::1]", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "postfix", "192.0.2.1", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "postfix", "localhost", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "postfix", "bad_name.com", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "sendmail", ".example.com", ST_OK, &POL_ENF, 0, 0, "NOTFOUND " },
+	{ "exim", ".example.com", ST_OK, &POL_ENF, 0, 0, "none" },
+	/* smart hosts: the relay is the Policy Domain (STS-PD-2) */
+	{ "postfix", "[example.com]", ST_OK, &POL_ENF, 0, 0, PF_ENF },
+	{ "postfix", "[example.com]:587", ST_OK, &POL_ENF, 0, 0, PF_ENF },
+	{ "postfix", "example.com:587", ST_OK, &POL_ENF, 0, 0, PF_ENF },
+	{ "postfix-tlsrpt", "[example.com]:587", ST_OK, &POL_ENF, 0, 0,
+	  PF_ENF TLSRPT_ENF_ATTRS },
+	/* never an IP, never an empty match= (tlspol #70, #95) */
+	{ "postfix", "example.com", ST_OK, &POL_IP, 0, 0,
+	  "OK secure match=mx.example.com servername=hostname" },
+	{ "postfix", "example.com", ST_OK, &POL_ONLY_IP, 0, 0, "NOTFOUND " },
+	{ "postfix-tlsrpt", "example.com", ST_OK, &POL_ONLY_IP, 0, 0,
+	  "NOTFOUND " },
+	{ "exim", "example.com", ST_OK, &POL_ONLY_IP, 0, 0, "none" },
+	/* a policy line Postfix cannot carry in { } is left out */
+	{ "postfix-tlsrpt", "example.com", ST_OK, &POL_BRACE, 0, 0,
+	  "OK secure match=mx.example.com servername=hostname "
+	  "policy_type=sts policy_domain=example.com "
+	  "mx_host_pattern=mx.example.com "
+	  "{ policy_string = version: STSv1 } "
+	  "{ policy_string = mode: enforce } "
+	  "{ policy_string = mx: mx.example.com } "
+	  "{ policy_string = max_age: 86400 }" },
+	/* exim tcp:connect veto: empty = connect (STS-VAL-2 one label) */
+	{ "exim", "example.com mx1.example.com", ST_OK, &POL_ENF, 0, 0, "" },
+	{ "exim", "example.com a.example.net", ST_OK, &POL_ENF, 0, 0, "" },
+	{ "exim", "example.com MX1.EXAMPLE.COM.", ST_OK, &POL_ENF, 0, 0, "" },
+	{ "exim", "example.com a.b.example.net", ST_OK, &POL_ENF, 0, 0,
+	  "MX host a.b.example.net does not match the MTA-STS policy of "
+	  "example.com" },
+	{ "exim", "example.com evil.example", ST_OK, &POL_ENF, 0, 0,
+	  "MX host evil.example does not match the MTA-STS policy of "
+	  "example.com" },
+	{ "exim", "example.com evil.example", ST_OK, &POL_TST, 0, 0, "" },
+	{ "exim", "example.com evil.example", ST_NOTFOUND, NULL, 0, 0, "" },
+	{ "exim", "example.com evil.example", ST_TEMPFAIL, NULL, 0, 1, "" },
+	{ "exim", "example.com evil.example", ST_OK, &POL_ENF,
+	  OVERRIDE_SKIP, 0, "" },
+	/* unknown map name: a configuration error, PERM */
+	{ "postfixx", "example.com", ST_OK, &POL_ENF, 0, 0,
+	  "PERM unknown map name" },
+};
+
+static void
+test_reply_table(void)
+{
+	size_t	i;
+	char	*got;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		got = reply(rows[i].name, rows[i].key, rows[i].st,
+		    rows[i].text ? *rows[i].text : NULL, rows[i].ov,
+		    rows[i].tempfail);
+		CHECKF(strcmp(got, rows[i].want) == 0,
+		    "row %zu %s %s: got \"%s\", want \"%s\"", i, rows[i].name,
+		    rows[i].key, got, rows[i].want);
+		free(got);
+	}
+}
+
+static void
+test_key_domain(void)
+{
+	static const struct {
+		const char	*key;
+		enum status	 st;
+		const char	*domain;
+	} k[] = {
+		{ "example.com", ST_OK, "example.com" },
+		{ "Example.COM.", ST_OK, "example.com" },
+		{ "[relay.example.com]", ST_OK, "relay.example.com" },
+		{ "[relay.example.com]:587", ST_OK, "relay.example.com" },
+		{ "[relay.example.com]:submission", ST_OK, "relay.example.com" },
+		{ "relay.example.com:587", ST_OK, "relay.example.com" },
+		{ ".example.com", ST_NOTFOUND, "" },
+		{ "[192.0.2.1]", ST_NOTFOUND, "" },
+		{ "[IPv6:2001:db8::1]", ST_NOTFOUND, "" },
+		{ "2001:db8::1", ST_NOTFOUND, "" },
+		{ "10.1.2.3", ST_NOTFOUND, "" },
+		{ "localhost", ST_NOTFOUND, "" },
+		{ "", ST_INVALID, "" },
+		{ "[relay.example.com", ST_INVALID, "" },
+		{ "[relay.example.com]x", ST_INVALID, "" },
+		{ "a b.com", ST_INVALID, "" },
+		{ "xn--bcher-kva.example", ST_OK, "xn--bcher-kva.example" },
+	};
+	char		d[DOMAIN_MAX + 1];
+	struct buf	why = BUF_INIT;
+	size_t		i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		buf_reset(&why);
+		CHECKF(policymap_key_domain(k[i].key, d, &why) == k[i].st,
+		    "key \"%s\" (%s)", k[i].key, buf_str(&why));
+		CHECKF(strcmp(d, k[i].domain) == 0, "key \"%s\": \"%s\"",
+		    k[i].key, d);
+	}
+	buf_free(&why);
+}
+
+/* A policy with 256 long patterns: the reply must stay < 100000 bytes
+ * and keep enforcing (policy_string dropped first). */
+static void
+test_reply_size_cap(void)
+{
+	struct buf	 text = BUF_INIT;
+	char		*got;
+	int		 i;
+
+	buf_puts(&text, "version: STSv1\nmode: enforce\nmax_age: 86400\n");
+	for (i = 0; i < 256; i++)
+		buf_printf(&text, "mx: *.m%03d.%.60s.%.60s.%.60s.example\n", i,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+		    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+	got = reply("postfix-tlsrpt", "example.com", ST_OK, buf_str(&text), 0, 0);
+	CHECKF(strlen(got) < POLICYMAP_MAX_REPLY, "%zu bytes", strlen(got));
+	CHECK(strncmp(got, "OK secure match=.m000.", 22) == 0);
+	CHECK(strstr(got, "policy_string") == NULL);
+	free(got);
+	got = reply("postfix", "example.com", ST_OK, buf_str(&text), 0, 0);
+	CHECKF(strlen(got) < POLICYMAP_MAX_REPLY, "%zu bytes", strlen(got));
+	CHECK(strstr(got, ".m255.") != NULL);
+	free(got);
+	got = reply("postfix-tlsrpt", "example.com", ST_OK, buf_str(&text), 0, 0);
+	free(got);
+	buf_free(&text);
+}
+
+/* --- the listener over socketpairs ----------------------------------- */
+
+static struct sts_cache	*g_cache;
+static struct policymap	*g_pm;
+
+static void
+lab_setup(void)
+{
+	struct sts_cache_opts o;
+
+	fake_dns_reset();
+	fake_http_reset();
+	fake_clock_set(1700000000);
+	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_OK, "v=STSv1; id=e1",
+	    NULL);
+	fake_dns_set("A", "mta-sts.enforce.test", ST_OK, "192.0.2.1", NULL);
+	fake_http_set(URL("enforce.test"), 200, "text/plain",
+	    "version: STSv1\nmode: enforce\nmx: mx1.enforce.test\n"
+	    "mx: *.enforce.test\nmax_age: 86400\n", HTTP_FAIL_NONE);
+	fake_dns_set("TXT", "_mta-sts.testing.test", ST_OK, "v=STSv1; id=t1",
+	    NULL);
+	fake_dns_set("A", "mta-sts.testing.test", ST_OK, "192.0.2.1", NULL);
+	fake_http_set(URL("testing.test"), 200, "text/plain",
+	    "version: STSv1\nmode: testing\nmx: mx.testing.test\n"
+	    "max_age: 86400\n", HTTP_FAIL_NONE);
+	fake_dns_set("TXT", "_mta-sts.servfail.test", ST_TEMPFAIL, NULL);
+
+	memset(&o, 0, sizeof(o));
+	o.fetch.max_body = 65536;
+	o.txt_check_interval = 300;
+	o.refresh_interval = 86400;
+	o.fetch_backoff = 300;
+	o.negative_ttl = 3600;
+	o.tempfail_ttl = 60;
+	o.max_entries = 1000;
+	o.wait_ms = 5000;
+	g_cache = sts_cache_new(&o);
+	g_pm = policymap_new("", g_cache, NULL, NULL);
+	policymap_start(g_pm);
+}
+
+static void
+lab_teardown(void)
+{
+	policymap_stop(g_pm);
+	sts_cache_free(g_cache);
+	g_pm = NULL;
+	g_cache = NULL;
+}
+
+/* client - a connected socket served by the listener */
+static int
+client(void)
+{
+	int	sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	if (policymap_add_fd(g_pm, sv[1]) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	return sv[0];
+}
+
+static void
+send_all(int fd, const char *s, size_t n)
+{
+	ssize_t	k;
+
+	while (n > 0) {
+		if ((k = send(fd, s, n, MSG_NOSIGNAL)) <= 0)
+			return;
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+/* recv_some - read until n bytes, EOF or timeout; returns bytes read */
+static size_t
+recv_some(int fd, char *dst, size_t n, int *eof, int timeout_ms)
+{
+	struct pollfd	p = { fd, POLLIN, 0 };
+	size_t		got = 0;
+	ssize_t		k;
+
+	*eof = 0;
+	while (got < n) {
+		if (poll(&p, 1, timeout_ms) <= 0)
+			break;
+		k = recv(fd, dst + got, n - got, 0);
+		if (k <= 0) {
+			*eof = 1;
+			break;
+		}
+		got += (size_t)k;
+	}
+	dst[got] = '\0';
+	return got;
+}
+
+/* recv_netstring - one netstring reply as text, NULL on error */
+static char *
+recv_netstring(int fd)
+{
+	char	hdr[16], *body;
+	size_t	i = 0, len;
+	int	eof;
+
+	while (i < sizeof(hdr) - 1) {
+		if (recv_some(fd, hdr + i, 1, &eof, 5000) != 1)
+			return NULL;
+		if (hdr[i] == ':')
+			break;
+		i++;
+	}
+	hdr[i] = '\0';
+	len = strtoul(hdr, NULL, 10);
+	body = xmalloc(len + 2);
+	if (recv_some(fd, body, len + 1, &eof, 5000) != len + 1 ||
+	    body[len] != ',') {
+		free(body);
+		return NULL;
+	}
+	body[len] = '\0';
+	return body;
+}
+
+static char *
+ask(int fd, const char *req)
+{
+	char	hdr[32];
+
+	snprintf(hdr, sizeof(hdr), "%zu:", strlen(req));
+	send_all(fd, hdr, strlen(hdr));
+	send_all(fd, req, strlen(req));
+	send_all(fd, ",", 1);
+	return recv_netstring(fd);
+}
+
+/* at_eof - the server closed the connection */
+static int
+at_eof(int fd)
+{
+	char	b[64];
+	int	eof;
+
+	(void)recv_some(fd, b, sizeof(b) - 1, &eof, 5000);
+	return eof;
+}
+
+static void
+test_listener_lockstep(void)
+{
+	int	fd;
+	char	*r;
+	int	i;
+
+	lab_setup();
+	fd = client();
+	r = ask(fd, "postfix enforce.test");
+	CHECK_STR(r, "OK secure match=mx1.enforce.test:.enforce.test "
+	    "servername=hostname");
+	free(r);
+	/* many lock-step requests on one connection, every flavour */
+	for (i = 0; i < 50; i++) {
+		r = ask(fd, "sendmail enforce.test");
+		CHECK_STR(r, "OK secure match=mx1.enforce.test:.enforce.test "
+		    "servername=hostname");
+		free(r);
+	}
+	r = ask(fd, "postfix testing.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	r = ask(fd, "postfix-tlsrpt testing.test");
+	CHECK(r && strncmp(r, "OK may policy_type=sts policy_domain="
+	    "testing.test mx_host_pattern=mx.testing.test", 70) == 0);
+	free(r);
+	r = ask(fd, "postfix nopolicy.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	r = ask(fd, "postfix servfail.test");
+	CHECK_STR(r, "NOTFOUND ");			/* fail open */
+	free(r);
+	r = ask(fd, "postfix .enforce.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	r = ask(fd, "POSTFIX Enforce.Test");		/* case folded */
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	r = ask(fd, "nosuchmap enforce.test");
+	CHECK_STR(r, "PERM unknown map name");
+	free(r);
+	/* the connection survives all of that */
+	r = ask(fd, "postfix enforce.test");
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	/* the cold lookup went to the network once; the rest were hits */
+	CHECK_INT(fake_http_calls(), 2);
+	close(fd);
+	lab_teardown();
+}
+
+/* Two requests in one write, and one request split byte by byte. */
+static void
+test_listener_pipelined_and_split(void)
+{
+	const char	*two = "20:postfix enforce.test,20:postfix testing.test,";
+	const char	*one = "20:postfix enforce.test,";
+	int		 fd;
+	char		*r;
+	size_t		 i;
+
+	lab_setup();
+	fd = client();
+	send_all(fd, two, strlen(two));
+	r = recv_netstring(fd);
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	r = recv_netstring(fd);
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	for (i = 0; i < strlen(one); i++) {
+		send_all(fd, one + i, 1);
+		usleep(1000);
+	}
+	r = recv_netstring(fd);
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	close(fd);
+	lab_teardown();
+}
+
+static void
+test_listener_garbage(void)
+{
+	static const char *bad[] = {
+		"20:postfix enforce.test;",	/* wrong terminator */
+		"12:postfix a.com\0\0\0,",	/* NUL inside */
+		"0:,",				/* empty */
+		"100001:postfix ",		/* oversize: refused at once */
+		"99999999999999999999:",	/* absurd length */
+		"5:ab\0cd,",			/* NUL inside */
+	};
+	static const size_t badlen[] = { 24, 20, 3, 15, 21, 8 };
+	int	fd;
+	char	*r;
+	size_t	i;
+
+	lab_setup();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fd = client();
+		send_all(fd, bad[i], badlen[i]);
+		r = recv_netstring(fd);
+		CHECKF(r && strncmp(r, "PERM ", 5) == 0, "case %zu: %s", i,
+		    r ? r : "(null)");
+		free(r);
+		CHECKF(at_eof(fd), "case %zu: not closed", i);
+		close(fd);
+	}
+	/* not a netstring after all: a line (Exim) request */
+	fd = client();
+	send_all(fd, "12x:postfix a,", 14);
+	shutdown(fd, SHUT_WR);
+	{
+		char	b[64];
+		int	eof;
+
+		(void)recv_some(fd, b, sizeof(b) - 1, &eof, 5000);
+		CHECK_STR(b, "");	/* "<junk> <junk>": an MX check */
+		CHECK(eof);
+	}
+	close(fd);
+	/* a line that never ends is cut off */
+	fd = client();
+	{
+		char	junk[2000];
+
+		memset(junk, 'x', sizeof(junk));
+		send_all(fd, junk, sizeof(junk));
+	}
+	CHECK(at_eof(fd));
+	close(fd);
+	/* the listener still answers */
+	fd = client();
+	r = ask(fd, "postfix enforce.test");
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	close(fd);
+	lab_teardown();
+}
+
+/* Exim ${readsocket}: request, half-close, one reply, close. */
+static void
+test_listener_exim_line(void)
+{
+	static const struct {
+		const char	*req;
+		const char	*want;
+	} x[] = {
+		{ "exim enforce.test", "enforce domain=enforce.test "
+		  "mx=mx1.enforce.test:*.enforce.test id=e1" },
+		{ "enforce.test", "enforce domain=enforce.test "
+		  "mx=mx1.enforce.test:*.enforce.test id=e1" },
+		{ "exim enforce.test\n", "enforce domain=enforce.test "
+		  "mx=mx1.enforce.test:*.enforce.test id=e1" },
+		{ "exim enforce.test\r\n", "enforce domain=enforce.test "
+		  "mx=mx1.enforce.test:*.enforce.test id=e1" },
+		{ "163.example", "none" },	/* digits, not a netstring */
+		{ "exim testing.test", "testing domain=testing.test "
+		  "mx=mx.testing.test id=t1" },
+		{ "exim nopolicy.test", "none" },
+		{ "exim enforce.test mx1.enforce.test", "" },
+		{ "exim enforce.test a.enforce.test", "" },
+		{ "exim enforce.test a.b.enforce.test", "MX host "
+		  "a.b.enforce.test does not match the MTA-STS policy of "
+		  "enforce.test" },
+		{ "postfix enforce.test", "OK secure match=mx1.enforce.test:"
+		  ".enforce.test servername=hostname" },
+	};
+	char	buf[512];
+	int	fd, eof;
+	size_t	i;
+
+	lab_setup();
+	for (i = 0; i < sizeof(x) / sizeof(x[0]); i++) {
+		fd = client();
+		send_all(fd, x[i].req, strlen(x[i].req));
+		if (strchr(x[i].req, '\n') == NULL)
+			shutdown(fd, SHUT_WR);
+		(void)recv_some(fd, buf, sizeof(buf) - 1, &eof, 5000);
+		CHECKF(strcmp(buf, x[i].want) == 0, "\"%s\": got \"%s\"",
+		    x[i].req, buf);
+		CHECKF(eof, "\"%s\": not closed", x[i].req);
+		close(fd);
+	}
+	lab_teardown();
+}
+
+/* Clients that vanish: mid-netstring, and while a slow lookup runs. */
+static void
+test_listener_vanishing_clients(void)
+{
+	int	fd, i;
+	char	*r;
+
+	lab_setup();
+	fake_dns_set("TXT", "_mta-sts.slow.test", ST_OK, "v=STSv1; id=s1",
+	    NULL);
+	fake_dns_set("A", "mta-sts.slow.test", ST_OK, "192.0.2.1", NULL);
+	fake_http_set(URL("slow.test"), 200, "text/plain",
+	    "version: STSv1\nmode: enforce\nmx: mx.slow.test\n"
+	    "max_age: 86400\n", HTTP_FAIL_NONE);
+	fake_http_delay_ms(300);
+	for (i = 0; i < 20; i++) {
+		fd = client();
+		send_all(fd, "20:postfix enf", 14);	/* half a request */
+		close(fd);
+	}
+	fd = client();
+	send_all(fd, "17:postfix slow.test,", 21);	/* goes to a worker */
+	close(fd);					/* reply hits EPIPE */
+	usleep(500000);
+	fake_http_delay_ms(0);
+	fd = client();
+	r = ask(fd, "postfix slow.test");		/* now cached */
+	CHECK_STR(r, "OK secure match=mx.slow.test servername=hostname");
+	free(r);
+	close(fd);
+	lab_teardown();
+}
+
+/* Many idle connections at once, then all of them in use. */
+static void
+test_listener_many_connections(void)
+{
+	enum { N = 300 };
+	int	fd[N], i, ok = 0;
+	char	*r;
+
+	lab_setup();
+	for (i = 0; i < N; i++)
+		fd[i] = client();
+	for (i = 0; i < N; i++) {
+		r = ask(fd[i], i % 2 ? "postfix enforce.test" :
+		    "postfix testing.test");
+		if (r && strcmp(r, i % 2 ? "OK secure match=mx1.enforce.test:"
+		    ".enforce.test servername=hostname" : "NOTFOUND ") == 0)
+			ok++;
+		free(r);
+	}
+	CHECK_INT(ok, N);
+	for (i = 0; i < N; i++)
+		close(fd[i]);
+	lab_teardown();
+}
+
+/* Overrides swap at run time (SIGHUP) and apply to the policy map. */
+static void
+test_listener_overrides(void)
+{
+	struct override	*ov = NULL;
+	struct buf	 why = BUF_INIT;
+	const char	*text = "enforce.test skip\ntesting.test enforce\n";
+	int		 fd;
+	char		*r;
+
+	lab_setup();
+	CHECK_INT(override_parse(text, strlen(text), "ov", &ov, &why), ST_OK);
+	fd = client();
+	r = ask(fd, "postfix enforce.test");
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	policymap_set_overrides(g_pm, ov);
+	r = ask(fd, "postfix enforce.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	r = ask(fd, "postfix testing.test");
+	CHECK_STR(r, "OK secure match=mx.testing.test servername=hostname");
+	free(r);
+	policymap_set_overrides(g_pm, NULL);
+	override_free(ov);
+	r = ask(fd, "postfix enforce.test");
+	CHECK(r && strncmp(r, "OK secure", 9) == 0);
+	free(r);
+	close(fd);
+	lab_teardown();
+	buf_free(&why);
+}
+
+/* Socket specs: unix and inet forms open; bad ones are refused. */
+static void
+test_specs(void)
+{
+	struct policymap	*pm;
+	struct buf		 why = BUF_INIT;
+	char			 path[64], spec[200];
+
+	snprintf(path, sizeof(path), "/tmp/pm-test-%d.sock", (int)getpid());
+	snprintf(spec, sizeof(spec), "unix:%s inet:0@127.0.0.1 "
+	    "inet:127.0.0.1:0", path);
+	pm = policymap_new(spec, NULL, NULL, &why);
+	CHECKF(pm != NULL, "%s", buf_str(&why));
+	CHECK(access(path, F_OK) == 0);
+	policymap_stop(pm);
+	CHECK(access(path, F_OK) != 0);			/* removed */
+	buf_reset(&why);
+	CHECK(policymap_new("tcp:25", NULL, NULL, &why) == NULL);
+	CHECK(policymap_new("inet:x@127.0.0.1", NULL, NULL, &why) == NULL);
+	CHECK(policymap_new("unix:/nonexistent/dir/s", NULL, NULL, &why) ==
+	    NULL);
+	buf_free(&why);
+}
+
+int
+main(void)
+{
+	RUN(test_reply_table);
+	RUN(test_key_domain);
+	RUN(test_reply_size_cap);
+	RUN(test_specs);
+	RUN(test_listener_lockstep);
+	RUN(test_listener_pipelined_and_split);
+	RUN(test_listener_garbage);
+	RUN(test_listener_exim_line);
+	RUN(test_listener_vanishing_clients);
+	RUN(test_listener_many_connections);
+	RUN(test_listener_overrides);
+	return harness_done("test_policymap");
+}
