@@ -57,7 +57,7 @@ REPLAY_BINS	= $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRCS)
 BENCH_BINS	= $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 INTEG_TESTS	= $(sort $(wildcard tests/integration/t_*.sh))
 
-.PHONY: all check check-unit check-asan check-fuzz check-integration demo \
+.PHONY: tools all check check-unit check-asan check-fuzz check-integration demo \
 	bench fuzz install clean deps unit progs
 
 all: progs
@@ -107,12 +107,19 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMM
 
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 
+# Small drivers of the DNS and HTTPS seams for the lab tests.
+TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get
+tools: $(TOOL_BINS)
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@sh tests/deps.sh
 
 # check: install what is missing, then build and run everything.
 check: deps
-	@$(MAKE) --no-print-directory progs unit
+	@$(MAKE) --no-print-directory progs unit tools
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
 	@BUILD=$(abspath $(BUILD)) tests/run-tests $(UNIT_BINS) \
 	    $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS)) \
