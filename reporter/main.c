@@ -1,0 +1,188 @@
+/*
+ * main.c - tlsrpt-reporter: daily RFC 8460 reports from the journal
+ *
+ * SYNOPSIS
+ *	tlsrpt-reporter [-c CONFIG] [--day YYYY-MM-DD] [--domain D]
+ *	    [--dry-run [--to ADDR]] [-d] [-v]
+ *	tlsrpt-reporter [-c CONFIG] --dkim-txt
+ *
+ * DESCRIPTION
+ *	See doc/tlsrpt-reporter.8 and report_run.h.  This file only reads
+ *	the command line and the configuration, checks the reporter's
+ *	identity at start-up, and maps the outcome to a sysexits.h code
+ *	that cron and systemd can act on.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "conf.h"
+#include "dns.h"
+#include "http.h"
+#include "log.h"
+#include "report_run.h"
+#include "xmalloc.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tlsrpt-reporter [-c config] [--day YYYY-MM-DD] "
+	    "[--domain D]\n"
+	    "                       [--dry-run [--to ADDR]] [-d] [-v]\n"
+	    "       tlsrpt-reporter [-c config] --dkim-txt\n");
+	exit(EX_USAGE);
+}
+
+static int
+facility(const char *name)
+{
+	static const struct {
+		const char	*n;
+		int		 f;
+	} tab[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; name && i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcasecmp(name, tab[i].n) == 0)
+			return tab[i].f;
+	return LOG_MAIL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "day",	required_argument, NULL, 'D' },
+		{ "domain",	required_argument, NULL, 'o' },
+		{ "dry-run",	no_argument,	   NULL, 'n' },
+		{ "to",		required_argument, NULL, 't' },
+		{ "dkim-txt",	no_argument,	   NULL, 'k' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct report_run_opts	 o;
+	struct report_run_stats	 st;
+	struct report_ctx	*x;
+	struct report_sender	*s;
+	struct conf		*c;
+	struct dns		*dns;
+	struct buf		 why = BUF_INIT;
+	const char		*cfg = NULL;
+	char			 dom[256];
+	int			 ch, fg = 0, verbose = 0, dkimtxt = 0, rc;
+	size_t			 i;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "c:dvhn", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c': cfg = optarg; break;
+		case 'D': o.day = optarg; break;
+		case 'o':
+			snprintf(dom, sizeof(dom), "%s", optarg);
+			for (i = 0; dom[i]; i++)
+				if (dom[i] >= 'A' && dom[i] <= 'Z')
+					dom[i] += 32;
+			if (i > 0 && dom[i - 1] == '.')
+				dom[i - 1] = '\0';
+			o.only_domain = dom;
+			break;
+		case 'n': o.dry_run = 1; break;
+		case 't': o.dry_to = optarg; break;
+		case 'k': dkimtxt = 1; break;
+		case 'd': fg = 1; break;
+		case 'v': verbose++; break;
+		default: usage();
+		}
+	if (optind != argc || (o.dry_to != NULL && !o.dry_run))
+		usage();
+	/* a dry run is for a person: its diagnostics go to the terminal */
+	log_init("tlsrpt-reporter", LOG_MAIL, fg || o.dry_run || dkimtxt);
+	if ((c = conf_load(cfg, &why)) == NULL) {
+		log_warnx("%s", buf_str(&why));
+		return EX_CONFIG;
+	}
+	log_init("tlsrpt-reporter", facility(c->syslog_facility),
+	    fg || o.dry_run || dkimtxt);
+	log_setverbose(verbose > c->log_level ? verbose : c->log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((x = report_ctx_new(c, &why)) == NULL) {
+		log_warnx("configuration: %s", buf_str(&why));
+		conf_free(c);
+		return EX_CONFIG;
+	}
+	if (dkimtxt) {
+		char *txt;
+
+		if (x->dkim == NULL) {
+			log_warnx("dkim_domain, dkim_selector and dkim_key_file "
+			    "are not set");
+			rc = EX_CONFIG;
+		} else if ((txt = dkim_pubkey_txt(x->dkim)) != NULL) {
+			printf("%s._domainkey.%s. IN TXT \"%s\"\n",
+			    c->dkim_selector, c->dkim_domain, txt);
+			free(txt);
+			rc = EX_OK;
+		} else
+			rc = EX_SOFTWARE;
+		report_ctx_free(x);
+		conf_free(c);
+		return rc;
+	}
+	if (x->dkim == NULL && !o.dry_run)
+		log_warnx("dkim_domain is not set: report mail is not signed, "
+		    "and RFC 8460 receivers must ignore unsigned reports "
+		    "(RPT-DKIM-1)");
+	if (report_run_now(c, &o.now) != 0) {
+		log_warnx("report_clock: \"%s\" is not YYYY-MM-DDTHH:MM:SSZ",
+		    c->report_clock);
+		report_ctx_free(x);
+		conf_free(c);
+		return EX_CONFIG;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || http_init() != 0) {
+		log_warnx("libcurl initialisation failed");
+		report_ctx_free(x);
+		conf_free(c);
+		return EX_SOFTWARE;
+	}
+	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000,
+	    &why)) == NULL) {
+		log_warnx("dns: %s", buf_str(&why));
+		report_ctx_free(x);
+		conf_free(c);
+		return EX_CONFIG;
+	}
+	s = report_sender_new(c, dns, x->from, x->helo);
+	o.out = stdout;
+	o.progress = !o.dry_run && isatty(STDOUT_FILENO);
+	rc = report_run(&o, x, s, &st);
+	if (o.progress || (fg && !o.dry_run))
+		printf("%u days, %lu sessions, %u reports built, %u delivered, "
+		    "%u pending retry, %u given up, %u domains without rua\n",
+		    st.days, st.sessions, st.built, st.delivered, st.pending,
+		    st.gaveup, st.norua);
+	report_sender_free(s);
+	dns_free(dns);
+	report_ctx_free(x);
+	conf_free(c);
+	buf_free(&why);
+	curl_global_cleanup();
+	return rc;
+}

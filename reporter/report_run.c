@@ -1,0 +1,738 @@
+/*
+ * report_run.c - one run of tlsrpt-reporter: days, reports, deliveries
+ *
+ * On-disk layout under <state_dir>/reporter/:
+ *	lock			flock()ed for the whole run
+ *	<day>/<domain>.json.gz	the report as built (sent byte for byte)
+ *	<day>/<domain>.state	its identity and per-destination state
+ *	<day>/.built		every report of the day is stored
+ *	<day>/.done		every report of the day is final
+ * Order of writes: report, then state, then .built; so a crash at any
+ * point leaves either a report with its state, or nothing of it (a
+ * .json.gz without .state is rebuilt; the id and bytes are the same
+ * for the same journal).
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "journal.h"
+#include "log.h"
+#include "report_run.h"
+#include "report_state.h"
+#include "timefmt.h"
+#include "tlsrpt_txt.h"
+#include "xmalloc.h"
+
+struct run {
+	const struct report_run_opts	*o;
+	struct report_ctx		*x;
+	struct report_sender		*s;
+	struct report_run_stats		*st;
+	char				*rdir;		/* state_dir/reporter */
+	int				 rc;
+};
+
+static void
+rc_raise(struct run *r, int rc)
+{
+	/* errors outrank "retry later", which outranks success */
+	if (r->rc == EX_OK || (r->rc == EX_TEMPFAIL && rc != EX_OK))
+		r->rc = rc;
+}
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	*p = xstrdup(path), *s;
+	int	 rc = 0;
+
+	for (s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST)
+				rc = -1;
+			*s = '/';
+		}
+	if (mkdir(p, mode) != 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0;
+}
+
+static int
+touch_atomic(const char *path)
+{
+	return report_write_atomic(path, "", 0);
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*data;
+	long	 size;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	data = xmalloc((size_t)size + 1);
+	*len = fread(data, 1, (size_t)size, f);
+	fclose(f);
+	if (*len != (size_t)size) {
+		free(data);
+		return NULL;
+	}
+	return data;
+}
+
+static int
+is_day(const char *s)
+{
+	time_t	t;
+
+	return strlen(s) == 10 && timefmt_parse(s, &t) == 0;
+}
+
+int
+report_run_now(const struct conf *c, time_t *now)
+{
+	if (c->report_clock != NULL && c->report_clock[0] != '\0')
+		return timefmt_parse(c->report_clock, now);
+	*now = clock_now();
+	return 0;
+}
+
+/* lookup_rua - RPT-TXT-1, RPT-TXT-6: the one v=TLSRPTv1 record */
+static enum status
+lookup_rua(struct run *r, const char *domain, struct tlsrpt_txt **t,
+    struct buf *why)
+{
+	struct dns_rrset	 rr;
+	enum status		 st;
+	char			*name;
+
+	*t = NULL;
+	memset(&rr, 0, sizeof(rr));
+	name = xasprintf("_smtp._tls.%s", domain);
+	st = dns_txt(r->s->dns, name, &rr, why);
+	if (st == ST_OK)
+		st = tlsrpt_txt_select(rr.rr, rr.len, rr.n, t, why);
+	dns_rrset_clear(&rr);
+	free(name);
+	return st;
+}
+
+static void
+progress(struct run *r, const char *day, size_t i, size_t n)
+{
+	if (!r->o->progress)
+		return;
+	if (i < n)
+		fprintf(stdout, "\r%s: building report %zu of %zu ", day, i + 1,
+		    n);
+	else
+		fprintf(stdout, "\r%s: %zu reports built%20s\n", day, n, "");
+	fflush(stdout);
+}
+
+/* dry_print - the report's JSON and the whole MIME message */
+static void
+dry_print(struct run *r, const struct report_made *m)
+{
+	FILE			*out = r->o->out;
+	struct tlsrpt_txt	*t = NULL;
+	struct buf		 why = BUF_INIT;
+	char			*to = NULL, *msg = NULL;
+	size_t			 i, len = 0;
+
+	fprintf(out, "----- BEGIN REPORT domain=%s day=%s report-id=%s -----\n",
+	    m->domain, m->day, m->report_id);
+	fprintf(out, "file: %s\n", m->filename);
+	if (r->o->dry_to != NULL) {
+		to = xstrdup(r->o->dry_to);
+		fprintf(out, "rua: (--to) mailto:%s\n", to);
+	} else if (lookup_rua(r, m->domain, &t, &why) == ST_OK) {
+		fprintf(out, "rua:");
+		for (i = 0; i < t->t_nrua; i++) {
+			fprintf(out, " %s", t->t_rua[i]);
+			if (to == NULL && tlsrpt_rua_kind(t->t_rua[i]) ==
+			    RUA_MAILTO)
+				(void)tlsrpt_rua_mailto(t->t_rua[i], &to, &why);
+		}
+		fprintf(out, "\n");
+	} else
+		fprintf(out, "rua: none (%s): no report would be sent\n",
+		    buf_str(&why));
+	fprintf(out, "----- BEGIN JSON -----\n%s----- END JSON -----\n",
+	    m->json);
+	buf_reset(&why);
+	if (report_make_mail(r->x, m, to ? to : "undisclosed-recipients:;",
+	    r->o->now, &msg, &len, &why) == ST_OK) {
+		fprintf(out, "----- BEGIN MIME -----\n");
+		fwrite(msg, 1, len, out);
+		fprintf(out, "----- END MIME -----\n");
+	} else
+		fprintf(out, "mime: error: %s\n", buf_str(&why));
+	fprintf(out, "----- END REPORT -----\n");
+	free(msg);
+	free(to);
+	tlsrpt_txt_free(t);
+	buf_free(&why);
+}
+
+/* build_day - aggregate the journal and store every report not stored */
+static int
+build_day(struct run *r, const char *day, const char *dd)
+{
+	struct report_agg	 *agg;
+	struct report_domain	**doms;
+	struct journal_stats	  js;
+	struct report_made	  m;
+	struct report_state	  s;
+	struct buf		  why = BUF_INIT;
+	char			 *gzp, *stp;
+	size_t			  n, i;
+	int			  ok = 1;
+
+	agg = report_agg_new(r->o->only_domain);
+	if (journal_read_day(r->x->conf->state_dir, day, report_agg_cb, agg,
+	    &js) != 0 && errno != ENOENT) {
+		log_warn("day=%s: cannot read the journal", day);
+		report_agg_free(agg);
+		rc_raise(r, EX_IOERR);
+		return 0;
+	}
+	if (js.bad > 0)
+		log_warnx("day=%s: skipped %lu torn or corrupt journal records",
+		    day, js.bad);
+	r->st->records += report_agg_stats(agg)->records;
+	r->st->sessions += report_agg_stats(agg)->sessions;
+	r->st->own_reports += report_agg_stats(agg)->own_reports;
+	r->st->bad += report_agg_stats(agg)->bad + js.bad;
+	n = report_agg_domains(agg, &doms);
+	report_ctx_attach(r->x, doms, n);
+	if (r->x->ptext_missing > 0)
+		log_warnx("day=%s: %lu policy texts missing from the archive "
+		    "(policy-string left empty)", day, r->x->ptext_missing);
+	for (i = 0; i < n; i++) {
+		progress(r, day, i, n);
+		gzp = xasprintf("%s/%s.json.gz", dd, doms[i]->d_name);
+		stp = xasprintf("%s/%s.state", dd, doms[i]->d_name);
+		if (!r->o->dry_run && exists(stp))
+			goto next;		/* stored by an earlier run */
+		buf_reset(&why);
+		if (report_make(r->x, day, doms[i], &m, &why) != ST_OK) {
+			log_err("day=%s domain=%s: cannot build the report: %s",
+			    day, doms[i]->d_name, buf_str(&why));
+			rc_raise(r, EX_SOFTWARE);
+			ok = 0;
+			report_made_clear(&m);
+			goto next;
+		}
+		if (r->o->dry_run) {
+			dry_print(r, &m);
+			report_made_clear(&m);
+			goto next;
+		}
+		memset(&s, 0, sizeof(s));
+		snprintf(s.report_id, sizeof(s.report_id), "%s", m.report_id);
+		s.built = r->o->now;
+		s.nsuccess = m.nsuccess;
+		s.nfailure = m.nfailure;
+		if (report_write_atomic(gzp, m.gz.b_data, m.gz.b_len) != 0 ||
+		    report_state_save(stp, &s, &why) != ST_OK) {
+			log_warn("day=%s domain=%s: cannot store the report",
+			    day, doms[i]->d_name);
+			rc_raise(r, EX_CANTCREAT);
+			ok = 0;
+		} else {
+			r->st->built++;
+			log_debug(1, "day=%s domain=%s report_id=%s built",
+			    day, doms[i]->d_name, m.report_id);
+		}
+		report_made_clear(&m);
+next:
+		free(gzp);
+		free(stp);
+	}
+	if (n > 0)
+		progress(r, day, n, n);
+	report_agg_free(agg);
+	buf_free(&why);
+	return ok;
+}
+
+static void
+log_dest(const char *day, const char *domain, const struct report_state *s,
+    const struct report_dest *d, const char *result)
+{
+	char	reason[300], next[TIMEFMT_LEN] = "-";
+
+	log_printable(reason, sizeof(reason), d->last ? d->last : "");
+	if (d->next)
+		timefmt_rfc3339(d->next, next);
+	if (d->st == DEST_DELIVERED)
+		log_info("report day=%s domain=%s report_id=%s rua=%s "
+		    "result=delivered attempts=%d", day, domain, s->report_id,
+		    d->uri, d->attempts);
+	else
+		log_warnx("report day=%s domain=%s report_id=%s rua=%s "
+		    "result=%s attempts=%d next=%s reason=\"%s\"", day, domain,
+		    s->report_id, d->uri, result, d->attempts, next, reason);
+}
+
+/* attempt - one delivery of the stored report to one destination */
+static void
+attempt(struct run *r, struct report_made *m, struct report_state *s,
+    struct report_dest *d, const char *stp)
+{
+	struct buf	 why = BUF_INIT;
+	enum status	 st;
+	char		*addr = NULL, *msg = NULL;
+	size_t		 len = 0;
+	int		 gave;
+
+	if (tlsrpt_rua_kind(d->uri) == RUA_MAILTO) {
+		st = tlsrpt_rua_mailto(d->uri, &addr, &why);
+		if (st == ST_OK)
+			st = report_make_mail(r->x, m, addr, r->o->now, &msg,
+			    &len, &why);
+		if (st == ST_OK)
+			st = r->s->smtp(r->s, addr, msg, len, &why);
+		else
+			st = ST_INVALID;
+	} else
+		st = r->s->https(r->s, d->uri, m->gz.b_data, m->gz.b_len, &why);
+	if (st == ST_OK) {
+		report_state_delivered(d, r->o->now);
+		r->st->sends_ok++;
+		log_dest(m->day, m->domain, s, d, "delivered");
+	} else {
+		gave = report_state_failed(d, r->o->now, buf_str(&why),
+		    st == ST_INVALID);
+		r->st->sends_failed++;
+		log_dest(m->day, m->domain, s, d, gave ? "gaveup" : "retry");
+	}
+	buf_reset(&why);
+	if (report_state_save(stp, s, &why) != ST_OK) {
+		log_warnx("%s", buf_str(&why));
+		rc_raise(r, EX_IOERR);
+	}
+	free(addr);
+	free(msg);
+	buf_free(&why);
+}
+
+/* process_report - rua lookup and due deliveries of one stored report */
+static int
+process_report(struct run *r, const char *day, const char *dd,
+    const char *domain)
+{
+	struct report_state	 s;
+	struct report_made	 m;
+	struct tlsrpt_txt	*t = NULL;
+	struct buf		 why = BUF_INIT;
+	char			*stp, *gzp, *gz = NULL;
+	size_t			 i, gzlen = 0;
+	enum status		 st;
+	int			 was_delivered, final = 0;
+
+	stp = xasprintf("%s/%s.state", dd, domain);
+	gzp = xasprintf("%s/%s.json.gz", dd, domain);
+	memset(&m, 0, sizeof(m));
+	if ((st = report_state_load(stp, &s, &why)) != ST_OK) {
+		log_warnx("day=%s domain=%s: %s", day, domain, buf_str(&why));
+		rc_raise(r, EX_IOERR);
+		goto out;
+	}
+	if (report_state_final(&s)) {
+		final = 1;
+		goto out;
+	}
+	was_delivered = report_state_delivered_any(&s);
+	if ((gz = read_file(gzp, &gzlen)) == NULL) {
+		log_warn("day=%s domain=%s: cannot read the stored report",
+		    day, domain);
+		rc_raise(r, EX_IOERR);
+		goto out;
+	}
+	report_made_meta(r->x, day, domain, &m);
+	/* the stored id wins (the configuration may have changed since) */
+	memcpy(m.report_id, s.report_id, sizeof(m.report_id) - 1);
+	m.report_id[sizeof(m.report_id) - 1] = '\0';
+	{
+		struct report_meta meta;
+
+		memset(&meta, 0, sizeof(meta));
+		meta.submitter = r->x->submitter;
+		meta.report_id = m.report_id;
+		meta.start = m.start;
+		meta.end = m.end;
+		report_filename(&meta, domain, m.filename, sizeof(m.filename));
+	}
+	m.nsuccess = s.nsuccess;
+	m.nfailure = s.nfailure;
+	m.gz.b_data = gz;
+	m.gz.b_len = gzlen;
+	m.gz.b_size = gzlen + 1;
+	gz = NULL;
+
+	if (s.rua != RUA_ST_FOUND) {
+		if (s.lk_next > r->o->now)
+			goto done;
+		buf_reset(&why);
+		st = lookup_rua(r, domain, &t, &why);
+		free(s.lk_last);
+		s.lk_last = xstrdup(buf_str(&why));
+		if (st == ST_OK) {
+			s.rua = RUA_ST_FOUND;
+			for (i = 0; i < t->t_nrua && s.ndest < REPORT_DEST_MAX;
+			    i++) {
+				struct report_dest *d = &s.dest[s.ndest++];
+
+				memset(d, 0, sizeof(*d));
+				d->uri = xstrdup(t->t_rua[i]);
+				d->last = xstrdup("");
+				d->next = r->o->now;
+				if (tlsrpt_rua_kind(d->uri) == RUA_UNSUPPORTED)
+					d->st = DEST_UNSUPPORTED;
+			}
+		} else if (st == ST_TEMPFAIL) {
+			if (s.lk_first == 0)
+				s.lk_first = r->o->now;
+			s.lk_tries++;
+			s.lk_next = report_retry_next(s.lk_tries, s.lk_first,
+			    r->o->now);
+			if (s.lk_next == 0)
+				s.rua = RUA_ST_GAVEUP;
+			log_warnx("report day=%s domain=%s: _smtp._tls lookup "
+			    "failed: %s%s", day, domain, buf_str(&why),
+			    s.rua == RUA_ST_GAVEUP ? "; giving up" : "");
+		} else {
+			s.rua = RUA_ST_NONE;
+			r->st->norua++;
+			log_info("report day=%s domain=%s result=no-rua "
+			    "reason=\"%s\"", day, domain, buf_str(&why));
+		}
+		buf_reset(&why);
+		if (report_state_save(stp, &s, &why) != ST_OK) {
+			log_warnx("%s", buf_str(&why));
+			rc_raise(r, EX_IOERR);
+			goto done;
+		}
+	}
+	for (i = 0; i < s.ndest; i++)
+		if (s.dest[i].st == DEST_PENDING && s.dest[i].next <= r->o->now)
+			attempt(r, &m, &s, &s.dest[i], stp);
+	final = report_state_final(&s);
+	if (!was_delivered && report_state_delivered_any(&s))
+		r->st->delivered++;
+	else if (final && s.rua == RUA_ST_FOUND &&
+	    !report_state_delivered_any(&s)) {
+		r->st->gaveup++;
+		log_err("report day=%s domain=%s report_id=%s result=gaveup: "
+		    "no destination accepted it within 24 hours", day, domain,
+		    s.report_id);
+	}
+	if (!final)
+		r->st->pending++;
+done:
+	report_made_clear(&m);
+out:
+	report_state_clear(&s);
+	tlsrpt_txt_free(t);
+	free(gz);
+	free(stp);
+	free(gzp);
+	buf_free(&why);
+	return final;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* list_dir - sorted names in dir ending in suffix (suffix removed) */
+static size_t
+list_dir(const char *dir, const char *suffix, char ***out)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		**v = NULL;
+	size_t		 n = 0, cap = 0, sl = strlen(suffix), l;
+
+	*out = NULL;
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		l = strlen(e->d_name);
+		if (e->d_name[0] == '.' || l <= sl ||
+		    strcmp(e->d_name + l - sl, suffix) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n++] = xstrndup(e->d_name, l - sl);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	return n;
+}
+
+static void
+free_list(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+process_day(struct run *r, const char *day)
+{
+	char	*dd, *built, *done, **names;
+	size_t	 n, i;
+	int	 all = 1;
+
+	dd = xasprintf("%s/%s", r->rdir, day);
+	built = xasprintf("%s/.built", dd);
+	done = xasprintf("%s/.done", dd);
+	if (!r->o->dry_run && exists(done) && r->o->day == NULL)
+		goto out;
+	r->st->days++;
+	if (!r->o->dry_run && mkdir_p(dd, 0750) != 0) {
+		log_warn("%s", dd);
+		rc_raise(r, EX_CANTCREAT);
+		goto out;
+	}
+	if (r->o->dry_run || !exists(built)) {
+		if (!build_day(r, day, dd))
+			all = 0;
+		else if (!r->o->dry_run && r->o->only_domain == NULL &&
+		    touch_atomic(built) != 0) {
+			log_warn("%s", built);
+			rc_raise(r, EX_CANTCREAT);
+		}
+	}
+	if (r->o->dry_run)
+		goto out;
+	n = list_dir(dd, ".state", &names);
+	for (i = 0; i < n; i++) {
+		if (r->o->only_domain != NULL &&
+		    strcmp(names[i], r->o->only_domain) != 0)
+			continue;
+		if (!process_report(r, day, dd, names[i]))
+			all = 0;
+	}
+	free_list(names, n);
+	if (all && exists(built) && touch_atomic(done) != 0)
+		log_warn("%s", done);
+out:
+	free(dd);
+	free(built);
+	free(done);
+}
+
+/* remove_day - the journal file and reporter state of a done day */
+static void
+remove_day(struct run *r, const char *day)
+{
+	char	*dd = xasprintf("%s/%s", r->rdir, day), *p;
+
+	p = xasprintf("%s/journal/%s.jnl", r->x->conf->state_dir, day);
+	(void)unlink(p);
+	free(p);
+	{
+		DIR		*d;
+		struct dirent	*e;
+
+		if ((d = opendir(dd)) != NULL) {
+			while ((e = readdir(d)) != NULL) {
+				if (!strcmp(e->d_name, ".") ||
+				    !strcmp(e->d_name, ".."))
+					continue;
+				p = xasprintf("%s/%s", dd, e->d_name);
+				(void)unlink(p);
+				free(p);
+			}
+			closedir(d);
+		}
+	}
+	(void)rmdir(dd);
+	free(dd);
+	r->st->removed_days++;
+	log_info("day=%s: reports done, journal older than journal_retention "
+	    "removed", day);
+}
+
+/* days - every day with a journal or reporter state, sorted, unique */
+static size_t
+days(struct run *r, char ***out)
+{
+	char	*jd, **a, **b, **v;
+	size_t	 na, nb, n = 0, i, j;
+
+	jd = xasprintf("%s/journal", r->x->conf->state_dir);
+	na = list_dir(jd, ".jnl", &a);
+	free(jd);
+	nb = 0;
+	b = NULL;
+	{
+		DIR		*d;
+		struct dirent	*e;
+		size_t		 cap = 0;
+
+		if ((d = opendir(r->rdir)) != NULL) {
+			while ((e = readdir(d)) != NULL) {
+				if (!is_day(e->d_name))
+					continue;
+				if (nb == cap) {
+					cap = cap ? cap * 2 : 16;
+					b = xreallocarray(b, cap, sizeof(*b));
+				}
+				b[nb++] = xstrdup(e->d_name);
+			}
+			closedir(d);
+		}
+	}
+	v = xreallocarray(NULL, na + nb + 1, sizeof(*v));
+	for (i = 0; i < na; i++)
+		if (is_day(a[i]))
+			v[n++] = xstrdup(a[i]);
+	for (j = 0; j < nb; j++)
+		v[n++] = xstrdup(b[j]);
+	free_list(a, na);
+	free_list(b, nb);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	for (i = j = 0; i < n; i++) {
+		if (j > 0 && strcmp(v[j - 1], v[i]) == 0) {
+			free(v[i]);
+			continue;
+		}
+		v[j++] = v[i];
+	}
+	*out = v;
+	return j;
+}
+
+int
+report_run(const struct report_run_opts *o, struct report_ctx *x,
+    struct report_sender *s, struct report_run_stats *st)
+{
+	struct run	 r;
+	char		*lockp = NULL, **dv = NULL, today[11];
+	size_t		 nd = 0, i;
+	int		 lockfd = -1;
+	time_t		 t, day0 = timefmt_day_start(o->now);
+
+	memset(st, 0, sizeof(*st));
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.x = x;
+	r.s = s;
+	r.st = st;
+	r.rc = EX_OK;
+	r.rdir = xasprintf("%s/reporter", x->conf->state_dir);
+	timefmt_day(o->now, today);
+
+	if (o->day != NULL) {
+		if (!is_day(o->day) || timefmt_parse(o->day, &t) != 0) {
+			log_warnx("--day %s: not a day (YYYY-MM-DD)", o->day);
+			r.rc = EX_DATAERR;
+			goto out;
+		}
+		if (t + 86400 > o->now) {
+			log_warnx("--day %s: the UTC day is not over yet (now "
+			    "%s)", o->day, today);
+			r.rc = EX_DATAERR;
+			goto out;
+		}
+	}
+	if (!o->dry_run) {
+		if (mkdir_p(r.rdir, 0750) != 0) {
+			log_warn("%s", r.rdir);
+			r.rc = EX_CANTCREAT;
+			goto out;
+		}
+		lockp = xasprintf("%s/lock", r.rdir);
+		if ((lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0640)) < 0) {
+			log_warn("%s", lockp);
+			r.rc = EX_CANTCREAT;
+			goto out;
+		}
+		if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+			log_warnx("another tlsrpt-reporter run holds %s; "
+			    "nothing done", lockp);
+			r.rc = EX_TEMPFAIL;
+			goto out;
+		}
+	}
+	if (o->day != NULL) {
+		process_day(&r, o->day);
+	} else {
+		nd = days(&r, &dv);
+		for (i = 0; i < nd; i++) {
+			if (timefmt_parse(dv[i], &t) != 0 || t >= day0)
+				continue;	/* today is not over */
+			process_day(&r, dv[i]);
+		}
+		/* retention: done days older than journal_retention */
+		for (i = 0; i < nd && !o->dry_run; i++) {
+			char *done = xasprintf("%s/%s/.done", r.rdir, dv[i]);
+
+			if (timefmt_parse(dv[i], &t) == 0 &&
+			    t + 86400LL * (x->conf->journal_retention + 1) <=
+			    o->now && exists(done))
+				remove_day(&r, dv[i]);
+			free(done);
+		}
+	}
+	if (st->pending > 0)
+		rc_raise(&r, EX_TEMPFAIL);
+	if (!o->dry_run)
+		log_info("run: days=%u records=%lu sessions=%lu "
+		    "own_reports_skipped=%lu built=%u delivered=%u pending=%u "
+		    "gaveup=%u no_rua=%u sends_ok=%u sends_failed=%u",
+		    st->days, st->records, st->sessions, st->own_reports,
+		    st->built, st->delivered, st->pending, st->gaveup,
+		    st->norua, st->sends_ok, st->sends_failed);
+out:
+	free_list(dv, nd);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(lockp);
+	free(r.rdir);
+	return r.rc;
+}

@@ -1,0 +1,80 @@
+/*
+ * report_run.h - one run of tlsrpt-reporter: days, reports, deliveries
+ *
+ * SYNOPSIS
+ *	rc = report_run(&opts, ctx, sender, &stats);
+ *
+ * DESCRIPTION
+ *	Without opts.day, every finished UTC day (before today, by the
+ *	clock or report_clock) that has a journal file and is not done yet
+ *	is reported, oldest first, so an outage of several days is caught
+ *	up; with opts.day, that day only.  For each day:
+ *
+ *	1. Build.  Unless the day was built before, the journal is
+ *	   aggregated (report_agg) and each domain's report is built and
+ *	   stored gzipped as <state_dir>/reporter/<day>/<domain>.json.gz
+ *	   together with its state file, before anything is sent.  A
+ *	   report stored by an earlier (maybe crashed) run is never rebuilt,
+ *	   so a resend carries the same bytes and report-id.
+ *	2. rua.  At the first attempt, _smtp._tls.<domain> is looked up
+ *	   (RPT-TXT-1, RPT-TXT-6 through tlsrpt_txt_select); no valid
+ *	   record: no report (counted); DNS failure: retried later.
+ *	3. Deliver to every supported rua (RPT-TXT-10): mailto as a
+ *	   DKIM-signed mail over SMTP, https as a POST.  Each outcome is
+ *	   written to the state file at once.  Failures are retried by
+ *	   later runs with exponential back-off for 24 hours
+ *	   (RPT-RETRY-1), then given up and logged.
+ *	4. A day whose reports are all final is marked done; journal files
+ *	   and reporter state of done days older than journal_retention
+ *	   days are removed.  Days not done are never removed.
+ *
+ *	A lock file (flock) makes a second concurrent run exit at once
+ *	with EX_TEMPFAIL.  --dry-run takes no lock, writes nothing and
+ *	prints each report's JSON and complete MIME message to opts.out.
+ *
+ *	This is the module that logs: one line per delivery outcome and
+ *	one summary line per run.
+ *
+ * RETURNS
+ *	A sysexits.h code: EX_OK when nothing is left to do; EX_TEMPFAIL
+ *	when deliveries are pending a retry (or the lock is held);
+ *	EX_DATAERR for a bad --day; EX_CANTCREAT or EX_IOERR when the
+ *	state cannot be written; EX_SOFTWARE for internal errors.
+ */
+#ifndef REPORT_RUN_H
+#define REPORT_RUN_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "report_make.h"
+#include "report_send.h"
+
+struct report_run_opts {
+	const char	*day;		/* NULL: catch up */
+	const char	*only_domain;	/* NULL: all */
+	int		 dry_run;
+	const char	*dry_to;	/* dry-run: To instead of the rua */
+	FILE		*out;		/* dry-run output */
+	int		 progress;	/* progress line on stderr */
+	time_t		 now;
+};
+
+struct report_run_stats {
+	unsigned	days;
+	unsigned	built;		/* reports built this run */
+	unsigned	delivered;	/* reports delivered (this run) */
+	unsigned	pending;	/* reports waiting for a retry */
+	unsigned	gaveup;		/* reports given up this run */
+	unsigned	norua;		/* domains without a TLSRPT record */
+	unsigned	sends_ok, sends_failed;
+	unsigned long	records, sessions, own_reports, bad;
+	unsigned	removed_days;
+};
+
+int	report_run(const struct report_run_opts *, struct report_ctx *,
+	    struct report_sender *, struct report_run_stats *);
+/* report_run_now - report_clock if set (YYYY-MM-DDTHH:MM:SSZ), else clock */
+int	report_run_now(const struct conf *, time_t *);
+
+#endif
