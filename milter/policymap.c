@@ -504,6 +504,9 @@ struct conn {
 	char		*c_req;		/* request parked for a worker */
 	struct conn	*c_qnext;	/* worker queue */
 	struct conn	*c_prev, *c_next;	/* all connections */
+	/* The kernel orders the hand-over through epoll_ctl/epoll_wait;
+	 * this release/acquire pair says so to the compiler and TSan. */
+	atomic_uint	 c_handoff;
 };
 
 struct reactor {
@@ -809,15 +812,17 @@ static void
 conn_arm(struct policymap *pm, struct conn *c, int first)
 {
 	struct epoll_event	ev;
+	int			fd = c->c_fd, ep = pm->pm_r[c->c_reactor].r_ep;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLONESHOT | EPOLLRDHUP |
 	    (c->c_outoff < c->c_outlen ? EPOLLOUT : EPOLLIN);
 	ev.data.ptr = c;
-	if (epoll_ctl(pm->pm_r[c->c_reactor].r_ep,
-	    first ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->c_fd, &ev) < 0) {
+	/* From here on c belongs to the reactor: touch nothing of it. */
+	atomic_fetch_add_explicit(&c->c_handoff, 1, memory_order_release);
+	if (epoll_ctl(ep, first ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
 		log_warn("policymap: epoll_ctl");
-		conn_free(pm, c);
+		conn_free(pm, c);	/* the reactor never saw it */
 	}
 }
 
@@ -1272,6 +1277,8 @@ reactor(void *arg)
 				continue;
 			}
 			c = ev[i].data.ptr;
+			(void)atomic_load_explicit(&c->c_handoff,
+			    memory_order_acquire);
 			if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
 			    EPOLLERR)) {
 				if (conn_read(c) < 0) {
