@@ -401,8 +401,10 @@ process_report(struct run *r, const char *day, const char *dd,
 	gz = NULL;
 
 	if (s.rua != RUA_ST_FOUND) {
-		if (s.lk_next > r->o->now)
+		if (s.lk_next > r->o->now) {
+			r->st->pending++;	/* lookup retry not due */
 			goto done;
+		}
 		buf_reset(&why);
 		st = lookup_rua(r, domain, &t, &why);
 		free(s.lk_last);
