@@ -150,7 +150,7 @@ dkim_pubkey_txt(const struct dkim_key *k)
 		p = b64(der, (size_t)n);
 		OPENSSL_free(der);
 	}
-	txt = xasprintf("v=DKIM1; k=%s; s=email:tlsrpt; p=%s",
+	txt = xasprintf("v=DKIM1; k=%s; s=tlsrpt; p=%s",
 	    k->ed25519 ? "ed25519" : "rsa", p);
 	free(p);
 	return txt;

@@ -22,8 +22,11 @@
  *	data).  The key type must match the algorithm.
  *
  *	dkim_pubkey_txt() returns the DNS TXT record text to publish at
- *	<selector>._domainkey.<domain>, with s=email:tlsrpt (RPT-DKIM-3,
- *	RPT-DKIM-4).
+ *	<selector>._domainkey.<domain>, with s=tlsrpt (RPT-DKIM-3), for a
+ *	selector that signs report mail only (RPT-DKIM-4).  Decision: not
+ *	s=email:tlsrpt, although RFC 6376 allows the list: python3-dkim
+ *	1.1.4 (Debian 12) does not parse colon lists and ignores such a
+ *	key, so the report would count as unsigned there.
  *
  * OWNERSHIP
  *	*hdr and the TXT text are the caller's (free()).  A key is

@@ -6,7 +6,8 @@ here=$(dirname "$0")
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libmilter-dev libidn2-dev libgetdns-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libssl-dev
 openssl ca-certificates unbound nginx-light dnsutils curl jq
-postfix swaks python3-aiosmtpd python3-dkim"
+postfix swaks python3-aiosmtpd python3-dkim
+python3-jsonschema python3-dnspython python3-nacl"
 if [ -f "$here/lab/packages.txt" ]; then
 	pkgs="$pkgs $(grep -v '^#' "$here/lab/packages.txt")"
 fi
