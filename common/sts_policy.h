@@ -51,5 +51,10 @@ void			 sts_policy_json(const struct sts_policy *, struct buf *);
  * the RFC 8460 policy-string); returns count, *lines caller-frees each
  * and the array */
 size_t			 sts_policy_lines(const struct sts_policy *, char ***lines);
+/* sts_text_lines - the same split over any body, e.g. one that failed
+ * to parse (RFC 8460 wants the policy-string "including any errors");
+ * a NUL byte ends its line's string early */
+size_t			 sts_text_lines(const char *text, size_t len,
+			    char ***lines);
 
 #endif

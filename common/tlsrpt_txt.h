@@ -5,7 +5,9 @@
  * list of rua URIs (as published, whitespace around commas removed),
  * ST_NOTFOUND if it does not begin with "v=TLSRPTv1" followed by ';'
  * (not a TLSRPT record), ST_INVALID otherwise with a reason.
- * tlsrpt_txt_select() applies RPT-TXT-6 to an RRset.
+ * tlsrpt_txt_select() applies RPT-TXT-6 to an RRset.  On ST_OK, why
+ * may still get one note: URIs dropped for a raw '!' (R-7) or past
+ * TLSRPT_RUA_MAX.  why may be NULL in every function here.
  *
  * tlsrpt_rua_kind() classifies one URI; tlsrpt_rua_mailto() returns the
  * percent-decoded address of a mailto: URI (RPT-TXT-4).

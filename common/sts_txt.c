@@ -1,0 +1,295 @@
+/*
+ * sts_txt.c - parse the "_mta-sts" TXT record (RFC 8461 section 3.1)
+ *
+ * SYNOPSIS
+ *	#include "sts_txt.h"
+ *
+ *	enum status sts_txt_parse(const char *rec, size_t len,
+ *	    struct sts_txt *out, struct buf *why);
+ *	enum status sts_txt_select(char *const *recs, const size_t *lens,
+ *	    size_t n, struct sts_txt *out, struct buf *why);
+ *
+ * DESCRIPTION
+ *	sts_txt_parse() parses one record, already joined from its
+ *	character-strings (STS-TXT-6), as the section 3.1 ABNF says:
+ *
+ *	    sts-text-record = sts-version 1*(sts-field-delim sts-field)
+ *	                      [sts-field-delim]
+ *	    sts-field-delim = *WSP ";" *WSP
+ *
+ *	Whitespace may surround ';' but not '=' (STS-TXT-9).  Each field
+ *	is "id=" 1*32(ALPHA / DIGIT) or an extension whose name and value
+ *	follow sts-ext-name and sts-ext-value; unknown extensions are
+ *	checked, then ignored (STS-TXT-8).  The record is read as (rec,
+ *	len): an embedded NUL byte makes it ST_INVALID.
+ *
+ *	Decision (T-13): the literal prefix rule of STS-TXT-4 wins.  A
+ *	record that does not begin with exactly "v=STSv1;" is not an STS
+ *	record: ST_NOTFOUND from sts_txt_parse(), discarded by
+ *	sts_txt_select().  So "v=STSv1 ; id=1", valid by the ABNF
+ *	(erratum 6285), is ignored, as is "v=STSv10;" (T-6) and any case
+ *	variant (T-7).
+ *
+ *	Decision: the first field named "id" is the id and must match
+ *	sts-id (T-3, T-4); "id=2016-08-31" is not read as an extension
+ *	that happens to be called "id".  Later "id=" fields are ignored
+ *	(first wins, STS-TXT-8, T-9) once their value passes the
+ *	sts-ext-value check.  A missing id is ST_INVALID (T-14).
+ *
+ *	Decision: whitespace after the last field with no ';' after it
+ *	("v=STSv1; id=1 ") is ST_INVALID: the ABNF only allows WSP as part
+ *	of a delimiter.
+ *
+ *	sts_txt_select() applies STS-TXT-4 to an RRset: it counts records
+ *	that begin with "v=STSv1;"; if the count is not one it returns
+ *	ST_NOTFOUND with the count in why ("2 v=STSv1 records", T-10),
+ *	else the result of parsing the survivor (T-11).
+ *
+ * OWNERSHIP
+ *	Inputs are borrowed; *out is filled (the id is copied).  lens may
+ *	be NULL, then each record is a C string.
+ *
+ * DIAGNOSTICS
+ *	ST_OK, ST_NOTFOUND or ST_INVALID; on failure one line is appended
+ *	to why (which may be NULL).  Never logs.
+ *
+ * SEE ALSO
+ *	rfc-checklist.md 1.2 and 5.3 (T-1 .. T-15)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "buf.h"
+#include "status.h"
+#include "sts_txt.h"
+
+#define STS_PREFIX	"v=STSv1;"
+#define STS_PREFIX_LEN	(sizeof(STS_PREFIX) - 1)
+#define EXT_NAME_MAX	32		/* 1 + *31 in sts-ext-name */
+
+static void	whyf(struct buf *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+
+/* whyf - append a reason unless the caller passed no buffer */
+static void
+whyf(struct buf *why, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (why == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)buf_vprintf(why, fmt, ap);
+	va_end(ap);
+}
+
+/* chdesc - a printable rendering of one byte for a reason line */
+static const char *
+chdesc(unsigned char c, char *tmp, size_t size)
+{
+	static const char	hex[] = "0123456789abcdef";
+
+	if (c > 0x20 && c < 0x7f && size >= 4) {
+		tmp[0] = '\'';
+		tmp[1] = (char)c;
+		tmp[2] = '\'';
+		tmp[3] = '\0';
+	} else if (size >= 5) {
+		tmp[0] = '\\';
+		tmp[1] = 'x';
+		tmp[2] = hex[c >> 4];
+		tmp[3] = hex[c & 15];
+		tmp[4] = '\0';
+	}
+	return tmp;
+}
+
+static int
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+/* is_name_char - sts-ext-name after its first character */
+static int
+is_name_char(unsigned char c)
+{
+	return is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* is_value_char - sts-ext-value: %x21-3A / %x3C / %x3E-7E */
+static int
+is_value_char(unsigned char c)
+{
+	return (c >= 0x21 && c <= 0x3a) || c == 0x3c ||
+	    (c >= 0x3e && c <= 0x7e);
+}
+
+/* set_id - STS-TXT-2: 1*32(ALPHA / DIGIT) */
+static enum status
+set_id(const char *v, size_t vlen, struct sts_txt *out, struct buf *why)
+{
+	char	tmp[8];
+	size_t	i;
+
+	for (i = 0; i < vlen; i++)
+		if (!is_alnum((unsigned char)v[i])) {
+			whyf(why, "id: invalid character %s "
+			    "(letters and digits only)",
+			    chdesc((unsigned char)v[i], tmp, sizeof(tmp)));
+			return ST_INVALID;
+		}
+	if (vlen > STS_ID_MAX) {
+		whyf(why, "id longer than %d characters", STS_ID_MAX);
+		return ST_INVALID;
+	}
+	memcpy(out->id, v, vlen);
+	out->id[vlen] = '\0';
+	return ST_OK;
+}
+
+/* sts_txt_parse - one record; see the header comment */
+enum status
+sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
+    struct buf *why)
+{
+	const char	*p, *end, *name, *val, *ws;
+	size_t		 nlen, vlen;
+	int		 have_id = 0;
+	char		 tmp[8];
+
+	memset(out, 0, sizeof(*out));
+	if (rec == NULL)
+		len = 0;
+	/* STS-TXT-3, STS-TXT-4: begins with exactly "v=STSv1;" (T-13). */
+	if (len < STS_PREFIX_LEN || memcmp(rec, STS_PREFIX,
+	    STS_PREFIX_LEN) != 0) {
+		whyf(why, "not an STS record (no \"v=STSv1;\" prefix)");
+		return ST_NOTFOUND;
+	}
+	if (memchr(rec, '\0', len) != NULL) {
+		whyf(why, "NUL byte in record");
+		return ST_INVALID;
+	}
+	p = rec + STS_PREFIX_LEN;
+	end = rec + len;
+	while (p < end && is_wsp(*p))
+		p++;
+	while (p < end) {
+		/* sts-field: name "=" value (STS-TXT-9) */
+		name = p;
+		while (p < end && is_name_char((unsigned char)*p))
+			p++;
+		nlen = (size_t)(p - name);
+		if (nlen == 0 || !is_alnum((unsigned char)name[0])) {
+			if (nlen == 0 && *p == ';')
+				whyf(why, "empty field");
+			else
+				whyf(why, "invalid field name starting "
+				    "with %s", chdesc((unsigned char)*name,
+				    tmp, sizeof(tmp)));
+			goto bad;
+		}
+		if (p == end || *p != '=') {
+			if (p < end && is_wsp(*p))
+				whyf(why, "whitespace before '='");
+			else if (p == end || *p == ';')
+				whyf(why, "field without '='");
+			else
+				whyf(why, "invalid character %s in field "
+				    "name", chdesc((unsigned char)*p, tmp,
+				    sizeof(tmp)));
+			goto bad;
+		}
+		if (nlen > EXT_NAME_MAX) {
+			whyf(why, "field name longer than %d characters",
+			    EXT_NAME_MAX);
+			goto bad;
+		}
+		val = ++p;
+		while (p < end && is_value_char((unsigned char)*p))
+			p++;
+		vlen = (size_t)(p - val);
+		if (p < end && !is_wsp(*p) && *p != ';') {
+			/* T-15: "=" cannot appear in a value. */
+			whyf(why, "invalid character %s in value of "
+			    "\"%.*s\"", chdesc((unsigned char)*p, tmp,
+			    sizeof(tmp)), (int)nlen, name);
+			goto bad;
+		}
+		if (vlen == 0) {
+			if (p < end && is_wsp(*p))
+				whyf(why, "whitespace after '='");
+			else
+				whyf(why, "empty value for \"%.*s\"",
+				    (int)nlen, name);
+			goto bad;
+		}
+		if (nlen == 2 && memcmp(name, "id", 2) == 0 && !have_id) {
+			if (set_id(val, vlen, out, why) != ST_OK)
+				goto bad;
+			have_id = 1;
+		}
+		/* sts-field-delim, or the end of the record */
+		ws = p;
+		while (p < end && is_wsp(*p))
+			p++;
+		if (p == end) {
+			if (p != ws) {
+				whyf(why, "trailing whitespace");
+				goto bad;
+			}
+			break;
+		}
+		if (*p != ';') {
+			whyf(why, "missing ';' between fields");
+			goto bad;
+		}
+		p++;
+		while (p < end && is_wsp(*p))
+			p++;
+	}
+	if (!have_id) {
+		/* STS-TXT-2, T-14 */
+		whyf(why, "missing id");
+		goto bad;
+	}
+	return ST_OK;
+bad:
+	memset(out, 0, sizeof(*out));
+	return ST_INVALID;
+}
+
+/* sts_txt_select - STS-TXT-4 over an RRset */
+enum status
+sts_txt_select(char *const *recs, const size_t *lens, size_t n,
+    struct sts_txt *out, struct buf *why)
+{
+	size_t	i, hits = 0, k = 0, len;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		if (recs[i] == NULL)
+			continue;
+		len = lens != NULL ? lens[i] : strlen(recs[i]);
+		if (len >= STS_PREFIX_LEN &&
+		    memcmp(recs[i], STS_PREFIX, STS_PREFIX_LEN) == 0) {
+			hits++;
+			k = i;
+		}
+	}
+	if (hits != 1) {
+		whyf(why, "%zu v=STSv1 records", hits);
+		return ST_NOTFOUND;
+	}
+	return sts_txt_parse(recs[k], lens != NULL ? lens[k] :
+	    strlen(recs[k]), out, why);
+}
