@@ -53,7 +53,7 @@ override_parse(const char *text, size_t len, const char *fname,
 {
 	struct override	*o = xcalloc(1, sizeof(*o));
 	const char	*p = text, *end = text + len, *eol;
-	char		 line[600], name[300], act[32], norm[DOMAIN_MAX + 1];
+	char		 line[600], name[300], act[32], extra[2], norm[DOMAIN_MAX + 1];
 	struct buf	 dwhy = BUF_INIT;
 	int		 lineno = 0, dot;
 	size_t		 n, i;
@@ -74,7 +74,7 @@ override_parse(const char *text, size_t len, const char *fname,
 		if (strchr(line, '#'))
 			*strchr(line, '#') = '\0';
 		name[0] = act[0] = '\0';
-		i = (size_t)sscanf(line, " %299s %31s %1s", name, act, act + 31);
+		i = (size_t)sscanf(line, " %299s %31s %1s", name, act, extra);
 		if (name[0] == '\0')
 			continue;
 		if (i != 2) {
