@@ -104,7 +104,8 @@ override_parse(const char *text, size_t len, const char *fname,
 		}
 		o->n++;
 	}
-	qsort(o->e, o->n, sizeof(*o->e), ov_cmp);
+	if (o->n > 0)
+		qsort(o->e, o->n, sizeof(*o->e), ov_cmp);
 	buf_free(&dwhy);
 	*out = o;
 	return ST_OK;
