@@ -123,6 +123,20 @@ dkim_key_free(struct dkim_key *k)
 	free(k);
 }
 
+struct dkim_key *
+dkim_key_dup(const struct dkim_key *k)
+{
+	struct dkim_key	*d;
+	EVP_PKEY	*pk;
+
+	if ((pk = EVP_PKEY_dup(k->pkey)) == NULL)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	*d = *k;
+	d->pkey = pk;
+	return d;
+}
+
 static char *
 b64(const unsigned char *p, size_t n)
 {

@@ -57,6 +57,9 @@ struct dkim_key	*dkim_key_load(const char *path, const char *algorithm,
 struct dkim_key	*dkim_key_pem(const char *pem, size_t len,
 		    const char *algorithm, struct buf *why);
 void		 dkim_key_free(struct dkim_key *);
+/* dkim_key_dup - a private copy for one thread: OpenSSL serialises RSA
+ * blinding on a shared key, so parallel signers each want their own */
+struct dkim_key	*dkim_key_dup(const struct dkim_key *);
 enum status	 dkim_sign(const struct dkim_key *, const char *domain,
 		    const char *selector, time_t t, const char *msg,
 		    size_t len, char **hdr, struct buf *why);
