@@ -261,9 +261,11 @@ journal_decode(const char *line, size_t len, struct journal_rec *r,
 			size_t size = 0;
 
 			for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
-				if (strcmp(key, fields[k].key) == 0) {
+				if (key[0] == fields[k].key[0] &&
+				    strcmp(key, fields[k].key) == 0) {
 					dst = (char *)r + fields[k].off;
 					size = fields[k].size;
+					break;		/* keys are unique */
 				}
 			if (dst == NULL && (!strcmp(key, "type") ||
 			    !strcmp(key, "result"))) {
