@@ -541,7 +541,7 @@ defer_text(const char *domain, const char *pid, const struct eval *ev,
     struct gate_verdict *out)
 {
 	struct buf	t;
-	int		i;
+	int		i, shown = 0;
 
 	buf_init(&t, sizeof(out->text) - 1);
 	buf_printf(&t, "MTA-STS policy of %s (id %s, mode enforce) cannot be "
@@ -554,7 +554,7 @@ defer_text(const char *domain, const char *pid, const struct eval *ev,
 
 			if (!strcmp(a->reason, "mx-host-not-in-policy"))
 				continue;
-			buf_printf(&t, "%s %s%s%s%s: %s%s%s%s", i ? ";" : "",
+			buf_printf(&t, "%s %s%s%s%s: %s%s%s%s", shown++ ? ";" : "",
 			    a->mx, a->ip[0] ? " [" : "", a->ip,
 			    a->ip[0] ? "]" : "", tlsrpt_result_str(a->result),
 			    a->reason[0] ? " (" : "", a->reason,
