@@ -113,9 +113,9 @@ expect_eq "run 1: no mail stored" "$(ls "$WORK/smtp"/*.eml 2>/dev/null | wc -l)"
 expect_eq "run 1: the HTTPS sink got rpt1's report" "$(ls "$WORK/https"/*.gz 2>/dev/null | wc -l)" 1
 expect_eq "run 1: Content-Type application/tlsrpt+gzip" "$(cat "$WORK/https/001.ctype" 2>/dev/null)" "application/tlsrpt+gzip"
 st=$(cat "$STATE/reporter/$DAY/rpt2.test.state" 2>/dev/null)
-expect_match "run 1: rpt2 mailto pending with a reason" "$st" 'dest pending 1 .*mailto:rpt2%2Breports@reports.test .*451'
+expect_match "run 1: rpt2 mailto pending with a reason" "$st" 'dest pending 1 .*mailto:rpt2%252Breports@reports.test .*451'
 expect_match "run 1: testing.test https 404 is not delivered" \
-    "$(cat "$STATE/reporter/$DAY/testing.test.state")" 'dest pending 1 .*https://mta-sts.reports.test/tlsrpt .*HTTP.status.404'
+    "$(cat "$STATE/reporter/$DAY/testing.test.state")" 'dest pending 1 .*https://mta-sts.reports.test/tlsrpt HTTP%20status%20404'
 
 # --- run 2, too early: nothing is due (back-off 5 min)
 cat "$C" > "$WORK/c2.conf"; echo "report_clock = $(at 60)" >> "$WORK/c2.conf"
