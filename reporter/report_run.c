@@ -215,6 +215,7 @@ build_day(struct run *r, const char *day, const char *dd)
 	struct buf		  why = BUF_INIT;
 	char			 *gzp, *stp;
 	size_t			  n, i;
+	unsigned long		  missing;
 	int			  ok = 1;
 
 	agg = report_agg_new(r->o->only_domain);
@@ -233,10 +234,12 @@ build_day(struct run *r, const char *day, const char *dd)
 	r->st->own_reports += report_agg_stats(agg)->own_reports;
 	r->st->bad += report_agg_stats(agg)->bad + js.bad;
 	n = report_agg_domains(agg, &doms);
+	missing = r->x->ptext_missing;
 	report_ctx_attach(r->x, doms, n);
-	if (r->x->ptext_missing > 0)
+	if (r->x->ptext_missing > missing)
 		log_warnx("day=%s: %lu policy texts missing from the archive "
-		    "(policy-string left empty)", day, r->x->ptext_missing);
+		    "(policy-string left empty)", day,
+		    r->x->ptext_missing - missing);
 	for (i = 0; i < n; i++) {
 		progress(r, day, i, n);
 		gzp = xasprintf("%s/%s.json.gz", dd, doms[i]->d_name);
