@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -45,10 +46,20 @@ vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 	int	saved_errno = errno;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_foreground || !log_opened)
-		fprintf(stderr, "%s%s%s\n", msg, errstr ? ": " : "",
-		    errstr ? errstr : "");
-	else
+	if (log_foreground || !log_opened) {
+		char	line[2304];
+		int	n;
+
+		/* One write(2), no stdio lock: lines never interleave. */
+		n = snprintf(line, sizeof(line), "%s%s%s\n", msg,
+		    errstr ? ": " : "", errstr ? errstr : "");
+		if (n >= (int)sizeof(line)) {
+			n = (int)sizeof(line);
+			line[n - 1] = '\n';
+		}
+		if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
+			errno = saved_errno;
+	} else
 		syslog(pri, "%s%s%s", msg, errstr ? ": " : "",
 		    errstr ? errstr : "");
 	errno = saved_errno;

@@ -357,7 +357,7 @@ shard_get(struct sts_cache *c, struct shard *s, uint32_t h, const char *domain)
 static void
 answer(const struct entry *e, struct sts_lookup *out)
 {
-	out->policy = e->e_policy ? sts_policy_dup(e->e_policy) : NULL;
+	out->policy = sts_policy_ref(e->e_policy);	/* shared, immutable */
 	memcpy(out->id, e->e_id, sizeof(out->id));
 	memcpy(out->txt_id, e->e_txt_id, sizeof(out->txt_id));
 	out->fetched = e->e_fetched;

@@ -459,7 +459,7 @@ bad:
 	return ST_INVALID;
 }
 
-/* sts_policy_free - NULL is fine */
+/* sts_policy_free - drop a reference; NULL is fine */
 void
 sts_policy_free(struct sts_policy *p)
 {
@@ -467,11 +467,25 @@ sts_policy_free(struct sts_policy *p)
 
 	if (p == NULL)
 		return;
+	if (__atomic_fetch_sub(&p->p_refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;			/* other holders remain */
 	for (i = 0; i < p->p_nmx; i++)
 		free(p->p_mx[i]);
 	free(p->p_mx);
 	free(p->p_text);
 	free(p);
+}
+
+/*
+ * sts_policy_ref - share a policy: parsed policies are never modified,
+ * so the policy cache hands out references instead of copies.
+ */
+struct sts_policy *
+sts_policy_ref(struct sts_policy *p)
+{
+	if (p != NULL)
+		__atomic_add_fetch(&p->p_refs, 1, __ATOMIC_RELAXED);
+	return p;
 }
 
 /* sts_policy_dup - deep copy; NULL gives NULL */

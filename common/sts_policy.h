@@ -38,11 +38,15 @@ struct sts_policy {
 	char		**p_mx;		/* lower-case patterns, "*." kept */
 	char		 *p_text;	/* the body as received */
 	size_t		  p_text_len;
+	int		  p_refs;	/* extra holders (sts_policy_ref) */
 };
 
 enum status		 sts_policy_parse(const char *text, size_t len,
 			    struct sts_policy **out, struct buf *why);
+/* sts_policy_free - drop one reference; the last one frees */
 void			 sts_policy_free(struct sts_policy *);
+/* sts_policy_ref - one more holder of an (immutable) policy; thread-safe */
+struct sts_policy	*sts_policy_ref(struct sts_policy *);
 struct sts_policy	*sts_policy_dup(const struct sts_policy *);
 const char		*sts_mode_str(enum sts_mode);
 /* sts_policy_json - append {"version","mode","mx":[...],"max_age"} */

@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,14 +82,20 @@ struct gate {
 	unsigned long		 g_jerr_logged;
 };
 
-/* a DNS answer kept in a tcache: status + names */
-struct addrset {
+/*
+ * Values kept in a tcache are immutable once put and shared by
+ * reference count (the tcache "dup" takes a reference), so a hit costs
+ * an atomic increment, not a copy.
+ */
+struct addrset {			/* a DNS answer: status + names */
+	int		refs;
 	enum status	st;
 	int		n;
 	char		name[GATE_MAX_MX][256];
 };
 
 struct verdict {
+	int			refs;
 	enum status		st;
 	struct tls_probe_result	r;
 };
@@ -119,22 +126,19 @@ struct bgjob {
 	char			 pid[STS_ID_MAX + 1];
 };
 
+/* shared_ref, shared_unref - the refs member comes first in both types */
 static void *
-addrset_dup(const void *p)
+shared_ref(const void *p)
 {
-	struct addrset	*a = xmalloc(sizeof(*a));
-
-	memcpy(a, p, sizeof(*a));
-	return a;
+	__atomic_add_fetch((int *)(uintptr_t)p, 1, __ATOMIC_RELAXED);
+	return (void *)(uintptr_t)p;
 }
 
-static void *
-verdict_dup(const void *p)
+static void
+shared_unref(void *p)
 {
-	struct verdict	*v = xmalloc(sizeof(*v));
-
-	memcpy(v, p, sizeof(*v));
-	return v;
+	if (p != NULL && __atomic_fetch_sub((int *)p, 1, __ATOMIC_ACQ_REL) == 0)
+		free(p);
 }
 
 struct gate *
@@ -161,10 +165,10 @@ gate_new(const struct conf *c, struct sts_cache *cache, struct dns *dns,
 	g->g_dns = dns;
 	g->g_journal = j;
 	pthread_rwlock_init(&g->g_ovlock, NULL);
-	g->g_mx = tcache_new(200000, addrset_dup, free);
-	g->g_addr = tcache_new(200000, addrset_dup, free);
-	g->g_probe = tcache_new(200000, verdict_dup, free);
-	g->g_tested = tcache_new(200000, verdict_dup, free);
+	g->g_mx = tcache_new(200000, shared_ref, shared_unref);
+	g->g_addr = tcache_new(200000, shared_ref, shared_unref);
+	g->g_probe = tcache_new(200000, shared_ref, shared_unref);
+	g->g_tested = tcache_new(200000, shared_ref, shared_unref);
 	pthread_mutex_init(&g->g_bgmu, NULL);
 	pthread_cond_init(&g->g_bgcv, NULL);
 	return g;
@@ -249,10 +253,12 @@ session_base(struct gate *g, struct journal_rec *r, const char *domain,
 
 /* --- DNS through the caches ------------------------------------------- */
 
-static void
+/* cached_dns - the MX set or addresses of name; caller unrefs the result */
+static const struct addrset *
 cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
-    int64_t deadline, struct addrset *out, int *fresh)
+    int64_t deadline, int *fresh)
 {
+	static struct addrset	 tempfail = { 1 << 30, ST_TEMPFAIL, 0, {{0}} };
 	struct addrset		*a;
 	struct dns_rrset	 rr;
 	struct buf		 why = BUF_INIT;
@@ -263,13 +269,9 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 	*fresh = 0;
 	switch (tcache_get(tc, name, &v, deadline)) {
 	case TC_HIT:
-		*out = *(struct addrset *)v;
-		free(v);
-		return;
+		return v;
 	case TC_TIMEOUT:
-		memset(out, 0, sizeof(*out));
-		out->st = ST_TEMPFAIL;
-		return;
+		return &tempfail;	/* never freed: refs stays huge */
 	case TC_MISS:
 		break;
 	}
@@ -284,9 +286,9 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 		dns_rrset_clear(&rr);
 	}
 	ttl = a->st == ST_OK ? 300 : a->st == ST_NOTFOUND ? 120 : 20;
-	*out = *a;
-	tcache_put(tc, name, a, ttl);
+	tcache_put(tc, name, shared_ref(a), ttl);
 	buf_free(&why);
+	return a;
 }
 
 /* --- probing ---------------------------------------------------------- */
@@ -309,7 +311,7 @@ probe_one(struct gate *g, const char *domain, const struct sts_policy *p,
 	switch (tcache_get(g->g_probe, key, &hit, deadline)) {
 	case TC_HIT:
 		*out = *(struct verdict *)hit;
-		free(hit);
+		shared_unref(hit);
 		return;
 	case TC_TIMEOUT:
 		memset(out, 0, sizeof(*out));
@@ -357,7 +359,7 @@ probe_one(struct gate *g, const char *domain, const struct sts_policy *p,
 	log_debug(1, "probe: mx=%s ip=%s result=%s reason=\"%s\"", host, ip,
 	    tlsrpt_result_str(v->r.result), v->r.reason);
 	*out = *v;
-	tcache_put(g->g_probe, key, v, ttl);
+	tcache_put(g->g_probe, key, v, ttl);	/* the tcache's reference */
 	buf_free(&why);
 }
 
@@ -386,36 +388,45 @@ static int
 evaluate(struct gate *g, const char *domain, const struct sts_policy *p,
     const char *pid, int64_t deadline, struct eval *ev)
 {
-	struct addrset		mxs, addrs;
-	struct verdict		v;
-	struct journal_rec	r;
-	int			i, k, fresh, fresh_a, ncand = 0;
+	const struct addrset	*mxs, *addrs;
+	struct addrset		 implicit;
+	struct verdict		 v;
+	struct journal_rec	 r;
+	int			 i, k, fresh, fresh_a, ncand = 0, n, rc = 0;
+	const char		*(names[GATE_MAX_MX]);
 
-	memset(ev, 0, sizeof(*ev));
-	cached_dns(g, g->g_mx, 1, domain, deadline, &mxs, &fresh);
-	if (mxs.st == ST_NOTFOUND) {		/* implicit MX, RFC 5321 5.1 */
-		mxs.st = ST_OK;
-		mxs.n = 1;
-		snprintf(mxs.name[0], sizeof(mxs.name[0]), "%s", domain);
-	} else if (mxs.st != ST_OK)
+	ev->pass = ev->nomatch = ev->nmx = ev->ntries = 0;
+	ev->mxlist[0] = '\0';
+	mxs = cached_dns(g, g->g_mx, 1, domain, deadline, &fresh);
+	if (mxs->st == ST_NOTFOUND) {		/* implicit MX, RFC 5321 5.1 */
+		shared_unref((void *)(uintptr_t)mxs);
+		memset(&implicit, 0, sizeof(implicit));
+		implicit.refs = 1 << 30;
+		implicit.st = ST_OK;
+		implicit.n = 1;
+		snprintf(implicit.name[0], sizeof(implicit.name[0]), "%s", domain);
+		mxs = &implicit;
+	} else if (mxs->st != ST_OK || (mxs->n == 1 &&
+	    mxs->name[0][0] == '\0')) {		/* DNS trouble; null MX */
+		shared_unref((void *)(uintptr_t)mxs);
 		return -1;
-	if (mxs.n == 1 && mxs.name[0][0] == '\0')
-		return -1;			/* null MX, RFC 7505 */
-	ev->nmx = mxs.n;
-	for (i = 0; i < mxs.n; i++) {
+	}
+	n = ev->nmx = mxs->n;
+	for (i = 0; i < n; i++) {
 		size_t l = strlen(ev->mxlist);
 
+		names[i] = mxs->name[i];
 		snprintf(ev->mxlist + l, sizeof(ev->mxlist) - l, "%s%s",
-		    i ? ", " : "", mxs.name[i]);
-		if (mx_match_policy(p, mxs.name[i])) {		/* STS-VAL-2 */
+		    i ? ", " : "", names[i]);
+		if (mx_match_policy(p, names[i])) {		/* STS-VAL-2 */
 			ncand++;
 			continue;
 		}
-		add_try(ev, mxs.name[i], "", TLSRPT_VALIDATION_FAILURE,
+		add_try(ev, names[i], "", TLSRPT_VALIDATION_FAILURE,
 		    "mx-host-not-in-policy", 0);
 		if (fresh) {
 			session_base(g, &r, domain, p, pid);
-			JREC_SET(&r, mx, mxs.name[i]);
+			JREC_SET(&r, mx, names[i]);
 			r.result = TLSRPT_VALIDATION_FAILURE;
 			JREC_SET(&r, reason, "mx-host-not-in-policy");
 			journal_put(g, &r);
@@ -423,38 +434,44 @@ evaluate(struct gate *g, const char *domain, const struct sts_policy *p,
 	}
 	if (ncand == 0) {
 		ev->nomatch = 1;
-		return 0;
+		goto out;
 	}
-	for (i = 0; i < mxs.n && !ev->pass; i++) {
-		if (!mx_match_policy(p, mxs.name[i]))
+	for (i = 0; i < n && !ev->pass; i++) {
+		if (!mx_match_policy(p, names[i]))
 			continue;
-		cached_dns(g, g->g_addr, 0, mxs.name[i], deadline, &addrs,
-		    &fresh_a);
-		if (addrs.st != ST_OK) {
-			add_try(ev, mxs.name[i], "", TLSRPT_VALIDATION_FAILURE,
-			    addrs.st == ST_NOTFOUND ? "no-address" :
+		addrs = cached_dns(g, g->g_addr, 0, names[i], deadline, &fresh_a);
+		if (addrs->st != ST_OK) {
+			add_try(ev, names[i], "", TLSRPT_VALIDATION_FAILURE,
+			    addrs->st == ST_NOTFOUND ? "no-address" :
 			    "address-lookup-failed", 1);
+			shared_unref((void *)(uintptr_t)addrs);
 			continue;
 		}
-		for (k = 0; k < addrs.n && k < GATE_MAX_ADDR; k++) {
+		for (k = 0; k < addrs->n && k < GATE_MAX_ADDR; k++) {
 			if (clock_mono_ms() >= deadline) {
-				add_try(ev, mxs.name[i], addrs.name[k],
+				add_try(ev, names[i], addrs->name[k],
 				    TLSRPT_VALIDATION_FAILURE, "deadline", 1);
-				return 0;
+				break;
 			}
-			probe_one(g, domain, p, pid, mxs.name[i], addrs.name[k],
+			probe_one(g, domain, p, pid, names[i], addrs->name[k],
 			    deadline, &v);
 			if (v.st == ST_OK && v.r.result == TLSRPT_SUCCESS) {
 				ev->pass = 1;
-				add_try(ev, mxs.name[i], addrs.name[k],
+				add_try(ev, names[i], addrs->name[k],
 				    TLSRPT_SUCCESS, "", 0);
 				break;
 			}
-			add_try(ev, mxs.name[i], addrs.name[k], v.r.result,
+			add_try(ev, names[i], addrs->name[k], v.r.result,
 			    v.r.reason, v.r.transient);
 		}
+		shared_unref((void *)(uintptr_t)addrs);
+		if (clock_mono_ms() >= deadline)
+			break;
 	}
-	return 0;
+out:
+	if (mxs != &implicit)
+		shared_unref((void *)(uintptr_t)mxs);
+	return rc;
 }
 
 /* --- background probes (testing mode) --------------------------------- */
@@ -489,7 +506,7 @@ bg_probe(struct gate *g, const char *domain, const struct sts_policy *p,
 	void		*hit;
 
 	if (tcache_get(g->g_tested, domain, &hit, 0) != TC_MISS) {
-		free(hit);
+		shared_unref(hit);
 		return;			/* probed recently, or being probed */
 	}
 	mark = xcalloc(1, sizeof(*mark));
@@ -629,8 +646,8 @@ gate_rcpt(struct gate *g, const char *qid, const char *rcpt,
 	if (mode == STS_MODE_TESTING) {
 		bg_probe(g, domain, l.policy, l.id);
 		snprintf(out->why, sizeof(out->why), "mode-testing");
-		log_info("%s: accept rcpt=<%s> policy_domain=%s mode=testing "
-		    "policy_id=%s", q, rcpt, domain, l.id);
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
+		    "mode=testing policy_id=%s", q, rcpt, domain, l.id);
 		sts_lookup_clear(&l);
 		return;
 	}
@@ -648,9 +665,9 @@ gate_rcpt(struct gate *g, const char *qid, const char *rcpt,
 		const struct attempt *a = &ev.tries[ev.ntries - 1];
 
 		snprintf(out->why, sizeof(out->why), "validated");
-		log_info("%s: accept rcpt=<%s> policy_domain=%s mode=enforce "
-		    "policy_id=%s result=success mx=%s ip=%s", q, rcpt, domain,
-		    l.id, a->mx, a->ip);
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
+		    "mode=enforce policy_id=%s result=success mx=%s ip=%s", q,
+		    rcpt, domain, l.id, a->mx, a->ip);
 		sts_lookup_clear(&l);
 		return;
 	}

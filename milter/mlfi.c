@@ -41,26 +41,34 @@ struct mlfi_conn {
 	char	mc_qid[32];
 };
 
-static struct gate	*mlfi_gate;
-static pthread_mutex_t	 mlfi_mu = PTHREAD_MUTEX_INITIALIZER;
-static char		*mlfi_report_from;
-static char		*mlfi_local_mailers;
+/*
+ * The settings callbacks read on every MAIL and RCPT: an immutable
+ * snapshot behind one atomic pointer, so the hot path takes no lock.
+ * A replaced snapshot is never freed (a callback may still read it); a
+ * reload leaks a few hundred bytes, which is the price of no lock.
+ */
+struct mlfi_settings {
+	char	*report_from;
+	char	*local_mailers;		/* " a b c " */
+};
+
+static struct gate		*mlfi_gate;
+static struct mlfi_settings	*mlfi_cur;
 
 void
 mlfi_set_conf(const struct conf *c)
 {
-	char	*from = xstrdup(conf_report_from(c));
-	char	*lm = xasprintf(" %s ", c->local_mailers);
-	char	*of, *ol;
+	struct mlfi_settings	*s = xcalloc(1, sizeof(*s));
 
-	pthread_mutex_lock(&mlfi_mu);
-	of = mlfi_report_from;
-	ol = mlfi_local_mailers;
-	mlfi_report_from = from;
-	mlfi_local_mailers = lm;
-	pthread_mutex_unlock(&mlfi_mu);
-	free(of);
-	free(ol);
+	s->report_from = xstrdup(conf_report_from(c));
+	s->local_mailers = xasprintf(" %s ", c->local_mailers);
+	__atomic_store_n(&mlfi_cur, s, __ATOMIC_RELEASE);
+}
+
+static const struct mlfi_settings *
+settings(void)
+{
+	return __atomic_load_n(&mlfi_cur, __ATOMIC_ACQUIRE);
 }
 
 void
@@ -144,10 +152,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (cc == NULL)
 		return SMFIS_CONTINUE;
 	strip_addr(argv[0] ? argv[0] : "", from, sizeof(from));
-	pthread_mutex_lock(&mlfi_mu);
-	cc->mc_exempt = from[0] != '\0' && mlfi_report_from[0] != '\0' &&
-	    strcasecmp(from, mlfi_report_from) == 0;
-	pthread_mutex_unlock(&mlfi_mu);
+	cc->mc_exempt = from[0] != '\0' && settings()->report_from[0] != '\0' &&
+	    strcasecmp(from, settings()->report_from) == 0;
 	qid = smfi_getsymval(ctx, "i");
 	snprintf(cc->mc_qid, sizeof(cc->mc_qid), "%s", qid ? qid : "");
 	return SMFIS_CONTINUE;
@@ -158,15 +164,11 @@ static int
 local_mailer(const char *mailer)
 {
 	char	key[80];
-	int	hit;
 
 	if (mailer == NULL || mailer[0] == '\0' || strlen(mailer) > 64)
 		return 0;
 	snprintf(key, sizeof(key), " %s ", mailer);
-	pthread_mutex_lock(&mlfi_mu);
-	hit = strstr(mlfi_local_mailers, key) != NULL;
-	pthread_mutex_unlock(&mlfi_mu);
-	return hit;
+	return strstr(settings()->local_mailers, key) != NULL;
 }
 
 /* reply_escape - smfi_setreply text: no CR/LF, '%' doubled */

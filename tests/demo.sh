@@ -34,6 +34,7 @@ milter_socket = unix:$LAB_DIR/run/milter.sock
 policymap_socket = unix:$LAB_DIR/run/policymap.sock
 pid_file = $W/sts-milter.pid
 report_contact = tlsrpt@sender.test
+log_level = 1
 CONF
 cat "$W/sts-milter.conf"
 
