@@ -237,14 +237,19 @@ dkim_canon_body(const char *body, size_t len, struct buf *out)
 		} else {
 			for (; blank > 0; blank--)
 				buf_append(out, "\r\n", 2);
-			for (q = p; q < p + ll; q++) {
-				if (is_wsp((unsigned char)*q)) {
-					while (q + 1 < p + ll &&
-					    is_wsp((unsigned char)q[1]))
-						q++;
-					buf_putc(out, ' ');
-				} else
-					buf_putc(out, *q);
+			/* copy runs without WSP whole (base64 lines have none) */
+			for (q = p; q < p + ll; ) {
+				const char *r = q;
+
+				while (r < p + ll && !is_wsp((unsigned char)*r))
+					r++;
+				buf_append(out, q, (size_t)(r - q));
+				if (r == p + ll)
+					break;
+				while (r < p + ll && is_wsp((unsigned char)*r))
+					r++;
+				buf_putc(out, ' ');
+				q = r;
 			}
 			buf_append(out, "\r\n", 2);
 		}
