@@ -1,0 +1,162 @@
+#!/bin/bash
+# t_postfix_client.sh - Debian's Postfix as the sending MTA with
+# smtp_tls_policy_maps = socketmap:unix:...:postfix answered by the real
+# sts-milter (issue 5): the good enforce domain is delivered over
+# verified TLS, enforce domains whose MX certificate is bad are deferred
+# by Postfix itself, a testing domain is delivered.
+#
+# The sending Postfix is a private instance of this test (no listener:
+# mail goes in through sendmail -C), so it never collides with the lab's
+# own outbound MTA; it resolves through the lab DNS in a private mount
+# namespace (LAB-NOTES) and trusts only the lab CA.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lab.sh"
+MILTER=$BUILD/sts-milter
+
+[ -x /usr/lib/postfix/sbin/master ] || { skip "postfix" "not installed"; done_tests t_postfix_client; exit; }
+lab_up || { echo "t_postfix_client: 0 passed, 1 failed"; exit 1; }
+"$LAB" mx-count probe@enforce.test >/dev/null 2>&1 ||
+    { skip "postfix client" "this lab has no MX hosts"; done_tests t_postfix_client; exit; }
+
+chmod 755 "$WORK"		# the postfix user reaches the socket
+W=$WORK/pfc
+SOCK=$W/policymap.sock
+mkdir -p "$W/etc" "$W/state"
+chmod 755 "$W"
+
+# --- the daemon
+C=$W/sts-milter.conf
+{
+	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file)[ =]' "$LAB_CONF"
+	cat <<EOF
+state_dir = $W/state
+fetch_timeout = 4s
+milter_socket = unix:$W/milter.sock
+policymap_socket = unix:$SOCK
+pid_file = $W/sts-milter.pid
+EOF
+} > "$C"
+"$MILTER" -f -c "$C" 2>"$W/milter.log" &
+PID=$!
+
+# --- the sending Postfix
+cat > "$W/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $W/queue
+data_directory = $W/data
+maillog_file = $W/maillog
+maillog_file_prefixes = $W/
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = pmtest.lab.invalid
+mydestination =
+alias_maps =
+alias_database =
+local_recipient_maps =
+local_transport = error:no local delivery
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+smtp_host_lookup = dns
+smtp_address_preference = ipv4
+smtp_tls_security_level = may
+smtp_tls_CAfile = $LAB_DIR/ca/root.pem
+smtp_tls_loglevel = 1
+smtp_tls_policy_maps = socketmap:unix:$SOCK:postfix
+maximal_backoff_time = 1h
+EOF
+cat > "$W/etc/master.cf" <<'EOF'
+pickup    unix  n       -       n       1       1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       1       1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+smtp      unix  -       -       n       -       -       smtp
+EOF
+printf 'nameserver %s\noptions timeout:1 attempts:2\n' "${LAB_DNS:-127.0.2.1}" > "$W/resolv.conf"
+pf_stop() {
+	[ -s "$W/queue/pid/master.pid" ] && postfix -c "$W/etc" stop >/dev/null 2>&1
+	kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
+}
+LAB_CLEANUP=pf_stop
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+ok "sts-milter listens" test -S "$SOCK"
+q=$W/queue
+mkdir -p "$q/pid" "$W/data"
+chmod 0755 "$q" "$q/pid"
+for d in active bounce corrupt defer deferred flush hold incoming private saved trace; do
+	mkdir -p "$q/$d"; chown postfix: "$q/$d"; chmod 0700 "$q/$d"
+done
+chown postfix: "$W/data"; chmod 0700 "$W/data"
+mkdir -p "$q/maildrop" "$q/public"
+chown postfix:postdrop "$q/maildrop" "$q/public"
+chmod 0730 "$q/maildrop"; chmod 0710 "$q/public"
+MAIL_CONFIG=$W/etc unshare -m --propagation private sh -c \
+    'mount --bind "$0" /etc/resolv.conf && exec /usr/lib/postfix/sbin/master -w' \
+    "$W/resolv.conf" </dev/null >"$W/postfix.out" 2>&1
+ok "sending Postfix started" test -s "$W/queue/pid/master.pid"
+
+# send RCPT: one message through the sending Postfix
+n=0
+send() {
+	n=$((n + 1))
+	printf 'From: t@pmtest.lab.invalid\nTo: %s\nSubject: policymap %d\n\nbody %d\n' \
+	    "$1" "$n" "$n" | sendmail -C "$W/etc" -f t@pmtest.lab.invalid "$1"
+}
+# logwait REGEX [SECONDS]: wait for a maillog line
+logwait() {
+	local i
+	for i in $(seq $((${2:-20} * 10))); do
+		grep -Eq -- "$1" "$W/maillog" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+TAG=pm$$
+send "$TAG@enforce.test"
+send "$TAG@wildcard.test"
+send "$TAG@testing.test"
+send "$TAG@expired.test"
+send "$TAG@wrongname.test"
+send "$TAG@untrustedmx.test"
+send "$TAG@nopolicy.test"
+
+# enforce: delivered, and only over verified TLS
+ok "enforce.test delivered" "$LAB" mx-wait "$TAG@enforce.test" 1 30
+ok "enforce.test: Verified TLS" logwait 'Verified TLS connection established to mx[12]\.enforce\.test'
+ok "enforce.test: status=sent" logwait "to=<$TAG@enforce.test>.*status=sent"
+ok "wildcard.test delivered (*.wildcard.test)" "$LAB" mx-wait "$TAG@wildcard.test" 1 30
+ok "wildcard.test: Verified TLS" logwait 'Verified TLS connection established to a\.wildcard\.test'
+# enforce with a bad MX certificate: Postfix defers on its own
+for d in expired wrongname untrustedmx; do
+	ok "$d.test deferred by Postfix" logwait "to=<$TAG@$d.test>.*status=deferred" 30
+	expect_eq "$d.test not delivered" "$("$LAB" mx-count "$TAG@$d.test")" 0
+done
+expect_match "expired.test: the reason is the certificate" \
+    "$(grep "to=<$TAG@expired.test>.*status=deferred" "$W/maillog" | head -1)" \
+    'certificate|TLS|verification'
+# testing (MX certificate expired) and no policy: delivered
+ok "testing.test delivered" "$LAB" mx-wait "$TAG@testing.test" 1 30
+ok "nopolicy.test delivered" "$LAB" mx-wait "$TAG@nopolicy.test" 1 30
+ok "no policy-table errors" sh -c "! grep -q 'policy table lookup error\|TLS configuration problem' '$W/maillog'"
+ok "daemon still running" kill -0 "$PID"
+
+if [ "$T_FAIL" -gt 0 ]; then
+	tail -n 30 "$W/maillog" | sed 's/^/  maillog: /'
+	tail -n 10 "$W/milter.log" | sed 's/^/  milter: /'
+fi
+done_tests t_postfix_client
