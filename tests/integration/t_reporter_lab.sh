@@ -190,5 +190,63 @@ expect_eq "after kill + rerun: every domain's report arrived" "$(sed -n 's/^doma
 expect_eq "after kill + rerun: one report-id per domain" "$(sed -n 's/^ids //p' "$WORK/k.check")" 4
 expect_eq "a resend is byte-identical" "$(sed -n 's/^variants //p' "$WORK/k.check")" 1
 expect_match "at most one resend (the one in flight)" "$(ls "$WORK"/smtp2/*.eml | wc -l)" '^[45]$'
+# --- real probe sessions: the milter's gate journals them, the reporter
+# reports them.  milter_load (tests/bench) speaks the MTA side of the
+# milter protocol; the MX hosts are the lab's (when it has them).
+MILTER=$BUILD/sts-milter
+LOAD=$BUILD/bench/milter_load
+[ -x "$LOAD" ] || make --no-print-directory -C "$ROOT" BUILD="$BUILD" "$LOAD" >/dev/null 2>&1
+if [ ! -x "$MILTER" ] || [ ! -x "$LOAD" ]; then
+	skip "real probe sessions" "sts-milter or milter_load not built"
+else
+	M=$WORK/m
+	mkdir -p "$M/state"
+	{
+		grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|report_clock)[ =]' "$C"
+		echo "state_dir = $M/state"
+		echo "milter_socket = unix:$M/milter.sock"
+		echo "policymap_socket ="
+		echo "pid_file = $M/sts-milter.pid"
+	} > "$M/m.conf"
+	"$MILTER" -f -c "$M/m.conf" > "$M/milter.log" 2>&1 &
+	mpid=$!
+	for i in $(seq 50); do [ -S "$M/milter.sock" ] && break; sleep 0.1; done
+	printf 'enforce.test\ntesting.test\n' > "$M/domains"
+	"$LOAD" -s "unix:$M/milter.sock" -n 4 -r 1 -f "$M/domains" > "$M/load.out" 2>&1
+	sleep 1
+	kill $mpid 2>/dev/null; wait $mpid 2>/dev/null
+	TODAY=$(date -u +%F)
+	n=$(grep -c '"type":"session"' "$M/state/journal/$TODAY.jnl" 2>/dev/null)
+	if [ "${n:-0}" -eq 0 ]; then
+		fail "the milter journaled probe sessions" "$(tail -3 "$M/milter.log")"
+	else
+		pass "the milter journaled $n probe sessions"
+		# report today's sessions: pretend the day is over
+		TOMORROW=$(date -u -d tomorrow +%F)
+		sed "s#^state_dir = .*#state_dir = $M/state#" "$C" > "$M/r.conf"
+		echo "report_clock = ${TOMORROW}T00:30:00Z" >> "$M/r.conf"
+		"$R" -c "$M/r.conf" --dry-run > "$M/dry.out" 2>&1
+		rnow=$(date -u -d "${TOMORROW}T00:30:00Z" +%s)
+		if $PY "$ROOT/tests/reporter/check_report.py" dryrun "$M/dry.out" \
+		    --dns 127.0.2.1 --now "$rnow" > "$M/dry.check" 2>&1; then
+			pass "reports of real probe sessions: $(grep -c '^ok' "$M/dry.check") checks"
+		else
+			fail "reports of real probe sessions" "$(grep -E "FAIL|dkim:" "$M/dry.check" | head -4)"
+		fi
+		expect_match "enforce.test's report names the lab MX" "$(cat "$M/dry.out")" 'mx1?\.enforce\.test'
+		before=$(ls "$WORK"/smtp2/*.eml | wc -l)
+		"$R" -c "$M/r.conf" > "$M/run.out" 2>&1
+		after=$(ls "$WORK"/smtp2/*.eml | wc -l)
+		expect_eq "reports of real probe sessions delivered" "$((after - before))" 2
+		new=$(ls "$WORK"/smtp2/*.eml | tail -2)
+		if $PY "$ROOT/tests/reporter/check_report.py" mail $new --dns 127.0.2.1 \
+		    --now "$rnow" > "$M/mail.check" 2>&1; then
+			pass "delivered reports of real sessions: DKIM and content checks"
+		else
+			fail "delivered reports of real sessions" "$(grep FAIL "$M/mail.check" | head -3)"
+		fi
+	fi
+fi
+
 stop_sinks
 done_tests t_reporter_lab
