@@ -11,8 +11,11 @@
 # nginx answers 404 for the testing.test https rua, which must not
 # count as delivered (RPT-HTTP-2).
 #
-# The journal is written by tests/reporter/mkjournal.py with the lab's
-# policy texts (the milter's probe sessions have the same record shape).
+# Most runs use a journal written by tests/reporter/mkjournal.py with the
+# lab's policy texts (fixed content, so counts can be checked); the last
+# part drives the real sts-milter with milter_load, so its gate probes
+# the lab MX hosts and journals real sessions, which are then reported
+# and delivered (report_clock pretends the day is over).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 R=$BUILD/tlsrpt-reporter
