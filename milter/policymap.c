@@ -502,6 +502,9 @@ struct conn {
 	char		*c_out;
 	size_t		 c_outlen, c_outoff, c_outcap;
 	char		*c_req;		/* request parked for a worker */
+	size_t		 c_consume;	/* bytes of c_in the request used */
+	uint32_t	 c_events;	/* registered epoll events; 0: none */
+	int		 c_inset;	/* in its reactor's epoll set */
 	struct conn	*c_qnext;	/* worker queue */
 	struct conn	*c_prev, *c_next;	/* all connections */
 	/* The kernel orders the hand-over through epoll_ctl/epoll_wait;
@@ -546,7 +549,7 @@ struct policymap {
 	atomic_long		 pm_lastwarn;
 };
 
-static void	conn_run(struct policymap *, struct conn *);
+static void	conn_run(struct policymap *, struct conn *, struct buf *);
 
 /* warn_limited - at most one protocol warning per second */
 static void
@@ -807,23 +810,49 @@ conn_free(struct policymap *pm, struct conn *c)
 	free(c);
 }
 
-/* conn_arm - hand c back to its reactor (the caller lets go of it) */
-static void
-conn_arm(struct policymap *pm, struct conn *c, int first)
+/*
+ * conn_arm - make c's reactor wait for want (EPOLLIN, EPOLLOUT or 0 =
+ * nothing, while a worker has it).  Level-triggered: the hot path (a
+ * reactor answering from the cache) never calls epoll_ctl.  Only the
+ * thread that owns c calls this; with want != 0 c goes (back) to its
+ * reactor and the caller must not touch it afterwards.
+ */
+static int
+conn_arm(struct policymap *pm, struct conn *c, uint32_t want)
 {
 	struct epoll_event	ev;
 	int			fd = c->c_fd, ep = pm->pm_r[c->c_reactor].r_ep;
+	int			op = c->c_inset ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
+	if (want == 0) {
+		/* Out of the set: EPOLLHUP/EPOLLERR come even with no
+		 * events asked for, and the reactor must not see c. */
+		if (!c->c_inset)
+			return 0;
+		c->c_inset = 0;
+		c->c_events = 0;
+		if (epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) < 0) {
+			log_warn("policymap: epoll_ctl");
+			conn_free(pm, c);
+			return -1;
+		}
+		return 0;
+	}
+	if (c->c_inset && c->c_events == want)
+		return 0;
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLONESHOT | EPOLLRDHUP |
-	    (c->c_outoff < c->c_outlen ? EPOLLOUT : EPOLLIN);
+	ev.events = want | EPOLLRDHUP;
 	ev.data.ptr = c;
-	/* From here on c belongs to the reactor: touch nothing of it. */
+	c->c_events = want;
+	c->c_inset = 1;
+	/* From here on c may belong to the reactor: touch nothing of it. */
 	atomic_fetch_add_explicit(&c->c_handoff, 1, memory_order_release);
-	if (epoll_ctl(ep, first ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
+	if (epoll_ctl(ep, op, fd, &ev) < 0) {
 		log_warn("policymap: epoll_ctl");
 		conn_free(pm, c);	/* the reactor never saw it */
+		return -1;
 	}
+	return 0;
 }
 
 static void
@@ -984,8 +1013,9 @@ defer:
 	return 0;
 }
 
-/* next_request - the next complete request in c_in, NUL-terminated in
- * a fresh string; 0 when more input is needed; -1 after perm_close() */
+/* next_request - the next complete request, NUL-terminated in place in
+ * c_in (c_consume bytes to drop once answered); 0 when more input is
+ * needed; -1 after perm_close() */
 static int
 next_request(struct policymap *pm, struct conn *c, char **req)
 {
@@ -1027,8 +1057,9 @@ next_request(struct policymap *pm, struct conn *c, char **req)
 			perm_close(pm, c, "NUL in request");
 			return -1;
 		}
-		*req = xstrndup(c->c_in, len);
-		c->c_inlen = 0;			/* one request per line conn */
+		c->c_in[len] = '\0';		/* c_in has room for it */
+		*req = c->c_in;
+		c->c_consume = c->c_inlen;	/* one request per line conn */
 		return 1;
 	}
 	/* netstring */
@@ -1059,9 +1090,9 @@ next_request(struct policymap *pm, struct conn *c, char **req)
 		perm_close(pm, c, len ? "NUL in request" : "empty request");
 		return -1;
 	}
-	*req = xstrndup(c->c_in + hdr, len);
-	memmove(c->c_in, c->c_in + hdr + len + 1, c->c_inlen - hdr - len - 1);
-	c->c_inlen -= hdr + len + 1;
+	c->c_in[hdr + len] = '\0';		/* was ',' */
+	*req = c->c_in + hdr;
+	c->c_consume = hdr + len + 1;
 	c->c_need = 0;
 	return 1;
 }
@@ -1074,7 +1105,7 @@ conn_read(struct conn *c)
 	size_t	cap_max = POLICYMAP_MAX_QUERY + 32;
 
 	while (!c->c_eof) {
-		if (c->c_inlen == c->c_incap) {
+		if (c->c_inlen + 1 >= c->c_incap) {	/* room for a NUL */
 			if (c->c_incap >= cap_max)
 				return 0;	/* next_request() judges it */
 			c->c_incap = c->c_incap ? c->c_incap * 2 : PM_IN_INIT;
@@ -1082,11 +1113,11 @@ conn_read(struct conn *c)
 				c->c_incap = cap_max;
 			c->c_in = xrealloc(c->c_in, c->c_incap);
 		}
-		n = recv(c->c_fd, c->c_in + c->c_inlen, c->c_incap - c->c_inlen,
-		    0);
+		n = recv(c->c_fd, c->c_in + c->c_inlen,
+		    c->c_incap - c->c_inlen - 1, 0);
 		if (n > 0) {
 			c->c_inlen += (size_t)n;
-			if (c->c_inlen < c->c_incap)
+			if (c->c_inlen + 1 < c->c_incap)
 				return 0;	/* short read: socket drained */
 			continue;
 		}
@@ -1140,26 +1171,37 @@ enqueue(struct policymap *pm, struct conn *c)
 	pthread_mutex_unlock(&pm->pm_qmu);
 }
 
+/* consume - drop the request just answered from c_in */
+static void
+consume(struct conn *c)
+{
+	if (c->c_consume < c->c_inlen)
+		memmove(c->c_in, c->c_in + c->c_consume,
+		    c->c_inlen - c->c_consume);
+	c->c_inlen -= c->c_consume;
+	c->c_consume = 0;
+}
+
 /*
  * conn_run - answer what can be answered, write, and hand c on: back to
  * its reactor, to a worker, or to close().  The caller owns c and must
- * not touch it afterwards.
+ * not touch it afterwards.  r is the caller's scratch buffer.
  */
 static void
-conn_run(struct policymap *pm, struct conn *c)
+conn_run(struct policymap *pm, struct conn *c, struct buf *r)
 {
-	struct buf	r = BUF_INIT;
-	char		*req;
-	int		 k, line;
+	char	*req;
+	int	 k;
 
-	buf_init(&r, 1 << 20);
 	for (;;) {
 		if (c->c_outlen > 0) {
 			k = conn_write(c);
 			if (k < 0)
 				goto gone;
-			if (k == 0)
-				break;			/* EPOLLOUT */
+			if (k == 0) {
+				(void)conn_arm(pm, c, EPOLLOUT);
+				return;
+			}
 		}
 		if (c->c_closing)
 			goto gone;
@@ -1171,23 +1213,21 @@ conn_run(struct policymap *pm, struct conn *c)
 				goto gone;
 			break;				/* EPOLLIN */
 		}
-		line = c->c_mode == CM_LINE;
-		buf_reset(&r);
-		if (!answer(pm, req, line, 0, &r)) {
-			c->c_req = req;
-			buf_free(&r);
-			enqueue(pm, c);
+		buf_reset(r);
+		if (!answer(pm, req, c->c_mode == CM_LINE, 0, r)) {
+			c->c_req = xstrdup(req);
+			consume(c);
+			if (conn_arm(pm, c, 0) == 0)	/* quiet while away */
+				enqueue(pm, c);
 			return;
 		}
-		free(req);
-		put_reply(c, &r);
+		consume(c);
+		put_reply(c, r);
 		/* Lock-step clients wait for this reply: send it now. */
 	}
-	buf_free(&r);
-	conn_arm(pm, c, 0);
+	(void)conn_arm(pm, c, EPOLLIN);
 	return;
 gone:
-	buf_free(&r);
 	conn_free(pm, c);
 }
 
@@ -1218,7 +1258,7 @@ worker(void *arg)
 		free(c->c_req);
 		c->c_req = NULL;
 		put_reply(c, &r);
-		conn_run(pm, c);
+		conn_run(pm, c, &r);
 	}
 	buf_free(&r);
 	return NULL;
@@ -1247,7 +1287,7 @@ accept_all(struct policymap *pm, int lfd)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));			/* fails on unix: fine */
 		c = conn_new(pm, fd);
-		conn_arm(pm, c, 1);
+		(void)conn_arm(pm, c, EPOLLIN);
 	}
 }
 
@@ -1258,8 +1298,10 @@ reactor(void *arg)
 	struct policymap	*pm = rx->r_pm;
 	struct epoll_event	 ev[PM_EVENTS];
 	struct conn		*c;
+	struct buf		 r = BUF_INIT;
 	int			 n, i;
 
+	buf_init(&r, 1 << 20);
 	while (!atomic_load(&pm->pm_stop)) {
 		n = epoll_wait(rx->r_ep, ev, PM_EVENTS, -1);
 		if (n < 0) {
@@ -1270,7 +1312,7 @@ reactor(void *arg)
 		}
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
-				return NULL;		/* stop */
+				goto out;		/* stop */
 			if ((uintptr_t)ev[i].data.ptr <= PM_MAX_LISTEN) {
 				accept_all(pm, pm->pm_lfd[
 				    (uintptr_t)ev[i].data.ptr - 1]);
@@ -1286,9 +1328,11 @@ reactor(void *arg)
 					continue;
 				}
 			}
-			conn_run(pm, c);
+			conn_run(pm, c, &r);
 		}
 	}
+out:
+	buf_free(&r);
 	return NULL;
 }
 
@@ -1300,8 +1344,7 @@ policymap_add_fd(struct policymap *pm, int fd)
 	if (set_nonblock(fd) < 0)
 		return -1;
 	c = conn_new(pm, fd);
-	conn_arm(pm, c, 1);
-	return 0;
+	return conn_arm(pm, c, EPOLLIN);
 }
 
 int

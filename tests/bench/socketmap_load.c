@@ -1,0 +1,252 @@
+/*
+ * socketmap_load.c - a socketmap load client that behaves like Postfix
+ *
+ * SYNOPSIS
+ *	socketmap_load [-c conns] [-t seconds] [-n name] [-w] ADDR DOMAIN...
+ *
+ * DESCRIPTION
+ *	Opens conns persistent connections to ADDR ("unix:/path",
+ *	"/path", or "host:port") and on each sends netstring requests
+ *	"name domain" in lock-step (one outstanding request per
+ *	connection, like each Postfix smtp(8) process), cycling through
+ *	the domains.  One thread, epoll.  After the run it prints one
+ *	line:
+ *
+ *	    conns=N lookups=L seconds=S rate=R p50_us=X p99_us=Y errors=E
+ *
+ *	-w checks the first reply of each domain and prints it (warm-up).
+ *	Latency is from the send of a request to the last byte of its
+ *	reply, per request.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct lconn {
+	int		 fd;
+	size_t		 next;		/* domain index */
+	char		 in[4096];
+	size_t		 inlen;
+	int64_t		 sent_ns;
+};
+
+static char	**req;
+static size_t	 *reqlen, nreq;
+static int64_t	 *lat;
+static size_t	  nlat, latcap;
+
+static int64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+dial(const char *addr)
+{
+	struct sockaddr_un	sun;
+	struct sockaddr_in	sin;
+	const char		*path = addr, *colon;
+	int			fd, one = 1;
+
+	if (strncmp(addr, "unix:", 5) == 0)
+		path = addr + 5;
+	if (path[0] == '/') {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) < 0)
+			return -1;
+		return fd;
+	}
+	if (strncmp(addr, "inet:", 5) == 0)
+		addr += 5;
+	if ((colon = strrchr(addr, ':')) == NULL)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)atoi(colon + 1));
+	{
+		char	host[64];
+
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+		if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+			return -1;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static int
+send_req(struct lconn *c)
+{
+	size_t	i = c->next++ % nreq;
+
+	c->sent_ns = now_ns();
+	return send(c->fd, req[i], reqlen[i], MSG_NOSIGNAL) ==
+	    (ssize_t)reqlen[i] ? 0 : -1;
+}
+
+/* reply_done - 1 if c->in holds a whole netstring */
+static int
+reply_done(const struct lconn *c, size_t *total)
+{
+	size_t	i, len = 0;
+
+	for (i = 0; i < c->inlen && c->in[i] >= '0' && c->in[i] <= '9'; i++)
+		len = len * 10 + (size_t)(c->in[i] - '0');
+	if (i == c->inlen || c->in[i] != ':')
+		return 0;
+	*total = i + 1 + len + 1;
+	return c->inlen >= *total;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char		*name = "postfix", *addr;
+	int			 conns = 1, secs = 3, warm = 0, ch, ep, i, n;
+	struct lconn		*cs;
+	struct epoll_event	 ev, evs[256];
+	int64_t			 start, end, errors = 0;
+	size_t			 total;
+
+	while ((ch = getopt(argc, argv, "c:t:n:w")) != -1)
+		switch (ch) {
+		case 'c': conns = atoi(optarg); break;
+		case 't': secs = atoi(optarg); break;
+		case 'n': name = optarg; break;
+		case 'w': warm = 1; break;
+		default:
+			fprintf(stderr, "usage: socketmap_load [-c conns] "
+			    "[-t seconds] [-n name] [-w] ADDR DOMAIN...\n");
+			return 2;
+		}
+	if (argc - optind < 2 || conns < 1)
+		return 2;
+	addr = argv[optind++];
+	nreq = (size_t)(argc - optind);
+	req = calloc(nreq, sizeof(*req));
+	reqlen = calloc(nreq, sizeof(*reqlen));
+	for (i = 0; i < (int)nreq; i++) {
+		size_t	l = strlen(name) + 1 + strlen(argv[optind + i]);
+
+		req[i] = malloc(l + 32);
+		reqlen[i] = (size_t)snprintf(req[i], l + 32, "%zu:%s %s,", l,
+		    name, argv[optind + i]);
+	}
+	if (warm) {
+		struct lconn	c;
+
+		memset(&c, 0, sizeof(c));
+		if ((c.fd = dial(addr)) < 0) {
+			perror(addr);
+			return 1;
+		}
+		for (i = 0; i < (int)nreq; i++) {
+			ssize_t	k;
+
+			c.next = (size_t)i;
+			c.inlen = 0;
+			send_req(&c);
+			while (!reply_done(&c, &total)) {
+				k = recv(c.fd, c.in + c.inlen,
+				    sizeof(c.in) - c.inlen, 0);
+				if (k <= 0)
+					return 1;
+				c.inlen += (size_t)k;
+			}
+			printf("%s -> %.*s\n", argv[optind + i],
+			    (int)(total - 1), c.in);
+		}
+		close(c.fd);
+		return 0;
+	}
+	cs = calloc((size_t)conns, sizeof(*cs));
+	ep = epoll_create1(0);
+	latcap = 1 << 20;
+	lat = malloc(latcap * sizeof(*lat));
+	for (i = 0; i < conns; i++) {
+		if ((cs[i].fd = dial(addr)) < 0) {
+			perror(addr);
+			return 1;
+		}
+		cs[i].next = (size_t)i;
+		ev.events = EPOLLIN;
+		ev.data.ptr = &cs[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
+	}
+	start = now_ns();
+	end = start + (int64_t)secs * 1000000000;
+	for (i = 0; i < conns; i++)
+		send_req(&cs[i]);
+	for (;;) {
+		int64_t	t = now_ns();
+
+		if (t >= end)
+			break;
+		n = epoll_wait(ep, evs, 256, 100);
+		for (i = 0; i < n; i++) {
+			struct lconn	*c = evs[i].data.ptr;
+			ssize_t		 k;
+
+			k = recv(c->fd, c->in + c->inlen, sizeof(c->in) -
+			    c->inlen, 0);
+			if (k <= 0) {
+				errors++;
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				continue;
+			}
+			c->inlen += (size_t)k;
+			if (!reply_done(c, &total))
+				continue;
+			if (nlat == latcap) {
+				latcap *= 2;
+				lat = realloc(lat, latcap * sizeof(*lat));
+			}
+			lat[nlat++] = now_ns() - c->sent_ns;
+			memmove(c->in, c->in + total, c->inlen - total);
+			c->inlen -= total;
+			if (send_req(c) < 0)
+				errors++;
+		}
+	}
+	end = now_ns();
+	qsort(lat, nlat, sizeof(*lat), cmp64);
+	printf("conns=%d lookups=%zu seconds=%.2f rate=%.0f p50_us=%.1f "
+	    "p99_us=%.1f errors=%lld\n", conns, nlat,
+	    (double)(end - start) / 1e9,
+	    (double)nlat / ((double)(end - start) / 1e9),
+	    nlat ? (double)lat[nlat / 2] / 1000.0 : 0.0,
+	    nlat ? (double)lat[nlat * 99 / 100] / 1000.0 : 0.0,
+	    (long long)errors);
+	return 0;
+}
