@@ -17,18 +17,21 @@
  *	    enum override_action ov, int tempfail_on_dns, struct buf *out);
  *
  * DESCRIPTION
- *	Threads.  A few reactor threads, each with its own epoll set, own
- *	the connections; reactor 0 also accepts and deals new connections
- *	round-robin.  Every connection is armed EPOLLONESHOT, so exactly
- *	one thread owns it at a time and no connection state is locked.
- *	A reactor answers a request itself when the cache can answer it
- *	without network I/O (sts_cache_lookup with STS_LOOKUP_CACHED, the
- *	hot path); anything else (a cold domain, a due TXT check, a
- *	negative entry that ran out) goes to a small worker pool that
- *	calls sts_cache_lookup(STS_LOOKUP_ASYNC), which blocks only when
- *	nothing is known yet.  The worker writes the reply and re-arms
- *	the connection.  Idle connections cost one epoll registration and
- *	a few hundred bytes; there is no thread per connection.
+ *	Threads.  Reactor threads (half the CPUs, at least one; the
+ *	environment variable STS_POLICYMAP_REACTORS overrides), each with
+ *	its own epoll set, own the connections; reactor 0 also accepts and
+ *	deals new connections round-robin.  A connection is in exactly one
+ *	reactor's set (level-triggered) or with exactly one worker (out of
+ *	every set), so no connection state is locked.  A reactor answers a
+ *	request itself when the cache can answer it without network I/O
+ *	(sts_cache_lookup with STS_LOOKUP_CACHED: the hot path, no
+ *	epoll_ctl, no allocation but the cache's policy copy); anything
+ *	else (a cold domain, a due TXT check, a negative entry that ran
+ *	out) goes to a small worker pool that calls sts_cache_lookup
+ *	(STS_LOOKUP_ASYNC), which blocks only when nothing is known yet,
+ *	writes the reply and gives the connection back.  Idle connections
+ *	cost one epoll registration and a few hundred bytes; there is no
+ *	thread per connection.
  *
  *	Framing.  A request starting with decimal digits and ':' is a
  *	netstring; its length is checked against POLICYMAP_MAX_QUERY as
@@ -736,7 +739,11 @@ policymap_new(const char *spec, struct sts_cache *cache, const struct conf *c,
 		}
 	free(copy);
 
-	i = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* Half the CPUs: the MTA's own processes (the clients) need the
+	 * rest, and a reactor that sleeps less answers sooner. */
+	i = (int)sysconf(_SC_NPROCESSORS_ONLN) / 2;
+	if (getenv("STS_POLICYMAP_REACTORS") != NULL)
+		i = atoi(getenv("STS_POLICYMAP_REACTORS"));
 	pm->pm_nreactors = i < 1 ? 1 : i > PM_MAX_REACTORS ? PM_MAX_REACTORS : i;
 	if ((pm->pm_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		buf_printf(why, "eventfd: %s", strerror(errno));
