@@ -83,10 +83,8 @@ $(LIBREPORTER): $(call obj,$(REPORTER_SRCS))
 
 $(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBMILTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-# main.c refers to policymap_* weakly; -u pulls policymap.o out of the
-# archive (a weak reference alone never does).
 $(BUILD)/sts-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILTER) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -Wl,-u,policymap_new -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 $(BUILD)/tlsrpt-reporter: $(call obj,$(REPORTER_MAIN)) $(LIBREPORTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

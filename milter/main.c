@@ -47,12 +47,6 @@
 #include "sts_cache.h"
 #include "xmalloc.h"
 
-/* The policy-map listener may be absent from a build (weak link). */
-#pragma weak policymap_new
-#pragma weak policymap_start
-#pragma weak policymap_stop
-#pragma weak policymap_set_overrides
-
 static volatile sig_atomic_t	got_hup, got_term;
 
 static void
@@ -175,7 +169,7 @@ reload(const char *path, struct conf **cur, struct gate *g,
 				    "sts-milter to apply it", k->name);
 	}
 	gate_set_overrides(g, nov);
-	if (pm != NULL && policymap_set_overrides != NULL)
+	if (pm != NULL)
 		policymap_set_overrides(pm, nov);
 	mlfi_set_conf(nc);
 	log_setverbose(nc->log_level);
@@ -262,15 +256,43 @@ main(int argc, char **argv)
 		if (pw)
 			(void)chown(sp, pw->pw_uid, pw->pw_gid);
 	}
-	if (c->policymap_socket[0] != '\0' && policymap_new != NULL) {
+	/*
+	 * The policy cache starts no thread here; the policy-map listener
+	 * needs it and must open its socket while we are still root.
+	 */
+	(void)mkdir(c->state_dir, 0750);
+	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000, &why)) == NULL)
+		fatalx("dns_resolvers: %s", buf_str(&why));
+	memset(&co, 0, sizeof(co));
+	co.state_dir = c->state_dir;
+	co.dns = dns;
+	co.fetch.ca_file = c->ca_file;
+	co.fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
+	co.fetch.timeout_ms = c->fetch_timeout * 1000;
+	co.fetch.max_body = (size_t)c->policy_max_size;
+	co.txt_check_interval = c->txt_check_interval;
+	co.refresh_interval = c->refresh_interval;
+	co.fetch_backoff = c->fetch_backoff;
+	co.negative_ttl = c->negative_ttl;
+	co.tempfail_ttl = c->tempfail_ttl;
+	co.max_entries = (size_t)c->cache_max_entries;
+	co.wait_ms = c->gate_deadline * 1000;
+	cache = sts_cache_new(&co);
+	if (c->policymap_socket[0] != '\0') {
 		socket_dir(c->policymap_socket, pw ? pw->pw_uid : (uid_t)-1,
 		    pw ? pw->pw_gid : (gid_t)-1);
-		/* the cache is attached below, once it exists */
+		if ((pm = policymap_new(c->policymap_socket, cache, c,
+		    &why)) == NULL)
+			fatalx("policymap_socket %s: %s", c->policymap_socket,
+			    buf_str(&why));
 	}
 
-	(void)mkdir(c->state_dir, 0750);
 	if (pw != NULL) {
+		char	*cdir = xasprintf("%s/cache", c->state_dir);
+
 		(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
+		(void)chown(cdir, pw->pw_uid, pw->pw_gid);
+		free(cdir);
 		if (setgroups(1, &pw->pw_gid) != 0 ||
 		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
@@ -289,44 +311,18 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	http_init();
-	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000, &why)) == NULL)
-		fatalx("dns_resolvers: %s", buf_str(&why));
 	if ((j = journal_open(c->state_dir, &why)) == NULL)
 		log_err("journal: %s (outcomes will not be journaled)",
 		    buf_str(&why));
-	memset(&co, 0, sizeof(co));
-	co.state_dir = c->state_dir;
-	co.dns = dns;
-	co.fetch.ca_file = c->ca_file;
-	co.fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
-	co.fetch.timeout_ms = c->fetch_timeout * 1000;
-	co.fetch.max_body = (size_t)c->policy_max_size;
-	co.txt_check_interval = c->txt_check_interval;
-	co.refresh_interval = c->refresh_interval;
-	co.fetch_backoff = c->fetch_backoff;
-	co.negative_ttl = c->negative_ttl;
-	co.tempfail_ttl = c->tempfail_ttl;
-	co.max_entries = (size_t)c->cache_max_entries;
-	co.wait_ms = c->gate_deadline * 1000;
-	cache = sts_cache_new(&co);
 	sts_cache_start_refresher(cache, 2);
 	g = gate_new(c, cache, dns, j);
 	gate_set_overrides(g, ov);
 	mlfi_init(g, c);
 
-	if (c->policymap_socket[0] != '\0') {
-		if (policymap_new == NULL)
-			log_warnx("policymap_socket set, but this build has no "
-			    "policy-map listener");
-		else if ((pm = policymap_new(c->policymap_socket, cache, c,
-		    &why)) == NULL)
-			fatalx("policymap_socket %s: %s", c->policymap_socket,
-			    buf_str(&why));
-		else {
-			policymap_set_overrides(pm, ov);
-			if (policymap_start(pm) != 0)
-				fatalx("policymap: cannot start");
-		}
+	if (pm != NULL) {
+		policymap_set_overrides(pm, ov);
+		if (policymap_start(pm) != 0)
+			fatalx("policymap: cannot start");
 	}
 
 	if (pthread_create(&mt, NULL, milter_thread, &mrc) != 0)
