@@ -1,0 +1,330 @@
+#!/bin/bash
+# t_exim.sh - Debian's Exim (exim4-daemon-heavy) as the sending MTA with
+# conf/exim/sts-milter.conf, answered by the real sts-milter's
+# policy-map listener (issue 5): the good enforce domain is delivered
+# over verified TLS, enforce domains whose MX certificate is bad or
+# whose MX matches no policy pattern are deferred by Exim itself (the
+# message stays in Exim's queue), testing and no-policy domains are
+# delivered with opportunistic TLS.
+#
+# Debian's MTA packages conflict (installing Exim removes Postfix), so
+# Exim is unpacked privately (LAB-NOTES "Exim beside Postfix"): the
+# .debs are fetched with apt-get download into $EXIM_CACHE (kept for
+# the next run), dpkg -x'd into this run's directory, the libraries the
+# binary links are installed with apt-get when missing, and the
+# Debian-exim user it was built for is created.  Exim runs as root with
+# -C (its own spool, log and exim_user), in a private mount namespace
+# whose /etc/resolv.conf names the lab resolver.  It sends from
+# 127.0.5.1 (interface = on its smtp transports, the only line the test
+# adds to the fragment) so the lab MX log shows which connections were
+# Exim's.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lab.sh"
+MILTER=$BUILD/sts-milter
+FRAGMENT=$ROOT/conf/exim/sts-milter.conf
+EXIM_CACHE=${EXIM_CACHE:-/var/cache/sts-milter-tests/exim}
+EXIM_PKGS="exim4-daemon-heavy exim4-base"
+SRC_IP=127.0.5.1
+
+[ "$(id -u)" -eq 0 ] || { skip "exim" "needs root"; done_tests t_exim; exit; }
+[ -x "$MILTER" ] || { fail "sts-milter built" "$MILTER missing"; done_tests t_exim; exit; }
+
+# --- Exim packages (cached), their libraries, the Debian-exim user
+newest_deb() { ls "$EXIM_CACHE/$1"_*.deb 2>/dev/null | sort -V | tail -n 1; }
+fetch_debs() {
+	local p missing=
+	for p in $EXIM_PKGS; do [ -n "$(newest_deb "$p")" ] || missing="$missing $p"; done
+	[ -z "$missing" ] && return 0
+	mkdir -p "$EXIM_CACHE" || return 1
+	# apt-get download as root into a root-only directory: no _apt sandbox
+	(cd "$EXIM_CACHE" && apt-get -q -o APT::Sandbox::User=root download $missing) ||
+	    { apt-get -qq update && (cd "$EXIM_CACHE" &&
+	    apt-get -q -o APT::Sandbox::User=root download $missing); }
+}
+if ! FETCH_LOG=$(fetch_debs 2>&1); then
+	printf '%s\n' "$FETCH_LOG" | tail -n 5 | sed 's/^/  apt: /'
+	skip "exim" "could not download $EXIM_PKGS (no Debian mirror?)"
+	done_tests t_exim; exit
+fi
+DAEMON_DEB=$(newest_deb exim4-daemon-heavy)
+# the daemon's library dependencies (first alternatives; exim4-base is
+# unpacked, debconf is not needed): install the missing ones
+lib_deps() {
+	dpkg-deb -f "$DAEMON_DEB" Depends | tr ',' '\n' |
+	    sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' |
+	    grep -Ev '^(exim4-base|debconf.*|)$'
+}
+LIBS_MISSING=
+for p in $(lib_deps); do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    LIBS_MISSING="$LIBS_MISSING $p"
+done
+if [ -n "$LIBS_MISSING" ]; then
+	echo "t_exim: installing$LIBS_MISSING"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $LIBS_MISSING >/dev/null 2>&1 ||
+	{ apt-get -qq update >/dev/null 2>&1 &&
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $LIBS_MISSING >/dev/null 2>&1; } ||
+	    echo "t_exim: apt-get install$LIBS_MISSING failed"
+fi
+getent group Debian-exim >/dev/null || groupadd --system Debian-exim
+getent passwd Debian-exim >/dev/null ||
+    useradd --system -g Debian-exim -d /nonexistent -M -s /usr/sbin/nologin Debian-exim
+
+lab_up || { echo "t_exim: 0 passed, 1 failed"; exit 1; }
+trap 'exit 130' INT TERM HUP		# run lab_down (EXIT) on signals too
+"$LAB" mx-count probe@mismatch.test >/dev/null 2>&1 ||
+    { skip "exim" "this lab has no MX hosts"; done_tests t_exim; exit; }
+
+chmod 755 "$WORK"		# Debian-exim reaches the socket and the CA
+W=$WORK/exim
+SOCK=$W/policymap.sock
+mkdir -p "$W/state" "$W/root" "$W/spool" "$W/log" "$W/t2/state"
+chmod 755 "$W"
+for deb in "$DAEMON_DEB" "$(newest_deb exim4-base)"; do dpkg -x "$deb" "$W/root"; done
+EXIM=$W/root/usr/sbin/exim4
+chown Debian-exim:Debian-exim "$W/spool" "$W/log"
+MISSING_SO=$(ldd "$EXIM" 2>&1 | grep 'not found' | awk '{print $1}' | tr '\n' ' ')
+expect_eq "exim4 links (ldd: nothing missing)" "$MISSING_SO" ""
+
+# --- the daemon (own state, own socket), and one that sees DNS fail
+[ -s "$LAB_CONF" ] || {		# a lab still starting: its resolver and CA
+	LAB_CONF=$W/lab.conf
+	printf 'dns_resolvers = %s:%s\nca_file = %s\n' "${LAB_DNS:-127.0.2.1}" \
+	    "${LAB_DNS_PORT:-53}" "$LAB_DIR/ca/root.pem" > "$LAB_CONF"
+}
+C=$W/sts-milter.conf
+{
+	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file)[ =]' "$LAB_CONF"
+	cat <<EOF
+state_dir = $W/state
+fetch_timeout = 4s
+milter_socket = unix:$W/milter.sock
+policymap_socket = unix:$SOCK
+pid_file = $W/sts-milter.pid
+EOF
+} > "$C"
+{
+	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|dns_resolvers)[ =]' "$LAB_CONF"
+	cat <<EOF
+dns_resolvers = 127.0.2.99:53
+dns_timeout = 1s
+policymap_tempfail = yes
+state_dir = $W/t2/state
+milter_socket = unix:$W/t2/milter.sock
+policymap_socket = unix:$W/t2/policymap.sock
+pid_file = $W/t2/sts-milter.pid
+EOF
+} > "$W/t2/sts-milter.conf"
+PID= PID2= EXPID=
+exim_cleanup() {
+	[ -n "$EXPID" ] && kill -- -"$EXPID" 2>/dev/null
+	for p in $PID $PID2; do kill "$p" 2>/dev/null; done
+	for p in $PID $PID2; do wait "$p" 2>/dev/null; done
+}
+LAB_CLEANUP=exim_cleanup
+"$MILTER" -f -c "$C" 2>"$W/milter.log" &
+PID=$!
+"$MILTER" -f -c "$W/t2/sts-milter.conf" 2>"$W/t2/milter.log" &
+PID2=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && [ -S "$W/t2/policymap.sock" ] && break; sleep 0.1; done
+ok "sts-milter listens" test -S "$SOCK"
+
+# --- the Exim configuration: the test's main section, routers and
+# transports around the fragment's parts (split at its "begin" lines)
+awk -v d="$W" '
+	/^begin[ \t]+[a-z]+/ { part = $2; next }
+	{ print > (d "/frag." (part == "" ? "main" : part)) }' "$FRAGMENT"
+for p in main acl routers transports; do touch "$W/frag.$p"; done
+# exim_conf SOCKET: a complete configuration using the policy map at SOCKET
+exim_conf() {
+	cat <<EOF
+# generated by t_exim.sh around conf/exim/sts-milter.conf
+primary_hostname = eximtest.lab.invalid
+qualify_domain = eximtest.lab.invalid
+domainlist local_domains = @ : localhost
+spool_directory = $W/spool
+log_file_path = $W/log/%slog
+exim_path = $EXIM
+exim_user = Debian-exim
+exim_group = Debian-exim
+keep_environment =
+disable_ipv6 = true
+host_lookup =
+rfc1413_hosts =
+dns_retrans = 1s
+dns_retry = 2
+log_selector = +tls_certificate_verified +tls_peerdn +outgoing_port
+STS_SOCKET = $1
+STS_CA = $LAB_DIR/ca/root.pem
+EOF
+	cat "$W/frag.main"
+	echo "begin acl"
+	cat "$W/frag.acl"
+	echo "begin routers"
+	cat "$W/frag.routers"
+	cat <<'EOF'
+
+dnslookup:
+  driver = dnslookup
+  domains = ! +local_domains
+  transport = remote_smtp
+  no_more
+
+EOF
+	echo "begin transports"
+	sed "s/^\([ \t]*driver[ \t]*=[ \t]*smtp\)[ \t]*$/\1\n  interface = $SRC_IP/" "$W/frag.transports"
+	cat <<EOF
+
+# no policy, testing, fail-open: opportunistic TLS, verification tried
+remote_smtp:
+  driver = smtp
+  interface = $SRC_IP
+  tls_verify_certificates = STS_CA
+  tls_sni = \$host
+
+begin retry
+*   *   F,1h,5m
+EOF
+}
+CONF=$W/exim.conf
+exim_conf "$SOCK" > "$CONF"
+exim_conf "$W/nosuch.sock" > "$W/exim-dead.conf"
+exim_conf "$W/t2/policymap.sock" > "$W/exim-temp.conf"
+# the policy question answered, the MX question (tcp:connect) not
+exim_conf "\${if eq{\$event_name}{tcp:connect}{$W/nosuch.sock}{$SOCK}}" > "$W/exim-vetodead.conf"
+printf 'nameserver %s\noptions timeout:1 attempts:2\n' "${LAB_DNS:-127.0.2.1}" > "$W/resolv.conf"
+
+# X [-i INPUT] [-C CONF] ARGS...: Exim in a private mount namespace with
+# the lab resolver, in a session of its own (cleanup kills the group)
+X() {
+	local in=/dev/null conf=$CONF rc
+	[ "$1" = -i ] && { in=$2; shift 2; }
+	[ "$1" = -C ] && { conf=$2; shift 2; }
+	setsid unshare -m --propagation private sh -c \
+	    'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$W/resolv.conf" \
+	    timeout 30 "$EXIM" -C "$conf" "$@" <"$in" &
+	EXPID=$!
+	wait "$EXPID"; rc=$?
+	EXPID=
+	return $rc
+}
+
+ok "exim accepts the configuration (-bV)" X -bV
+expect_eq "readsocket through the fragment's macros" \
+    "$(X -be '${readsocket{STS_SOCKET}{exim enforce.test}{STS_TIMEOUT}{}{none}}')" \
+    "enforce domain=enforce.test mx=mx1.enforce.test:mx2.enforce.test id=enf1"
+
+# routing (-bt; also warms the daemon's cache)
+route() { X -C "${2:-$CONF}" -bt "$1" 2>&1; }
+expect_match "route enforce.test: sts_enforce" "$(route r@enforce.test)" \
+    'router = sts_enforce, transport = remote_smtp_sts'
+expect_match "route testing.test: normal dnslookup" "$(route r@testing.test)" \
+    'router = dnslookup, transport = remote_smtp'
+expect_match "route nopolicy.test: normal dnslookup" "$(route r@nopolicy.test)" \
+    'router = dnslookup, transport = remote_smtp'
+expect_match "daemon down: enforce.test fails open" "$(route r@enforce.test "$W/exim-dead.conf")" \
+    'router = dnslookup, transport = remote_smtp'
+expect_match "temp answer (policymap_tempfail, DNS down): deferred" \
+    "$(route r@enforce.test "$W/exim-temp.conf")" \
+    'cannot be resolved at this time.*MTA-STS policy of enforce.test unknown'
+kill "$PID2" 2>/dev/null	# (it takes seconds to stop: waited for at exit)
+
+# send RCPT: one message, submitted with -bm and delivered at once (-odi)
+TAG=ex$$
+n=0
+send() {
+	n=$((n + 1))
+	printf 'From: t@eximtest.lab.invalid\nTo: %s\nSubject: exim %d\n\nbody %d\n' \
+	    "$1" "$n" "$n" > "$W/msg.$n"
+	X -i "$W/msg.$n" -C "${2:-$CONF}" -odi -bm -f t@eximtest.lab.invalid "$1"
+}
+MXLOG=$LAB_DIR/mx/maillog
+mx_conns() { grep -c "mx/$1/smtpd.*connect from [^ ]*\[$SRC_IP\]" "$MXLOG" 2>/dev/null; }
+MISMATCH_CONNS=$(mx_conns 'mx\.mismatch\.test')
+ENFORCE_CONNS=$(mx_conns 'mx[12]\.enforce\.test')
+for d in enforce expired testing mismatch nopolicy wildcard onebad wrongname \
+    untrustedmx nostarttls cnonly; do
+	ok "exim accepts $TAG@$d.test" send "$TAG@$d.test"
+done
+ok "exim accepts $TAG-v@enforce.test (MX question unanswered)" \
+    send "$TAG-v@enforce.test" "$W/exim-vetodead.conf"
+LOG=$W/log/mainlog
+QUEUE=$(X -bp 2>&1)
+logline() { grep -E -- "$1" "$LOG" | head -n 1; }
+inqueue() { printf '%s\n' "$QUEUE" | grep -q "^ *$1\$"; }
+
+# enforce.test: delivered, only over verified TLS
+ok "enforce.test delivered" "$LAB" mx-wait "$TAG@enforce.test" 1 20
+ok "enforce.test: the MX saw Exim's connection" \
+    test "$(mx_conns 'mx[12]\.enforce\.test')" -gt "$ENFORCE_CONNS"
+expect_match "enforce.test: verified TLS to the MX (log)" \
+    "$(logline "=> $TAG@enforce.test ")" \
+    "R=sts_enforce T=remote_smtp_sts H=mx[12]\.enforce\.test \[127\.0\.1\.[12]\]:25 X=TLS[^ ]+:[0-9]+ CV=yes DN=\"CN=mx[12]\.enforce\.test\""
+
+# expired.test (enforce, MX certificate expired): Exim defers on its own
+expect_match "expired.test: deferred by Exim, certificate verification failed" \
+    "$(logline "== $TAG@expired.test ")" \
+    'R=sts_enforce T=remote_smtp_sts defer .*H=mx\.expired\.test .*TLS session: \(certificate verification failed\)'
+ok "expired.test: message stays in the queue" inqueue "$TAG@expired.test"
+expect_eq "expired.test: not delivered" "$("$LAB" mx-count "$TAG@expired.test")" 0
+
+# testing.test (MX certificate expired): delivered, unverified
+ok "testing.test delivered" "$LAB" mx-wait "$TAG@testing.test" 1 20
+expect_match "testing.test: normal transport, TLS not verified" \
+    "$(logline "=> $TAG@testing.test ")" \
+    'R=dnslookup T=remote_smtp H=mx\.testing\.test .* X=TLS[^ ]+ CV=no'
+
+# mismatch.test (enforce; the MX matches no pattern): vetoed, deferred
+expect_match "mismatch.test: connection vetoed (reason logged)" \
+    "$(logline "H=mx\.mismatch\.test \[127\.0\.1\.27\]: MX host")" \
+    'MX host mx\.mismatch\.test does not match the MTA-STS policy of mismatch\.test'
+expect_match "mismatch.test: deferred by Exim" "$(logline "== $TAG@mismatch.test ")" \
+    'R=sts_enforce T=remote_smtp_sts defer'
+ok "mismatch.test: message stays in the queue" inqueue "$TAG@mismatch.test"
+expect_eq "mismatch.test: no connection reached its MX" "$(mx_conns 'mx\.mismatch\.test')" "$MISMATCH_CONNS"
+
+# more enforce cases
+ok "nopolicy.test delivered" "$LAB" mx-wait "$TAG@nopolicy.test" 1 20
+ok "wildcard.test (*.wildcard.test) delivered" "$LAB" mx-wait "$TAG@wildcard.test" 1 20
+expect_match "wildcard.test: verified TLS" "$(logline "=> $TAG@wildcard.test ")" \
+    'R=sts_enforce T=remote_smtp_sts H=a\.wildcard\.test .* CV=yes'
+ok "onebad.test delivered" "$LAB" mx-wait "$TAG@onebad.test" 1 20
+expect_match "onebad.test: through the second MX after the first failed" \
+    "$(logline "=> $TAG@onebad.test ")" 'R=sts_enforce T=remote_smtp_sts H=mx2\.onebad\.test .* CV=yes'
+for d in wrongname untrustedmx; do
+	expect_match "$d.test: deferred, certificate verification failed" \
+	    "$(logline "== $TAG@$d.test ")" \
+	    "R=sts_enforce T=remote_smtp_sts defer .*H=mx\.$d\.test .*certificate verification failed"
+done
+expect_match "nostarttls.test: deferred, TLS required" "$(logline "== $TAG@nostarttls.test ")" \
+    'defer .*a TLS session is required, but the server did not offer TLS support'
+expect_match "cnonly.test: CN-only certificate refused" \
+    "$(logline 'depth=0: MTA-STS: the certificate of mx\.cnonly\.test')" 'no DNS subjectAltName'
+expect_match "cnonly.test: deferred" "$(logline "== $TAG@cnonly.test ")" 'R=sts_enforce T=remote_smtp_sts defer'
+for d in wrongname untrustedmx nostarttls cnonly; do
+	ok "$d.test: stays in the queue" inqueue "$TAG@$d.test"
+	expect_eq "$d.test: not delivered" "$("$LAB" mx-count "$TAG@$d.test")" 0
+done
+# enforce domain, daemon gone at connect time: no MX is used unchecked
+expect_match "MX question unanswered: host not used" \
+    "$(logline 'H=mx1\.enforce\.test \[127\.0\.1\.1\]: MTA-STS: cannot check')" \
+    'cannot check MX host mx1\.enforce\.test against the policy of enforce\.test: no answer from sts-milter'
+expect_match "MX question unanswered: deferred" "$(logline "== $TAG-v@enforce.test ")" \
+    'R=sts_enforce T=remote_smtp_sts defer'
+ok "MX question unanswered: stays in the queue" inqueue "$TAG-v@enforce.test"
+expect_eq "MX question unanswered: not delivered" "$("$LAB" mx-count "$TAG-v@enforce.test")" 0
+ok "no cleartext delivery of an enforce domain" \
+    sh -c "! grep -E '=> [^ ]+ R=sts_enforce .*' '$LOG' | grep -qv ' X=TLS'"
+# (re-executed as Debian-exim, Exim notes that -C cost it root: harmless
+# for remote deliveries, and the only line expected there)
+ok "no panic log entries" sh -c "! grep -v 'exim user lost privilege for using -C option' '$W/log/paniclog' 2>/dev/null | grep -q ."
+ok "daemon still running" kill -0 "$PID"
+
+if [ "$T_FAIL" -gt 0 ]; then
+	tail -n 40 "$LOG" | sed 's/^/  mainlog: /'
+	sed 's/^/  paniclog: /' "$W/log/paniclog" 2>/dev/null | tail -n 5
+	tail -n 10 "$W/milter.log" | sed 's/^/  milter: /'
+fi
+done_tests t_exim
