@@ -23,6 +23,7 @@
 
 #include <openssl/evp.h>
 
+#include "fsutil.h"
 #include "journal.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -35,32 +36,13 @@ struct journal {
 	unsigned long	 j_errors;
 };
 
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char	*p = xstrdup(path), *s;
-	int	 rc = 0;
-
-	for (s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, mode) != 0 && errno != EEXIST)
-				rc = -1;
-			*s = '/';
-		}
-	if (mkdir(p, mode) != 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
 struct journal *
 journal_open(const char *state_dir, struct buf *why)
 {
 	struct journal	*j = xcalloc(1, sizeof(*j));
 
 	j->j_dir = xasprintf("%s/journal", state_dir);
-	if (mkdir_p(j->j_dir, 0750) != 0) {
+	if (fs_mkdir_p(j->j_dir, 0750) != 0) {
 		buf_printf(why, "%s: %s", j->j_dir, strerror(errno));
 		free(j->j_dir);
 		free(j);
@@ -179,7 +161,7 @@ journal_archive_policy(const char *state_dir, const char *text, size_t len,
 		rc = 0;
 		goto out;
 	}
-	(void)mkdir_p(dir, 0750);
+	(void)fs_mkdir_p(dir, 0750);
 	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
 	    (unsigned long)pthread_self());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "conf.h"
 #include "domain.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
@@ -680,6 +681,26 @@ sts_cache_start_refresher(struct sts_cache *c, int n)
 }
 
 /* --- the rest --------------------------------------------------------- */
+
+void
+sts_cache_opts_conf(struct sts_cache_opts *o, const struct conf *c,
+    struct dns *dns)
+{
+	memset(o, 0, sizeof(*o));
+	o->state_dir = c->state_dir;
+	o->dns = dns;
+	o->fetch.ca_file = c->ca_file;
+	o->fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
+	o->fetch.timeout_ms = c->fetch_timeout * 1000;
+	o->fetch.max_body = (size_t)c->policy_max_size;
+	o->txt_check_interval = c->txt_check_interval;
+	o->refresh_interval = c->refresh_interval;
+	o->fetch_backoff = c->fetch_backoff;
+	o->negative_ttl = c->negative_ttl;
+	o->tempfail_ttl = c->tempfail_ttl;
+	o->max_entries = (size_t)c->cache_max_entries;
+	o->wait_ms = c->gate_deadline * 1000;
+}
 
 struct sts_cache *
 sts_cache_new(const struct sts_cache_opts *o)

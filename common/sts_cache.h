@@ -73,6 +73,10 @@ struct sts_lookup {
 	char			 reason[256];	/* why no policy / fetch error */
 };
 
+struct conf;
+/* sts_cache_opts_conf - the options the configuration asks for */
+void		  sts_cache_opts_conf(struct sts_cache_opts *, const struct conf *,
+		      struct dns *);
 struct sts_cache *sts_cache_new(const struct sts_cache_opts *);
 void		  sts_cache_free(struct sts_cache *);
 /*

@@ -263,20 +263,7 @@ main(int argc, char **argv)
 	(void)mkdir(c->state_dir, 0750);
 	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000, &why)) == NULL)
 		fatalx("dns_resolvers: %s", buf_str(&why));
-	memset(&co, 0, sizeof(co));
-	co.state_dir = c->state_dir;
-	co.dns = dns;
-	co.fetch.ca_file = c->ca_file;
-	co.fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
-	co.fetch.timeout_ms = c->fetch_timeout * 1000;
-	co.fetch.max_body = (size_t)c->policy_max_size;
-	co.txt_check_interval = c->txt_check_interval;
-	co.refresh_interval = c->refresh_interval;
-	co.fetch_backoff = c->fetch_backoff;
-	co.negative_ttl = c->negative_ttl;
-	co.tempfail_ttl = c->tempfail_ttl;
-	co.max_entries = (size_t)c->cache_max_entries;
-	co.wait_ms = c->gate_deadline * 1000;
+	sts_cache_opts_conf(&co, c, dns);
 	cache = sts_cache_new(&co);
 	if (c->policymap_socket[0] != '\0') {
 		socket_dir(c->policymap_socket, pw ? pw->pw_uid : (uid_t)-1,

@@ -222,19 +222,8 @@ stsctl_cache(const struct conf *c, struct dns *dns)
 {
 	struct sts_cache_opts	o;
 
-	memset(&o, 0, sizeof(o));
-	o.state_dir = c->state_dir;
-	o.dns = dns;
-	o.fetch.ca_file = c->ca_file;
-	o.fetch.connect_timeout_ms = c->fetch_connect_timeout * 1000;
-	o.fetch.timeout_ms = c->fetch_timeout * 1000;
-	o.fetch.max_body = (size_t)c->policy_max_size;
-	o.txt_check_interval = c->txt_check_interval;
-	o.refresh_interval = c->refresh_interval;
-	o.fetch_backoff = c->fetch_backoff;
-	o.negative_ttl = c->negative_ttl;
-	o.tempfail_ttl = c->tempfail_ttl;
-	o.max_entries = (size_t)c->cache_max_entries;
+	sts_cache_opts_conf(&o, c, dns);
+	/* stsctl waits for discovery as long as a fetch may take */
 	o.wait_ms = (c->fetch_timeout + c->dns_timeout * 2) * 1000;
 	return sts_cache_new(&o);
 }

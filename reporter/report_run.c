@@ -25,6 +25,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "clock.h"
 #include "journal.h"
 #include "log.h"
@@ -49,25 +50,6 @@ rc_raise(struct run *r, int rc)
 	/* errors outrank "retry later", which outranks success */
 	if (r->rc == EX_OK || (r->rc == EX_TEMPFAIL && rc != EX_OK))
 		r->rc = rc;
-}
-
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char	*p = xstrdup(path), *s;
-	int	 rc = 0;
-
-	for (s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, mode) != 0 && errno != EEXIST)
-				rc = -1;
-			*s = '/';
-		}
-	if (mkdir(p, mode) != 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
 }
 
 static int
@@ -535,7 +517,7 @@ process_day(struct run *r, const char *day)
 	if (!r->o->dry_run && exists(done) && r->o->day == NULL)
 		goto out;
 	r->st->days++;
-	if (!r->o->dry_run && mkdir_p(dd, 0750) != 0) {
+	if (!r->o->dry_run && fs_mkdir_p(dd, 0750) != 0) {
 		log_warn("%s", dd);
 		rc_raise(r, EX_CANTCREAT);
 		goto out;
@@ -685,7 +667,7 @@ report_run(const struct report_run_opts *o, struct report_ctx *x,
 		}
 	}
 	if (!o->dry_run) {
-		if (mkdir_p(r.rdir, 0750) != 0) {
+		if (fs_mkdir_p(r.rdir, 0750) != 0) {
 			log_warn("%s", r.rdir);
 			r.rc = EX_CANTCREAT;
 			goto out;
