@@ -119,8 +119,8 @@ deps:
 
 # check: install what is missing, then build and run everything.
 check: deps
-	@$(MAKE) --no-print-directory progs unit tools
-	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit
+	@$(MAKE) --no-print-directory -j$$(nproc) progs unit tools
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-asan SAN=1 unit
 	@BUILD=$(abspath $(BUILD)) tests/run-tests $(UNIT_BINS) \
 	    $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS)) \
 	    tests/fuzz/replay-all.sh $(INTEG_TESTS)
@@ -132,7 +132,7 @@ check-integration: progs
 	@BUILD=$(abspath $(BUILD)) tests/run-tests $(INTEG_TESTS)
 
 demo: deps
-	@$(MAKE) --no-print-directory progs
+	@$(MAKE) --no-print-directory -j$$(nproc) progs
 	@BUILD=$(abspath $(BUILD)) bash tests/demo.sh
 
 bench: deps
