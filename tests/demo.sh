@@ -22,6 +22,7 @@ trap cleanup EXIT
 
 say "Starting the lab: DNS, HTTPS policy hosts, MX hosts (loopback only)"
 "$LAB" start >/dev/null || { echo "demo: the lab did not start"; exit 1; }
+rm -rf "$W"
 mkdir -p "$W" "$LAB_DIR/run"
 chmod 755 "$LAB_DIR/run"
 # Only what the lab needs: its resolver, its CA, a state directory and
@@ -76,11 +77,16 @@ say "stsctl deferrals"
 
 say "stsctl journal (today)"
 sleep 1
-"$BUILD/stsctl" -c "$W/sts-milter.conf" journal | jq -c '{type,domain,mx,result,reason}'
+"$BUILD/stsctl" -c "$W/sts-milter.conf" journal |
+    jq -c '{type,domain,mx,result} + (if .reason then {reason} else {} end)'
 
 if [ -x "$BUILD/tlsrpt-reporter" ]; then
-	say "tlsrpt-reporter --dry-run: today's report for testing.test (JSON part)"
-	"$BUILD/tlsrpt-reporter" -c "$W/sts-milter.conf" --dry-run \
-	    --day "$(date -u +%F)" --domain testing.test 2>&1 | sed -n '1,60p'
+	# The day is not over yet: let the reporter believe it is tomorrow.
+	today=$(date -u +%F)
+	{ cat "$W/sts-milter.conf"
+	  echo "report_clock = $(date -u -d tomorrow +%F)T01:00:00Z"; } > "$W/reporter.conf"
+	say "tlsrpt-reporter --dry-run: the report testing.test would get for $today"
+	"$BUILD/tlsrpt-reporter" -c "$W/reporter.conf" --dry-run \
+	    --day "$today" --domain testing.test 2>&1 | sed -n '1,80p'
 fi
 say "Done; stopping everything"
