@@ -126,6 +126,12 @@ journal_append(struct journal *j, const struct journal_rec *r)
 	if (!line.b_trunc && reopen(j, day) == 0) {
 		n = write(j->j_fd, buf_str(&line), line.b_len);
 		rc = n == (ssize_t)line.b_len ? 0 : -1;
+		if (rc != 0) {
+			/* A short write left a torn line: reopen next time,
+			 * which ends it before the next record. */
+			close(j->j_fd);
+			j->j_fd = -1;
+		}
 	}
 	pthread_mutex_unlock(&j->j_mu);
 	if (rc != 0)
@@ -165,11 +171,11 @@ journal_archive_policy(const char *state_dir, const char *text, size_t len,
 	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
 	    (unsigned long)pthread_self());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {
-		if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 &&
-		    close(fd) == 0 && rename(tmp, path) == 0)
+		int	ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+
+		ok = close(fd) == 0 && ok;	/* closed exactly once */
+		if (ok && rename(tmp, path) == 0)
 			rc = 0;
-		else
-			close(fd);
 	}
 	if (rc != 0)
 		(void)unlink(tmp);

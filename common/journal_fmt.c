@@ -74,6 +74,8 @@ journal_encode(const struct journal_rec *r, struct buf *b)
 	journal_json(r, &j);
 	crc = crc32(0L, (const Bytef *)buf_str(&j), (uInt)j.b_len);
 	buf_printf(b, "J1 %08lx %s\n", crc & 0xffffffffUL, buf_str(&j));
+	if (j.b_trunc)
+		b->b_trunc = 1;		/* never write a cut record */
 	buf_free(&j);
 }
 

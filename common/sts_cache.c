@@ -87,6 +87,9 @@ struct sts_cache {
 	struct queue_item	*c_qhead, *c_qtail;
 	int			 c_stop;
 	int			 c_nthreads;
+	void			(*c_fail_fn)(void *, const char *,
+				    const struct sts_lookup *);
+	void			*c_fail_arg;
 	pthread_t		*c_threads;
 };
 
@@ -385,8 +388,25 @@ discover(struct sts_cache *c, const char *domain, int have_policy,
 	memset(o, 0, sizeof(*o));
 	buf_init(&o->o_why, 512);
 	o->o_txt_st = sts_fetch_txt(c->c_o.dns, domain, &txt, &o->o_why);
-	if (o->o_txt_st != ST_OK)
+	if (o->o_txt_st != ST_OK) {
+		/*
+		 * STS-CACHE-4, RFC 8461 10.2: refresh a cached policy even
+		 * when its TXT record is missing or failing, or an attacker
+		 * who hides the record only has to wait for max_age.
+		 */
+		if (have_policy && fetch_due) {
+			struct buf fwhy = BUF_INIT;
+
+			o->o_fetched = 1;
+			(void)sts_fetch_policy(c->c_o.dns, &c->c_o.fetch, domain,
+			    &o->o_policy, &o->o_rt, &fwhy);
+			if (o->o_policy == NULL)
+				buf_printf(&o->o_why, "; refresh: %s",
+				    buf_str(&fwhy));
+			buf_free(&fwhy);
+		}
 		return;
+	}
 	memcpy(o->o_txt_id, txt.id, sizeof(o->o_txt_id));
 	if (have_policy && strcmp(txt.id, old_id) == 0 && !fetch_due)
 		return;					/* STS-CACHE-2 */
@@ -408,7 +428,23 @@ apply(struct sts_cache *c, struct entry *e, struct outcome *o, time_t now)
 
 	e->e_checked = now;
 	if (o->o_txt_st != ST_OK) {
+		if (have && o->o_policy != NULL) {	/* STS-CACHE-4 */
+			sts_policy_free(e->e_policy);
+			e->e_policy = o->o_policy;	/* id unchanged */
+			o->o_policy = NULL;
+			e->e_fetched = now;
+			set_reason(e, buf_str(&o->o_why));
+			persist(c, e);
+			return;
+		}
 		if (have) {				/* STS-CACHE-6, STS-TXT-5 */
+			if (o->o_fetched) {		/* refresh failed too */
+				e->e_failed = 1;
+				e->e_fail_rt = o->o_rt;
+				e->e_fail_time = now;
+				memcpy(e->e_fail_id, e->e_id,
+				    sizeof(e->e_fail_id));
+			}
 			set_reason(e, buf_str(&o->o_why));
 			return;
 		}
@@ -498,7 +534,7 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 	struct shard	*s = shard_of(c, h);
 	struct entry	*e;
 	time_t		 now;
-	int		 checked_here = 0;
+	int		 checked_here = 0, rc;
 	enum status	 st;
 	struct timespec	 dl;
 	int64_t		 ms;
@@ -540,8 +576,11 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 		if (e->e_busy) {
 			if (flags & STS_LOOKUP_CACHED)
 				break;
-			if (pthread_cond_timedwait(&s->s_cv, &s->s_mu, &dl) ==
-			    ETIMEDOUT && e->e_busy) {
+			rc = pthread_cond_timedwait(&s->s_cv, &s->s_mu, &dl);
+			/* While we waited the entry may have been evicted or
+			 * flushed: find it again. */
+			e = shard_get(c, s, h, domain);
+			if (rc == ETIMEDOUT && e->e_busy) {
 				pthread_mutex_unlock(&s->s_mu);
 				snprintf(out->reason, sizeof(out->reason),
 				    "policy discovery still running");
@@ -660,10 +699,22 @@ refresher(void *arg)
 			e->e_queued = 0;
 		pthread_mutex_unlock(&s->s_mu);
 		(void)sts_cache_lookup(c, q->q_domain, 0, &l);
+		/* RFC 8461 6: a failed refresh is reportable (not for none) */
+		if (l.fetch_failed && !l.from_cache && c->c_fail_fn != NULL &&
+		    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
+			c->c_fail_fn(c->c_fail_arg, q->q_domain, &l);
 		sts_lookup_clear(&l);
 		free(q->q_domain);
 		free(q);
 	}
+}
+
+void
+sts_cache_on_fetch_failure(struct sts_cache *c, void (*fn)(void *,
+    const char *, const struct sts_lookup *), void *arg)
+{
+	c->c_fail_arg = arg;
+	c->c_fail_fn = fn;
 }
 
 int
@@ -709,6 +760,10 @@ sts_cache_new(const struct sts_cache_opts *o)
 	int			 i;
 
 	c->c_o = *o;
+	/* The configuration that lent these strings may be freed (SIGHUP). */
+	c->c_o.state_dir = o->state_dir ? xstrdup(o->state_dir) : NULL;
+	c->c_o.fetch.ca_file = o->fetch.ca_file ? xstrdup(o->fetch.ca_file) :
+	    NULL;
 	if (c->c_o.max_entries == 0)
 		c->c_o.max_entries = 2000000;
 	if (o->state_dir != NULL && o->state_dir[0] != '\0') {
@@ -762,6 +817,8 @@ sts_cache_free(struct sts_cache *c)
 		pthread_cond_destroy(&c->c_shard[i].s_cv);
 	}
 	free(c->c_dir);
+	free((char *)(uintptr_t)c->c_o.state_dir);
+	free((char *)(uintptr_t)c->c_o.fetch.ca_file);
 	free(c);
 }
 

@@ -97,6 +97,12 @@ int		  sts_cache_flush(struct sts_cache *, const char *domain);
 int		  sts_cache_foreach(struct sts_cache *,
 		      void (*fn)(void *, const char *domain,
 		      const struct sts_lookup *), void *arg);
+/* sts_cache_on_fetch_failure - fn is called (from a refresher thread)
+ * when a background check finds that a policy fetch failed; set it
+ * before sts_cache_start_refresher() */
+void		  sts_cache_on_fetch_failure(struct sts_cache *,
+		      void (*fn)(void *, const char *domain,
+		      const struct sts_lookup *), void *arg);
 /* sts_cache_start_refresher - background threads that run ASYNC checks
  * and refresh policies before they expire (STS-CACHE-3) */
 int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);

@@ -193,7 +193,7 @@ gate_free(struct gate *g)
 {
 	if (g == NULL)
 		return;
-	gate_wait_idle(g, 60000);
+	gate_wait_idle(g, 300000);	/* probes end by their deadlines */
 	tcache_free(g->g_mx);
 	tcache_free(g->g_addr);
 	tcache_free(g->g_probe);
@@ -219,14 +219,15 @@ gate_set_overrides(struct gate *g, const struct override *ov)
 static void
 journal_put(struct gate *g, const struct journal_rec *r)
 {
-	unsigned long	n;
+	unsigned long	n, last;
 
 	if (journal_append(g->g_journal, r) == 0)
 		return;
 	/* Reporting never delays mail: log, count, go on (rate-limited). */
 	n = journal_errors(g->g_journal);
-	if (n == 1 || n - g->g_jerr_logged >= 1000) {
-		g->g_jerr_logged = n;
+	last = __atomic_load_n(&g->g_jerr_logged, __ATOMIC_RELAXED);
+	if (n == 1 || n - last >= 1000) {
+		__atomic_store_n(&g->g_jerr_logged, n, __ATOMIC_RELAXED);
 		log_err("journal: write failed (%lu failures so far): %s", n,
 		    errno ? strerror(errno) : "unknown error");
 	}
@@ -509,17 +510,17 @@ bg_probe(struct gate *g, const char *domain, const struct sts_policy *p,
 		shared_unref(hit);
 		return;			/* probed recently, or being probed */
 	}
-	mark = xcalloc(1, sizeof(*mark));
-	tcache_put(g->g_tested, domain, mark, g->g_probe_ttl > 60 ?
-	    g->g_probe_ttl : 60);
 	pthread_mutex_lock(&g->g_bgmu);
-	if (g->g_bg >= GATE_BG_MAX) {
+	if (g->g_bg >= GATE_BG_MAX) {	/* busy: try again next time */
 		pthread_mutex_unlock(&g->g_bgmu);
 		tcache_abandon(g->g_tested, domain);
 		return;
 	}
 	g->g_bg++;
 	pthread_mutex_unlock(&g->g_bgmu);
+	mark = xcalloc(1, sizeof(*mark));
+	tcache_put(g->g_tested, domain, mark, g->g_probe_ttl > 60 ?
+	    g->g_probe_ttl : 60);
 	job = xcalloc(1, sizeof(*job));
 	job->g = g;
 	snprintf(job->domain, sizeof(job->domain), "%s", domain);
@@ -538,6 +539,36 @@ bg_probe(struct gate *g, const char *domain, const struct sts_policy *p,
 }
 
 /* --- the decision ------------------------------------------------------ */
+
+/*
+ * fetch_failed - RFC 8461 6: a fetch failure with a valid TXT record is
+ * reportable (the caller leaves out policies of mode none); journaled
+ * once per fetch attempt, from the RCPT path or the cache's refresher.
+ */
+static void
+fetch_failed(struct gate *g, const char *q, const char *domain,
+    const struct sts_lookup *l)
+{
+	struct journal_rec	r;
+
+	session_base(g, &r, domain, l->policy, l->txt_id);
+	r.result = l->fetch_result;
+	JREC_SET(&r, src, "fetch");
+	JREC_SET(&r, reason, l->reason);
+	journal_put(g, &r);
+	log_warnx("%s: policy fetch failed policy_domain=%s policy_id=%s "
+	    "result=%s reason=\"%.200s\"%s", q, domain, l->txt_id,
+	    tlsrpt_result_str(l->fetch_result), l->reason, l->policy ?
+	    " (cached policy still applies)" :
+	    " (no cached policy: delivering without MTA-STS)");
+}
+
+/* gate_refresh_failed - the cache's callback for background checks */
+void
+gate_refresh_failed(void *arg, const char *domain, const struct sts_lookup *l)
+{
+	fetch_failed(arg, "refresh", domain, l);
+}
 
 /* first_failure - the attempt that best explains a deferral */
 static const struct attempt *
@@ -609,22 +640,9 @@ gate_rcpt(struct gate *g, const char *qid, const char *rcpt,
 	}
 
 	st = sts_cache_lookup(g->g_cache, domain, STS_LOOKUP_ASYNC, &l);
-	if (l.fetch_failed && !l.from_cache) {
-		/* RFC 8461 6: a fetch failure with a valid TXT is reportable
-		 * (unless the cached policy's mode is none). */
-		if (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE) {
-			session_base(g, &r, domain, l.policy, l.txt_id);
-			r.result = l.fetch_result;
-			JREC_SET(&r, src, "fetch");
-			JREC_SET(&r, reason, l.reason);
-			journal_put(g, &r);
-			log_warnx("%s: policy fetch failed policy_domain=%s "
-			    "policy_id=%s result=%s reason=\"%.200s\"%s", q,
-			    domain, l.txt_id, tlsrpt_result_str(l.fetch_result),
-			    l.reason, l.policy ? " (cached policy still applies)"
-			    : " (no cached policy: delivering without MTA-STS)");
-		}
-	}
+	if (l.fetch_failed && !l.from_cache &&
+	    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
+		fetch_failed(g, q, domain, &l);
 	if (st != ST_OK) {
 		snprintf(out->why, sizeof(out->why), "%s",
 		    st == ST_TEMPFAIL ? "discovery-tempfail" : "no-policy");

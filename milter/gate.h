@@ -43,6 +43,9 @@ void		 gate_set_overrides(struct gate *, const struct override *);
  * (normalised); qid may be "" */
 void		 gate_rcpt(struct gate *, const char *qid, const char *rcpt,
 		    const char *domain, struct gate_verdict *);
+/* gate_refresh_failed - for sts_cache_on_fetch_failure(cache, .., gate) */
+void		 gate_refresh_failed(void *gate, const char *domain,
+		    const struct sts_lookup *);
 /* gate_wait_idle - wait for background probes (tests, shutdown) */
 void		 gate_wait_idle(struct gate *, int timeout_ms);
 

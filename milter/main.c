@@ -7,10 +7,13 @@
  *
  * Start-up order: configuration, milter and policy-map sockets (as
  * root), privilege drop, detach, then threads.  libmilter runs in a
- * thread of its own; the main thread keeps SIGHUP and SIGTERM unblocked
- * and handles them: a process-directed signal goes to the main thread
- * when it does not block it, so libmilter's own signal thread (which
- * would stop the filter on SIGHUP) never sees them.
+ * thread of its own; every other thread blocks SIGHUP, SIGTERM and
+ * SIGINT, and the main thread never does: Linux hands a process-directed
+ * signal to the main thread when it does not block it, so libmilter's
+ * own signal thread (which would stop the filter on SIGHUP) does not
+ * get them.  The handler (SA_NODEFER, so the signal stays unblocked
+ * while it runs) only writes the signal number to a pipe that the main
+ * loop reads.
  *
  * SIGHUP re-reads the configuration: the override map, log level,
  * report sender and local mailers change at once; keys that need new
@@ -47,15 +50,17 @@
 #include "sts_cache.h"
 #include "xmalloc.h"
 
-static volatile sig_atomic_t	got_hup, got_term;
+static int	sigpipe_fd[2] = { -1, -1 };
 
+/* on_signal - hand the signal to the main loop through a pipe */
 static void
 on_signal(int sig)
 {
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
+	unsigned char	b = (unsigned char)sig;
+	int		saved = errno;
+
+	(void)write(sigpipe_fd[1], &b, 1);
+	errno = saved;
 }
 
 static void
@@ -127,8 +132,7 @@ milter_thread(void *arg)
 	int	*rc = arg;
 
 	*rc = smfi_main();
-	got_term = 1;
-	kill(getpid(), SIGTERM);	/* wake the main thread */
+	on_signal(SIGTERM);		/* wake the main thread */
 	return NULL;
 }
 
@@ -289,6 +293,8 @@ main(int argc, char **argv)
 		fatal("daemon");
 	write_pidfile(c->pid_file);
 
+	if (pipe2(sigpipe_fd, O_CLOEXEC) != 0)
+		fatal("pipe");
 	/* Threads from here on; they must not take our signals. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
@@ -301,8 +307,9 @@ main(int argc, char **argv)
 	if ((j = journal_open(c->state_dir, &why)) == NULL)
 		log_err("journal: %s (outcomes will not be journaled)",
 		    buf_str(&why));
-	sts_cache_start_refresher(cache, 2);
 	g = gate_new(c, cache, dns, j);
+	sts_cache_on_fetch_failure(cache, gate_refresh_failed, g);
+	sts_cache_start_refresher(cache, 2);
 	gate_set_overrides(g, ov);
 	mlfi_init(g, c);
 
@@ -317,6 +324,7 @@ main(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -326,19 +334,15 @@ main(int argc, char **argv)
 	    "off", c->state_dir);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
-		sigset_t	wait;
+		unsigned char	sig;
+		ssize_t		n = read(sigpipe_fd[0], &sig, 1);
 
-		sigemptyset(&wait);
-		pthread_sigmask(SIG_BLOCK, &block, NULL);
-		if (!got_hup && !got_term)
-			sigsuspend(&wait);
-		pthread_sigmask(SIG_UNBLOCK, &block, NULL);
-		if (got_term)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1 || sig == SIGTERM || sig == SIGINT)
 			break;
-		if (got_hup) {
-			got_hup = 0;
+		if (sig == SIGHUP)
 			reload(path, &c, g, pm, &ov);
-		}
 	}
 	log_info("stopping");
 	(void)smfi_stop();
