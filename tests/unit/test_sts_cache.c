@@ -242,6 +242,37 @@ test_cache_proactive_refresh(void)
 	sts_cache_free(c);
 }
 
+/* STS-CACHE-4, RFC 8461 10.2: a hidden TXT record does not stop the
+ * refresh, so an attacker cannot simply wait for max_age */
+static void
+test_cache_refresh_without_txt(void)
+{
+	struct sts_cache	*c = new_cache(NULL);
+	struct sts_lookup	 l;
+
+	setup("v=STSv1; id=A1", POL_A);
+	CHECK_INT(sts_cache_lookup(c, "example.com", 0, &l), ST_OK);
+	sts_lookup_clear(&l);
+	fake_dns_set("TXT", "_mta-sts.example.com", ST_TEMPFAIL, NULL);
+	fake_clock_advance(43200);
+	CHECK_INT(sts_cache_lookup(c, "example.com", 0, &l), ST_OK);
+	CHECK_INT(l.fetched, 1700000000 + 43200);
+	CHECK_STR(l.id, "A1");
+	sts_lookup_clear(&l);
+	CHECK_INT(fake_http_calls(), 2);
+	/* and again half a day later: still alive past the first max_age */
+	fake_clock_advance(43200);
+	CHECK_INT(sts_cache_lookup(c, "example.com", 0, &l), ST_OK);
+	sts_lookup_clear(&l);
+	fake_clock_advance(43200);
+	fake_http_set(URL("example.com"), 0, NULL, NULL, HTTP_FAIL_TIMEOUT);
+	CHECK_INT(sts_cache_lookup(c, "example.com", 0, &l), ST_OK);
+	CHECK_INT(l.fetch_failed, 1);
+	CHECK_INT(l.fetch_result, TLSRPT_STS_POLICY_FETCH_ERROR);
+	sts_lookup_clear(&l);
+	sts_cache_free(c);
+}
+
 /* negative answers are cached for negative_ttl; DNS trouble briefly */
 static void
 test_cache_negative(void)
@@ -442,6 +473,7 @@ main(void)
 	RUN(test_cache_fetch_fails_no_cache);
 	RUN(test_cache_expired_no_txt);
 	RUN(test_cache_proactive_refresh);
+	RUN(test_cache_refresh_without_txt);
 	RUN(test_cache_negative);
 	RUN(test_cache_txt_rules);
 	RUN(test_cache_survives_restart);
