@@ -123,7 +123,34 @@ put_utf8(char *dst, size_t size, size_t *n, unsigned long cp)
 		dst[(*n)++] = u[k];
 }
 
-/* parse_str - a JSON string at *pp into dst (truncating); -1 if bad */
+/* utf8_len - length of the well-formed UTF-8 sequence at p, or 0 */
+static size_t
+utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char	c = p[0];
+	size_t		n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* parse_str - a JSON string at *pp into dst (truncating whole
+ * characters); -1 if bad */
 static int
 parse_str(const char **pp, const char *end, char *dst, size_t size)
 {
@@ -139,9 +166,27 @@ parse_str(const char **pp, const char *end, char *dst, size_t size)
 
 		if (c < 0x20)
 			return -1;
+		if (c >= 0x80) {
+			/* One whole, well-formed UTF-8 sequence (the writer
+			 * never writes anything else), kept or cut whole. */
+			size_t	k, len = utf8_len((const unsigned char *)p,
+			    (size_t)(end - p));
+
+			if (len == 0)
+				return -1;
+			if (dst && n + len < size)
+				for (k = 0; k < len; k++)
+					dst[n++] = p[k];
+			else if (dst)
+				size = n + 1;	/* stop filling, keep parsing */
+			p += len - 1;
+			continue;
+		}
 		if (c != '\\') {
 			if (dst && n + 1 < size)
 				dst[n++] = (char)c;
+			else if (dst)
+				size = n + 1;
 			continue;
 		}
 		if (++p >= end)
@@ -168,14 +213,21 @@ parse_str(const char **pp, const char *end, char *dst, size_t size)
 				return -1;		/* no NULs */
 			if (cp >= 0xd800 && cp <= 0xdfff)
 				cp = 0xfffd;		/* lone surrogates */
-			if (dst)
+			if (dst) {
+				size_t before = n;
+
 				put_utf8(dst, size, &n, cp);
+				if (n == before)
+					size = n + 1;	/* full: stop filling */
+			}
 			continue;
 		default:
 			return -1;
 		}
 		if (dst && n + 1 < size)
 			dst[n++] = (char)c;
+		else if (dst)
+			size = n + 1;
 	}
 	if (p >= end)
 		return -1;
