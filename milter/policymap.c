@@ -409,50 +409,21 @@ put_none(struct buf *out, enum policymap_flavour fl, int mx_check)
 		buf_puts(out, "NOTFOUND ");
 }
 
-void
-policymap_reply(const char *name, const char *key, enum status st,
-    const struct sts_lookup *l, enum override_action ov, int tempfail_on_dns,
-    struct buf *out)
+/*
+ * reply_domain - the reply for a key already reduced to domain (and,
+ * exim "domain host", host); policymap_reply() after the key checks
+ */
+static void
+reply_domain(enum policymap_flavour fl, const char *domain, const char *host,
+    enum status st, const struct sts_lookup *l, enum override_action ov,
+    int tempfail_on_dns, struct buf *out)
 {
-	enum policymap_flavour	 fl = policymap_flavour(name);
 	const struct sts_policy	*pol = l != NULL ? l->policy : NULL;
-	struct buf		 why = BUF_INIT;
-	char			 domain[DOMAIN_MAX + 1], dkey[DOMAIN_MAX + 8];
-	const char		*host = NULL, *sp;
 	enum sts_mode		 mode;
-	enum status		 kst;
-	size_t			 n;
 
-	buf_init(&why, 200);
-	if (fl == PM_FLAVOUR_UNKNOWN) {
-		buf_puts(out, "PERM unknown map name");
-		goto out;
-	}
-	if (key == NULL)
-		key = "";
-	/* exim: "domain host" asks whether Exim may connect to host */
-	if (fl == PM_FLAVOUR_EXIM && (sp = strchr(key, ' ')) != NULL) {
-		n = (size_t)(sp - key);
-		if (n >= sizeof(dkey) || mx_host_check(sp + 1, NULL) != ST_OK) {
-			buf_puts(out, "");		/* fail open */
-			goto out;
-		}
-		memcpy(dkey, key, n);
-		dkey[n] = '\0';
-		key = dkey;
-		host = sp + 1;
-	}
-	kst = policymap_key_domain(key, domain, &why);
-	if (kst == ST_INVALID) {
-		if (fl == PM_FLAVOUR_EXIM)
-			buf_puts(out, host ? "" : "none");
-		else
-			buf_puts(out, "NOTFOUND ");	/* not ours to judge */
-		goto out;
-	}
-	if (kst != ST_OK || ov == OVERRIDE_SKIP) {
+	if (ov == OVERRIDE_SKIP) {
 		put_none(out, fl, host != NULL);
-		goto out;
+		return;
 	}
 	if (st == ST_TEMPFAIL && pol == NULL) {
 		/* RFC 8461 5: fail open unless the operator wants TEMP */
@@ -465,28 +436,88 @@ policymap_reply(const char *name, const char *key, enum status st,
 		} else
 			buf_printf(out, "TEMP %s", l && l->reason[0] ?
 			    l->reason : "DNS failure");
-		goto out;
+		return;
 	}
 	if (st != ST_OK || pol == NULL) {
 		put_none(out, fl, host != NULL);
-		goto out;
+		return;
 	}
 	mode = pol->p_mode;
 	if (ov == OVERRIDE_ENFORCE)
 		mode = STS_MODE_ENFORCE;
 	else if (ov == OVERRIDE_TESTING)
 		mode = STS_MODE_TESTING;
+	if (fl == PM_FLAVOUR_POSTFIX || fl == PM_FLAVOUR_SENDMAIL) {
+		/* The hot path: one pass over the patterns. */
+		size_t	start = out->b_len;
+
+		if (mode != STS_MODE_ENFORCE) {
+			buf_puts(out, "NOTFOUND ");
+			return;
+		}
+		buf_puts(out, "OK secure ");
+		if (put_match(out, pol) == 0) {	/* never an empty match= */
+			out->b_len = start;
+			out->b_data[start] = '\0';
+			buf_puts(out, "NOTFOUND ");
+			return;
+		}
+		buf_puts(out, " servername=hostname");
+		return;
+	}
 	if (mode == STS_MODE_NONE || usable_count(pol) == 0) {
 		/* STS-APP-3; and never an empty match= */
 		put_none(out, fl, host != NULL);
-		goto out;
+		return;
 	}
 	if (fl == PM_FLAVOUR_EXIM)
 		put_exim(out, pol, mode, domain, l->id, host);
 	else
 		put_socketmap(out, fl, pol, mode, domain);
-out:
-	buf_free(&why);
+}
+
+void
+policymap_reply(const char *name, const char *key, enum status st,
+    const struct sts_lookup *l, enum override_action ov, int tempfail_on_dns,
+    struct buf *out)
+{
+	enum policymap_flavour	 fl = policymap_flavour(name);
+	char			 domain[DOMAIN_MAX + 1], dkey[DOMAIN_MAX + 8];
+	const char		*host = NULL, *sp;
+	enum status		 kst;
+	size_t			 n;
+
+	if (fl == PM_FLAVOUR_UNKNOWN) {
+		buf_puts(out, "PERM unknown map name");
+		return;
+	}
+	if (key == NULL)
+		key = "";
+	/* exim: "domain host" asks whether Exim may connect to host */
+	if (fl == PM_FLAVOUR_EXIM && (sp = strchr(key, ' ')) != NULL) {
+		n = (size_t)(sp - key);
+		if (n >= sizeof(dkey) || mx_host_check(sp + 1, NULL) != ST_OK) {
+			buf_puts(out, "");		/* fail open */
+			return;
+		}
+		memcpy(dkey, key, n);
+		dkey[n] = '\0';
+		key = dkey;
+		host = sp + 1;
+	}
+	kst = policymap_key_domain(key, domain, NULL);
+	if (kst == ST_INVALID) {
+		if (fl == PM_FLAVOUR_EXIM)
+			buf_puts(out, host ? "" : "none");
+		else
+			buf_puts(out, "NOTFOUND ");	/* not ours to judge */
+		return;
+	}
+	if (kst != ST_OK) {
+		put_none(out, fl, host != NULL);
+		return;
+	}
+	reply_domain(fl, domain, host, st, l, ov, tempfail_on_dns, out);
 }
 
 /* --- the listener ------------------------------------------------------ */
@@ -879,18 +910,31 @@ out_append(struct conn *c, const char *s, size_t n)
 static void
 put_reply(struct conn *c, const struct buf *r)
 {
-	char	hdr[24];
-	int	n;
+	char	 hdr[24], *p = hdr + sizeof(hdr);
+	size_t	 len = r->b_len, hlen, need;
 
 	if (c->c_mode == CM_LINE) {
 		out_append(c, buf_str(r), r->b_len);
 		c->c_closing = 1;
 		return;
 	}
-	n = snprintf(hdr, sizeof(hdr), "%zu:", r->b_len);
-	out_append(c, hdr, (size_t)n);
-	out_append(c, buf_str(r), r->b_len);
-	out_append(c, ",", 1);
+	/* "len:" + reply + ",": no printf on the hot path */
+	*--p = ':';
+	do {
+		*--p = (char)('0' + len % 10);
+		len /= 10;
+	} while (len > 0);
+	hlen = (size_t)(hdr + sizeof(hdr) - p);
+	need = c->c_outlen + hlen + r->b_len + 1;
+	if (need > c->c_outcap) {
+		c->c_outcap = need * 2 + 64;
+		c->c_out = xrealloc(c->c_out, c->c_outcap);
+	}
+	memcpy(c->c_out + c->c_outlen, p, hlen);
+	if (r->b_len > 0)
+		memcpy(c->c_out + c->c_outlen + hlen, r->b_data, r->b_len);
+	c->c_out[need - 1] = ',';
+	c->c_outlen = need;
 }
 
 /* perm_close - a protocol error: PERM reply, then close */
@@ -952,6 +996,7 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 	const char		*name, *key, *sp, *dk;
 	char			 domain[DOMAIN_MAX + 1], dkey[DOMAIN_MAX + 8];
 	struct sts_lookup	 l;
+	enum policymap_flavour	 fl;
 	enum override_action	 ov;
 	enum status		 st;
 	time_t			 now, iv;
@@ -961,7 +1006,8 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 	lower_key(req);
 	split_request(req, line, &name, &key);
 	/* req stays whole for a worker: answer() may run twice on it */
-	if (policymap_flavour(name) == PM_FLAVOUR_UNKNOWN || *key == '\0') {
+	fl = policymap_flavour(name);
+	if (fl == PM_FLAVOUR_UNKNOWN || *key == '\0') {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, OVERRIDE_NONE, 0,
 		    r);
 		return 1;
@@ -1008,7 +1054,10 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 	} else
 		st = sts_cache_lookup(pm->pm_cache, domain, STS_LOOKUP_ASYNC,
 		    &l);
-	policymap_reply(name, key, st, &l, ov, pm->pm_tempfail, r);
+	if (fl != PM_FLAVOUR_EXIM && dk == key)	/* key is the domain's */
+		reply_domain(fl, domain, NULL, st, &l, ov, pm->pm_tempfail, r);
+	else
+		policymap_reply(name, key, st, &l, ov, pm->pm_tempfail, r);
 	if (st == ST_TEMPFAIL && log_getverbose() > 0)
 		log_debug(1, "policymap: domain=%s result=temperror reason=%s",
 		    domain, l.reason);
