@@ -51,38 +51,12 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lex.h"
 #include "domain.h"
 #include "status.h"
 
 #define LABEL_MAX	63
 
-static void	whyf(struct buf *, const char *, ...)
-		    __attribute__((__format__(__printf__, 2, 3)));
-
-/* whyf - append a reason unless the caller passed no buffer */
-static void
-whyf(struct buf *why, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)buf_vprintf(why, fmt, ap);
-	va_end(ap);
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 static int
 is_hex(unsigned char c)

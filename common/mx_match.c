@@ -47,26 +47,12 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lex.h"
 #include "domain.h"
 #include "mx_match.h"
 #include "status.h"
 #include "sts_policy.h"
 
-static void	whyf(struct buf *, const char *, ...)
-		    __attribute__((__format__(__printf__, 2, 3)));
-
-/* whyf - append a reason unless the caller passed no buffer */
-static void
-whyf(struct buf *why, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)buf_vprintf(why, fmt, ap);
-	va_end(ap);
-}
 
 /* lc - ASCII lower case, no locale */
 static unsigned char

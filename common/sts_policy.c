@@ -89,6 +89,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lex.h"
 #include "mx_match.h"
 #include "status.h"
 #include "sts_policy.h"
@@ -108,21 +109,6 @@ struct pstate {
 	char		**mx;
 };
 
-static void	whyf(struct buf *, const char *, ...)
-		    __attribute__((__format__(__printf__, 2, 3)));
-
-/* whyf - append a reason unless the caller passed no buffer */
-static void
-whyf(struct buf *why, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)buf_vprintf(why, fmt, ap);
-	va_end(ap);
-}
 
 /* why_quoted - append s[0..n) in quotes, printable, cut at QUOTE_MAX */
 static void
@@ -142,19 +128,6 @@ why_quoted(struct buf *why, const char *s, size_t n)
 			(void)buf_printf(why, "\\x%02x", c);
 	}
 	(void)buf_puts(why, i < n ? "...\"" : "\"");
-}
-
-static int
-is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
 }
 
 /* is_key_char - sts-policy-ext-name after its first character */

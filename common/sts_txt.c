@@ -61,6 +61,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lex.h"
 #include "status.h"
 #include "sts_txt.h"
 
@@ -68,70 +69,6 @@
 #define STS_PREFIX_LEN	(sizeof(STS_PREFIX) - 1)
 #define EXT_NAME_MAX	32		/* 1 + *31 in sts-ext-name */
 
-static void	whyf(struct buf *, const char *, ...)
-		    __attribute__((__format__(__printf__, 2, 3)));
-
-/* whyf - append a reason unless the caller passed no buffer */
-static void
-whyf(struct buf *why, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)buf_vprintf(why, fmt, ap);
-	va_end(ap);
-}
-
-/* chdesc - a printable rendering of one byte for a reason line */
-static const char *
-chdesc(unsigned char c, char *tmp, size_t size)
-{
-	static const char	hex[] = "0123456789abcdef";
-
-	if (c > 0x20 && c < 0x7f && size >= 4) {
-		tmp[0] = '\'';
-		tmp[1] = (char)c;
-		tmp[2] = '\'';
-		tmp[3] = '\0';
-	} else if (size >= 5) {
-		tmp[0] = '\\';
-		tmp[1] = 'x';
-		tmp[2] = hex[c >> 4];
-		tmp[3] = hex[c & 15];
-		tmp[4] = '\0';
-	}
-	return tmp;
-}
-
-static int
-is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
-}
-
-/* is_name_char - sts-ext-name after its first character */
-static int
-is_name_char(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '-' || c == '.';
-}
-
-/* is_value_char - sts-ext-value: %x21-3A / %x3C / %x3E-7E */
-static int
-is_value_char(unsigned char c)
-{
-	return (c >= 0x21 && c <= 0x3a) || c == 0x3c ||
-	    (c >= 0x3e && c <= 0x7e);
-}
 
 /* set_id - STS-TXT-2: 1*32(ALPHA / DIGIT) */
 static enum status

@@ -1,0 +1,84 @@
+/*
+ * lex.h - character classes and the reason helper shared by the pure
+ * parsers (sts_txt, tlsrpt_txt, sts_policy, domain, mx_match)
+ *
+ * Static inline: each parser stays a self-contained pure module, with
+ * one definition of the ABNF character classes.
+ */
+#ifndef LEX_H
+#define LEX_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* whyf - append a reason unless the caller passed no buffer */
+static inline void __attribute__((__format__(__printf__, 2, 3)))
+whyf(struct buf *why, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (why == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)buf_vprintf(why, fmt, ap);
+	va_end(ap);
+}
+
+/* chdesc - a printable rendering of one byte for a reason line */
+static inline const char *
+chdesc(unsigned char c, char *tmp, size_t size)
+{
+	static const char	hex[] = "0123456789abcdef";
+
+	if (c > 0x20 && c < 0x7f && size >= 4) {
+		tmp[0] = '\'';
+		tmp[1] = (char)c;
+		tmp[2] = '\'';
+		tmp[3] = '\0';
+	} else if (size >= 5) {
+		tmp[0] = '\\';
+		tmp[1] = 'x';
+		tmp[2] = hex[c >> 4];
+		tmp[3] = hex[c & 15];
+		tmp[4] = '\0';
+	}
+	return tmp;
+}
+
+static inline int
+is_wsp(char c)				/* WSP: SP / HTAB */
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int
+is_alnum(unsigned char c)		/* ALPHA / DIGIT */
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* is_name_char - ext-name after its first character (RFC 8461 3.1,
+ * RFC 8460 3): ALPHA / DIGIT / "_" / "-" / "." */
+static inline int
+is_name_char(unsigned char c)
+{
+	return is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* is_value_char - ext-value: %x21-3A / %x3C / %x3E-7E */
+static inline int
+is_value_char(unsigned char c)
+{
+	return (c >= 0x21 && c <= 0x3a) || c == 0x3c ||
+	    (c >= 0x3e && c <= 0x7e);
+}
+
+#endif
