@@ -126,6 +126,10 @@ struct bgjob {
 	char			 pid[STS_ID_MAX + 1];
 };
 
+/* the answer when another thread's lookup of the name outlives our
+ * deadline; set_unref() leaves it alone */
+static struct addrset	dns_timeout = { 0, ST_TEMPFAIL, 0, {{0}} };
+
 /* shared_ref, shared_unref - the refs member comes first in both types */
 static void *
 shared_ref(const void *p)
@@ -139,6 +143,14 @@ shared_unref(void *p)
 {
 	if (p != NULL && __atomic_fetch_sub((int *)p, 1, __ATOMIC_ACQ_REL) == 0)
 		free(p);
+}
+
+/* set_unref - drop an address set from cached_dns() */
+static void
+set_unref(const struct addrset *a)
+{
+	if (a != &dns_timeout)
+		shared_unref((void *)(uintptr_t)a);
 }
 
 struct gate *
@@ -259,7 +271,6 @@ static const struct addrset *
 cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
     int64_t deadline, int *fresh)
 {
-	static struct addrset	 tempfail = { 1 << 30, ST_TEMPFAIL, 0, {{0}} };
 	struct addrset		*a;
 	struct dns_rrset	 rr;
 	struct buf		 why = BUF_INIT;
@@ -272,7 +283,7 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 	case TC_HIT:
 		return v;
 	case TC_TIMEOUT:
-		return &tempfail;	/* never freed: refs stays huge */
+		return &dns_timeout;	/* a shared constant: never freed */
 	case TC_MISS:
 		break;
 	}
@@ -400,16 +411,15 @@ evaluate(struct gate *g, const char *domain, const struct sts_policy *p,
 	ev->mxlist[0] = '\0';
 	mxs = cached_dns(g, g->g_mx, 1, domain, deadline, &fresh);
 	if (mxs->st == ST_NOTFOUND) {		/* implicit MX, RFC 5321 5.1 */
-		shared_unref((void *)(uintptr_t)mxs);
+		set_unref(mxs);
 		memset(&implicit, 0, sizeof(implicit));
-		implicit.refs = 1 << 30;
 		implicit.st = ST_OK;
 		implicit.n = 1;
 		snprintf(implicit.name[0], sizeof(implicit.name[0]), "%s", domain);
 		mxs = &implicit;
 	} else if (mxs->st != ST_OK || (mxs->n == 1 &&
 	    mxs->name[0][0] == '\0')) {		/* DNS trouble; null MX */
-		shared_unref((void *)(uintptr_t)mxs);
+		set_unref(mxs);
 		return -1;
 	}
 	n = ev->nmx = mxs->n;
@@ -445,7 +455,7 @@ evaluate(struct gate *g, const char *domain, const struct sts_policy *p,
 			add_try(ev, names[i], "", TLSRPT_VALIDATION_FAILURE,
 			    addrs->st == ST_NOTFOUND ? "no-address" :
 			    "address-lookup-failed", 1);
-			shared_unref((void *)(uintptr_t)addrs);
+			set_unref(addrs);
 			continue;
 		}
 		for (k = 0; k < addrs->n && k < GATE_MAX_ADDR; k++) {
@@ -465,13 +475,13 @@ evaluate(struct gate *g, const char *domain, const struct sts_policy *p,
 			add_try(ev, names[i], addrs->name[k], v.r.result,
 			    v.r.reason, v.r.transient);
 		}
-		shared_unref((void *)(uintptr_t)addrs);
+		set_unref(addrs);
 		if (clock_mono_ms() >= deadline)
 			break;
 	}
 out:
 	if (mxs != &implicit)
-		shared_unref((void *)(uintptr_t)mxs);
+		set_unref(mxs);
 	return rc;
 }
 
