@@ -81,4 +81,50 @@ is_value_char(unsigned char c)
 	    (c >= 0x3e && c <= 0x7e);
 }
 
+#define LEX_EXT_NAME_MAX	32	/* 1 + *31 in the ext-name ABNF */
+
+/*
+ * lex_field_name - a TXT-record field name and its "=" (RFC 8461 3.1,
+ * RFC 8460 3: name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."),
+ * no whitespace before "=").  On success *pp is past the "=" and 0 is
+ * returned; otherwise -1 with a reason in why.
+ */
+static inline int
+lex_field_name(const char **pp, const char *end, const char **name,
+    size_t *nlen, struct buf *why)
+{
+	const char	*p = *pp;
+	char		 tmp[8];
+
+	*name = p;
+	while (p < end && is_name_char((unsigned char)*p))
+		p++;
+	*nlen = (size_t)(p - *name);
+	if (*nlen == 0 || !is_alnum((unsigned char)(*name)[0])) {
+		if (*nlen == 0 && p < end && *p == ';')
+			whyf(why, "empty field");
+		else
+			whyf(why, "invalid field name starting with %s",
+			    chdesc((unsigned char)**name, tmp, sizeof(tmp)));
+		return -1;
+	}
+	if (p == end || *p != '=') {
+		if (p < end && is_wsp(*p))
+			whyf(why, "whitespace before '='");
+		else if (p == end || *p == ';')
+			whyf(why, "field without '='");
+		else
+			whyf(why, "invalid character %s in field name",
+			    chdesc((unsigned char)*p, tmp, sizeof(tmp)));
+		return -1;
+	}
+	if (*nlen > LEX_EXT_NAME_MAX) {
+		whyf(why, "field name longer than %d characters",
+		    LEX_EXT_NAME_MAX);
+		return -1;
+	}
+	*pp = p + 1;
+	return 0;
+}
+
 #endif

@@ -67,7 +67,6 @@
 
 #define STS_PREFIX	"v=STSv1;"
 #define STS_PREFIX_LEN	(sizeof(STS_PREFIX) - 1)
-#define EXT_NAME_MAX	32		/* 1 + *31 in sts-ext-name */
 
 
 /* set_id - STS-TXT-2: 1*32(ALPHA / DIGIT) */
@@ -122,36 +121,9 @@ sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
 		p++;
 	while (p < end) {
 		/* sts-field: name "=" value (STS-TXT-9) */
-		name = p;
-		while (p < end && is_name_char((unsigned char)*p))
-			p++;
-		nlen = (size_t)(p - name);
-		if (nlen == 0 || !is_alnum((unsigned char)name[0])) {
-			if (nlen == 0 && *p == ';')
-				whyf(why, "empty field");
-			else
-				whyf(why, "invalid field name starting "
-				    "with %s", chdesc((unsigned char)*name,
-				    tmp, sizeof(tmp)));
+		if (lex_field_name(&p, end, &name, &nlen, why) != 0)
 			goto bad;
-		}
-		if (p == end || *p != '=') {
-			if (p < end && is_wsp(*p))
-				whyf(why, "whitespace before '='");
-			else if (p == end || *p == ';')
-				whyf(why, "field without '='");
-			else
-				whyf(why, "invalid character %s in field "
-				    "name", chdesc((unsigned char)*p, tmp,
-				    sizeof(tmp)));
-			goto bad;
-		}
-		if (nlen > EXT_NAME_MAX) {
-			whyf(why, "field name longer than %d characters",
-			    EXT_NAME_MAX);
-			goto bad;
-		}
-		val = ++p;
+		val = p;
 		while (p < end && is_value_char((unsigned char)*p))
 			p++;
 		vlen = (size_t)(p - val);

@@ -94,7 +94,6 @@
 #define RPT_VERSION_LEN	(sizeof(RPT_VERSION) - 1)
 #define RPT_PREFIX	"v=TLSRPTv1;"
 #define RPT_PREFIX_LEN	(sizeof(RPT_PREFIX) - 1)
-#define EXT_NAME_MAX	32		/* 1 + *31 in tlsrpt-ext-name */
 
 struct rua_list {
 	struct tlsrpt_txt	*t;
@@ -254,36 +253,8 @@ tlsrpt_txt_parse(const char *rec, size_t len, struct tlsrpt_txt **out,
 	while (p < end && is_wsp(*p))
 		p++;
 	while (p < end) {
-		name = p;
-		while (p < end && is_name_char((unsigned char)*p))
-			p++;
-		nlen = (size_t)(p - name);
-		if (nlen == 0 || !is_alnum((unsigned char)name[0])) {
-			if (nlen == 0 && *p == ';')
-				whyf(why, "empty field");
-			else
-				whyf(why, "invalid field name starting "
-				    "with %s", chdesc((unsigned char)*name,
-				    tmp, sizeof(tmp)));
+		if (lex_field_name(&p, end, &name, &nlen, why) != 0)
 			goto bad;
-		}
-		if (p == end || *p != '=') {
-			if (p < end && is_wsp(*p))
-				whyf(why, "whitespace before '='");
-			else if (p == end || *p == ';')
-				whyf(why, "field without '='");
-			else
-				whyf(why, "invalid character %s in field "
-				    "name", chdesc((unsigned char)*p, tmp,
-				    sizeof(tmp)));
-			goto bad;
-		}
-		if (nlen > EXT_NAME_MAX) {
-			whyf(why, "field name longer than %d characters",
-			    EXT_NAME_MAX);
-			goto bad;
-		}
-		p++;
 		if (nlen == 3 && memcmp(name, "rua", 3) == 0) {
 			/* RPT-TXT-3 */
 			if (parse_rua(&l, &p, end, why) != ST_OK)
