@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,9 @@ struct shard {
 	size_t			  s_nbuckets;
 	size_t			  s_count;
 	size_t			  s_evict;	/* rotating eviction cursor */
+	/* Bumped (under s_mu) whenever an entry's answer may change;
+	 * read without the lock by sts_cache_stamp_valid(). */
+	atomic_uint		  s_gen;
 };
 
 struct queue_item {
@@ -277,6 +281,13 @@ load_entry(struct sts_cache *c, struct entry *e)
 
 /* --- the table -------------------------------------------------------- */
 
+/* changed - an entry of s changed what lookups answer; s locked */
+static void
+changed(struct shard *s)
+{
+	atomic_fetch_add_explicit(&s->s_gen, 1, memory_order_release);
+}
+
 static struct shard *
 shard_of(struct sts_cache *c, uint32_t h)
 {
@@ -316,6 +327,7 @@ shard_evict(struct shard *s, const struct entry *keep)
 			entry_free(e);
 			s->s_count--;
 			s->s_evict = b + 1;
+			changed(s);
 			return;
 		}
 	}
@@ -369,8 +381,13 @@ answer(const struct entry *e, struct sts_lookup *out)
 	out->checked = e->e_checked;
 	out->fetch_failed = e->e_failed;
 	out->fetch_result = e->e_failed ? e->e_fail_rt : TLSRPT_SUCCESS;
-	snprintf(out->reason, sizeof(out->reason), "%s",
-	    e->e_reason ? e->e_reason : "");
+	if (e->e_reason != NULL) {		/* hot path: no printf */
+		size_t n = strnlen(e->e_reason, sizeof(out->reason) - 1);
+
+		memcpy(out->reason, e->e_reason, n);
+		out->reason[n] = '\0';
+	} else
+		out->reason[0] = '\0';
 }
 
 /*
@@ -519,6 +536,7 @@ run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 
 	pthread_mutex_lock(&s->s_mu);
 	apply(c, e, &o, clock_now());
+	changed(s);
 	e->e_busy = 0;
 	pthread_cond_broadcast(&s->s_cv);
 	outcome_clear(&o);
@@ -536,15 +554,10 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 	time_t		 now;
 	int		 checked_here = 0, rc;
 	enum status	 st;
-	struct timespec	 dl;
+	struct timespec	 dl = { 0, 0 };
 	int64_t		 ms;
 
 	memset(out, 0, sizeof(*out));
-	clock_gettime(CLOCK_REALTIME, &dl);
-	ms = (int64_t)dl.tv_nsec / 1000000 + c->c_o.wait_ms;
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec = (long)(ms % 1000) * 1000000;
-
 	pthread_mutex_lock(&s->s_mu);
 	e = shard_get(c, s, h, domain);
 	for (;;) {
@@ -556,6 +569,7 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 			e->e_policy = NULL;
 			e->e_id[0] = '\0';
 			unpersist(c, e->e_domain);
+			changed(s);
 		}
 		if (e->e_policy != NULL) {
 			int due = (flags & STS_LOOKUP_FORCE) ||
@@ -576,6 +590,13 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 		if (e->e_busy) {
 			if (flags & STS_LOOKUP_CACHED)
 				break;
+			if (dl.tv_sec == 0) {	/* the first wait sets it */
+				clock_gettime(CLOCK_REALTIME, &dl);
+				ms = (int64_t)dl.tv_nsec / 1000000 +
+				    c->c_o.wait_ms;
+				dl.tv_sec += ms / 1000;
+				dl.tv_nsec = (long)(ms % 1000) * 1000000;
+			}
 			rc = pthread_cond_timedwait(&s->s_cv, &s->s_mu, &dl);
 			/* While we waited the entry may have been evicted or
 			 * flushed: find it again. */
@@ -596,6 +617,8 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 	}
 	answer(e, out);
 	out->from_cache = !checked_here;
+	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
+	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
 	if (e->e_policy != NULL)
 		st = ST_OK;
 	else if (now < e->e_neg_until || checked_here)
@@ -845,6 +868,7 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 				*pp = e->e_next;
 				entry_free(e);
 				s->s_count--;
+				changed(s);
 			}
 		pthread_mutex_unlock(&s->s_mu);
 	}
@@ -905,6 +929,15 @@ sts_cache_foreach(struct sts_cache *c, void (*fn)(void *, const char *,
 	}
 	closedir(d);
 	return n;
+}
+
+int
+sts_cache_stamp_valid(struct sts_cache *c, uint64_t stamp)
+{
+	size_t	i = (size_t)(stamp >> 32);
+
+	return i < NSHARD && atomic_load_explicit(&c->c_shard[i].s_gen,
+	    memory_order_acquire) == (unsigned)(stamp & 0xffffffffu);
 }
 
 size_t

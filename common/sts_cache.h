@@ -32,6 +32,7 @@
 #define STS_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "dns.h"
@@ -71,6 +72,7 @@ struct sts_lookup {
 	int			 fetch_failed;	/* last fetch attempt failed */
 	enum tlsrpt_result	 fetch_result;	/* its RFC 8460 type */
 	char			 reason[256];	/* why no policy / fetch error */
+	uint64_t		 stamp;		/* see sts_cache_stamp_valid() */
 };
 
 struct conf;
@@ -107,5 +109,14 @@ void		  sts_cache_on_fetch_failure(struct sts_cache *,
  * and refresh policies before they expire (STS-CACHE-3) */
 int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
 size_t		  sts_cache_size(struct sts_cache *);
+/*
+ * sts_cache_stamp_valid - 1 while nothing that decides the answer of
+ * the lookup that returned stamp has changed in the cache (a check or
+ * fetch applied, an expiry, a flush or an eviction near it; may report
+ * a change that did not touch that domain).  Time is the caller's
+ * part: an answer also depends on the clock second it was made in.
+ * Lock-free; lets the policy map reuse a formatted reply.
+ */
+int		  sts_cache_stamp_valid(struct sts_cache *, uint64_t stamp);
 
 #endif

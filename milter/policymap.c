@@ -25,7 +25,9 @@
  *	every set), so no connection state is locked.  A reactor answers a
  *	request itself when the cache can answer it without network I/O
  *	(sts_cache_lookup with STS_LOOKUP_CACHED: the hot path, no
- *	epoll_ctl, no allocation but the cache's policy copy); anything
+ *	epoll_ctl, no allocation but the cache's policy copy; a reply it
+ *	made in the same clock second from an unchanged cache entry and
+ *	override table is sent again from its memo); anything
  *	else (a cold domain, a due TXT check, a negative entry that ran
  *	out) goes to a small worker pool that calls sts_cache_lookup
  *	(STS_LOOKUP_ASYNC), which blocks only when nothing is known yet,
@@ -114,6 +116,9 @@
 #define PM_IN_INIT	256
 #define PM_EVENTS	64
 #define PM_REPLY_ROOM	(POLICYMAP_MAX_REPLY - 16)	/* "100000:" + "," */
+#define PM_MEMO_SLOTS	2048	/* reply memo per reactor, direct-mapped */
+#define PM_MEMO_KEY_MAX	256	/* longer requests are not memoized */
+#define PM_MEMO_REPLY_MAX 1024	/* nor longer (framed) replies */
 
 /* --- the pure part: replies ------------------------------------------- */
 
@@ -546,12 +551,42 @@ struct conn {
 	atomic_uint	 c_handoff;
 };
 
+/*
+ * The reply memo.  A reply is a pure function of the request, the
+ * cache entry of its domain, the override table and the clock second
+ * (every time rule of the cache and of answer() counts whole seconds).
+ * A reactor keeps the framed replies it made, each with what it was
+ * made from: the cache's stamp for the entry, the override generation
+ * and the second.  While all three are unchanged the same reply is
+ * sent again without parsing or looking anything up; any change makes
+ * the next request take the full path.  Owned by one reactor: no locks.
+ */
+struct memo {
+	uint64_t	 m_hash;
+	uint64_t	 m_stamp;
+	time_t		 m_second;
+	unsigned	 m_ovgen;
+	int		 m_hasstamp;	/* 0: the reply needs no cache entry */
+	size_t		 m_klen, m_rlen, m_cap;
+	char		*m_data;	/* request, then the framed reply */
+};
+
+/* what answer() made its reply from, when it may be memoized */
+struct memo_note {
+	int		 ok;
+	int		 hasstamp;
+	uint64_t	 stamp;
+	time_t		 second;
+	unsigned	 ovgen;
+};
+
 struct reactor {
 	struct policymap	*r_pm;
 	int			 r_idx;
 	int			 r_ep;
 	pthread_t		 r_thread;
 	int			 r_started;
+	struct memo		*r_memo;	/* PM_MEMO_SLOTS */
 };
 
 struct policymap {
@@ -571,6 +606,7 @@ struct policymap {
 
 	pthread_rwlock_t	 pm_ovlock;
 	const struct override	*pm_ov;
+	atomic_uint		 pm_ovgen;	/* bumped with pm_ov */
 
 	pthread_mutex_t		 pm_qmu;	/* worker queue */
 	pthread_cond_t		 pm_qcv;
@@ -583,7 +619,8 @@ struct policymap {
 	atomic_long		 pm_lastwarn;
 };
 
-static void	conn_run(struct policymap *, struct conn *, struct buf *);
+static void	conn_run(struct policymap *, struct reactor *, struct conn *,
+		    struct buf *);
 
 /* warn_limited - at most one protocol warning per second */
 static void
@@ -787,6 +824,8 @@ policymap_new(const char *spec, struct sts_cache *cache, const struct conf *c,
 
 		pm->pm_r[i].r_pm = pm;
 		pm->pm_r[i].r_idx = i;
+		pm->pm_r[i].r_memo = xcalloc(PM_MEMO_SLOTS,
+		    sizeof(struct memo));
 		if ((pm->pm_r[i].r_ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 			buf_printf(why, "epoll_create1: %s", strerror(errno));
 			policymap_stop(pm);
@@ -991,7 +1030,8 @@ lower_key(char *s)
  * cache without I/O; returns 0 when a worker must do it.
  */
 static int
-answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
+answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r,
+    struct memo_note *mn)
 {
 	const char		*name, *key, *sp, *dk;
 	char			 domain[DOMAIN_MAX + 1], dkey[DOMAIN_MAX + 8];
@@ -1002,7 +1042,11 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 	time_t			 now, iv;
 	size_t			 n;
 	int			 due;
+	struct memo_note	 note;
 
+	memset(&note, 0, sizeof(note));
+	note.second = now = clock_now();	/* before anything is read */
+	note.ok = 1;			/* so far: depends on the request only */
 	lower_key(req);
 	split_request(req, line, &name, &key);
 	/* req stays whole for a worker: answer() may run twice on it */
@@ -1010,7 +1054,7 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 	if (fl == PM_FLAVOUR_UNKNOWN || *key == '\0') {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, OVERRIDE_NONE, 0,
 		    r);
-		return 1;
+		goto done;
 	}
 	dk = key;
 	if ((sp = strchr(key, ' ')) != NULL) {		/* exim "domain host" */
@@ -1024,20 +1068,22 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 	if (policymap_key_domain(dk, domain, NULL) != ST_OK) {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, OVERRIDE_NONE, 0,
 		    r);
-		return 1;
+		goto done;
 	}
 	pthread_rwlock_rdlock(&pm->pm_ovlock);
+	note.ovgen = atomic_load_explicit(&pm->pm_ovgen, memory_order_relaxed);
 	ov = override_lookup(pm->pm_ov, domain);
 	pthread_rwlock_unlock(&pm->pm_ovlock);
 	if (ov == OVERRIDE_SKIP) {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, ov, 0, r);
-		return 1;
+		goto done;
 	}
 	if (!may_block) {
 		st = sts_cache_lookup(pm->pm_cache, domain, STS_LOOKUP_CACHED,
 		    &l);
+		note.hasstamp = 1;
+		note.stamp = l.stamp;
 		if (st == ST_OK && l.policy != NULL) {
-			now = clock_now();
 			iv = pm->pm_refresh;
 			if (l.policy->p_max_age / 2 < iv)
 				iv = (time_t)(l.policy->p_max_age / 2);
@@ -1051,9 +1097,11 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 			sts_lookup_clear(&l);
 			goto defer;			/* unknown, or DNS trouble */
 		}
-	} else
+	} else {
 		st = sts_cache_lookup(pm->pm_cache, domain, STS_LOOKUP_ASYNC,
 		    &l);
+		note.ok = 0;		/* may have queued a check: not pure */
+	}
 	if (fl != PM_FLAVOUR_EXIM && dk == key)	/* key is the domain's */
 		reply_domain(fl, domain, NULL, st, &l, ov, pm->pm_tempfail, r);
 	else
@@ -1062,6 +1110,9 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r)
 		log_debug(1, "policymap: domain=%s result=temperror reason=%s",
 		    domain, l.reason);
 	sts_lookup_clear(&l);
+done:
+	if (mn != NULL)
+		*mn = note;
 	return 1;
 defer:
 	if (key != req && key[-1] == '\0')
@@ -1073,12 +1124,13 @@ defer:
  * c_in (c_consume bytes to drop once answered); 0 when more input is
  * needed; -1 after perm_close() */
 static int
-next_request(struct policymap *pm, struct conn *c, char **req)
+next_request(struct policymap *pm, struct conn *c, char **req, size_t *reqlen)
 {
 	size_t	i, len = 0, hdr;
 	char	*nl;
 
 	*req = NULL;
+	*reqlen = 0;
 	if (c->c_inlen == 0)
 		return 0;
 	if (c->c_mode == CM_UNKNOWN) {
@@ -1115,6 +1167,7 @@ next_request(struct policymap *pm, struct conn *c, char **req)
 		}
 		c->c_in[len] = '\0';		/* c_in has room for it */
 		*req = c->c_in;
+		*reqlen = len;
 		c->c_consume = c->c_inlen;	/* one request per line conn */
 		return 1;
 	}
@@ -1148,6 +1201,7 @@ next_request(struct policymap *pm, struct conn *c, char **req)
 	}
 	c->c_in[hdr + len] = '\0';		/* was ',' */
 	*req = c->c_in + hdr;
+	*reqlen = len;
 	c->c_consume = hdr + len + 1;
 	c->c_need = 0;
 	return 1;
@@ -1227,6 +1281,59 @@ enqueue(struct policymap *pm, struct conn *c)
 	pthread_mutex_unlock(&pm->pm_qmu);
 }
 
+/* --- the reply memo (see struct memo) -------------------------------- */
+
+static uint64_t
+memo_hash(const char *s, size_t n)
+{
+	uint64_t	h = 14695981039346656037ull;	/* FNV-1a */
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+/* memo_get - append the memoized reply to req to c's output; 0: none */
+static int
+memo_get(struct policymap *pm, struct reactor *rx, uint64_t h,
+    const char *req, size_t n, struct conn *c)
+{
+	struct memo	*m = &rx->r_memo[h % PM_MEMO_SLOTS];
+
+	if (m->m_data == NULL || m->m_hash != h || m->m_klen != n ||
+	    memcmp(m->m_data, req, n) != 0 || m->m_second != clock_now() ||
+	    m->m_ovgen != atomic_load_explicit(&pm->pm_ovgen,
+	    memory_order_acquire) ||
+	    (m->m_hasstamp && !sts_cache_stamp_valid(pm->pm_cache,
+	    m->m_stamp)))
+		return 0;
+	out_append(c, m->m_data + n, m->m_rlen);
+	return 1;
+}
+
+static void
+memo_put(struct reactor *rx, uint64_t h, const char *req, size_t n,
+    const char *reply, size_t rlen, const struct memo_note *mn)
+{
+	struct memo	*m = &rx->r_memo[h % PM_MEMO_SLOTS];
+
+	if (!mn->ok || n > PM_MEMO_KEY_MAX || rlen > PM_MEMO_REPLY_MAX)
+		return;
+	if (m->m_cap < n + rlen) {
+		m->m_cap = n + rlen + 64;
+		m->m_data = xrealloc(m->m_data, m->m_cap);
+	}
+	memcpy(m->m_data, req, n);
+	memcpy(m->m_data + n, reply, rlen);
+	m->m_hash = h;
+	m->m_klen = n;
+	m->m_rlen = rlen;
+	m->m_stamp = mn->stamp;
+	m->m_hasstamp = mn->hasstamp;
+	m->m_second = mn->second;
+	m->m_ovgen = mn->ovgen;
+}
+
 /* consume - drop the request just answered from c_in */
 static void
 consume(struct conn *c)
@@ -1241,13 +1348,18 @@ consume(struct conn *c)
 /*
  * conn_run - answer what can be answered, write, and hand c on: back to
  * its reactor, to a worker, or to close().  The caller owns c and must
- * not touch it afterwards.  r is the caller's scratch buffer.
+ * not touch it afterwards.  r is the caller's scratch buffer; rx the
+ * calling reactor (its memo), NULL in a worker.
  */
 static void
-conn_run(struct policymap *pm, struct conn *c, struct buf *r)
+conn_run(struct policymap *pm, struct reactor *rx, struct conn *c,
+    struct buf *r)
 {
-	char	*req;
-	int	 k;
+	char			 *req, key[PM_MEMO_KEY_MAX];
+	size_t			  reqlen, at;
+	uint64_t		  h = 0;
+	struct memo_note	  mn;
+	int			  k, memo;
 
 	for (;;) {
 		if (c->c_outlen > 0) {
@@ -1261,7 +1373,7 @@ conn_run(struct policymap *pm, struct conn *c, struct buf *r)
 		}
 		if (c->c_closing)
 			goto gone;
-		k = next_request(pm, c, &req);
+		k = next_request(pm, c, &req, &reqlen);
 		if (k < 0)
 			continue;			/* write the PERM */
 		if (k == 0) {
@@ -1269,8 +1381,19 @@ conn_run(struct policymap *pm, struct conn *c, struct buf *r)
 				goto gone;
 			break;				/* EPOLLIN */
 		}
+		memo = rx != NULL && c->c_mode == CM_NETSTRING &&
+		    reqlen <= PM_MEMO_KEY_MAX;
+		if (memo) {
+			h = memo_hash(req, reqlen);
+			if (memo_get(pm, rx, h, req, reqlen, c)) {
+				consume(c);
+				continue;
+			}
+			memcpy(key, req, reqlen);	/* answer() edits req */
+		}
 		buf_reset(r);
-		if (!answer(pm, req, c->c_mode == CM_LINE, 0, r)) {
+		if (!answer(pm, req, c->c_mode == CM_LINE, 0, r,
+		    memo ? &mn : NULL)) {
 			c->c_req = xstrdup(req);
 			consume(c);
 			if (conn_arm(pm, c, 0) == 0)	/* quiet while away */
@@ -1278,7 +1401,11 @@ conn_run(struct policymap *pm, struct conn *c, struct buf *r)
 			return;
 		}
 		consume(c);
+		at = c->c_outlen;
 		put_reply(c, r);
+		if (memo)
+			memo_put(rx, h, key, reqlen, c->c_out + at,
+			    c->c_outlen - at, &mn);
 		/* Lock-step clients wait for this reply: send it now. */
 	}
 	(void)conn_arm(pm, c, EPOLLIN);
@@ -1310,11 +1437,11 @@ worker(void *arg)
 		pthread_mutex_unlock(&pm->pm_qmu);
 
 		buf_reset(&r);
-		(void)answer(pm, c->c_req, c->c_mode == CM_LINE, 1, &r);
+		(void)answer(pm, c->c_req, c->c_mode == CM_LINE, 1, &r, NULL);
 		free(c->c_req);
 		c->c_req = NULL;
 		put_reply(c, &r);
-		conn_run(pm, c, &r);
+		conn_run(pm, NULL, c, &r);
 	}
 	buf_free(&r);
 	return NULL;
@@ -1384,7 +1511,7 @@ reactor(void *arg)
 					continue;
 				}
 			}
-			conn_run(pm, c, &r);
+			conn_run(pm, rx, c, &r);
 		}
 	}
 out:
@@ -1428,6 +1555,7 @@ policymap_set_overrides(struct policymap *pm, const struct override *ov)
 {
 	pthread_rwlock_wrlock(&pm->pm_ovlock);
 	pm->pm_ov = ov;
+	atomic_fetch_add_explicit(&pm->pm_ovgen, 1, memory_order_release);
 	pthread_rwlock_unlock(&pm->pm_ovlock);
 }
 
@@ -1460,9 +1588,17 @@ policymap_stop(struct policymap *pm)
 			free(pm->pm_lpath[i]);
 		}
 	}
-	for (i = 0; i < PM_MAX_REACTORS; i++)
+	for (i = 0; i < PM_MAX_REACTORS; i++) {
 		if (pm->pm_r[i].r_ep >= 0)
 			close(pm->pm_r[i].r_ep);
+		if (pm->pm_r[i].r_memo != NULL) {
+			int j;
+
+			for (j = 0; j < PM_MEMO_SLOTS; j++)
+				free(pm->pm_r[i].r_memo[j].m_data);
+			free(pm->pm_r[i].r_memo);
+		}
+	}
 	if (pm->pm_evfd >= 0)
 		close(pm->pm_evfd);
 	pthread_rwlock_destroy(&pm->pm_ovlock);

@@ -2,7 +2,9 @@
  * socketmap_load.c - a socketmap load client that behaves like Postfix
  *
  * SYNOPSIS
- *	socketmap_load [-c conns] [-t seconds] [-n name] [-w] ADDR DOMAIN...
+ *	socketmap_load [-c conns] [-t seconds] [-n name] [-w] [-o]
+ *	    ADDR DOMAIN...
+ *	socketmap_load ... ADDR -f FILE
  *
  * DESCRIPTION
  *	Opens conns persistent connections to ADDR ("unix:/path",
@@ -15,6 +17,9 @@
  *	    conns=N lookups=L seconds=S rate=R p50_us=X p99_us=Y errors=E
  *
  *	-w checks the first reply of each domain and prints it (warm-up).
+ *	-o asks for every domain exactly once, spread over the
+ *	connections, and stops (cold warm-up of many domains).
+ *	-f reads the domains from FILE, one per line ("-": stdin).
  *	Latency is from the send of a request to the last byte of its
  *	reply, per request.
  */
@@ -46,6 +51,8 @@ static char	**req;
 static size_t	 *reqlen, nreq;
 static int64_t	 *lat;
 static size_t	  nlat, latcap;
+static int	  once;
+static size_t	  nextreq;		/* -o: the next domain to ask */
 
 static int64_t
 now_ns(void)
@@ -100,11 +107,45 @@ dial(const char *addr)
 static int
 send_req(struct lconn *c)
 {
-	size_t	i = c->next++ % nreq;
+	size_t	i;
+
+	if (once) {
+		if (nextreq == nreq)
+			return 1;		/* done: this one stays quiet */
+		c->next = nextreq++;
+	}
+	i = c->next++ % nreq;
 
 	c->sent_ns = now_ns();
 	return send(c->fd, req[i], reqlen[i], MSG_NOSIGNAL) ==
 	    (ssize_t)reqlen[i] ? 0 : -1;
+}
+
+/* read_domains - one per line from path ("-": stdin) */
+static char **
+read_domains(const char *path, size_t *n)
+{
+	FILE	*f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char	 line[512], **v = NULL;
+	size_t	 cap = 0, len;
+
+	*n = 0;
+	if (f == NULL)
+		return NULL;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		len = strcspn(line, "\r\n");
+		if (len == 0)
+			continue;
+		line[len] = '\0';
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			v = realloc(v, cap * sizeof(*v));
+		}
+		v[(*n)++] = strdup(line);
+	}
+	if (f != stdin)
+		fclose(f);
+	return v;
 }
 
 /* reply_done - 1 if c->in holds a whole netstring */
@@ -132,36 +173,51 @@ cmp64(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	const char		*name = "postfix", *addr;
+	const char		*name = "postfix", *addr, *file = NULL;
+	char			**doms;
+	size_t			 ndoms, pending = 0;
 	int			 conns = 1, secs = 3, warm = 0, ch, ep, i, n;
 	struct lconn		*cs;
 	struct epoll_event	 ev, evs[256];
 	int64_t			 start, end, errors = 0;
 	size_t			 total;
 
-	while ((ch = getopt(argc, argv, "c:t:n:w")) != -1)
+	while ((ch = getopt(argc, argv, "c:t:n:wof:")) != -1)
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 't': secs = atoi(optarg); break;
 		case 'n': name = optarg; break;
 		case 'w': warm = 1; break;
+		case 'o': once = 1; break;
+		case 'f': file = optarg; break;
 		default:
 			fprintf(stderr, "usage: socketmap_load [-c conns] "
-			    "[-t seconds] [-n name] [-w] ADDR DOMAIN...\n");
+			    "[-t seconds] [-n name] [-w] [-o] ADDR "
+			    "DOMAIN...|-f FILE\n");
 			return 2;
 		}
-	if (argc - optind < 2 || conns < 1)
+	if (argc - optind < (file ? 1 : 2) || conns < 1)
 		return 2;
 	addr = argv[optind++];
-	nreq = (size_t)(argc - optind);
+	if (file != NULL) {
+		if ((doms = read_domains(file, &ndoms)) == NULL || ndoms == 0) {
+			fprintf(stderr, "socketmap_load: %s: no domains\n",
+			    file);
+			return 2;
+		}
+	} else {
+		doms = argv + optind;
+		ndoms = (size_t)(argc - optind);
+	}
+	nreq = ndoms;
 	req = calloc(nreq, sizeof(*req));
 	reqlen = calloc(nreq, sizeof(*reqlen));
 	for (i = 0; i < (int)nreq; i++) {
-		size_t	l = strlen(name) + 1 + strlen(argv[optind + i]);
+		size_t	l = strlen(name) + 1 + strlen(doms[i]);
 
 		req[i] = malloc(l + 32);
 		reqlen[i] = (size_t)snprintf(req[i], l + 32, "%zu:%s %s,", l,
-		    name, argv[optind + i]);
+		    name, doms[i]);
 	}
 	if (warm) {
 		struct lconn	c;
@@ -184,7 +240,7 @@ main(int argc, char **argv)
 					return 1;
 				c.inlen += (size_t)k;
 			}
-			printf("%s -> %.*s\n", argv[optind + i],
+			printf("%s -> %.*s\n", doms[i],
 			    (int)(total - 1), c.in);
 		}
 		close(c.fd);
@@ -206,12 +262,15 @@ main(int argc, char **argv)
 	}
 	start = now_ns();
 	end = start + (int64_t)secs * 1000000000;
+	if (once)
+		end = INT64_MAX;		/* until every domain is asked */
 	for (i = 0; i < conns; i++)
-		send_req(&cs[i]);
+		if (send_req(&cs[i]) == 0)
+			pending++;
 	for (;;) {
 		int64_t	t = now_ns();
 
-		if (t >= end)
+		if (t >= end || (once && pending == 0))
 			break;
 		n = epoll_wait(ep, evs, 256, 100);
 		for (i = 0; i < n; i++) {
@@ -222,6 +281,7 @@ main(int argc, char **argv)
 			    c->inlen, 0);
 			if (k <= 0) {
 				errors++;
+				pending--;
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				continue;
 			}
@@ -235,8 +295,12 @@ main(int argc, char **argv)
 			lat[nlat++] = now_ns() - c->sent_ns;
 			memmove(c->in, c->in + total, c->inlen - total);
 			c->inlen -= total;
-			if (send_req(c) < 0)
+			pending--;
+			k = send_req(c);
+			if (k < 0)
 				errors++;
+			if (k == 0)
+				pending++;
 		}
 	}
 	end = now_ns();

@@ -475,6 +475,68 @@ test_listener_lockstep(void)
 	lab_teardown();
 }
 
+/*
+ * The reactor's reply memo must never answer from a state that is gone:
+ * the fake clock stands still here, so only the cache's stamp and the
+ * override generation can tell it that a reply is stale.
+ */
+static void
+test_listener_memo(void)
+{
+	struct sts_lookup l;
+	int		  fd, i;
+	char		 *r;
+
+	lab_setup();
+	fd = client();
+	for (i = 0; i < 3; i++) {		/* cold, then memoized */
+		r = ask(fd, "postfix enforce.test");
+		CHECK_STR(r, "OK secure match=mx1.enforce.test:.enforce.test "
+		    "servername=hostname");
+		free(r);
+	}
+	CHECK_INT(fake_http_calls(), 1);
+	/* A new policy (testing) is fetched and applied in the same second. */
+	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_OK, "v=STSv1; id=e2",
+	    NULL);
+	fake_http_set(URL("enforce.test"), 200, "text/plain",
+	    "version: STSv1\nmode: testing\nmx: mx1.enforce.test\n"
+	    "max_age: 86400\n", HTTP_FAIL_NONE);
+	CHECK_INT(sts_cache_lookup(g_cache, "enforce.test", STS_LOOKUP_FORCE,
+	    &l), ST_OK);
+	sts_lookup_clear(&l);
+	r = ask(fd, "postfix enforce.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	r = ask(fd, "postfix enforce.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	/* Flushed, and enforce again: rediscovered, not the memo's NOTFOUND. */
+	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_OK, "v=STSv1; id=e3",
+	    NULL);
+	fake_http_set(URL("enforce.test"), 200, "text/plain",
+	    "version: STSv1\nmode: enforce\nmx: mx2.enforce.test\n"
+	    "max_age: 86400\n", HTTP_FAIL_NONE);
+	sts_cache_flush(g_cache, "enforce.test");
+	r = ask(fd, "postfix enforce.test");
+	CHECK_STR(r, "OK secure match=mx2.enforce.test servername=hostname");
+	free(r);
+	/* Another flavour of the same domain is its own memo entry. */
+	r = ask(fd, "postfix-tlsrpt enforce.test");
+	CHECK(r && strncmp(r, "OK secure match=mx2.enforce.test "
+	    "servername=hostname policy_type=sts", 55) == 0);
+	free(r);
+	/* A policy that expires: the next second's request sees no policy
+	 * in force and rediscovers (the fake server now has none). */
+	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_NOTFOUND, NULL);
+	fake_clock_advance(86401);
+	r = ask(fd, "postfix enforce.test");
+	CHECK_STR(r, "NOTFOUND ");
+	free(r);
+	close(fd);
+	lab_teardown();
+}
+
 /* Two requests in one write, and one request split byte by byte. */
 static void
 test_listener_pipelined_and_split(void)
@@ -740,5 +802,6 @@ main(void)
 	RUN(test_listener_vanishing_clients);
 	RUN(test_listener_many_connections);
 	RUN(test_listener_overrides);
+	RUN(test_listener_memo);
 	return harness_done("test_policymap");
 }
