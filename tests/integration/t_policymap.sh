@@ -101,6 +101,8 @@ else:
     h, p = addr.rsplit(':', 1); s = socket.create_connection((h, int(p)))
 s.settimeout(10)
 s.sendall(payload)
+if kind == 'close':             # vanish mid-request
+    s.close(); sys.exit(0)
 if kind == 'halfclose':
     s.shutdown(socket.SHUT_WR)
 out = b''
