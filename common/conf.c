@@ -64,6 +64,8 @@ const struct conf_key conf_keys[] = {
 	  "libmilter socket: unix:/path or inet:port@host" },
 	{ "policymap_socket", CONF_STR, O(policymap_socket), "unix:/run/sts-milter/policymap.sock", 0, 0,
 	  "socketmap/readsocket listener: unix:/path or inet:port@host; empty: off" },
+	{ "tlsrpt_socket", CONF_STR, O(tlsrpt_socket), "", 0, 0,
+	  "TLS-RPT datagram collector (Postfix 3.10+ smtp_tlsrpt_socket_name): absolute path; empty: off" },
 	{ "user", CONF_STR, O(user), "", 0, 0,
 	  "drop root to this user after opening sockets; empty: stay" },
 	{ "pid_file", CONF_STR, O(pid_file), "/run/sts-milter/sts-milter.pid", 0, 0,

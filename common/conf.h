@@ -46,6 +46,7 @@ struct conf {
 	/* milter */
 	char	*milter_socket;
 	char	*policymap_socket;
+	char	*tlsrpt_socket;		/* libtlsrpt datagrams; "" off */
 	char	*user;
 	char	*pid_file;
 	int	 smtp_probe_port;

@@ -12,8 +12,8 @@
  *
  * Keys: "type" ("session"|"deferral"), "time" (unix seconds), "src"
  * (who observed it: "probe", "postfix", "exim", "sendmail", "report"),
- * "ptype" ("sts"|"no-policy-found"), "domain", "phash" (SHA-256 of the
- * policy text in the archive), "pid" (policy id), "mode", "mx",
+ * "ptype" ("sts"|"no-policy-found"|"tlsa"), "domain", "phash" (SHA-256
+ * of the policy text in the archive), "pid" (policy id), "mode", "mx",
  * "sip" (sending-mta-ip), "rip" (receiving-ip), "helo", "result"
  * (RFC 8460 type or "success"), "reason" (failure-reason-code), "info"
  * (additional-information), "qid", "rcpt", "text" (deferral reply).

@@ -46,6 +46,7 @@
 #include "log.h"
 #include "mlfi.h"
 #include "override.h"
+#include "collect.h"
 #include "policymap.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
@@ -99,6 +100,8 @@ socket_dir(const char *spec, uid_t uid, gid_t gid)
 		path = spec + 5;
 	else if (strncmp(spec, "local:", 6) == 0)
 		path = spec + 6;
+	else if (spec[0] == '/')
+		path = spec;
 	else
 		return;
 	dir = xstrdup(path);
@@ -145,8 +148,8 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	struct conf	*nc;
 	struct override	*nov;
 	static const char *const restart_keys[] = { "milter_socket",
-	    "policymap_socket", "state_dir", "dns_resolvers", "ca_file",
-	    "user", NULL };
+	    "policymap_socket", "tlsrpt_socket", "state_dir", "dns_resolvers",
+	    "ca_file", "user", NULL };
 	int		 i;
 
 	if ((nc = conf_load(path, &why)) == NULL) {
@@ -199,6 +202,7 @@ main(int argc, char **argv)
 	struct gate		*g;
 	struct override		*ov;
 	struct policymap	*pm = NULL;
+	struct collect		*col = NULL;
 	struct passwd		*pw = NULL;
 	struct sigaction	 sa;
 	sigset_t		 block, old;
@@ -277,6 +281,14 @@ main(int argc, char **argv)
 			fatalx("policymap_socket %s: %s", c->policymap_socket,
 			    buf_str(&why));
 	}
+	if (c->tlsrpt_socket[0] != '\0') {
+		socket_dir(c->tlsrpt_socket, pw ? pw->pw_uid : (uid_t)-1,
+		    pw ? pw->pw_gid : (gid_t)-1);
+		if ((col = collect_new(c->tlsrpt_socket, c->state_dir, cache,
+		    &why)) == NULL)
+			fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket,
+			    buf_str(&why));
+	}
 
 	if (pw != NULL) {
 		char	*cdir = xasprintf("%s/cache", c->state_dir);
@@ -318,6 +330,8 @@ main(int argc, char **argv)
 		if (policymap_start(pm) != 0)
 			fatalx("policymap: cannot start");
 	}
+	if (col != NULL && collect_start(col, j) != 0)
+		fatalx("tlsrpt: cannot start the collector");
 
 	if (pthread_create(&mt, NULL, milter_thread, &mrc) != 0)
 		fatal("pthread_create");
@@ -329,9 +343,10 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	log_info("started: milter_socket=%s policymap_socket=%s state_dir=%s",
-	    c->milter_socket, c->policymap_socket[0] ? c->policymap_socket :
-	    "off", c->state_dir);
+	log_info("started: milter_socket=%s policymap_socket=%s "
+	    "tlsrpt_socket=%s state_dir=%s", c->milter_socket,
+	    c->policymap_socket[0] ? c->policymap_socket : "off",
+	    c->tlsrpt_socket[0] ? c->tlsrpt_socket : "off", c->state_dir);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
 		unsigned char	sig;
@@ -349,6 +364,15 @@ main(int argc, char **argv)
 	pthread_join(mt, NULL);
 	if (pm != NULL)
 		policymap_stop(pm);
+	if (col != NULL) {
+		struct collect_stats cs;
+
+		collect_stats(col, &cs);
+		log_info("tlsrpt: %lu datagrams, %lu records journaled, %lu "
+		    "invalid, %lu lost", cs.datagrams, cs.records, cs.invalid,
+		    cs.lost);
+		collect_stop(col);
+	}
 	gate_free(g);
 	sts_cache_free(cache);
 	journal_close(j);

@@ -1,0 +1,449 @@
+/*
+ * collect.c - the TLS-RPT datagram collector (see collect.h)
+ *
+ * reporting-anchors.md 3.3 and 10: AF_UNIX, SOCK_DGRAM, one datagram
+ * per TLS handshake, sent with MSG_DONTWAIT by libtlsrpt, so a full
+ * receive queue loses events.  The kernel's queue is short (at most
+ * net.unix.max_dgram_qlen datagrams: 10 without systemd, 512 with it),
+ * so one thread only receives, into a queue in memory (COLLECT_QMAX
+ * datagrams), and another parses and journals; on stop the second
+ * drains the queue first.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "collect.h"
+#include "log.h"
+#include "sts_policy.h"
+#include "xmalloc.h"
+
+#define COLLECT_RCVBUF		(4 << 20)
+#define QUARANTINE_MAX		(1 << 20)
+#define QUARANTINE_KEEP		4096	/* bytes of one datagram kept */
+#define COLLECT_QMAX		100000	/* datagrams waiting in memory */
+
+struct qitem {
+	struct qitem		*q_next;
+	time_t			 q_time;	/* received */
+	size_t			 q_len;
+	char			 q_data[];
+};
+
+struct collect {
+	int			 c_fd;
+	int			 c_stop[2];	/* pipe: stop the thread */
+	char			*c_path;
+	char			*c_state_dir;
+	struct sts_cache	*c_cache;
+	struct journal		*c_journal;
+	pthread_t		 c_thread, c_worker;
+	int			 c_started;
+	pthread_mutex_t		 c_qmu;
+	pthread_cond_t		 c_qcv;
+	struct qitem		*c_qhead, *c_qtail;
+	size_t			 c_qlen;
+	int			 c_qdone;	/* receiver gone: drain, exit */
+	atomic_ulong		 c_datagrams, c_records, c_invalid, c_lost;
+	time_t			 c_lastwarn, c_lastdpv;
+};
+
+struct collect *
+collect_new(const char *path, const char *state_dir, struct sts_cache *cache,
+    struct buf *why)
+{
+	struct collect		*c = xcalloc(1, sizeof(*c));
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 sz = COLLECT_RCVBUF;
+	mode_t			 old;
+
+	c->c_fd = -1;
+	c->c_stop[0] = c->c_stop[1] = -1;
+	pthread_mutex_init(&c->c_qmu, NULL);
+	pthread_cond_init(&c->c_qcv, NULL);
+	c->c_state_dir = xstrdup(state_dir ? state_dir : "");
+	c->c_cache = cache;
+	if (path == NULL || path[0] == '\0')	/* no socket: unit tests */
+		return c;
+	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+		buf_printf(why, "%s: not an absolute path that fits a unix "
+		    "socket", path);
+		goto fail;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			buf_printf(why, "%s exists and is not a socket", path);
+			goto fail;
+		}
+		(void)unlink(path);		/* stale, from a crash */
+	}
+	if ((c->c_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		buf_printf(why, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	/* Root may go past rmem_max; otherwise take what we get. */
+	if (setsockopt(c->c_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+	    sizeof(sz)) < 0)
+		(void)setsockopt(c->c_fd, SOL_SOCKET, SO_RCVBUF, &sz,
+		    sizeof(sz));
+	old = umask(0111);		/* smtp(8) runs as another user */
+	if (bind(c->c_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		umask(old);
+		buf_printf(why, "bind %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	umask(old);
+	c->c_path = xstrdup(path);
+	if (pipe2(c->c_stop, O_CLOEXEC) < 0) {
+		buf_printf(why, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	return c;
+fail:
+	collect_stop(c);
+	return NULL;
+}
+
+/* limited - 1 at most once per clock second (*last: the last one) */
+static int
+limited(time_t *last)
+{
+	time_t	now = clock_now();
+
+	if (now == *last)
+		return 0;
+	*last = now;
+	return 1;
+}
+
+/* quarantine - keep an invalid datagram for the operator, bounded */
+static void
+quarantine(struct collect *c, const char *d, size_t len, const char *why,
+    time_t now)
+{
+	struct buf	 b = BUF_INIT;
+	struct stat	 st;
+	char		*path;
+	size_t		 i;
+	int		 fd;
+
+	if (c->c_state_dir[0] == '\0')
+		return;
+	path = xasprintf("%s/tlsrpt-quarantine", c->c_state_dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	free(path);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size < QUARANTINE_MAX) {
+		buf_printf(&b, "{\"time\":%lld,\"reason\":", (long long)now);
+		buf_json_str(&b, why);
+		buf_printf(&b, ",\"bytes\":%zu,\"datagram\":\"", len);
+		for (i = 0; i < len && i < QUARANTINE_KEEP; i++) {
+			unsigned char u = (unsigned char)d[i];
+
+			if (u == '"' || u == '\\')
+				buf_printf(&b, "\\%c", u);
+			else if (u < 0x20 || u >= 0x7f)
+				buf_printf(&b, "\\u%04x", u);
+			else
+				buf_putc(&b, (char)u);
+		}
+		buf_puts(&b, "\"}\n");
+		(void)write(fd, buf_str(&b), b.b_len);
+	}
+	close(fd);
+	buf_free(&b);
+}
+
+/* same_lines - 1 if text is the lines of pol, each ended by LF */
+static int
+same_lines(const struct sts_policy *pol, const char *text)
+{
+	char	**lines;
+	size_t	  n = sts_policy_lines(pol, &lines), i, l;
+	int	  same = 1;
+
+	for (i = 0; i < n; i++) {
+		l = strlen(lines[i]);
+		if (same && (strncmp(text, lines[i], l) != 0 ||
+		    text[l] != '\n'))
+			same = 0;
+		else if (same)
+			text += l + 1;
+		free(lines[i]);
+	}
+	free(lines);
+	return same && *text == '\0';
+}
+
+/* policy_ref - phash (and pid) of the policy p names */
+static void
+policy_ref(struct collect *c, const struct dgram_policy *p,
+    struct journal_rec *r)
+{
+	struct sts_lookup	l;
+
+	if (p->ptype == DGRAM_NO_POLICY || p->text[0] == '\0')
+		return;
+	if (p->ptype == DGRAM_STS && c->c_cache != NULL &&
+	    sts_cache_lookup(c->c_cache, p->pdomain, STS_LOOKUP_CACHED,
+	    &l) == ST_OK) {
+		if (l.policy != NULL && same_lines(l.policy, p->text) &&
+		    journal_archive_policy(c->c_state_dir, l.policy->p_text,
+		    l.policy->p_text_len, r->phash) == 0) {
+			JREC_SET(r, pid, l.id);
+			sts_lookup_clear(&l);
+			return;
+		}
+		sts_lookup_clear(&l);
+	}
+	if (journal_archive_policy(c->c_state_dir, p->text, strlen(p->text),
+	    r->phash) != 0)
+		r->phash[0] = '\0';
+}
+
+int
+collect_datagram(struct collect *c, const char *d, size_t len, time_t now,
+    struct buf *why)
+{
+	struct tlsrpt_dgram	*g;
+	struct journal_rec	 r;
+	const struct dgram_fail	*f;
+	size_t			 i;
+	int			 n = 0;
+
+	atomic_fetch_add(&c->c_datagrams, 1);
+	if (tlsrpt_dgram_parse(d, len, &g, why) != ST_OK) {
+		atomic_fetch_add(&c->c_invalid, 1);
+		quarantine(c, d, len, buf_str(why), now);
+		return -1;
+	}
+	if (g->dpv_unknown && now - c->c_lastdpv >= 3600) {
+		c->c_lastdpv = now;
+		log_warnx("tlsrpt: datagram protocol version is not \"1\"; "
+		    "reading it as version 1");
+	}
+	for (i = 0; i < g->npol; i++) {
+		const struct dgram_policy *p = &g->pol[i];
+
+		memset(&r, 0, sizeof(r));
+		r.type = JREC_SESSION;
+		r.time = now;
+		JREC_SET(&r, src, "postfix");
+		JREC_SET(&r, ptype, dgram_ptype_str(p->ptype));
+		/* The report goes to the next-hop domain "d"; for STS it
+		 * is the policy domain too. */
+		JREC_SET(&r, domain, p->ptype == DGRAM_STS ? p->pdomain :
+		    g->domain);
+		JREC_SET(&r, mode, p->mode);
+		policy_ref(c, p, &r);
+		r.result = TLSRPT_SUCCESS;
+		if (p->failed) {
+			/* One session; libtlsrpt lists its first failure
+			 * first (Postfix sends exactly one). */
+			if (p->nfails > 0) {
+				f = &p->fails[0];
+				r.result = f->result;
+				JREC_SET(&r, mx, f->mx);
+				JREC_SET(&r, sip, f->sip);
+				JREC_SET(&r, rip, f->rip);
+				JREC_SET(&r, helo, f->helo);
+				JREC_SET(&r, reason, f->reason);
+				JREC_SET(&r, info, f->info);
+			} else {
+				r.result = TLSRPT_VALIDATION_FAILURE;
+				JREC_SET(&r, reason, "no-failure-details");
+			}
+		}
+		if (c->c_journal == NULL ||
+		    journal_append(c->c_journal, &r) != 0) {
+			unsigned long k = atomic_fetch_add(&c->c_lost, 1) + 1;
+
+			if (k == 1 || k % 1000 == 0)
+				log_err("tlsrpt: journal write failed (%lu "
+				    "records lost so far)", k);
+			continue;
+		}
+		atomic_fetch_add(&c->c_records, 1);
+		n++;
+		log_debug(1, "tlsrpt: src=postfix domain=%s policy_type=%s "
+		    "result=%s mx=%s", r.domain, r.ptype,
+		    tlsrpt_result_str(r.result), r.mx[0] ? r.mx : "-");
+	}
+	tlsrpt_dgram_free(g);
+	return n;
+}
+
+/* worker - parse and journal what the receiver queued */
+static void *
+worker(void *arg)
+{
+	struct collect	*c = arg;
+	struct qitem	*q;
+	struct buf	 why = BUF_INIT;
+
+	for (;;) {
+		pthread_mutex_lock(&c->c_qmu);
+		while (c->c_qhead == NULL && !c->c_qdone)
+			pthread_cond_wait(&c->c_qcv, &c->c_qmu);
+		if ((q = c->c_qhead) == NULL) {		/* done and drained */
+			pthread_mutex_unlock(&c->c_qmu);
+			break;
+		}
+		if ((c->c_qhead = q->q_next) == NULL)
+			c->c_qtail = NULL;
+		c->c_qlen--;
+		pthread_mutex_unlock(&c->c_qmu);
+		buf_reset(&why);
+		if (collect_datagram(c, q->q_data, q->q_len, q->q_time,
+		    &why) < 0 && limited(&c->c_lastwarn))
+			log_warnx("tlsrpt: invalid datagram (%zu bytes) "
+			    "quarantined: %s", q->q_len, buf_str(&why));
+		free(q);
+	}
+	buf_free(&why);
+	return NULL;
+}
+
+/* receiver - drain the socket into the queue, nothing else */
+static void *
+receiver(void *arg)
+{
+	struct collect	*c = arg;
+	struct pollfd	 p[2];
+	struct qitem	*q;
+	char		*d = xmalloc(DGRAM_MAX + 1);
+	ssize_t		 n;
+	size_t		 len;
+	unsigned long	 k;
+
+	p[0].fd = c->c_fd;
+	p[0].events = POLLIN;
+	p[1].fd = c->c_stop[0];
+	p[1].events = POLLIN;
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("tlsrpt: poll");
+			break;
+		}
+		if (p[1].revents)
+			break;
+		for (;;) {			/* everything that is there */
+			/* MSG_TRUNC: the real length even when it did
+			 * not fit; the parser refuses it by length */
+			n = recv(c->c_fd, d, DGRAM_MAX + 1,
+			    MSG_DONTWAIT | MSG_TRUNC);
+			if (n < 0) {
+				if (errno != EINTR && errno != EAGAIN &&
+				    errno != EWOULDBLOCK)
+					log_warn("tlsrpt: recv");
+				break;
+			}
+			len = (size_t)n > DGRAM_MAX + 1 ? DGRAM_MAX + 1 :
+			    (size_t)n;
+			pthread_mutex_lock(&c->c_qmu);
+			if (c->c_qlen >= COLLECT_QMAX) {
+				pthread_mutex_unlock(&c->c_qmu);
+				atomic_fetch_add(&c->c_datagrams, 1);
+				k = atomic_fetch_add(&c->c_lost, 1) + 1;
+				if (k == 1 || k % 1000 == 0)
+					log_err("tlsrpt: %d datagrams waiting; "
+					    "dropping (%lu lost so far)",
+					    COLLECT_QMAX, k);
+				continue;
+			}
+			pthread_mutex_unlock(&c->c_qmu);
+			q = xmalloc(sizeof(*q) + len);
+			q->q_next = NULL;
+			q->q_time = clock_now();
+			q->q_len = len;
+			memcpy(q->q_data, d, len);
+			pthread_mutex_lock(&c->c_qmu);
+			if (c->c_qtail != NULL)
+				c->c_qtail->q_next = q;
+			else
+				c->c_qhead = q;
+			c->c_qtail = q;
+			c->c_qlen++;
+			pthread_cond_signal(&c->c_qcv);
+			pthread_mutex_unlock(&c->c_qmu);
+		}
+	}
+	free(d);
+	return NULL;
+}
+
+int
+collect_start(struct collect *c, struct journal *j)
+{
+	c->c_journal = j;
+	if (c->c_fd < 0)
+		return -1;
+	if (pthread_create(&c->c_worker, NULL, worker, c) != 0)
+		return -1;
+	if (pthread_create(&c->c_thread, NULL, receiver, c) != 0) {
+		pthread_mutex_lock(&c->c_qmu);
+		c->c_qdone = 1;
+		pthread_cond_signal(&c->c_qcv);
+		pthread_mutex_unlock(&c->c_qmu);
+		pthread_join(c->c_worker, NULL);
+		return -1;
+	}
+	c->c_started = 1;
+	return 0;
+}
+
+void
+collect_stop(struct collect *c)
+{
+	if (c == NULL)
+		return;
+	if (c->c_started) {
+		(void)write(c->c_stop[1], "x", 1);
+		pthread_join(c->c_thread, NULL);
+		pthread_mutex_lock(&c->c_qmu);	/* journal what is queued */
+		c->c_qdone = 1;
+		pthread_cond_signal(&c->c_qcv);
+		pthread_mutex_unlock(&c->c_qmu);
+		pthread_join(c->c_worker, NULL);
+	}
+	pthread_mutex_destroy(&c->c_qmu);
+	pthread_cond_destroy(&c->c_qcv);
+	if (c->c_fd >= 0)
+		close(c->c_fd);
+	if (c->c_path != NULL)
+		(void)unlink(c->c_path);
+	if (c->c_stop[0] >= 0) {
+		close(c->c_stop[0]);
+		close(c->c_stop[1]);
+	}
+	free(c->c_path);
+	free(c->c_state_dir);
+	free(c);
+}
+
+void
+collect_stats(struct collect *c, struct collect_stats *s)
+{
+	s->datagrams = atomic_load(&c->c_datagrams);
+	s->records = atomic_load(&c->c_records);
+	s->invalid = atomic_load(&c->c_invalid);
+	s->lost = atomic_load(&c->c_lost);
+}

@@ -1,0 +1,56 @@
+/*
+ * collect.h - the TLS-RPT datagram collector: Postfix 3.10+ (and any
+ * other libtlsrpt user) reports the outcome of every TLS handshake of
+ * its own SMTP client to this socket; each becomes a journal record
+ *
+ * collect_new() binds the AF_UNIX datagram socket (call it before
+ * dropping privileges; a stale socket file is replaced, the socket is
+ * mode 0666: put it in a directory only the MTA can reach to restrict
+ * who may report).  collect_start() starts one receiving thread;
+ * collect_stop() stops it, closes and unlinks the socket.
+ *
+ * Each datagram (tlsrpt_dgram.h) gives one journal session per policy,
+ * src "postfix", stamped with the receive time (the datagram has none).
+ * An STS policy whose lines are those of the cached policy of its domain
+ * is journaled with that policy's archive hash and id, so the report
+ * lists it once with the gate's own sessions.  Invalid datagrams are
+ * counted, logged (at most one line per second) and kept, up to 1 MB,
+ * in <state_dir>/tlsrpt-quarantine for inspection; a journal failure is
+ * counted and logged, never retried (reporting never delays mail).
+ */
+#ifndef COLLECT_H
+#define COLLECT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "journal.h"
+#include "sts_cache.h"
+#include "tlsrpt_dgram.h"
+
+struct collect;
+
+struct collect_stats {
+	unsigned long	datagrams;	/* received */
+	unsigned long	records;	/* journaled */
+	unsigned long	invalid;	/* refused by the parser */
+	unsigned long	lost;		/* journal write failed */
+};
+
+struct collect	*collect_new(const char *path, const char *state_dir,
+		    struct sts_cache *, struct buf *why);
+/* collect_start - the receiving thread, journaling to j (NULL: every
+ * record is counted as lost) */
+int		 collect_start(struct collect *, struct journal *j);
+void		 collect_stop(struct collect *);
+void		 collect_stats(struct collect *, struct collect_stats *);
+/*
+ * collect_datagram - journal one datagram as if it had arrived (the
+ * receiving thread's work; exposed for the unit tests).  Returns the
+ * records written, -1 if the datagram is invalid (reason in why).
+ */
+int		 collect_datagram(struct collect *, const char *buf, size_t len,
+		    time_t now, struct buf *why);
+
+#endif

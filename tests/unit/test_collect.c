@@ -1,0 +1,358 @@
+/*
+ * test_collect.c - the TLS-RPT datagram collector: datagrams as
+ * libtlsrpt sends them (a fresh AF_UNIX datagram socket per event,
+ * MSG_DONTWAIT) become journal records; STS policies that are the
+ * cached policy share its archive hash; invalid datagrams are counted
+ * and quarantined; nothing is lost on the way.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "collect.h"
+#include "fakes.h"
+#include "harness.h"
+#include "journal.h"
+#include "sts_cache.h"
+#include "timefmt.h"
+
+#define URL(d)	"https://mta-sts." d "/.well-known/mta-sts.txt"
+#define MAXREC	64
+
+static char		 dir[64];
+static struct sts_cache	*cache;
+static struct journal	*jnl;
+static struct journal_rec recs[MAXREC];
+static int		 nrec;
+
+static int
+keep_cb(void *arg, const struct journal_rec *r)
+{
+	(void)arg;
+	if (nrec < MAXREC)
+		recs[nrec++] = *r;
+	return 0;
+}
+
+/* load - today's journal into recs */
+static void
+load(void)
+{
+	struct journal_stats	st;
+	char			day[11];
+
+	nrec = 0;
+	timefmt_day(clock_now(), day);
+	(void)journal_read_day(dir, day, keep_cb, NULL, &st);
+}
+
+static void
+setup(void)
+{
+	struct sts_cache_opts	o;
+	struct buf		why = BUF_INIT;
+
+	snprintf(dir, sizeof(dir), "/tmp/test_collect.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		abort();
+	fake_dns_reset();
+	fake_http_reset();
+	fake_clock_set(1700000000);
+	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_OK, "v=STSv1; id=e1",
+	    NULL);
+	fake_dns_set("A", "mta-sts.enforce.test", ST_OK, "192.0.2.1", NULL);
+	fake_http_set(URL("enforce.test"), 200, "text/plain",
+	    "version: STSv1\r\nmode: enforce\r\nmx: mx1.enforce.test\r\n"
+	    "mx: *.enforce.test\r\nmax_age: 86400\r\n", HTTP_FAIL_NONE);
+	memset(&o, 0, sizeof(o));
+	o.state_dir = dir;
+	o.fetch.max_body = 65536;
+	o.txt_check_interval = 300;
+	o.refresh_interval = 86400;
+	o.fetch_backoff = 300;
+	o.negative_ttl = 3600;
+	o.tempfail_ttl = 60;
+	o.max_entries = 1000;
+	o.wait_ms = 2000;
+	cache = sts_cache_new(&o);
+	jnl = journal_open(dir, &why);
+	buf_free(&why);
+}
+
+static void
+teardown(void)
+{
+	char	cmd[128];
+
+	journal_close(jnl);
+	sts_cache_free(cache);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+}
+
+static const char *dg_sts_fail =
+    "{\"dpv\": \"1\",\"d\": \"enforce.test\",\"pr\": \"v=TLSRPTv1; "
+    "rua=mailto:r@enforce.test\",\"policies\":[{\"policy-type\":2,"
+    "\"policy-domain\": \"enforce.test\",\"policy-string\":[\"version: "
+    "STSv1\",\"mode: enforce\",\"mx: mx1.enforce.test\",\"mx: "
+    "*.enforce.test\",\"max_age: 86400\"],\"mx-host\":[\"mx1.enforce.test\","
+    "\"*.enforce.test\"],\"failure-details\":[{\"c\":203,\"s\": "
+    "\"192.0.2.9\",\"n\": \"mx1.enforce.test\",\"h\": \"250-mx1.enforce.test"
+    "\\r\\n250 STARTTLS\",\"r\": \"127.0.1.1\",\"f\": "
+    "\"self-signed_certificate\"}],\"t\":1,\"f\":1}]}";
+static const char *dg_sts_other =
+    "{\"dpv\": \"1\",\"d\": \"enforce.test\",\"policies\":[{"
+    "\"policy-type\":2,\"policy-domain\": \"enforce.test\","
+    "\"policy-string\":[\"version: STSv1\",\"mode: testing\",\"mx: "
+    "mx9.enforce.test\",\"max_age: 600\"],\"t\":0,\"f\":0}]}";
+static const char *dg_nopol =
+    "{\"dpv\": \"1\",\"d\": \"plain.test\",\"pr\": \"v=TLSRPTv1; "
+    "rua=mailto:r@plain.test\",\"policies\":[{\"policy-type\":9,\"t\":0,"
+    "\"f\":0}]}";
+static const char *dg_dane =
+    "{\"dpv\": \"1\",\"d\": \"dane.test\",\"policies\":[{\"policy-type\":1,"
+    "\"policy-domain\": \"mx.dane.test\",\"policy-string\":[\"3 1 1 "
+    "ABCDEF\"],\"t\":0,\"f\":0}]}";
+
+/* The records a user would see in "stsctl journal" and in the report. */
+static void
+test_records(void)
+{
+	struct collect		*c;
+	struct collect_stats	 s;
+	struct sts_lookup	 l;
+	struct buf		 why = BUF_INIT;
+	char			 hash[65], *text;
+	size_t			 len;
+
+	setup();
+	/* the gate cached the policy, so Postfix asked our policy map */
+	CHECK_INT(sts_cache_lookup(cache, "enforce.test", 0, &l), ST_OK);
+	CHECK_INT(journal_archive_policy(dir, l.policy->p_text,
+	    l.policy->p_text_len, hash), 0);
+	sts_lookup_clear(&l);
+	c = collect_new(NULL, dir, cache, &why);
+	CHECK(c != NULL);
+	CHECK_INT(collect_start(c, jnl), -1);	/* no socket: no thread */
+	CHECK_INT(collect_datagram(c, dg_sts_fail, strlen(dg_sts_fail),
+	    clock_now(), &why), 1);
+	CHECK_INT(collect_datagram(c, dg_sts_other, strlen(dg_sts_other),
+	    clock_now(), &why), 1);
+	CHECK_INT(collect_datagram(c, dg_nopol, strlen(dg_nopol), clock_now(),
+	    &why), 1);
+	CHECK_INT(collect_datagram(c, dg_dane, strlen(dg_dane), clock_now(),
+	    &why), 1);
+	load();
+	CHECK_INT(nrec, 4);
+	if (nrec == 4) {
+		/* 1: the cached policy: the gate's archive entry and id */
+		CHECK_STR(recs[0].src, "postfix");
+		CHECK_STR(recs[0].ptype, "sts");
+		CHECK_STR(recs[0].domain, "enforce.test");
+		CHECK_STR(recs[0].phash, hash);
+		CHECK_STR(recs[0].pid, "e1");
+		CHECK_STR(recs[0].mode, "enforce");
+		CHECK_STR(tlsrpt_result_str(recs[0].result),
+		    "certificate-not-trusted");
+		CHECK_STR(recs[0].mx, "mx1.enforce.test");
+		CHECK_STR(recs[0].helo, "mx1.enforce.test");
+		CHECK_STR(recs[0].sip, "192.0.2.9");
+		CHECK_STR(recs[0].rip, "127.0.1.1");
+		CHECK_STR(recs[0].reason, "self-signed_certificate");
+		CHECK(recs[0].time == clock_now());
+		/* 2: another policy text: archived as sent, no id */
+		CHECK(strcmp(recs[1].phash, hash) != 0 && recs[1].phash[0]);
+		CHECK_STR(recs[1].pid, "");
+		CHECK_STR(recs[1].mode, "testing");
+		CHECK(recs[1].result == TLSRPT_SUCCESS);
+		text = journal_policy_text(dir, recs[1].phash, &len);
+		CHECK_STR(text, "version: STSv1\nmode: testing\n"
+		    "mx: mx9.enforce.test\nmax_age: 600\n");
+		free(text);
+		/* 3: no policy: the domain from "d", no hash */
+		CHECK_STR(recs[2].ptype, "no-policy-found");
+		CHECK_STR(recs[2].domain, "plain.test");
+		CHECK_STR(recs[2].phash, "");
+		/* 4: DANE: reported to the next-hop domain */
+		CHECK_STR(recs[3].ptype, "tlsa");
+		CHECK_STR(recs[3].domain, "dane.test");
+		CHECK(recs[3].phash[0] != '\0');
+	}
+	collect_stats(c, &s);
+	CHECK(s.datagrams == 4 && s.records == 4 && s.invalid == 0 &&
+	    s.lost == 0);
+	collect_stop(c);
+	teardown();
+	buf_free(&why);
+}
+
+/* Garbage: counted, quarantined with its reason, nothing journaled. */
+static void
+test_invalid(void)
+{
+	struct collect		*c;
+	struct collect_stats	 s;
+	struct buf		 why = BUF_INIT;
+	char			 path[128], line[512];
+	FILE			*f;
+
+	setup();
+	c = collect_new(NULL, dir, cache, &why);
+	CHECK_INT(collect_datagram(c, "{\"d\":\"x.test\"}", 14, clock_now(),
+	    &why), -1);
+	CHECK(strstr(buf_str(&why), "policies") != NULL);
+	buf_reset(&why);
+	CHECK_INT(collect_datagram(c, "\x01\xff\"", 3, clock_now(), &why), -1);
+	load();
+	CHECK_INT(nrec, 0);
+	collect_stats(c, &s);
+	CHECK(s.datagrams == 2 && s.invalid == 2 && s.records == 0);
+	snprintf(path, sizeof(path), "%s/tlsrpt-quarantine", dir);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		CHECK(fgets(line, sizeof(line), f) != NULL &&
+		    strstr(line, "\"reason\":\"\\\"policies\\\"") != NULL &&
+		    strstr(line, "\"datagram\":\"{\\\"d\\\":\\\"x.test\\\"}\"") !=
+		    NULL);
+		CHECK(fgets(line, sizeof(line), f) != NULL &&
+		    strstr(line, "\"datagram\":\"\\u0001\\u00ff\\\"\"") !=
+		    NULL);
+		fclose(f);
+	}
+	/* no journal: every record is counted as lost, none crashes */
+	collect_stop(c);
+	c = collect_new(NULL, dir, cache, &why);
+	CHECK_INT(collect_datagram(c, dg_nopol, strlen(dg_nopol), clock_now(),
+	    &why), 0);
+	collect_stats(c, &s);
+	CHECK(s.lost == 1 && s.records == 0);
+	collect_stop(c);
+	teardown();
+	buf_free(&why);
+}
+
+/*
+ * send_dgram - as libtlsrpt: a fresh socket per event, MSG_DONTWAIT.
+ * libtlsrpt drops an event when the kernel queue is full (EAGAIN); here
+ * the caller may retry to tell our losses from the kernel's.
+ */
+static int
+send_dgram(const char *path, const char *d, size_t len)
+{
+	struct sockaddr_un	sun;
+	int			fd = socket(AF_UNIX, SOCK_DGRAM, 0), e;
+	ssize_t			n;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	n = sendto(fd, d, len, MSG_DONTWAIT, (struct sockaddr *)&sun,
+	    sizeof(sun));
+	e = errno;
+	close(fd);
+	if (n == (ssize_t)len)
+		return 0;
+	return e == EAGAIN ? 1 : -1;
+}
+
+/* Over the real socket: a burst of 500 events, an oversize one, and a
+ * stale socket file left by a crash is replaced. */
+static void
+test_socket(void)
+{
+	struct collect		*c;
+	struct collect_stats	 s;
+	struct buf		 why = BUF_INIT, big = BUF_INIT;
+	char			 path[96];
+	int			 i, sent = 0, tries;
+
+	setup();
+	snprintf(path, sizeof(path), "%s/tlsrpt.sock", dir);
+	c = collect_new(path, dir, cache, &why);
+	CHECK(c != NULL);
+	collect_stop(c);			/* leaves nothing behind */
+	CHECK(access(path, F_OK) != 0);
+	{
+		/* a crash leaves the socket file: replaced, not refused */
+		struct sockaddr_un	sun;
+		int			fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		CHECK(bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+		close(fd);
+		CHECK(access(path, F_OK) == 0);
+	}
+	c = collect_new(path, dir, cache, &why);
+	CHECKF(c != NULL, "stale socket: %s", buf_str(&why));
+	CHECK_INT(collect_start(c, jnl), 0);
+	/* A burst the size of the kernel's shortest queue always fits. */
+	for (i = 0; i < 10; i++)
+		sent += send_dgram(path, dg_nopol, strlen(dg_nopol)) == 0;
+	CHECK_INT(sent, 10);
+	/* 490 more as fast as a loop can: none is lost once sent. */
+	for (i = 0; i < 490; i++) {
+		for (tries = 0; tries < 1000; tries++) {
+			int k = send_dgram(path, dg_nopol, strlen(dg_nopol));
+
+			if (k <= 0) {
+				sent += k == 0;
+				break;
+			}
+			usleep(1000);		/* EAGAIN: kernel queue full */
+		}
+	}
+	CHECK_INT(sent, 500);
+	buf_init(&big, DGRAM_MAX * 2);
+	buf_puts(&big, "{\"d\":\"a.test\",\"x\":\"");
+	while (big.b_len < DGRAM_MAX + 100)
+		buf_puts(&big, "yyyyyyyyyyyyyyyy");
+	buf_puts(&big, "\"}");
+	CHECK_INT(send_dgram(path, buf_str(&big), big.b_len), 0);
+	for (tries = 0; tries < 500; tries++) {
+		collect_stats(c, &s);
+		if (s.datagrams == 501)
+			break;
+		usleep(10000);
+	}
+	collect_stats(c, &s);
+	CHECK(s.datagrams == 501 && s.records == 500 && s.invalid == 1 &&
+	    s.lost == 0);
+	load();
+	CHECK_INT(nrec, MAXREC);		/* (only MAXREC kept here) */
+	collect_stop(c);
+	CHECK(access(path, F_OK) != 0);
+	/* a path that is not a socket is never unlinked */
+	{
+		FILE *f = fopen(path, "w");
+
+		if (f)
+			fclose(f);
+		buf_reset(&why);
+		CHECK(collect_new(path, dir, cache, &why) == NULL);
+		CHECK(strstr(buf_str(&why), "not a socket") != NULL);
+		CHECK(access(path, F_OK) == 0);
+		buf_reset(&why);
+		CHECK(collect_new("relative.sock", dir, cache, &why) == NULL);
+	}
+	teardown();
+	buf_free(&why);
+	buf_free(&big);
+}
+
+int
+main(void)
+{
+	RUN(test_records);
+	RUN(test_invalid);
+	RUN(test_socket);
+	return harness_done("test_collect");
+}
