@@ -266,7 +266,13 @@ journal_decode(const char *line, size_t len, struct journal_rec *r,
 	int		 i, h, have_type = 0, have_time = 0;
 	size_t		 k;
 
-	memset(r, 0, sizeof(*r));
+	/* Every field empty; not a memset of the whole 2.5 KB (the
+	 * reporter decodes a million lines a second). */
+	r->type = 0;
+	r->time = 0;
+	r->result = TLSRPT_SUCCESS;
+	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+		((char *)r + fields[k].off)[0] = '\0';
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	if (len < 14 || memcmp(line, "J1 ", 3) != 0 || line[11] != ' ') {
@@ -313,6 +319,7 @@ journal_decode(const char *line, size_t len, struct journal_rec *r,
 		} else {
 			char *dst = NULL;
 			size_t size = 0;
+			int is_type = 0, is_result = 0;
 
 			for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
 				if (key[0] == fields[k].key[0] &&
@@ -321,14 +328,14 @@ journal_decode(const char *line, size_t len, struct journal_rec *r,
 					size = fields[k].size;
 					break;		/* keys are unique */
 				}
-			if (dst == NULL && (!strcmp(key, "type") ||
-			    !strcmp(key, "result"))) {
+			if (dst == NULL && ((is_type = !strcmp(key, "type")) ||
+			    (is_result = !strcmp(key, "result")))) {
 				dst = val;
 				size = sizeof(val);
 			}
 			if (parse_str(&p, end, dst, size) != 0)
 				goto bad;
-			if (!strcmp(key, "type")) {
+			if (is_type) {
 				if (!strcmp(val, "session"))
 					r->type = JREC_SESSION;
 				else if (!strcmp(val, "deferral"))
@@ -336,7 +343,7 @@ journal_decode(const char *line, size_t len, struct journal_rec *r,
 				else
 					goto bad;
 				have_type = 1;
-			} else if (!strcmp(key, "result") &&
+			} else if (is_result &&
 			    tlsrpt_result_parse(val, &r->result) != 0)
 				r->result = TLSRPT_VALIDATION_FAILURE;
 		}
