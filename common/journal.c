@@ -186,6 +186,21 @@ out:
 	return rc;
 }
 
+int
+journal_policy_archived(const char *state_dir, const char *text, size_t len,
+    char *hash)
+{
+	char		*path;
+	struct stat	 st;
+	int		 rc;
+
+	sha256_hex(text, len, hash);
+	path = xasprintf("%s/policies/%s.txt", state_dir, hash);
+	rc = stat(path, &st) == 0;
+	free(path);
+	return rc;
+}
+
 char *
 journal_policy_text(const char *state_dir, const char *hash, size_t *len)
 {

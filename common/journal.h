@@ -37,6 +37,9 @@ const char	*journal_dir(const struct journal *);
 /* journal_archive_policy - store text once; hash is 64 hex + NUL */
 int		 journal_archive_policy(const char *state_dir, const char *text,
 		    size_t len, char *hash);
+/* journal_policy_archived - 1 if text is archived already; hash set */
+int		 journal_policy_archived(const char *state_dir, const char *text,
+		    size_t len, char *hash);
 /* journal_policy_text - the archived text of hash, or NULL (free it) */
 char		*journal_policy_text(const char *state_dir, const char *hash,
 		    size_t *len);

@@ -559,6 +559,11 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->s_mu);
+	if ((flags & STS_LOOKUP_PEEK) && shard_find(s, h, domain) == NULL) {
+		pthread_mutex_unlock(&s->s_mu);
+		snprintf(out->reason, sizeof(out->reason), "not cached");
+		return ST_TEMPFAIL;
+	}
 	e = shard_get(c, s, h, domain);
 	for (;;) {
 		now = clock_now();
@@ -854,6 +859,25 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 	struct dirent	*de;
 	int		 n = 0;
 
+	/* The disk first: a lookup between the two steps then still finds
+	 * the entry in memory, never reloads what is being flushed. */
+	if (c->c_dir != NULL && domain != NULL) {
+		char *path = cache_path(c, domain);
+
+		n = unlink(path) == 0;
+		free(path);
+	} else if (c->c_dir != NULL && (d = opendir(c->c_dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char *path;
+
+			if (de->d_name[0] == '.')
+				continue;
+			path = cache_path(c, de->d_name);
+			n += unlink(path) == 0;
+			free(path);
+		}
+		closedir(d);
+	}
 	for (i = 0; i < NSHARD; i++) {
 		struct shard *s = &c->c_shard[i];
 
@@ -872,27 +896,6 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 			}
 		pthread_mutex_unlock(&s->s_mu);
 	}
-	if (c->c_dir == NULL)
-		return 0;
-	if (domain != NULL) {
-		char *path = cache_path(c, domain);
-
-		n = unlink(path) == 0;
-		free(path);
-		return n;
-	}
-	if ((d = opendir(c->c_dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-
-		if (de->d_name[0] == '.')
-			continue;
-		path = cache_path(c, de->d_name);
-		n += unlink(path) == 0;
-		free(path);
-	}
-	closedir(d);
 	return n;
 }
 

@@ -60,6 +60,8 @@ struct sts_cache_opts {
 #define STS_LOOKUP_ASYNC	0x01	/* a due check runs in the background */
 #define STS_LOOKUP_FORCE	0x02	/* check TXT and refetch now, no back-off */
 #define STS_LOOKUP_CACHED	0x04	/* never touch the network */
+#define STS_LOOKUP_PEEK		0x08	/* with CACHED: an entry not in memory
+					 * is not created (nor loaded) */
 
 struct sts_lookup {
 	struct sts_policy	*policy;	/* caller's copy; NULL = none */

@@ -6,6 +6,7 @@
  */
 #include <json-c/json.h>
 
+#include <stdint.h>
 #include <string.h>
 
 #include "domain.h"
@@ -154,7 +155,7 @@ get_str(json_object *o, const char *key, char *dst, size_t size,
 
 /* get_int - required int member; -1 (why set) when absent or bad */
 static int
-get_int(json_object *o, const char *key, long *out, const char *where,
+get_int(json_object *o, const char *key, int64_t *out, const char *where,
     struct buf *why)
 {
 	json_object	*v;
@@ -165,7 +166,7 @@ get_int(json_object *o, const char *key, long *out, const char *where,
 		    "missing" : "not an integer");
 		return -1;
 	}
-	*out = (long)json_object_get_int64(v);
+	*out = json_object_get_int64(v);
 	return 0;
 }
 
@@ -187,7 +188,7 @@ helo_name(char *h)
 static int
 parse_fail(json_object *o, struct dgram_fail *f, struct buf *why)
 {
-	long	c;
+	int64_t	c;
 
 	if (!json_object_is_type(o, json_type_object)) {
 		whyf(why, "failure-details: an entry is not an object");
@@ -195,8 +196,9 @@ parse_fail(json_object *o, struct dgram_fail *f, struct buf *why)
 	}
 	if (get_int(o, "c", &c, "failure-details", why) < 0)
 		return -1;
-	if (dgram_result(c, &f->result) < 0) {
-		whyf(why, "failure-details: unknown result code %ld", c);
+	if (c < 0 || c > 999 || dgram_result((long)c, &f->result) < 0) {
+		whyf(why, "failure-details: unknown result code %lld",
+		    (long long)c);
 		return -1;
 	}
 	if (get_str(o, "s", f->sip, sizeof(f->sip), "failure-details",
@@ -265,7 +267,7 @@ parse_policy(json_object *o, const char *d, struct dgram_policy *p,
     struct buf *why)
 {
 	json_object	*v;
-	long		 n;
+	int64_t		 n;
 	size_t		 i, nf;
 	int		 k;
 
@@ -276,14 +278,15 @@ parse_policy(json_object *o, const char *d, struct dgram_policy *p,
 	if (get_int(o, "policy-type", &n, "policy", why) < 0)
 		return -1;
 	if (n != DGRAM_TLSA && n != DGRAM_STS && n != DGRAM_NO_POLICY) {
-		whyf(why, "policy: unknown policy-type %ld", n);
+		whyf(why, "policy: unknown policy-type %lld", (long long)n);
 		return -1;
 	}
 	p->ptype = (enum dgram_ptype)n;
 	if (get_int(o, "f", &n, "policy", why) < 0)
 		return -1;
 	if (n != 0 && n != 1) {
-		whyf(why, "policy: final result \"f\" is %ld, not 0 or 1", n);
+		whyf(why, "policy: final result \"f\" is %lld, not 0 or 1",
+		    (long long)n);
 		return -1;
 	}
 	p->failed = (int)n;
@@ -360,6 +363,7 @@ tlsrpt_dgram_parse(const char *buf, size_t len, struct tlsrpt_dgram **out,
 		whyf(why, "out of memory");
 		return ST_INVALID;
 	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
 	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {

@@ -5,9 +5,17 @@
  * per TLS handshake, sent with MSG_DONTWAIT by libtlsrpt, so a full
  * receive queue loses events.  The kernel's queue is short (at most
  * net.unix.max_dgram_qlen datagrams: 10 without systemd, 512 with it),
- * so one thread only receives, into a queue in memory (COLLECT_QMAX
- * datagrams), and another parses and journals; on stop the second
- * drains the queue first.
+ * so one thread only receives, into a queue in memory (at most
+ * COLLECT_QMAX datagrams and COLLECT_QBYTES bytes; an oversize datagram
+ * is queued as its first QUARANTINE_KEEP bytes), and another parses and
+ * journals.  On stop the receiver empties the socket and the worker the
+ * queue, so a restart loses nothing that reached the socket.
+ *
+ * The socket is 0666: any local process may report.  What a report can
+ * cost is bounded: memory by the queue, disk by NEW_TEXTS_PER_MIN new
+ * policy texts a minute in the archive (an STS policy equal to the
+ * cached one costs nothing), the cache not at all (looked up with
+ * STS_LOOKUP_PEEK: a domain the daemon does not know is not added).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,11 +41,14 @@
 #define QUARANTINE_MAX		(1 << 20)
 #define QUARANTINE_KEEP		4096	/* bytes of one datagram kept */
 #define COLLECT_QMAX		100000	/* datagrams waiting in memory */
+#define COLLECT_QBYTES		(32 << 20)	/* and their bytes */
+#define NEW_TEXTS_PER_MIN	60	/* new archive entries, burst too */
 
 struct qitem {
 	struct qitem		*q_next;
 	time_t			 q_time;	/* received */
-	size_t			 q_len;
+	size_t			 q_len;		/* bytes in q_data */
+	size_t			 q_size;	/* the datagram's, when oversize */
 	char			 q_data[];
 };
 
@@ -53,10 +64,13 @@ struct collect {
 	pthread_mutex_t		 c_qmu;
 	pthread_cond_t		 c_qcv;
 	struct qitem		*c_qhead, *c_qtail;
-	size_t			 c_qlen;
+	size_t			 c_qlen, c_qbytes;
 	int			 c_qdone;	/* receiver gone: drain, exit */
 	atomic_ulong		 c_datagrams, c_records, c_invalid, c_lost;
-	time_t			 c_lastwarn, c_lastdpv;
+	atomic_ulong		 c_dropped, c_unarchived;
+	time_t			 c_lastwarn, c_lastdpv, c_lastdrop, c_lastarch;
+	double			 c_tokens;	/* archive budget */
+	time_t			 c_tokens_at;
 };
 
 struct collect *
@@ -191,6 +205,24 @@ same_lines(const struct sts_policy *pol, const char *text)
 	return same && *text == '\0';
 }
 
+/* may_archive - 1 if the budget allows one more new policy text */
+static int
+may_archive(struct collect *c, time_t now)
+{
+	if (c->c_tokens_at == 0)
+		c->c_tokens = NEW_TEXTS_PER_MIN;
+	else if (now > c->c_tokens_at)
+		c->c_tokens += (double)(now - c->c_tokens_at) *
+		    NEW_TEXTS_PER_MIN / 60.0;
+	if (c->c_tokens > NEW_TEXTS_PER_MIN)
+		c->c_tokens = NEW_TEXTS_PER_MIN;
+	c->c_tokens_at = now;
+	if (c->c_tokens < 1.0)
+		return 0;
+	c->c_tokens -= 1.0;
+	return 1;
+}
+
 /* policy_ref - phash (and pid) of the policy p names */
 static void
 policy_ref(struct collect *c, const struct dgram_policy *p,
@@ -201,8 +233,8 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 	if (p->ptype == DGRAM_NO_POLICY || p->text[0] == '\0')
 		return;
 	if (p->ptype == DGRAM_STS && c->c_cache != NULL &&
-	    sts_cache_lookup(c->c_cache, p->pdomain, STS_LOOKUP_CACHED,
-	    &l) == ST_OK) {
+	    sts_cache_lookup(c->c_cache, p->pdomain, STS_LOOKUP_CACHED |
+	    STS_LOOKUP_PEEK, &l) == ST_OK) {
 		if (l.policy != NULL && same_lines(l.policy, p->text) &&
 		    journal_archive_policy(c->c_state_dir, l.policy->p_text,
 		    l.policy->p_text_len, r->phash) == 0) {
@@ -211,6 +243,19 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 			return;
 		}
 		sts_lookup_clear(&l);
+	}
+	if (journal_policy_archived(c->c_state_dir, p->text, strlen(p->text),
+	    r->phash))
+		return;
+	if (!may_archive(c, r->time)) {
+		/* journaled without its policy-string, not dropped */
+		r->phash[0] = '\0';
+		atomic_fetch_add(&c->c_unarchived, 1);
+		if (limited(&c->c_lastarch))
+			log_warnx("tlsrpt: more than %d new policy texts a "
+			    "minute; journaling sessions without them",
+			    NEW_TEXTS_PER_MIN);
+		return;
 	}
 	if (journal_archive_policy(c->c_state_dir, p->text, strlen(p->text),
 	    r->phash) != 0)
@@ -308,16 +353,81 @@ worker(void *arg)
 		if ((c->c_qhead = q->q_next) == NULL)
 			c->c_qtail = NULL;
 		c->c_qlen--;
+		c->c_qbytes -= q->q_len;
 		pthread_mutex_unlock(&c->c_qmu);
 		buf_reset(&why);
-		if (collect_datagram(c, q->q_data, q->q_len, q->q_time,
-		    &why) < 0 && limited(&c->c_lastwarn))
+		if (q->q_size > 0) {		/* oversize: its head only */
+			atomic_fetch_add(&c->c_datagrams, 1);
+			atomic_fetch_add(&c->c_invalid, 1);
+			buf_printf(&why, "datagram longer than %d bytes",
+			    DGRAM_MAX);
+			quarantine(c, q->q_data, q->q_len, buf_str(&why),
+			    q->q_time);
+		} else if (collect_datagram(c, q->q_data, q->q_len, q->q_time,
+		    &why) >= 0) {
+			free(q);
+			continue;
+		}
+		if (limited(&c->c_lastwarn))
 			log_warnx("tlsrpt: invalid datagram (%zu bytes) "
-			    "quarantined: %s", q->q_len, buf_str(&why));
+			    "quarantined: %s", q->q_size ? q->q_size : q->q_len,
+			    buf_str(&why));
 		free(q);
 	}
 	buf_free(&why);
 	return NULL;
+}
+
+/* drain - queue everything the socket holds now */
+static void
+drain(struct collect *c, char *d)
+{
+	struct qitem	*q;
+	ssize_t		 n;
+	size_t		 len, size;
+
+	for (;;) {
+		/* MSG_TRUNC: the real length even when it did not fit */
+		n = recv(c->c_fd, d, DGRAM_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("tlsrpt: recv");
+			return;
+		}
+		size = (size_t)n > DGRAM_MAX ? (size_t)n : 0;
+		len = size ? QUARANTINE_KEEP : (size_t)n;
+		pthread_mutex_lock(&c->c_qmu);
+		if (c->c_qlen >= COLLECT_QMAX ||
+		    c->c_qbytes + len > COLLECT_QBYTES) {
+			pthread_mutex_unlock(&c->c_qmu);
+			atomic_fetch_add(&c->c_datagrams, 1);
+			atomic_fetch_add(&c->c_dropped, 1);
+			if (limited(&c->c_lastdrop))
+				log_err("tlsrpt: %lu datagrams dropped so far: "
+				    "the journal does not keep up (queue full)",
+				    atomic_load(&c->c_dropped));
+			continue;
+		}
+		c->c_qbytes += len;
+		pthread_mutex_unlock(&c->c_qmu);
+		q = xmalloc(sizeof(*q) + len);
+		q->q_next = NULL;
+		q->q_time = clock_now();
+		q->q_len = len;
+		q->q_size = size;
+		memcpy(q->q_data, d, len);
+		pthread_mutex_lock(&c->c_qmu);
+		if (c->c_qtail != NULL)
+			c->c_qtail->q_next = q;
+		else
+			c->c_qhead = q;
+		c->c_qtail = q;
+		c->c_qlen++;
+		pthread_cond_signal(&c->c_qcv);
+		pthread_mutex_unlock(&c->c_qmu);
+	}
 }
 
 /* receiver - drain the socket into the queue, nothing else */
@@ -326,11 +436,7 @@ receiver(void *arg)
 {
 	struct collect	*c = arg;
 	struct pollfd	 p[2];
-	struct qitem	*q;
 	char		*d = xmalloc(DGRAM_MAX + 1);
-	ssize_t		 n;
-	size_t		 len;
-	unsigned long	 k;
 
 	p[0].fd = c->c_fd;
 	p[0].events = POLLIN;
@@ -343,48 +449,9 @@ receiver(void *arg)
 			log_warn("tlsrpt: poll");
 			break;
 		}
+		drain(c, d);
 		if (p[1].revents)
-			break;
-		for (;;) {			/* everything that is there */
-			/* MSG_TRUNC: the real length even when it did
-			 * not fit; the parser refuses it by length */
-			n = recv(c->c_fd, d, DGRAM_MAX + 1,
-			    MSG_DONTWAIT | MSG_TRUNC);
-			if (n < 0) {
-				if (errno != EINTR && errno != EAGAIN &&
-				    errno != EWOULDBLOCK)
-					log_warn("tlsrpt: recv");
-				break;
-			}
-			len = (size_t)n > DGRAM_MAX + 1 ? DGRAM_MAX + 1 :
-			    (size_t)n;
-			pthread_mutex_lock(&c->c_qmu);
-			if (c->c_qlen >= COLLECT_QMAX) {
-				pthread_mutex_unlock(&c->c_qmu);
-				atomic_fetch_add(&c->c_datagrams, 1);
-				k = atomic_fetch_add(&c->c_lost, 1) + 1;
-				if (k == 1 || k % 1000 == 0)
-					log_err("tlsrpt: %d datagrams waiting; "
-					    "dropping (%lu lost so far)",
-					    COLLECT_QMAX, k);
-				continue;
-			}
-			pthread_mutex_unlock(&c->c_qmu);
-			q = xmalloc(sizeof(*q) + len);
-			q->q_next = NULL;
-			q->q_time = clock_now();
-			q->q_len = len;
-			memcpy(q->q_data, d, len);
-			pthread_mutex_lock(&c->c_qmu);
-			if (c->c_qtail != NULL)
-				c->c_qtail->q_next = q;
-			else
-				c->c_qhead = q;
-			c->c_qtail = q;
-			c->c_qlen++;
-			pthread_cond_signal(&c->c_qcv);
-			pthread_mutex_unlock(&c->c_qmu);
-		}
+			break;			/* after a last drain */
 	}
 	free(d);
 	return NULL;
@@ -416,6 +483,8 @@ collect_stop(struct collect *c)
 	if (c == NULL)
 		return;
 	if (c->c_started) {
+		struct collect_stats cs;
+
 		(void)write(c->c_stop[1], "x", 1);
 		pthread_join(c->c_thread, NULL);
 		pthread_mutex_lock(&c->c_qmu);	/* journal what is queued */
@@ -423,6 +492,12 @@ collect_stop(struct collect *c)
 		pthread_cond_signal(&c->c_qcv);
 		pthread_mutex_unlock(&c->c_qmu);
 		pthread_join(c->c_worker, NULL);
+		collect_stats(c, &cs);
+		log_info("tlsrpt: %lu datagrams, %lu records journaled, %lu "
+		    "invalid, %lu dropped (queue full), %lu not journaled "
+		    "(journal errors), %lu without their policy text",
+		    cs.datagrams, cs.records, cs.invalid, cs.dropped, cs.lost,
+		    cs.unarchived);
 	}
 	pthread_mutex_destroy(&c->c_qmu);
 	pthread_cond_destroy(&c->c_qcv);
@@ -446,4 +521,6 @@ collect_stats(struct collect *c, struct collect_stats *s)
 	s->records = atomic_load(&c->c_records);
 	s->invalid = atomic_load(&c->c_invalid);
 	s->lost = atomic_load(&c->c_lost);
+	s->dropped = atomic_load(&c->c_dropped);
+	s->unarchived = atomic_load(&c->c_unarchived);
 }

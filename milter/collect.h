@@ -17,6 +17,8 @@
  * counted, logged (at most one line per second) and kept, up to 1 MB,
  * in <state_dir>/tlsrpt-quarantine for inspection; a journal failure is
  * counted and logged, never retried (reporting never delays mail).
+ * collect_stop() receives what is still in the socket, journals what is
+ * queued, then logs the counts.
  */
 #ifndef COLLECT_H
 #define COLLECT_H
@@ -35,7 +37,9 @@ struct collect_stats {
 	unsigned long	datagrams;	/* received */
 	unsigned long	records;	/* journaled */
 	unsigned long	invalid;	/* refused by the parser */
+	unsigned long	dropped;	/* queue full: never parsed */
 	unsigned long	lost;		/* journal write failed */
+	unsigned long	unarchived;	/* journaled without policy text */
 };
 
 struct collect	*collect_new(const char *path, const char *state_dir,

@@ -364,15 +364,7 @@ main(int argc, char **argv)
 	pthread_join(mt, NULL);
 	if (pm != NULL)
 		policymap_stop(pm);
-	if (col != NULL) {
-		struct collect_stats cs;
-
-		collect_stats(col, &cs);
-		log_info("tlsrpt: %lu datagrams, %lu records journaled, %lu "
-		    "invalid, %lu lost", cs.datagrams, cs.records, cs.invalid,
-		    cs.lost);
-		collect_stop(col);
-	}
+	collect_stop(col);		/* logs its counts */
 	gate_free(g);
 	sts_cache_free(cache);
 	journal_close(j);

@@ -1046,6 +1046,7 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r,
 
 	memset(&note, 0, sizeof(note));
 	note.second = now = clock_now();	/* before anything is read */
+	note.ovgen = atomic_load_explicit(&pm->pm_ovgen, memory_order_acquire);
 	note.ok = 1;			/* so far: depends on the request only */
 	lower_key(req);
 	split_request(req, line, &name, &key);
@@ -1072,7 +1073,7 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r,
 	}
 	pthread_rwlock_rdlock(&pm->pm_ovlock);
 	note.ovgen = atomic_load_explicit(&pm->pm_ovgen, memory_order_relaxed);
-	ov = override_lookup(pm->pm_ov, domain);
+	ov = override_lookup(pm->pm_ov, domain);	/* the table of ovgen */
 	pthread_rwlock_unlock(&pm->pm_ovlock);
 	if (ov == OVERRIDE_SKIP) {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, ov, 0, r);

@@ -45,6 +45,7 @@ struct lconn {
 	char		 in[4096];
 	size_t		 inlen;
 	int64_t		 sent_ns;
+	int		 busy;		/* a request is outstanding */
 };
 
 static char	**req;
@@ -117,8 +118,9 @@ send_req(struct lconn *c)
 	i = c->next++ % nreq;
 
 	c->sent_ns = now_ns();
-	return send(c->fd, req[i], reqlen[i], MSG_NOSIGNAL) ==
-	    (ssize_t)reqlen[i] ? 0 : -1;
+	c->busy = send(c->fd, req[i], reqlen[i], MSG_NOSIGNAL) ==
+	    (ssize_t)reqlen[i];
+	return c->busy ? 0 : -1;
 }
 
 /* read_domains - one per line from path ("-": stdin) */
@@ -281,7 +283,9 @@ main(int argc, char **argv)
 			    c->inlen, 0);
 			if (k <= 0) {
 				errors++;
-				pending--;
+				if (c->busy)
+					pending--;
+				c->busy = 0;
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				continue;
 			}
@@ -296,6 +300,7 @@ main(int argc, char **argv)
 			memmove(c->in, c->in + total, c->inlen - total);
 			c->inlen -= total;
 			pending--;
+			c->busy = 0;
 			k = send_req(c);
 			if (k < 0)
 				errors++;

@@ -72,7 +72,7 @@ static const struct {
 	{ "empty", S(""), ST_INVALID, "empty datagram" },
 	{ "not JSON", S("hello"), ST_INVALID, "not one JSON object" },
 	{ "trailing bytes", S("{\"d\":\"a.test\",\"policies\":[{"
-	    "\"policy-type\":9,\"f\":0}]}x"), ST_INVALID, "trailing" },
+	    "\"policy-type\":9,\"f\":0}]}x"), ST_INVALID, "not one JSON object" },
 	{ "two objects", S("{}{}"), ST_INVALID, "not one JSON object" },
 	{ "array", S("[1]"), ST_INVALID, "not a JSON object" },
 	{ "NUL byte", S("{\"d\":\"a.test\"}\0"), ST_INVALID, "NUL" },
