@@ -33,6 +33,8 @@
 
 #include "clock.h"
 #include "collect.h"
+#include "domain.h"
+#include "exim_event.h"
 #include "log.h"
 #include "sts_policy.h"
 #include "xmalloc.h"
@@ -68,6 +70,8 @@ struct collect {
 	int			 c_qdone;	/* receiver gone: drain, exit */
 	atomic_ulong		 c_datagrams, c_records, c_invalid, c_lost;
 	atomic_ulong		 c_dropped, c_unarchived;
+	atomic_ulong		 c_exim, c_exim_invalid;
+	atomic_long		 c_lastexim;
 	time_t			 c_lastwarn, c_lastdpv, c_lastdrop, c_lastarch;
 	double			 c_tokens;	/* archive budget */
 	time_t			 c_tokens_at;
@@ -458,11 +462,100 @@ receiver(void *arg)
 }
 
 int
+collect_exim_line(struct collect *c, const char *line, time_t now)
+{
+	struct exim_event	 ev;
+	struct sts_lookup	 l;
+	struct journal_rec	 r;
+	struct buf		 why = BUF_INIT;
+	enum status		 st, pst = ST_TEMPFAIL;
+	long			 last;
+	int			 rc = 0;
+
+	memset(&l, 0, sizeof(l));
+	memset(&r, 0, sizeof(r));
+	/* the policy first: parse needs to know whether there is one */
+	if (c->c_cache != NULL) {
+		char		 dom[DOMAIN_MAX + 1];
+		const char	*d = strstr(line, "domain=");
+		size_t		 n;
+
+		if (d != NULL && (d == line || d[-1] == ' ')) {
+			d += 7;
+			n = strcspn(d, " \t");
+			if (n < sizeof(dom)) {
+				memcpy(dom, d, n);
+				dom[n] = '\0';
+				pst = sts_cache_lookup(c->c_cache, dom,
+				    STS_LOOKUP_CACHED | STS_LOOKUP_PEEK, &l);
+			}
+		}
+	}
+	if (pst == ST_OK && l.policy != NULL && l.policy->p_mode ==
+	    STS_MODE_NONE)
+		pst = ST_NOTFOUND;		/* mode none: no policy */
+	st = exim_event_parse(line, now, pst != ST_OK, &ev, &why);
+	if (st == ST_INVALID) {
+		atomic_fetch_add(&c->c_exim_invalid, 1);
+		last = atomic_load(&c->c_lastexim);
+		if ((long)now != last && atomic_compare_exchange_strong(
+		    &c->c_lastexim, &last, (long)now))
+			log_warnx("tlsrpt: invalid Exim event: %s",
+			    buf_str(&why));
+		rc = -1;
+		goto out;
+	}
+	if (st != ST_OK || (pst != ST_OK && pst != ST_NOTFOUND))
+		goto out;		/* no TLS outcome, or an unknown domain */
+	r.type = JREC_SESSION;
+	r.time = now;
+	JREC_SET(&r, src, "exim");
+	JREC_SET(&r, domain, ev.domain);
+	if (pst == ST_OK) {
+		JREC_SET(&r, ptype, "sts");
+		JREC_SET(&r, pid, l.id);
+		JREC_SET(&r, mode, sts_mode_str(l.policy->p_mode));
+		if (journal_archive_policy(c->c_state_dir, l.policy->p_text,
+		    l.policy->p_text_len, r.phash) != 0)
+			r.phash[0] = '\0';
+	} else
+		JREC_SET(&r, ptype, "no-policy-found");
+	r.result = ev.result;
+	JREC_SET(&r, mx, ev.mx);
+	JREC_SET(&r, rip, ev.ip);
+	JREC_SET(&r, sip, ev.sip);
+	JREC_SET(&r, reason, ev.reason);
+	if (c->c_journal == NULL || journal_append(c->c_journal, &r) != 0) {
+		unsigned long k = atomic_fetch_add(&c->c_lost, 1) + 1;
+
+		if (k == 1 || k % 1000 == 0)
+			log_err("tlsrpt: journal write failed (%lu records "
+			    "lost so far)", k);
+		goto out;
+	}
+	atomic_fetch_add(&c->c_exim, 1);
+	log_debug(1, "tlsrpt: src=exim domain=%s policy_type=%s result=%s "
+	    "mx=%s", r.domain, r.ptype, tlsrpt_result_str(r.result),
+	    r.mx[0] ? r.mx : "-");
+	rc = 1;
+out:
+	sts_lookup_clear(&l);
+	buf_free(&why);
+	return rc;
+}
+
+void
+collect_exim(void *arg, const char *line)
+{
+	(void)collect_exim_line(arg, line, clock_now());
+}
+
+int
 collect_start(struct collect *c, struct journal *j)
 {
 	c->c_journal = j;
 	if (c->c_fd < 0)
-		return -1;
+		return 0;		/* no socket: journal only */
 	if (pthread_create(&c->c_worker, NULL, worker, c) != 0)
 		return -1;
 	if (pthread_create(&c->c_thread, NULL, receiver, c) != 0) {
@@ -499,6 +592,10 @@ collect_stop(struct collect *c)
 		    cs.datagrams, cs.records, cs.invalid, cs.dropped, cs.lost,
 		    cs.unarchived);
 	}
+	if (atomic_load(&c->c_exim) + atomic_load(&c->c_exim_invalid) > 0)
+		log_info("tlsrpt: %lu Exim events journaled, %lu invalid",
+		    (unsigned long)atomic_load(&c->c_exim),
+		    (unsigned long)atomic_load(&c->c_exim_invalid));
 	pthread_mutex_destroy(&c->c_qmu);
 	pthread_cond_destroy(&c->c_qcv);
 	if (c->c_fd >= 0)
@@ -523,4 +620,6 @@ collect_stats(struct collect *c, struct collect_stats *s)
 	s->lost = atomic_load(&c->c_lost);
 	s->dropped = atomic_load(&c->c_dropped);
 	s->unarchived = atomic_load(&c->c_unarchived);
+	s->exim = atomic_load(&c->c_exim);
+	s->exim_invalid = atomic_load(&c->c_exim_invalid);
 }

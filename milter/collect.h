@@ -40,6 +40,8 @@ struct collect_stats {
 	unsigned long	dropped;	/* queue full: never parsed */
 	unsigned long	lost;		/* journal write failed */
 	unsigned long	unarchived;	/* journaled without policy text */
+	unsigned long	exim;		/* Exim events journaled */
+	unsigned long	exim_invalid;	/* Exim event lines refused */
 };
 
 struct collect	*collect_new(const char *path, const char *state_dir,
@@ -47,8 +49,19 @@ struct collect	*collect_new(const char *path, const char *state_dir,
 /* collect_start - the receiving thread, journaling to j (NULL: every
  * record is counted as lost) */
 int		 collect_start(struct collect *, struct journal *j);
+/* (with no socket collect_start() only sets the journal and returns 0) */
 void		 collect_stop(struct collect *);
 void		 collect_stats(struct collect *, struct collect_stats *);
+/*
+ * collect_exim - journal one TLS outcome Exim reported through the
+ * policy map ("exim-tlsrpt KEY=VALUE ...", exim_event.h); the policy is
+ * the one cached for the domain (an unknown domain is not journaled).
+ * Thread-safe; the signature fits policymap_on_report().  Returns 1
+ * journaled, 0 nothing to journal, -1 invalid (logged, rate-limited).
+ */
+int		 collect_exim_line(struct collect *, const char *line,
+		    time_t now);
+void		 collect_exim(void *collect, const char *line);
 /*
  * collect_datagram - journal one datagram as if it had arrived (the
  * receiving thread's work; exposed for the unit tests).  Returns the

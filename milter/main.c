@@ -281,14 +281,14 @@ main(int argc, char **argv)
 			fatalx("policymap_socket %s: %s", c->policymap_socket,
 			    buf_str(&why));
 	}
-	if (c->tlsrpt_socket[0] != '\0') {
+	/* The collector journals Exim's reports (through the policy map)
+	 * and, with tlsrpt_socket, Postfix's datagrams. */
+	if (c->tlsrpt_socket[0] != '\0')
 		socket_dir(c->tlsrpt_socket, pw ? pw->pw_uid : (uid_t)-1,
 		    pw ? pw->pw_gid : (gid_t)-1);
-		if ((col = collect_new(c->tlsrpt_socket, c->state_dir, cache,
-		    &why)) == NULL)
-			fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket,
-			    buf_str(&why));
-	}
+	if ((col = collect_new(c->tlsrpt_socket, c->state_dir, cache,
+	    &why)) == NULL)
+		fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket, buf_str(&why));
 
 	if (pw != NULL) {
 		char	*cdir = xasprintf("%s/cache", c->state_dir);
@@ -325,13 +325,14 @@ main(int argc, char **argv)
 	gate_set_overrides(g, ov);
 	mlfi_init(g, c);
 
+	if (collect_start(col, j) != 0)
+		fatalx("tlsrpt: cannot start the collector");
 	if (pm != NULL) {
 		policymap_set_overrides(pm, ov);
+		policymap_on_report(pm, collect_exim, col);
 		if (policymap_start(pm) != 0)
 			fatalx("policymap: cannot start");
 	}
-	if (col != NULL && collect_start(col, j) != 0)
-		fatalx("tlsrpt: cannot start the collector");
 
 	if (pthread_create(&mt, NULL, milter_thread, &mrc) != 0)
 		fatal("pthread_create");

@@ -135,6 +135,8 @@ policymap_flavour(const char *name)
 		return PM_FLAVOUR_SENDMAIL;
 	if (strcmp(name, "exim") == 0)
 		return PM_FLAVOUR_EXIM;
+	if (strcmp(name, "exim-tlsrpt") == 0)
+		return PM_FLAVOUR_REPORT;
 	return PM_FLAVOUR_UNKNOWN;
 }
 
@@ -496,6 +498,8 @@ policymap_reply(const char *name, const char *key, enum status st,
 		buf_puts(out, "PERM unknown map name");
 		return;
 	}
+	if (fl == PM_FLAVOUR_REPORT)
+		return;				/* reports get "" */
 	if (key == NULL)
 		key = "";
 	/* exim: "domain host" asks whether Exim may connect to host */
@@ -607,6 +611,9 @@ struct policymap {
 	pthread_rwlock_t	 pm_ovlock;
 	const struct override	*pm_ov;
 	atomic_uint		 pm_ovgen;	/* bumped with pm_ov */
+
+	void			(*pm_report)(void *, const char *);
+	void			*pm_report_arg;
 
 	pthread_mutex_t		 pm_qmu;	/* worker queue */
 	pthread_cond_t		 pm_qcv;
@@ -1052,6 +1059,14 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r,
 	split_request(req, line, &name, &key);
 	/* req stays whole for a worker: answer() may run twice on it */
 	fl = policymap_flavour(name);
+	if (fl == PM_FLAVOUR_REPORT) {		/* a TLS outcome from Exim */
+		note.ok = 0;			/* a side effect: no memo */
+		if (!may_block)
+			goto defer;		/* it writes the journal */
+		if (pm->pm_report != NULL)
+			pm->pm_report(pm->pm_report_arg, key);
+		goto done;			/* empty reply */
+	}
 	if (fl == PM_FLAVOUR_UNKNOWN || *key == '\0') {
 		policymap_reply(name, key, ST_NOTFOUND, NULL, OVERRIDE_NONE, 0,
 		    r);
@@ -1107,6 +1122,16 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r,
 		reply_domain(fl, domain, NULL, st, &l, ov, pm->pm_tempfail, r);
 	else
 		policymap_reply(name, key, st, &l, ov, pm->pm_tempfail, r);
+	if (fl == PM_FLAVOUR_EXIM && dk != key && r->b_len > 0 &&
+	    st == ST_OK && pm->pm_report != NULL) {
+		/* Exim is told not to connect to this MX host: a session
+		 * the policy refused (a reply text is only ever a veto) */
+		char	ev[DOMAIN_MAX * 2 + 32];
+
+		snprintf(ev, sizeof(ev), "domain=%s mx=%s veto=1", domain,
+		    sp + 1);
+		pm->pm_report(pm->pm_report_arg, ev);
+	}
 	if (st == ST_TEMPFAIL && log_getverbose() > 0)
 		log_debug(1, "policymap: domain=%s result=temperror reason=%s",
 		    domain, l.reason);
@@ -1549,6 +1574,14 @@ policymap_start(struct policymap *pm)
 	}
 	pm->pm_started = 1;
 	return 0;
+}
+
+void
+policymap_on_report(struct policymap *pm, void (*fn)(void *, const char *),
+    void *arg)
+{
+	pm->pm_report = fn;
+	pm->pm_report_arg = arg;
 }
 
 void

@@ -47,7 +47,8 @@ enum policymap_flavour {
 	PM_FLAVOUR_POSTFIX,		/* "postfix" */
 	PM_FLAVOUR_POSTFIX_TLSRPT,	/* "postfix-tlsrpt" (3.10+ attributes) */
 	PM_FLAVOUR_SENDMAIL,		/* "sendmail" or "sts" (FEATURE(sts)) */
-	PM_FLAVOUR_EXIM			/* "exim" */
+	PM_FLAVOUR_EXIM,		/* "exim" */
+	PM_FLAVOUR_REPORT		/* "exim-tlsrpt": a TLS outcome */
 };
 
 struct policymap;
@@ -58,6 +59,15 @@ int			 policymap_start(struct policymap *);
 void			 policymap_set_overrides(struct policymap *,
 			    const struct override *);
 void			 policymap_stop(struct policymap *);
+/*
+ * policymap_on_report - fn(arg, line) is called (from a worker thread,
+ * or a reactor for an MX veto) with the KEY=VALUE words of each
+ * "exim-tlsrpt" request, and with "domain=D mx=H veto=1" when an Exim
+ * MX question is answered with a veto (exim_event.h).  The request is
+ * answered with an empty reply.  Set it before policymap_start().
+ */
+void			 policymap_on_report(struct policymap *,
+			    void (*fn)(void *, const char *line), void *arg);
 /* policymap_add_fd - serve an already connected stream socket (tests) */
 int			 policymap_add_fd(struct policymap *, int fd);
 

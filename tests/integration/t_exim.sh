@@ -177,12 +177,17 @@ EOF
 	sed "s/^\([ \t]*driver[ \t]*=[ \t]*smtp\)[ \t]*$/\1\n  interface = $SRC_IP/" "$W/frag.transports"
 	cat <<EOF
 
-# no policy, testing, fail-open: opportunistic TLS, verification tried
+# no policy, testing, fail-open: opportunistic TLS, verification tried,
+# TLS outcomes reported (the fragment's advice for other transports)
 remote_smtp:
   driver = smtp
   interface = $SRC_IP
+  multi_domain = false
   tls_verify_certificates = STS_CA
+  tls_try_verify_hosts = *
+  tls_verify_cert_hostnames = *
   tls_sni = \$host
+  event_action = STS_TLSRPT_EVENTS
 
 begin retry
 *   *   F,1h,5m
@@ -319,6 +324,41 @@ ok "no cleartext delivery of an enforce domain" \
     sh -c "! grep -E '=> [^ ]+ R=sts_enforce .*' '$LOG' | grep -qv ' X=TLS'"
 # (re-executed as Debian-exim, Exim notes that -C cost it root: harmless
 # for remote deliveries, and the only line expected there)
+# --- TLS-RPT: every session above journaled by the daemon (src exim)
+J=$("$BUILD/stsctl" -c "$C" journal 2>&1)
+jrec() {	# DOMAIN: "result mx reason" of its exim sessions, sorted
+	printf '%s\n' "$J" | "$PY" -c '
+import json, sys
+d = sys.argv[1]
+out = []
+for l in sys.stdin:
+    try: r = json.loads(l)
+    except ValueError: continue
+    if r.get("src") == "exim" and r.get("domain") == d:
+        out.append("%s %s %s %s" % (r["result"], r.get("mx", "-"), r.get("reason", "-"), r.get("ptype")))
+print(";".join(sorted(out)))' "$1"
+}
+PY=/usr/bin/python3
+expect_match "tlsrpt: enforce.test success over verified TLS" "$(jrec enforce.test)" \
+    '^success mx[12]\.enforce\.test - sts(;success mx[12]\.enforce\.test - sts)*$'
+expect_eq "tlsrpt: expired.test certificate-expired" "$(jrec expired.test)" \
+    "certificate-expired mx.expired.test expired sts"
+expect_eq "tlsrpt: wrongname.test certificate-host-mismatch" "$(jrec wrongname.test)" \
+    "certificate-host-mismatch mx.wrongname.test no-matching-dns-name sts"
+expect_eq "tlsrpt: untrustedmx.test certificate-not-trusted" "$(jrec untrustedmx.test)" \
+    "certificate-not-trusted mx.untrustedmx.test - sts"
+expect_eq "tlsrpt: nostarttls.test starttls-not-supported" "$(jrec nostarttls.test)" \
+    "starttls-not-supported mx.nostarttls.test - sts"
+expect_eq "tlsrpt: cnonly.test host mismatch (no DNS name)" "$(jrec cnonly.test)" \
+    "certificate-host-mismatch mx.cnonly.test no-dns-subjectaltname sts"
+expect_eq "tlsrpt: mismatch.test MX outside the policy (daemon's veto)" "$(jrec mismatch.test)" \
+    "validation-failure mx.mismatch.test mx-host-not-in-policy sts"
+expect_eq "tlsrpt: onebad.test: the expired MX, then the good one" "$(jrec onebad.test)" \
+    "certificate-expired mx1.onebad.test expired sts;success mx2.onebad.test - sts"
+expect_eq "tlsrpt: testing.test (other transport) certificate-expired" "$(jrec testing.test)" \
+    "certificate-expired mx.testing.test expired sts"
+expect_eq "tlsrpt: nopolicy.test journaled as no-policy-found" "$(jrec nopolicy.test)" \
+    "success mx.nopolicy.test - no-policy-found"
 ok "no panic log entries" sh -c "! grep -v 'exim user lost privilege for using -C option' '$W/log/paniclog' 2>/dev/null | grep -q ."
 ok "daemon still running" kill -0 "$PID"
 

@@ -139,7 +139,7 @@ test_records(void)
 	sts_lookup_clear(&l);
 	c = collect_new(NULL, dir, cache, &why);
 	CHECK(c != NULL);
-	CHECK_INT(collect_start(c, jnl), -1);	/* no socket: no thread */
+	CHECK_INT(collect_start(c, jnl), 0);	/* no socket: no thread */
 	CHECK_INT(collect_datagram(c, dg_sts_fail, strlen(dg_sts_fail),
 	    clock_now(), &why), 1);
 	CHECK_INT(collect_datagram(c, dg_sts_other, strlen(dg_sts_other),
@@ -239,6 +239,68 @@ test_invalid(void)
 }
 
 /*
+ * Exim's reports (exim-tlsrpt lines through the policy map): journaled
+ * with the domain's cached policy; a domain cached as having none is a
+ * no-policy-found session; a domain the daemon does not know, a line
+ * with no TLS outcome and a bad line journal nothing.
+ */
+static void
+test_exim(void)
+{
+	struct collect		*c;
+	struct collect_stats	 s;
+	struct sts_lookup	 l;
+	struct buf		 why = BUF_INIT;
+	char			 hash[65];
+
+	setup();
+	fake_dns_set("TXT", "_mta-sts.plain.test", ST_NOTFOUND, NULL);
+	CHECK_INT(sts_cache_lookup(cache, "enforce.test", 0, &l), ST_OK);
+	CHECK_INT(journal_archive_policy(dir, l.policy->p_text,
+	    l.policy->p_text_len, hash), 0);
+	sts_lookup_clear(&l);
+	CHECK_INT(sts_cache_lookup(cache, "plain.test", 0, &l), ST_NOTFOUND);
+	sts_lookup_clear(&l);
+	c = collect_new(NULL, dir, cache, &why);
+	CHECK_INT(collect_start(c, jnl), 0);
+	CHECK_INT(collect_exim_line(c, "domain=enforce.test mx=mx1.enforce.test "
+	    "ip=127.0.1.1 sip=127.0.5.1 tls=TLS1.3:X:256 verified=1 "
+	    "notafter=1900000000 san=DNS=mx1.enforce.test", clock_now()), 1);
+	CHECK_INT(collect_exim_line(c, "domain=enforce.test mx=mx9.enforce.test "
+	    "veto=1", clock_now()), 1);
+	CHECK_INT(collect_exim_line(c, "domain=plain.test mx=mx.plain.test "
+	    "tls=TLS1.3:X:256 verified=0", clock_now()), 1);
+	CHECK_INT(collect_exim_line(c, "domain=unknown.test mx=mx.unknown.test "
+	    "tls=T verified=1", clock_now()), 0);
+	CHECK_INT(collect_exim_line(c, "domain=enforce.test mx=mx1.enforce.test "
+	    "tls= verified=0", clock_now()), 0);
+	CHECK_INT(collect_exim_line(c, "mx=x tls=T", clock_now()), -1);
+	load();
+	CHECK_INT(nrec, 3);
+	if (nrec == 3) {
+		CHECK_STR(recs[0].src, "exim");
+		CHECK_STR(recs[0].ptype, "sts");
+		CHECK_STR(recs[0].phash, hash);
+		CHECK_STR(recs[0].pid, "e1");
+		CHECK_STR(recs[0].mode, "enforce");
+		CHECK(recs[0].result == TLSRPT_SUCCESS);
+		CHECK_STR(recs[0].rip, "127.0.1.1");
+		CHECK_STR(recs[0].sip, "127.0.5.1");
+		CHECK(recs[1].result == TLSRPT_VALIDATION_FAILURE);
+		CHECK_STR(recs[1].mx, "mx9.enforce.test");
+		CHECK_STR(recs[1].reason, "mx-host-not-in-policy");
+		CHECK_STR(recs[2].ptype, "no-policy-found");
+		CHECK_STR(recs[2].domain, "plain.test");
+		CHECK(recs[2].result == TLSRPT_SUCCESS);
+	}
+	collect_stats(c, &s);
+	CHECK(s.exim == 3 && s.exim_invalid == 1);
+	collect_stop(c);
+	teardown();
+	buf_free(&why);
+}
+
+/*
  * What a hostile local sender can cost: new policy texts are archived
  * at most 60 a minute (the sessions are journaled all the same), and a
  * domain the daemon does not know never enters its cache.
@@ -254,7 +316,7 @@ test_bounds(void)
 
 	setup();
 	c = collect_new(NULL, dir, cache, &why);
-	CHECK_INT(collect_start(c, jnl), -1);	/* journal, no thread */
+	CHECK_INT(collect_start(c, jnl), 0);	/* journal, no thread */
 	before = sts_cache_size(cache);
 	for (i = 0; i < 70; i++) {
 		buf_reset(&d);
@@ -409,6 +471,7 @@ main(void)
 	RUN(test_records);
 	RUN(test_invalid);
 	RUN(test_bounds);
+	RUN(test_exim);
 	RUN(test_socket);
 	return harness_done("test_collect");
 }

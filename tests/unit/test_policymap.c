@@ -537,6 +537,79 @@ test_listener_memo(void)
 	lab_teardown();
 }
 
+/* report_cb - what policymap_on_report() hands on */
+static char	reports[4][256];
+static int	nreports;
+
+static void
+report_cb(void *arg, const char *line)
+{
+	(void)arg;
+	if (nreports < 4)
+		snprintf(reports[nreports], sizeof(reports[0]), "%s", line);
+	__atomic_add_fetch(&nreports, 1, __ATOMIC_SEQ_CST);
+}
+
+/* raw_line - an Exim readsocket exchange: line, half-close, reply */
+static char *
+raw_line(const char *req)
+{
+	int	fd = client(), eof;
+	char	buf[512];
+
+	send_all(fd, req, strlen(req));
+	shutdown(fd, SHUT_WR);
+	(void)recv_some(fd, buf, sizeof(buf) - 1, &eof, 5000);
+	close(fd);
+	return xstrdup(buf);
+}
+
+/*
+ * Exim's TLS outcomes: "exim-tlsrpt ..." gets an empty reply and its
+ * words reach the report hook (never the memo: each is an event); an
+ * MX veto is reported by the daemon itself, an allowed MX is not.
+ */
+static void
+test_listener_exim_reports(void)
+{
+	char	*r;
+	int	 i, fd;
+
+	lab_setup();
+	nreports = 0;
+	policymap_on_report(g_pm, report_cb, NULL);
+	r = raw_line("exim enforce.test");	/* warms the cache */
+	CHECK(r && strncmp(r, "enforce domain=enforce.test", 27) == 0);
+	free(r);
+	r = raw_line("exim-tlsrpt domain=enforce.test mx=mx1.enforce.test "
+	    "tls=T verified=1\n");
+	CHECK_STR(r, "");
+	free(r);
+	r = raw_line("exim enforce.test mx.evil.test");
+	CHECK(r && strstr(r, "does not match") != NULL);
+	free(r);
+	r = raw_line("exim enforce.test mx1.enforce.test");
+	CHECK_STR(r, "");
+	free(r);
+	/* the same report twice over netstrings: both reach the hook */
+	fd = client();
+	for (i = 0; i < 2; i++) {
+		r = ask(fd, "exim-tlsrpt domain=enforce.test mx=a.enforce.test "
+		    "tls=T verified=1");
+		CHECK_STR(r, "");
+		free(r);
+	}
+	close(fd);
+	CHECK_INT(nreports, 4);
+	CHECK_STR(reports[0], "domain=enforce.test mx=mx1.enforce.test tls=t "
+	    "verified=1");
+	CHECK_STR(reports[1], "domain=enforce.test mx=mx.evil.test veto=1");
+	CHECK_STR(reports[2], "domain=enforce.test mx=a.enforce.test tls=t "
+	    "verified=1");
+	CHECK_STR(reports[3], reports[2]);
+	lab_teardown();
+}
+
 /* Two requests in one write, and one request split byte by byte. */
 static void
 test_listener_pipelined_and_split(void)
@@ -803,5 +876,6 @@ main(void)
 	RUN(test_listener_many_connections);
 	RUN(test_listener_overrides);
 	RUN(test_listener_memo);
+	RUN(test_listener_exim_reports);
 	return harness_done("test_policymap");
 }

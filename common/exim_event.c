@@ -1,0 +1,188 @@
+/*
+ * exim_event.c - Exim event_action TLS outcomes (see exim_event.h)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "domain.h"
+#include "exim_event.h"
+#include "lex.h"
+
+/* set - copy value v[0..n) into dst (size); -1 if it does not fit */
+static int
+set(char *dst, size_t size, const char *v, size_t n)
+{
+	if (n >= size)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* name_covers - RFC 6125 6.4: a DNS-ID equal to host, or "*." plus the
+ * host's parent (the wildcard is the whole first label) */
+static int
+name_covers(const char *id, size_t n, const char *host)
+{
+	const char	*dot;
+	size_t		 hl = strlen(host);
+
+	if (n == hl && strncasecmp(id, host, n) == 0)
+		return 1;
+	if (n < 3 || id[0] != '*' || id[1] != '.' ||
+	    (dot = strchr(host, '.')) == NULL || dot == host)
+		return 0;
+	return strlen(dot) == n - 1 && strncasecmp(id + 1, dot, n - 1) == 0;
+}
+
+/* san_covers - 1 if a DNS= entry of the comma list covers host; *any
+ * is set when the list holds a DNS= entry at all */
+static int
+san_covers(const char *san, const char *host, int *any)
+{
+	const char	*p = san, *e;
+
+	*any = 0;
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		if (e - p > 4 && strncasecmp(p, "DNS=", 4) == 0) {
+			*any = 1;
+			if (host[0] != '\0' && name_covers(p + 4,
+			    (size_t)(e - p - 4), host))
+				return 1;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+enum status
+exim_event_parse(const char *line, time_t now, int no_policy,
+    struct exim_event *ev, struct buf *why)
+{
+	char		 tls[128] = "", verified[4] = "", notafter[24] = "";
+	char		 san[2048] = "", starttls[8] = "", veto[4] = "";
+	char		 dom[256] = "", *end;
+	const char	*p = line, *w, *eq, *v;
+	size_t		 n, len = strlen(line);
+	long long	 na = 0;
+	int		 cert, any_dns, covers, k;
+
+	memset(ev, 0, sizeof(*ev));
+	if (len > EXIM_EVENT_MAX) {
+		whyf(why, "event line longer than %d bytes", EXIM_EVENT_MAX);
+		return ST_INVALID;
+	}
+	for (n = 0; n < len; n++)
+		if (((unsigned char)line[n] < 0x20 && line[n] != '\t') ||
+		    (unsigned char)line[n] == 0x7f) {
+			whyf(why, "control character in the line");
+			return ST_INVALID;
+		}
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		w = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if ((eq = memchr(w, '=', (size_t)(p - w))) == NULL ||
+		    eq == w) {
+			whyf(why, "\"%.*s\" is not KEY=VALUE", (int)(p - w > 40 ?
+			    40 : p - w), w);
+			return ST_INVALID;
+		}
+		v = eq + 1;
+		n = (size_t)(p - v);
+#define KEY(s)	((size_t)(eq - w) == sizeof(s) - 1 && \
+		    memcmp(w, s, sizeof(s) - 1) == 0)
+		k = 0;
+		if (KEY("domain"))
+			k = set(dom, sizeof(dom), v, n);
+		else if (KEY("mx"))
+			k = set(ev->mx, sizeof(ev->mx), v, n);
+		else if (KEY("ip"))
+			k = set(ev->ip, sizeof(ev->ip), v, n);
+		else if (KEY("sip"))
+			k = set(ev->sip, sizeof(ev->sip), v, n);
+		else if (KEY("tls"))
+			k = set(tls, sizeof(tls), v, n);
+		else if (KEY("verified"))
+			k = set(verified, sizeof(verified), v, n);
+		else if (KEY("notafter"))
+			k = set(notafter, sizeof(notafter), v, n);
+		else if (KEY("san"))
+			k = set(san, sizeof(san), v, n);
+		else if (KEY("starttls"))
+			k = set(starttls, sizeof(starttls), v, n);
+		else if (KEY("veto"))
+			k = set(veto, sizeof(veto), v, n);
+#undef KEY
+		if (k < 0) {
+			whyf(why, "value of \"%.*s\" too long", (int)(eq - w),
+			    w);
+			return ST_INVALID;
+		}
+	}
+	if (dom[0] == '\0' || domain_normalize(dom, ev->domain, NULL) !=
+	    ST_OK) {
+		whyf(why, "no valid domain=");
+		return ST_INVALID;
+	}
+	if (ev->mx[0] != '\0' && domain_syntax(ev->mx, strlen(ev->mx),
+	    NULL) != ST_OK) {
+		whyf(why, "mx= is not a host name");
+		return ST_INVALID;
+	}
+	if (notafter[0] != '\0') {
+		na = strtoll(notafter, &end, 10);
+		if (*end != '\0' || na < 0) {
+			whyf(why, "notafter= is not seconds since the epoch");
+			return ST_INVALID;
+		}
+	}
+	if (strcmp(veto, "1") == 0) {
+		if (no_policy)
+			return ST_NOTFOUND;
+		ev->result = TLSRPT_VALIDATION_FAILURE;
+		set(ev->reason, sizeof(ev->reason), "mx-host-not-in-policy",
+		    21);
+		return ST_OK;
+	}
+	if (strcmp(starttls, "no") == 0 && tls[0] == '\0') {
+		ev->result = TLSRPT_STARTTLS_NOT_SUPPORTED;
+		return ST_OK;
+	}
+	if (no_policy) {		/* only whether TLS was negotiated */
+		if (tls[0] == '\0')
+			return ST_NOTFOUND;
+		ev->result = TLSRPT_SUCCESS;
+		return ST_OK;
+	}
+	cert = notafter[0] != '\0' || san[0] != '\0';
+	covers = san_covers(san, ev->mx, &any_dns);
+	if (cert && (strcmp(verified, "1") != 0 || !covers)) {
+		if (notafter[0] != '\0' && na < (long long)now) {
+			ev->result = TLSRPT_CERTIFICATE_EXPIRED;
+			set(ev->reason, sizeof(ev->reason), "expired", 7);
+		} else if (!covers) {
+			ev->result = TLSRPT_CERTIFICATE_HOST_MISMATCH;
+			if (any_dns)
+				set(ev->reason, sizeof(ev->reason),
+				    "no-matching-dns-name", 20);
+			else
+				set(ev->reason, sizeof(ev->reason),
+				    "no-dns-subjectaltname", 21);
+		} else
+			ev->result = TLSRPT_CERTIFICATE_NOT_TRUSTED;
+		return ST_OK;
+	}
+	if (tls[0] != '\0' && strcmp(verified, "1") == 0) {
+		ev->result = TLSRPT_SUCCESS;
+		return ST_OK;
+	}
+	return ST_NOTFOUND;
+}

@@ -1,0 +1,63 @@
+/*
+ * exim_event.h - one TLS outcome reported by Exim's event_action
+ * (conf/exim/sts-milter.conf, STS_TLSRPT_EVENTS), parsed and classified
+ * as an RFC 8460 result
+ *
+ * Exim has no TLS-RPT of its own.  The fragment's transports ask
+ * ${readsocket} with a line "exim-tlsrpt KEY=VALUE ..." at tcp:close
+ * (one per SMTP connection: the session) and at smtp:ehlo when the
+ * server offers no STARTTLS; the daemon adds "veto=1" lines itself when
+ * it tells Exim not to connect to an MX host.  Keys (unknown ones are
+ * ignored, values have no spaces, any may be empty):
+ *	domain	the recipient domain ($domain): required
+ *	mx	the MX host name ($host)
+ *	ip	its address ($host_address)
+ *	sip	the sending address ($sending_ip_address)
+ *	tls	the cipher ($tls_out_cipher): empty = no TLS session
+ *	verified  $tls_out_certificate_verified (0 or 1)
+ *	notafter  the leaf certificate's notAfter, seconds since the epoch
+ *	san	its subjectAltNames, comma-separated ("DNS=a.example,...")
+ *	starttls  "no": the EHLO reply offered no STARTTLS
+ *	veto	"1": the MX host matches no pattern of the enforce policy
+ *
+ * Classification (first that applies), for a policy domain:
+ *	veto=1              validation-failure, mx-host-not-in-policy
+ *	starttls=no         starttls-not-supported
+ *	a certificate (notafter or san) and it was not verified, or its
+ *	    DNS names do not cover mx: expired (notafter < now) ->
+ *	    certificate-expired; no DNS name covers mx ->
+ *	    certificate-host-mismatch; else certificate-not-trusted
+ *	tls set and verified=1 (and the names cover mx)  success
+ *	anything else: ST_NOTFOUND (no TLS outcome: a connection that
+ *	    failed before STARTTLS is not a TLS session, as in Postfix)
+ * With no_policy set (the domain has no MTA-STS policy) only the
+ * session's TLS counts: success when tls is set, starttls-not-supported
+ * as above, certificate problems are not failures.
+ *
+ * Pure: no I/O.  ST_INVALID (one line in why) for a line that is not
+ * KEY=VALUE words, a bad domain, or a value with control characters.
+ */
+#ifndef EXIM_EVENT_H
+#define EXIM_EVENT_H
+
+#include <time.h>
+
+#include "buf.h"
+#include "status.h"
+#include "tlsrpt_types.h"
+
+#define EXIM_EVENT_MAX	4096	/* bytes of one line */
+
+struct exim_event {
+	char			domain[256];	/* normalised */
+	char			mx[256];
+	char			ip[64];
+	char			sip[64];
+	enum tlsrpt_result	result;
+	char			reason[64];	/* failure-reason-code */
+};
+
+enum status	exim_event_parse(const char *line, time_t now, int no_policy,
+		    struct exim_event *, struct buf *why);
+
+#endif
