@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "status.h"
+#include "sts_cache.h"
 
 void	fake_clock_set(time_t);
 void	fake_clock_advance(time_t);
@@ -30,5 +31,12 @@ void	fake_http_reset(void);
 int	fake_http_calls(void);
 /* fake_http_delay_ms - every request sleeps this long (coalescing tests) */
 void	fake_http_delay_ms(int);
+
+/* fake_sts_domain - domain publishes "v=STSv1; id=ID" and body (policy
+ * host at 192.0.2.1) */
+void	fake_sts_domain(const char *domain, const char *id, const char *body);
+/* fake_cache_opts - the options the tests share (state_dir may be NULL:
+ * memory only); change what a test needs after */
+void	fake_cache_opts(struct sts_cache_opts *, const char *state_dir);
 
 #endif

@@ -64,22 +64,10 @@ setup(void)
 	fake_dns_reset();
 	fake_http_reset();
 	fake_clock_set(1700000000);
-	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_OK, "v=STSv1; id=e1",
-	    NULL);
-	fake_dns_set("A", "mta-sts.enforce.test", ST_OK, "192.0.2.1", NULL);
-	fake_http_set(URL("enforce.test"), 200, "text/plain",
-	    "version: STSv1\r\nmode: enforce\r\nmx: mx1.enforce.test\r\n"
-	    "mx: *.enforce.test\r\nmax_age: 86400\r\n", HTTP_FAIL_NONE);
-	memset(&o, 0, sizeof(o));
-	o.state_dir = dir;
-	o.fetch.max_body = 65536;
-	o.txt_check_interval = 300;
-	o.refresh_interval = 86400;
-	o.fetch_backoff = 300;
-	o.negative_ttl = 3600;
-	o.tempfail_ttl = 60;
-	o.max_entries = 1000;
-	o.wait_ms = 2000;
+	fake_sts_domain("enforce.test", "e1", "version: STSv1\r\nmode: enforce"
+	    "\r\nmx: mx1.enforce.test\r\nmx: *.enforce.test\r\n"
+	    "max_age: 86400\r\n");
+	fake_cache_opts(&o, dir);
 	cache = sts_cache_new(&o);
 	jnl = journal_open(dir, &why);
 	buf_free(&why);

@@ -61,12 +61,7 @@ setup(void)
 	conf->smtp_probe_port = 1;		/* nothing listens */
 	conf->probe_timeout = 1;
 	conf->gate_deadline = 3;
-	memset(&o, 0, sizeof(o));
-	o.txt_check_interval = 300;
-	o.refresh_interval = 86400;
-	o.fetch_backoff = 300;
-	o.negative_ttl = 3600;
-	o.tempfail_ttl = 60;
+	fake_cache_opts(&o, NULL);
 	o.wait_ms = 2000;
 	cache = sts_cache_new(&o);
 	jnl = journal_open(dir, &why);

@@ -284,29 +284,12 @@ lab_setup(void)
 	fake_dns_reset();
 	fake_http_reset();
 	fake_clock_set(1700000000);
-	fake_dns_set("TXT", "_mta-sts.enforce.test", ST_OK, "v=STSv1; id=e1",
-	    NULL);
-	fake_dns_set("A", "mta-sts.enforce.test", ST_OK, "192.0.2.1", NULL);
-	fake_http_set(URL("enforce.test"), 200, "text/plain",
-	    "version: STSv1\nmode: enforce\nmx: mx1.enforce.test\n"
-	    "mx: *.enforce.test\nmax_age: 86400\n", HTTP_FAIL_NONE);
-	fake_dns_set("TXT", "_mta-sts.testing.test", ST_OK, "v=STSv1; id=t1",
-	    NULL);
-	fake_dns_set("A", "mta-sts.testing.test", ST_OK, "192.0.2.1", NULL);
-	fake_http_set(URL("testing.test"), 200, "text/plain",
-	    "version: STSv1\nmode: testing\nmx: mx.testing.test\n"
-	    "max_age: 86400\n", HTTP_FAIL_NONE);
+	fake_sts_domain("enforce.test", "e1", "version: STSv1\nmode: enforce\n"
+	    "mx: mx1.enforce.test\nmx: *.enforce.test\nmax_age: 86400\n");
+	fake_sts_domain("testing.test", "t1", "version: STSv1\nmode: testing\n"
+	    "mx: mx.testing.test\nmax_age: 86400\n");
 	fake_dns_set("TXT", "_mta-sts.servfail.test", ST_TEMPFAIL, NULL);
-
-	memset(&o, 0, sizeof(o));
-	o.fetch.max_body = 65536;
-	o.txt_check_interval = 300;
-	o.refresh_interval = 86400;
-	o.fetch_backoff = 300;
-	o.negative_ttl = 3600;
-	o.tempfail_ttl = 60;
-	o.max_entries = 1000;
-	o.wait_ms = 5000;
+	fake_cache_opts(&o, NULL);
 	g_cache = sts_cache_new(&o);
 	g_pm = policymap_new("", g_cache, NULL, NULL);
 	policymap_start(g_pm);

@@ -27,16 +27,8 @@ new_cache(const char *dir)
 {
 	struct sts_cache_opts o;
 
-	memset(&o, 0, sizeof(o));
-	o.state_dir = dir;
-	o.fetch.max_body = 65536;
-	o.txt_check_interval = 300;
-	o.refresh_interval = 86400;
+	fake_cache_opts(&o, dir);
 	o.fetch_backoff = g_backoff;
-	o.negative_ttl = 3600;
-	o.tempfail_ttl = 60;
-	o.max_entries = 1000;
-	o.wait_ms = 5000;
 	return sts_cache_new(&o);
 }
 

@@ -1,0 +1,39 @@
+/*
+ * fake_fixture.c - the fixtures the unit tests share: a domain with an
+ * MTA-STS policy behind the DNS and HTTP fakes, and the cache options
+ * every test starts from
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fakes.h"
+
+void
+fake_sts_domain(const char *domain, const char *id, const char *body)
+{
+	char	name[300], txt[64], url[320];
+
+	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
+	snprintf(txt, sizeof(txt), "v=STSv1; id=%s", id);
+	fake_dns_set("TXT", name, ST_OK, txt, NULL);
+	snprintf(name, sizeof(name), "mta-sts.%s", domain);
+	fake_dns_set("A", name, ST_OK, "192.0.2.1", NULL);
+	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt",
+	    domain);
+	fake_http_set(url, 200, "text/plain", body, HTTP_FAIL_NONE);
+}
+
+void
+fake_cache_opts(struct sts_cache_opts *o, const char *state_dir)
+{
+	memset(o, 0, sizeof(*o));
+	o->state_dir = state_dir;
+	o->fetch.max_body = 65536;
+	o->txt_check_interval = 300;
+	o->refresh_interval = 86400;
+	o->fetch_backoff = 300;
+	o->negative_ttl = 3600;
+	o->tempfail_ttl = 60;
+	o->max_entries = 1000;
+	o->wait_ms = 5000;
+}
