@@ -145,6 +145,7 @@ fuzz: deps
 	@BUILD=$(abspath $(BUILD)) FUZZ_TIME=$(FUZZ_TIME) FUZZ_CC=$(FUZZ_CC) \
 	    sh tests/fuzz/run-fuzz.sh
 
+SYSTEMDDIR ?= /etc/systemd/system
 install: progs
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/sts-milter
@@ -153,6 +154,13 @@ install: progs
 	    *) install -m 755 $$p $(DESTDIR)$(PREFIX)/sbin/ ;; esac; done
 	for m in $(wildcard doc/*.8); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	install -m 644 conf/sts-milter.conf $(DESTDIR)/etc/sts-milter/sts-milter.conf.sample
+	# systemd units (not enabled) and the cron alternative, with this PREFIX
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	for u in conf/*.service conf/*.timer; do \
+	    sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' $$u > $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; \
+	    chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; done
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' conf/tlsrpt-reporter.cron \
+	    > $(DESTDIR)/etc/sts-milter/tlsrpt-reporter.cron.sample
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -47,6 +47,7 @@
 #include "mlfi.h"
 #include "override.h"
 #include "collect.h"
+#include "fsutil.h"
 #include "policymap.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
@@ -67,7 +68,7 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: sts-milter [-f] [-n] [-c config]\n");
+	fprintf(stderr, "usage: sts-milter [-f [-s]] [-n] [-c config]\n");
 	exit(64);
 }
 
@@ -106,27 +107,46 @@ socket_dir(const char *spec, uid_t uid, gid_t gid)
 		return;
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		struct stat	st;
+
 		*slash = '\0';
-		if (mkdir(dir, 0755) == 0 && uid != (uid_t)-1)
-			(void)chown(dir, uid, gid);
+		if (stat(dir, &st) != 0 && fs_mkdir_p(dir, 0755) == 0 &&
+		    uid != (uid_t)-1)
+			(void)chown(dir, uid, gid);	/* the last one only */
 	}
 	free(dir);
 }
 
-static void
-write_pidfile(const char *path)
+/* open_pidfile - opened as root, written after daemon(): -1 if none */
+static int
+open_pidfile(const char *path)
 {
-	FILE	*f;
+	char	*spec;
+	int	 fd;
 
 	if (path[0] == '\0')
-		return;
-	socket_dir(xasprintf("unix:%s", path), (uid_t)-1, (gid_t)-1);
-	if ((f = fopen(path, "w")) == NULL) {
+		return -1;
+	spec = xasprintf("unix:%s", path);
+	socket_dir(spec, (uid_t)-1, (gid_t)-1);
+	free(spec);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) < 0)
 		log_warn("pid file %s", path);
+	return fd;
+}
+
+static void
+write_pidfile(int fd)
+{
+	char	b[32];
+	int	n;
+
+	if (fd < 0)
 		return;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	n = snprintf(b, sizeof(b), "%ld\n", (long)getpid());
+	if (write(fd, b, (size_t)n) != n)
+		log_warn("pid file");
+	close(fd);
 }
 
 static void *
@@ -208,14 +228,18 @@ main(int argc, char **argv)
 	sigset_t		 block, old;
 	pthread_t		 mt;
 	int			 ch, fg = 0, check = 0, fac, mrc = 0;
+	int			 use_syslog = 0, pidfd;
 
-	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fns")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'f':
 			fg = 1;
+			break;
+		case 's':			/* syslog in the foreground */
+			use_syslog = 1;
 			break;
 		case 'n':
 			check = 1;
@@ -234,12 +258,14 @@ main(int argc, char **argv)
 		    c->syslog_facility);
 	if (override_load(c->override_file, &ov, &why) != ST_OK)
 		fatalx("override_file: %s", buf_str(&why));
+	if (c->user[0] != '\0' && getpwnam(c->user) == NULL)
+		fatalx("configuration: user %s: no such user", c->user);
 	if (check) {
 		conf_dump(c, stdout);
 		printf("configuration OK\n");
 		return 0;
 	}
-	log_init("sts-milter", fac, fg);
+	log_init("sts-milter", fac, fg && !use_syslog);
 	log_setverbose(c->log_level);
 
 	if (c->user[0] != '\0' && (pw = getpwnam(c->user)) == NULL)
@@ -290,12 +316,21 @@ main(int argc, char **argv)
 	    &why)) == NULL)
 		fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket, buf_str(&why));
 
+	pidfd = open_pidfile(c->pid_file);	/* as root: /run is root's */
 	if (pw != NULL) {
-		char	*cdir = xasprintf("%s/cache", c->state_dir);
+		/* Every directory the daemon and the reporter write in
+		 * belongs to the user (an earlier root run, or a service
+		 * manager, may have made them root's). */
+		static const char *const sub[] = { "", "/cache", "/journal",
+		    "/policies", "/reporter", NULL };
+		int	i;
 
-		(void)chown(c->state_dir, pw->pw_uid, pw->pw_gid);
-		(void)chown(cdir, pw->pw_uid, pw->pw_gid);
-		free(cdir);
+		for (i = 0; sub[i] != NULL; i++) {
+			char	*d = xasprintf("%s%s", c->state_dir, sub[i]);
+
+			(void)chown(d, pw->pw_uid, pw->pw_gid);
+			free(d);
+		}
 		if (setgroups(1, &pw->pw_gid) != 0 ||
 		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
@@ -303,7 +338,7 @@ main(int argc, char **argv)
 	}
 	if (!fg && daemon(0, 0) != 0)
 		fatal("daemon");
-	write_pidfile(c->pid_file);
+	write_pidfile(pidfd);
 
 	if (pipe2(sigpipe_fd, O_CLOEXEC) != 0)
 		fatal("pipe");

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -101,6 +102,20 @@ print_rec(void *arg, const struct journal_rec *r)
 	return 0;
 }
 
+/* read_error - a journal day that exists but cannot be read: say so and
+ * give the exit status (no file for the day is not an error) */
+static int
+read_error(const char *state_dir, const char *day)
+{
+	int	e = errno;
+
+	if (e == ENOENT)
+		return EX_OK;
+	fprintf(stderr, "stsctl: %s/journal/%s.jnl: %s\n", state_dir, day,
+	    strerror(e));
+	return e == EACCES || e == EPERM ? EX_NOPERM : EX_IOERR;
+}
+
 /* stsctl journal [--day YYYY-MM-DD] */
 int
 stsctl_cmd_journal(int argc, char **argv)
@@ -110,6 +125,7 @@ stsctl_cmd_journal(int argc, char **argv)
 	struct buf		 b = BUF_INIT;
 	char			 day[11];
 	time_t			 t;
+	int			 rc;
 
 	timefmt_day(clock_now(), day);
 	if (argc == 3 && strcmp(argv[1], "--day") == 0) {
@@ -118,12 +134,14 @@ stsctl_cmd_journal(int argc, char **argv)
 		snprintf(day, sizeof(day), "%s", argv[2]);
 	} else if (argc != 1)
 		cmd_usage("journal [--day YYYY-MM-DD]");
-	if (journal_read_day(c->state_dir, day, print_rec, &b, &st) == 0 &&
-	    st.bad > 0)
+	rc = EX_OK;
+	if (journal_read_day(c->state_dir, day, print_rec, &b, &st) != 0)
+		rc = read_error(c->state_dir, day);
+	else if (st.bad > 0)
 		fprintf(stderr, "stsctl: %s: %lu torn or corrupt records "
 		    "skipped\n", day, st.bad);
 	buf_free(&b);
-	return EX_OK;
+	return rc;
 }
 
 struct dgroup {
@@ -191,6 +209,7 @@ stsctl_cmd_deferrals(int argc, char **argv)
 	char			 day[11], t1[TIMEFMT_LEN], t2[TIMEFMT_LEN];
 	time_t			 since, now = clock_now(), d;
 	size_t			 i;
+	int			 rc = EX_OK, k;
 
 	since = timefmt_day_start(now) - 6 * 86400;	/* a week */
 	if (argc == 3 && strcmp(argv[1], "--since") == 0) {
@@ -200,7 +219,9 @@ stsctl_cmd_deferrals(int argc, char **argv)
 		cmd_usage("deferrals [--since YYYY-MM-DD]");
 	for (d = timefmt_day_start(since); d <= now; d += 86400) {
 		timefmt_day(d, day);
-		(void)journal_read_day(c->state_dir, day, add_deferral, &s, &st);
+		if (journal_read_day(c->state_dir, day, add_deferral, &s,
+		    &st) != 0 && (k = read_error(c->state_dir, day)) != EX_OK)
+			rc = k;
 	}
 	qsort(s.g, s.n, sizeof(*s.g), dgroup_cmp);
 	for (i = 0; i < s.n; i++) {
@@ -221,5 +242,5 @@ stsctl_cmd_deferrals(int argc, char **argv)
 	}
 	free(s.g);
 	buf_free(&b);
-	return EX_OK;
+	return rc;
 }

@@ -5,6 +5,10 @@
 # verified TLS, enforce domains whose MX certificate is bad are deferred
 # by Postfix itself, a testing domain is delivered.
 #
+# smtp(8) runs chrooted, as in Debian's master.cf, and reaches the
+# daemon by the queue-relative socket name README and conf/ recommend
+# (the socket lives in <queue_directory>/sts-milter/).
+#
 # The sending Postfix is a private instance of this test (no listener:
 # mail goes in through sendmail -C), so it never collides with the lab's
 # own outbound MTA; it resolves through the lab DNS in a private mount
@@ -20,9 +24,9 @@ lab_up || { echo "t_postfix_client: 0 passed, 1 failed"; exit 1; }
 
 chmod 755 "$WORK"		# the postfix user reaches the socket
 W=$WORK/pfc
-SOCK=$W/policymap.sock
-mkdir -p "$W/etc" "$W/state"
-chmod 755 "$W"
+SOCK=$W/queue/sts-milter/policymap.sock	# inside the chroot
+mkdir -p "$W/etc" "$W/state" "$W/queue/sts-milter"
+chmod 755 "$W" "$W/queue" "$W/queue/sts-milter"
 
 # --- the daemon
 C=$W/sts-milter.conf
@@ -62,7 +66,7 @@ smtp_address_preference = ipv4
 smtp_tls_security_level = may
 smtp_tls_CAfile = $LAB_DIR/ca/root.pem
 smtp_tls_loglevel = 1
-smtp_tls_policy_maps = socketmap:unix:$SOCK:postfix
+smtp_tls_policy_maps = socketmap:unix:sts-milter/policymap.sock:postfix
 maximal_backoff_time = 1h
 EOF
 cat > "$W/etc/master.cf" <<'EOF'
@@ -84,7 +88,7 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
-smtp      unix  -       -       n       -       -       smtp
+smtp      unix  -       -       y       -       -       smtp
 EOF
 printf 'nameserver %s\noptions timeout:1 attempts:2\n' "${LAB_DNS:-127.0.2.1}" > "$W/resolv.conf"
 pf_stop() {
@@ -95,7 +99,12 @@ LAB_CLEANUP=pf_stop
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 ok "sts-milter listens" test -S "$SOCK"
 q=$W/queue
-mkdir -p "$q/pid" "$W/data"
+mkdir -p "$q/pid" "$W/data" "$q/etc"
+# what Debian's postfix start script copies into the chroot
+cp "$W/resolv.conf" "$q/etc/resolv.conf"
+for f in services hosts nsswitch.conf host.conf localtime; do
+	[ -e "/etc/$f" ] && cp -L "/etc/$f" "$q/etc/"
+done
 chmod 0755 "$q" "$q/pid"
 for d in active bounce corrupt defer deferred flush hold incoming private saved trace; do
 	mkdir -p "$q/$d"; chown postfix: "$q/$d"; chmod 0700 "$q/$d"
@@ -152,6 +161,14 @@ expect_match "expired.test: the reason is the certificate" \
 # testing (MX certificate expired) and no policy: delivered
 ok "testing.test delivered" "$LAB" mx-wait "$TAG@testing.test" 1 30
 ok "nopolicy.test delivered" "$LAB" mx-wait "$TAG@nopolicy.test" 1 30
+chrooted_smtp() {	# an smtp(8) of this instance whose root is the queue
+	local p
+	for p in $(pgrep -x smtp); do
+		[ "$(readlink "/proc/$p/root")" = "$W/queue" ] && return 0
+	done
+	return 1
+}
+ok "smtp(8) ran chrooted in the queue directory" chrooted_smtp
 ok "no policy-table errors" sh -c "! grep -q 'policy table lookup error\|TLS configuration problem' '$W/maillog'"
 ok "daemon still running" kill -0 "$PID"
 
