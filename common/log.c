@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -15,6 +16,24 @@
 static int	log_foreground = 1;
 static int	log_verbose;
 static int	log_opened;
+
+int
+log_facility(const char *name)
+{
+	static const struct { const char *n; int f; } tab[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; name != NULL && i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcasecmp(name, tab[i].n) == 0)
+			return tab[i].f;
+	return -1;
+}
 
 void
 log_init(const char *ident, int facility, int foreground)

@@ -11,6 +11,8 @@
 #define PRINTFLIKE(a, b) __attribute__((__format__(__printf__, a, b)))
 
 void	log_init(const char *ident, int facility, int foreground);
+/* log_facility - the syslog facility a name ("mail", "local0") names; -1 */
+int	log_facility(const char *name);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_err(const char *, ...) PRINTFLIKE(1, 2);	/* LOG_ERR, no errno */

@@ -72,24 +72,6 @@ usage(void)
 	exit(64);
 }
 
-static int
-facility(const char *name)
-{
-	static const struct { const char *n; int f; } tab[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcmp(name, tab[i].n) == 0)
-			return tab[i].f;
-	return -1;
-}
-
 /* socket_dir - create the directory of a unix: socket, reachable by the MTA */
 static void
 socket_dir(const char *spec, uid_t uid, gid_t gid)
@@ -253,7 +235,7 @@ main(int argc, char **argv)
 	log_init("sts-milter", LOG_MAIL, 1);
 	if ((c = conf_load(path, &why)) == NULL)
 		fatalx("configuration: %s", buf_str(&why));
-	if ((fac = facility(c->syslog_facility)) < 0)
+	if ((fac = log_facility(c->syslog_facility)) < 0)
 		fatalx("configuration: syslog_facility: unknown facility \"%s\"",
 		    c->syslog_facility);
 	if (override_load(c->override_file, &ov, &why) != ST_OK)

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "mx_match.h"
+#include "override.h"
 #include "status.h"
 #include "stsctl.h"
 #include "sts_cache.h"
@@ -367,10 +369,35 @@ cmd_cache(int argc, char **argv)
 	return rc;
 }
 
+/* cmd_config - print the effective configuration and check what the
+ * daemon checks at start-up (so "OK" here means it will start) */
 static int
 cmd_config(int argc, char **argv)
 {
-	conf_dump(stsctl_conf(), stdout);
+	struct conf	*c = stsctl_conf();
+	struct override	*ov = NULL;
+	struct buf	 why = BUF_INIT;
+	int		 bad = 0;
+
+	conf_dump(c, stdout);
+	if (log_facility(c->syslog_facility) < 0) {
+		fprintf(stderr, "stsctl: syslog_facility: unknown facility "
+		    "\"%s\"\n", c->syslog_facility);
+		bad = 1;
+	}
+	if (override_load(c->override_file, &ov, &why) != ST_OK) {
+		fprintf(stderr, "stsctl: override_file: %s\n", buf_str(&why));
+		bad = 1;
+	}
+	override_free(ov);
+	if (c->user[0] != '\0' && getpwnam(c->user) == NULL) {
+		fprintf(stderr, "stsctl: user %s: no such user\n", c->user);
+		bad = 1;
+	}
+	buf_free(&why);
+	if (bad)
+		return EX_CONFIG;
+	printf("configuration OK\n");
 	return EX_OK;
 }
 

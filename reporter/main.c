@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -40,27 +39,6 @@ usage(void)
 	    "                       [--dry-run [--to ADDR]] [-d] [-v]\n"
 	    "       tlsrpt-reporter [-c config] --dkim-txt\n");
 	exit(EX_USAGE);
-}
-
-static int
-facility(const char *name)
-{
-	static const struct {
-		const char	*n;
-		int		 f;
-	} tab[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-	size_t	i;
-
-	for (i = 0; name && i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcasecmp(name, tab[i].n) == 0)
-			return tab[i].f;
-	return LOG_MAIL;
 }
 
 int
@@ -117,7 +95,13 @@ main(int argc, char *argv[])
 		log_warnx("%s", buf_str(&why));
 		return EX_CONFIG;
 	}
-	log_init("tlsrpt-reporter", facility(c->syslog_facility),
+	if (log_facility(c->syslog_facility) < 0) {
+		log_warnx("configuration: syslog_facility: unknown facility "
+		    "\"%s\"", c->syslog_facility);
+		conf_free(c);
+		return EX_CONFIG;
+	}
+	log_init("tlsrpt-reporter", log_facility(c->syslog_facility),
 	    fg || o.dry_run || dkimtxt);
 	log_setverbose(verbose > c->log_level ? verbose : c->log_level);
 	signal(SIGPIPE, SIG_IGN);

@@ -145,4 +145,15 @@ printf 'version: STSv1\nmode: Enforce\nmx: a.example\nmax_age: 1\n' | "$STSCTL" 
 expect_eq "check-policy invalid: 65" "$?" 65
 expect_match "check-policy invalid: reason on stderr" "$(cat "$WORK/err")" "mode"
 
+# stsctl config: what the daemon would refuse at start-up is refused here
+OUT=$("$STSCTL" -c "$ROOT/conf/sts-milter.conf" config 2>&1); RC=$?
+expect_eq "config: the sample is OK" "$RC $(printf '%s' "$OUT" | tail -n 1)" "0 configuration OK"
+printf 'syslog_facility = bogus\nuser = no-such-user-here\noverride_file = %s/nonexistent\n' \
+    "$WORK" > "$WORK/bad.conf"
+"$STSCTL" -c "$WORK/bad.conf" config >/dev/null 2>"$WORK/err"
+expect_eq "config: bad values: 78" "$?" 78
+expect_eq "config: each problem named" "$(grep -c 'syslog_facility\|override_file\|no such user' "$WORK/err")" 3
+"$BUILD/sts-milter" -n -c "$WORK/bad.conf" >/dev/null 2>&1
+expect_eq "sts-milter -n refuses it too" "$?" 1
+
 done_tests t_policy_lab
