@@ -81,7 +81,7 @@ $(LIBREPORTER): $(call obj,$(REPORTER_SRCS))
 	@rm -f $@
 	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 
-$(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBMILTER) $(LIBCOMMON)
+$(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBMILTER) $(LIBREPORTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sts-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)

@@ -52,6 +52,8 @@ usage(void)
 	    "  journal [--day YYYY-MM-DD] print journal records\n"
 	    "  deferrals [--since YYYY-MM-DD]\n"
 	    "                             summarise enforced deferrals\n"
+	    "  reports [--since D|--day D] the reports built, and where each\n"
+	    "                             stands per destination\n"
 	    "  config                     print the effective configuration\n");
 	exit(EX_USAGE);
 }

@@ -23,10 +23,12 @@ void			 stsctl_lookup_json(struct buf *, const char *,
 int	stsctl_cmd_probe(int, char **);
 int	stsctl_cmd_journal(int, char **);
 int	stsctl_cmd_deferrals(int, char **);
+int	stsctl_cmd_reports(int, char **);
 
 #define STSCTL_EXTRA_COMMANDS					\
 	{ "probe", stsctl_cmd_probe },				\
 	{ "journal", stsctl_cmd_journal },			\
-	{ "deferrals", stsctl_cmd_deferrals },
+	{ "deferrals", stsctl_cmd_deferrals },			\
+	{ "reports", stsctl_cmd_reports },
 
 #endif

@@ -148,6 +148,32 @@ fi
 rid_https=$($PY -c 'import gzip,json,sys; print(json.loads(gzip.decompress(open(sys.argv[1],"rb").read()))["report-id"])' "$WORK/https/001.gz")
 expect_match "one report-id for mail and https" "$(grep -h '^Subject:' "$WORK"/smtp/*.eml)" "Report-ID: <$rid_https@reporter.test>"
 
+# stsctl reports: where each report stands, as the operator sees it
+"$BUILD/stsctl" -c "$WORK/c3.conf" reports --day "$DAY" > "$WORK/reports.json" 2>&1
+expect_eq "stsctl reports: exit 0" "$?" 0
+$PY - "$WORK/reports.json" > "$WORK/reports.check" 2>&1 <<'PYEOF'
+import json, sys
+r = {j["domain"]: j for j in map(json.loads, open(sys.argv[1]))}
+def show(c, what):
+    print(("ok   " if c else "FAIL ") + what)
+show(sorted(r) == ["enforce.test", "rpt1.test", "rpt2.test", "testing.test"], "four reports listed")
+d = {x["uri"]: x for x in r["rpt1.test"]["destinations"]}
+show(d["mailto:tlsrpt@reports.test"]["state"] == "delivered" and
+     d["https://sink.rpt.test/tlsrpt"]["state"] == "delivered" and
+     d["mailto:tlsrpt@reports.test"]["attempts"] == 2, "rpt1: both delivered, mail on the 2nd attempt")
+show(r["rpt1.test"]["final"] is True and r["rpt1.test"]["rua"] == "found" and
+     r["rpt1.test"]["sessions"] == {"success": 3, "failure": 1}, "rpt1: final, rua found, 3 + 1 sessions")
+t = {x["uri"]: x for x in r["testing.test"]["destinations"]}
+h = t["https://mta-sts.reports.test/tlsrpt"]
+show(h["state"] == "pending" and "404" in h.get("last_error", "") and "next" in h,
+     "testing.test: https pending, last error 404, next attempt given")
+show(r["testing.test"]["final"] is False, "testing.test: not final")
+show(all(len(j["report_id"]) > 10 for j in r.values()), "report ids")
+PYEOF
+while read -r st what; do
+	case $st in ok) pass "stsctl reports: $what" ;; *) fail "stsctl reports: $what" "$(head -c 300 "$WORK/reports.json")" ;; esac
+done < "$WORK/reports.check"
+
 # --- run 4: a rerun sends nothing twice
 cat "$C" > "$WORK/c4.conf"; echo "report_clock = $(at 420)" >> "$WORK/c4.conf"
 "$R" -c "$WORK/c4.conf" > "$WORK/run4.out" 2>&1
