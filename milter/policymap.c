@@ -1125,8 +1125,15 @@ answer(struct policymap *pm, char *req, int line, int may_block, struct buf *r,
 	if (fl == PM_FLAVOUR_EXIM && dk != key && r->b_len > 0 &&
 	    st == ST_OK && pm->pm_report != NULL) {
 		/* Exim is told not to connect to this MX host: a session
-		 * the policy refused (a reply text is only ever a veto) */
+		 * the policy refused (a reply text is only ever a veto).
+		 * Journaling is file I/O: a worker's, not a reactor's. */
 		char	ev[DOMAIN_MAX * 2 + 32];
+
+		if (!may_block) {
+			sts_lookup_clear(&l);
+			buf_reset(r);
+			goto defer;
+		}
 
 		snprintf(ev, sizeof(ev), "domain=%s mx=%s veto=1", domain,
 		    sp + 1);
