@@ -47,6 +47,7 @@ struct conf {
 	char	*milter_socket;
 	char	*policymap_socket;
 	char	*tlsrpt_socket;		/* libtlsrpt datagrams; "" off */
+	int	 status_interval;	/* seconds between status.json writes */
 	char	*user;
 	char	*pid_file;
 	int	 smtp_probe_port;

@@ -80,6 +80,7 @@ struct gate {
 	pthread_cond_t		 g_bgcv;
 	int			 g_bg;
 	unsigned long		 g_jerr_logged;
+	unsigned long		 g_rcpts, g_deferred;	/* __atomic */
 };
 
 /*
@@ -623,8 +624,29 @@ defer_text(const char *domain, const char *pid, const struct eval *ev,
 	buf_free(&t);
 }
 
+static void	decide(struct gate *, const char *, const char *,
+		    const char *, struct gate_verdict *);
+
 void
 gate_rcpt(struct gate *g, const char *qid, const char *rcpt,
+    const char *domain, struct gate_verdict *out)
+{
+	decide(g, qid, rcpt, domain, out);
+	__atomic_add_fetch(&g->g_rcpts, 1, __ATOMIC_RELAXED);
+	if (out->action == GATE_DEFER)
+		__atomic_add_fetch(&g->g_deferred, 1, __ATOMIC_RELAXED);
+}
+
+void
+gate_stats(struct gate *g, struct gate_stats *s)
+{
+	s->rcpts = __atomic_load_n(&g->g_rcpts, __ATOMIC_RELAXED);
+	s->deferred = __atomic_load_n(&g->g_deferred, __ATOMIC_RELAXED);
+}
+
+/* decide - gate_rcpt() without the counting */
+static void
+decide(struct gate *g, const char *qid, const char *rcpt,
     const char *domain, struct gate_verdict *out)
 {
 	struct sts_lookup	 l;

@@ -49,4 +49,10 @@ void		 gate_refresh_failed(void *gate, const char *domain,
 /* gate_wait_idle - wait for background probes (tests, shutdown) */
 void		 gate_wait_idle(struct gate *, int timeout_ms);
 
+struct gate_stats {
+	unsigned long	rcpts;		/* recipients decided */
+	unsigned long	deferred;	/* of them deferred (451 4.7.5) */
+};
+void		 gate_stats(struct gate *, struct gate_stats *);
+
 #endif

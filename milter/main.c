@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,17 +39,18 @@
 
 #include <libmilter/mfapi.h>
 
+#include "collect.h"
 #include "conf.h"
 #include "dns.h"
+#include "fsutil.h"
 #include "gate.h"
 #include "http.h"
 #include "journal.h"
 #include "log.h"
 #include "mlfi.h"
 #include "override.h"
-#include "collect.h"
-#include "fsutil.h"
 #include "policymap.h"
+#include "statusfile.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
 
@@ -131,6 +133,35 @@ write_pidfile(int fd)
 	close(fd);
 }
 
+/* status_now - write state_dir/status.json (col NULL: no collector
+ * counts, e.g. while it is being stopped) */
+static void
+status_now(const struct conf *c, time_t started, int stopped,
+    struct sts_cache *cache, struct journal *j, struct gate *g,
+    struct policymap *pm, struct collect *col)
+{
+	static int		 warned;
+	struct status_snap	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.pid = (long)getpid();
+	s.started = started;
+	s.written = time(NULL);
+	s.interval = c->status_interval;
+	s.stopped = stopped;
+	s.cache_entries = (unsigned long)sts_cache_size(cache);
+	s.journal_errors = j != NULL ? journal_errors(j) : 0;
+	gate_stats(g, &s.gate);
+	if (pm != NULL) {
+		s.have_pm = 1;
+		policymap_stats(pm, &s.pm);
+	}
+	if (col != NULL)
+		collect_stats(col, &s.col);
+	if (status_write(c->state_dir, &s) != 0 && !warned++)
+		log_warn("status file in %s", c->state_dir);
+}
+
 static void *
 milter_thread(void *arg)
 {
@@ -211,6 +242,7 @@ main(int argc, char **argv)
 	pthread_t		 mt;
 	int			 ch, fg = 0, check = 0, fac, mrc = 0;
 	int			 use_syslog = 0, pidfd;
+	time_t			 started;
 
 	while ((ch = getopt(argc, argv, "c:fns")) != -1) {
 		switch (ch) {
@@ -366,11 +398,20 @@ main(int argc, char **argv)
 	    c->policymap_socket[0] ? c->policymap_socket : "off",
 	    c->tlsrpt_socket[0] ? c->tlsrpt_socket : "off", c->state_dir);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	started = time(NULL);
+	status_now(c, started, 0, cache, j, g, pm, col);
 	for (;;) {
 		unsigned char	sig;
-		ssize_t		n = read(sigpipe_fd[0], &sig, 1);
+		struct pollfd	pfd = { sigpipe_fd[0], POLLIN, 0 };
+		ssize_t		n;
 
-		if (n < 0 && errno == EINTR)
+		/* the status file every status_interval, signals between */
+		if (poll(&pfd, 1, c->status_interval * 1000) == 0) {
+			status_now(c, started, 0, cache, j, g, pm, col);
+			continue;
+		}
+		n = read(sigpipe_fd[0], &sig, 1);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n != 1 || sig == SIGTERM || sig == SIGINT)
 			break;
@@ -382,6 +423,7 @@ main(int argc, char **argv)
 	pthread_join(mt, NULL);
 	if (pm != NULL)
 		policymap_stop(pm);
+	status_now(c, started, 1, cache, j, g, pm, NULL);
 	collect_stop(col);		/* logs its counts */
 	gate_free(g);
 	sts_cache_free(cache);

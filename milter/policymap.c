@@ -615,6 +615,8 @@ struct policymap {
 	void			(*pm_report)(void *, const char *);
 	void			*pm_report_arg;
 
+	atomic_ulong		 pm_requests, pm_memo_hits, pm_nconns;
+
 	pthread_mutex_t		 pm_qmu;	/* worker queue */
 	pthread_cond_t		 pm_qcv;
 	struct conn		*pm_qhead, *pm_qtail;
@@ -866,6 +868,7 @@ conn_new(struct policymap *pm, int fd)
 	c->c_fd = fd;
 	c->c_reactor = (int)(atomic_fetch_add(&pm->pm_rr, 1) %
 	    (unsigned)pm->pm_nreactors);
+	atomic_fetch_add_explicit(&pm->pm_nconns, 1, memory_order_relaxed);
 	pthread_mutex_lock(&pm->pm_cmu);
 	c->c_next = pm->pm_conns;
 	if (pm->pm_conns)
@@ -886,6 +889,7 @@ conn_free(struct policymap *pm, struct conn *c)
 	if (c->c_next)
 		c->c_next->c_prev = c->c_prev;
 	pthread_mutex_unlock(&pm->pm_cmu);
+	atomic_fetch_sub_explicit(&pm->pm_nconns, 1, memory_order_relaxed);
 	if (c->c_fd >= 0)
 		close(c->c_fd);		/* also leaves the epoll set */
 	free(c->c_in);
@@ -1420,6 +1424,10 @@ conn_run(struct policymap *pm, struct reactor *rx, struct conn *c,
 			h = memo_hash(req, reqlen);
 			if (memo_get(pm, rx, h, req, reqlen, c)) {
 				consume(c);
+				atomic_fetch_add_explicit(&pm->pm_memo_hits, 1,
+				    memory_order_relaxed);
+				atomic_fetch_add_explicit(&pm->pm_requests, 1,
+				    memory_order_relaxed);
 				continue;
 			}
 			memcpy(key, req, reqlen);	/* answer() edits req */
@@ -1434,6 +1442,8 @@ conn_run(struct policymap *pm, struct reactor *rx, struct conn *c,
 			return;
 		}
 		consume(c);
+		atomic_fetch_add_explicit(&pm->pm_requests, 1,
+		    memory_order_relaxed);
 		at = c->c_outlen;
 		put_reply(c, r);
 		if (memo)
@@ -1471,6 +1481,8 @@ worker(void *arg)
 
 		buf_reset(&r);
 		(void)answer(pm, c->c_req, c->c_mode == CM_LINE, 1, &r, NULL);
+		atomic_fetch_add_explicit(&pm->pm_requests, 1,
+		    memory_order_relaxed);
 		free(c->c_req);
 		c->c_req = NULL;
 		put_reply(c, &r);
@@ -1581,6 +1593,17 @@ policymap_start(struct policymap *pm)
 	}
 	pm->pm_started = 1;
 	return 0;
+}
+
+void
+policymap_stats(struct policymap *pm, struct policymap_stats *s)
+{
+	s->requests = atomic_load_explicit(&pm->pm_requests,
+	    memory_order_relaxed);
+	s->memo_hits = atomic_load_explicit(&pm->pm_memo_hits,
+	    memory_order_relaxed);
+	s->connections = atomic_load_explicit(&pm->pm_nconns,
+	    memory_order_relaxed);
 }
 
 void

@@ -68,6 +68,13 @@ void			 policymap_stop(struct policymap *);
  */
 void			 policymap_on_report(struct policymap *,
 			    void (*fn)(void *, const char *line), void *arg);
+struct policymap_stats {
+	unsigned long	requests;	/* answered */
+	unsigned long	memo_hits;	/* of them from a reactor's memo */
+	unsigned long	connections;	/* open now */
+};
+void			 policymap_stats(struct policymap *,
+			    struct policymap_stats *);
 /* policymap_add_fd - serve an already connected stream socket (tests) */
 int			 policymap_add_fd(struct policymap *, int fd);
 

@@ -54,6 +54,7 @@ usage(void)
 	    "                             summarise enforced deferrals\n"
 	    "  reports [--since D|--day D] the reports built, and where each\n"
 	    "                             stands per destination\n"
+	    "  status                     is sts-milter running; its counters\n"
 	    "  config                     print the effective configuration\n");
 	exit(EX_USAGE);
 }

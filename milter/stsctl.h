@@ -24,11 +24,13 @@ int	stsctl_cmd_probe(int, char **);
 int	stsctl_cmd_journal(int, char **);
 int	stsctl_cmd_deferrals(int, char **);
 int	stsctl_cmd_reports(int, char **);
+int	stsctl_cmd_status(int, char **);
 
 #define STSCTL_EXTRA_COMMANDS					\
 	{ "probe", stsctl_cmd_probe },				\
 	{ "journal", stsctl_cmd_journal },			\
 	{ "deferrals", stsctl_cmd_deferrals },			\
-	{ "reports", stsctl_cmd_reports },
+	{ "reports", stsctl_cmd_reports },			\
+	{ "status", stsctl_cmd_status },
 
 #endif

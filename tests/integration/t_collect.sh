@@ -32,6 +32,7 @@ policymap_socket = unix:$PMSOCK
 tlsrpt_socket = $SOCK
 pid_file = $D/sts-milter.pid
 log_level = 1
+status_interval = 1s
 report_org_name = Lab Sender
 report_contact = tlsrpt@reporter.test
 EOF
@@ -177,9 +178,20 @@ while read -r st what; do
 done < "$D/report.check"
 expect_match "report goes to the lab rua" "$(cat "$D/dry.out")" 'rua: mailto:tlsrpt@reports.test'
 
+# stsctl status: the daemon runs, and what it counted
+sleep 1.5
+ST=$("$STSCTL" -c "$C" status 2>"$D/status.err"); RC=$?
+expect_eq "stsctl status: running (exit 0)" "$RC" 0
+expect_eq "stsctl status: the counts" "$(printf '%s' "$ST" | jq -c '[.running, .pid, .tlsrpt.datagrams, .tlsrpt.records, .tlsrpt.invalid, .tlsrpt.dropped, (.policymap.requests > 0), .gate.rcpts]')" \
+    "[true,$PID,6,5,1,0,true,0]"
+
 # A clean stop: the socket goes, the counts are logged.
 kill $PID; wait $PID 2>/dev/null
 LAB_CLEANUP=
+ST=$("$STSCTL" -c "$C" status 2>"$D/status.err"); RC=$?
+expect_eq "stsctl status after the stop: 69" "$RC" 69
+expect_match "stsctl status after the stop: says so" "$(cat "$D/status.err")" 'not running .*at its stop'
+expect_eq "stsctl status after the stop: running false" "$(printf '%s' "$ST" | jq -c '.running')" false
 ok "socket removed on stop" test ! -e "$SOCK"
 expect_match "counts logged on stop" "$(cat "$D/milter.log")" \
     'tlsrpt: 6 datagrams, 5 records journaled, 1 invalid, 0 dropped \(queue full\), 0 not journaled \(journal errors\), 0 without their policy text'

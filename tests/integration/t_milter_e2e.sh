@@ -50,6 +50,7 @@ override_file = $W/override
 report_from = $REPORT_FROM
 fetch_timeout = 4s
 log_level = 1
+status_interval = 1s
 EOF
 } > "$C"
 : > "$W/override"
@@ -204,6 +205,12 @@ for dr in wrongname.test:certificate-host-mismatch untrustedmx.test:certificate-
 	expect_match "deferrals: ${dr%%:*} ${dr#*:}" "$(dsum "${dr%%:*}" "${dr#*:}")" '"count":1,'
 done
 expect_eq "deferrals: six domain/result groups" "$(printf '%s\n' "$DEF" | grep -c .)" 6
+sleep 1.2	# status.json is written every second here
+ST=$("$STSCTL" -c "$C" status 2>/dev/null)
+expect_eq "stsctl status: running, gate deferrals = the journal's" \
+    "$(printf '%s' "$ST" | jq -c '[.running, .gate.deferred]')" \
+    "[true,$(printf '%s\n' "$J" | grep -c '"type":"deferral"')]"
+expect_match "stsctl status: recipients counted" "$(printf '%s' "$ST" | jq '.gate.rcpts')" '^[1-9][0-9]*$'
 
 # --- the override map: skip, applied on SIGHUP
 echo "expired.test skip" > "$W/override"
