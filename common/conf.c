@@ -66,6 +66,8 @@ const struct conf_key conf_keys[] = {
 	  "socketmap/readsocket listener: unix:/path or inet:port@host; empty: off" },
 	{ "tlsrpt_socket", CONF_STR, O(tlsrpt_socket), "", 0, 0,
 	  "TLS-RPT datagram collector (Postfix 3.10+ smtp_tlsrpt_socket_name): absolute path; empty: off" },
+	{ "postfix_log", CONF_STR, O(postfix_log), "", 0, 0,
+	  "Postfix < 3.10: follow this mail log for smtp(8) TLS sessions (needs smtp_tls_loglevel >= 1); empty: off" },
 	{ "status_interval", CONF_TIME, O(status_interval), "30s", 1, 3600,
 	  "how often the daemon writes state_dir/status.json (stsctl status)" },
 	{ "user", CONF_STR, O(user), "", 0, 0,

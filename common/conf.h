@@ -48,6 +48,7 @@ struct conf {
 	char	*policymap_socket;
 	char	*tlsrpt_socket;		/* libtlsrpt datagrams; "" off */
 	int	 status_interval;	/* seconds between status.json writes */
+	char	*postfix_log;		/* mail log to follow; "" off */
 	char	*user;
 	char	*pid_file;
 	int	 smtp_probe_port;

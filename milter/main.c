@@ -47,6 +47,7 @@
 #include "http.h"
 #include "journal.h"
 #include "log.h"
+#include "logtail.h"
 #include "mlfi.h"
 #include "override.h"
 #include "policymap.h"
@@ -138,7 +139,7 @@ write_pidfile(int fd)
 static void
 status_now(const struct conf *c, time_t started, int stopped,
     struct sts_cache *cache, struct journal *j, struct gate *g,
-    struct policymap *pm, struct collect *col)
+    struct policymap *pm, struct collect *col, struct logtail *lt)
 {
 	static int		 warned;
 	struct status_snap	 s;
@@ -158,6 +159,10 @@ status_now(const struct conf *c, time_t started, int stopped,
 	}
 	if (col != NULL)
 		collect_stats(col, &s.col);
+	if (lt != NULL && c->postfix_log[0] != '\0') {
+		s.have_lt = 1;
+		logtail_stats(lt, &s.lt);
+	}
 	if (status_write(c->state_dir, &s) != 0 && !warned++)
 		log_warn("status file in %s", c->state_dir);
 }
@@ -182,7 +187,7 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	struct override	*nov;
 	static const char *const restart_keys[] = { "milter_socket",
 	    "policymap_socket", "tlsrpt_socket", "state_dir", "dns_resolvers",
-	    "ca_file", "user", NULL };
+	    "ca_file", "user", "postfix_log", NULL };
 	int		 i;
 
 	if ((nc = conf_load(path, &why)) == NULL) {
@@ -236,6 +241,7 @@ main(int argc, char **argv)
 	struct override		*ov;
 	struct policymap	*pm = NULL;
 	struct collect		*col = NULL;
+	struct logtail		*lt = NULL;
 	struct passwd		*pw = NULL;
 	struct sigaction	 sa;
 	sigset_t		 block, old;
@@ -345,7 +351,9 @@ main(int argc, char **argv)
 			(void)chown(d, pw->pw_uid, pw->pw_gid);
 			free(d);
 		}
-		if (setgroups(1, &pw->pw_gid) != 0 ||
+		/* initgroups: the user's groups too (e.g. adm, to read
+		 * the mail log for postfix_log) */
+		if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
 			fatal("dropping privileges to %s", c->user);
@@ -376,6 +384,13 @@ main(int argc, char **argv)
 
 	if (collect_start(col, j) != 0)
 		fatalx("tlsrpt: cannot start the collector");
+	if (c->postfix_log[0] != '\0' && c->tlsrpt_socket[0] != '\0')
+		log_warnx("postfix_log and tlsrpt_socket are both set: a "
+		    "Postfix that sends datagrams has each session counted "
+		    "twice");
+	lt = logtail_new(c->postfix_log, c->state_dir, cache);
+	if (logtail_start(lt, j) != 0)
+		fatalx("postfix_log: cannot start the log follower");
 	if (pm != NULL) {
 		policymap_set_overrides(pm, ov);
 		policymap_on_report(pm, collect_exim, col);
@@ -399,7 +414,7 @@ main(int argc, char **argv)
 	    c->tlsrpt_socket[0] ? c->tlsrpt_socket : "off", c->state_dir);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	started = time(NULL);
-	status_now(c, started, 0, cache, j, g, pm, col);
+	status_now(c, started, 0, cache, j, g, pm, col, lt);
 	for (;;) {
 		unsigned char	sig;
 		struct pollfd	pfd = { sigpipe_fd[0], POLLIN, 0 };
@@ -407,7 +422,7 @@ main(int argc, char **argv)
 
 		/* the status file every status_interval, signals between */
 		if (poll(&pfd, 1, c->status_interval * 1000) == 0) {
-			status_now(c, started, 0, cache, j, g, pm, col);
+			status_now(c, started, 0, cache, j, g, pm, col, lt);
 			continue;
 		}
 		n = read(sigpipe_fd[0], &sig, 1);
@@ -423,8 +438,9 @@ main(int argc, char **argv)
 	pthread_join(mt, NULL);
 	if (pm != NULL)
 		policymap_stop(pm);
-	status_now(c, started, 1, cache, j, g, pm, NULL);
+	status_now(c, started, 1, cache, j, g, pm, NULL, lt);
 	collect_stop(col);		/* logs its counts */
+	logtail_stop(lt);
 	gate_free(g);
 	sts_cache_free(cache);
 	journal_close(j);

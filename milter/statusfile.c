@@ -33,9 +33,14 @@ status_write(const char *state_dir, const struct status_snap *s)
 		    s->pm.memo_hits, s->pm.connections);
 	buf_printf(&b, ",\"tlsrpt\":{\"datagrams\":%lu,\"records\":%lu,"
 	    "\"invalid\":%lu,\"dropped\":%lu,\"lost\":%lu,\"unarchived\":%lu,"
-	    "\"exim\":%lu,\"exim_invalid\":%lu}}\n", s->col.datagrams,
+	    "\"exim\":%lu,\"exim_invalid\":%lu}", s->col.datagrams,
 	    s->col.records, s->col.invalid, s->col.dropped, s->col.lost,
 	    s->col.unarchived, s->col.exim, s->col.exim_invalid);
+	if (s->have_lt)
+		buf_printf(&b, ",\"postfix_log\":{\"lines\":%lu,\"sessions\":"
+		    "%lu,\"journaled\":%lu}", s->lt.lines, s->lt.sessions,
+		    s->lt.journaled);
+	buf_puts(&b, "}\n");
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) >= 0) {
 		if (write(fd, buf_str(&b), b.b_len) == (ssize_t)b.b_len)

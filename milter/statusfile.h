@@ -10,7 +10,8 @@
  *    "gate":{"rcpts","deferred"},
  *    "policymap":{"requests","memo_hits","connections"},
  *    "tlsrpt":{"datagrams","records","invalid","dropped","lost",
- *              "unarchived","exim","exim_invalid"}}
+ *              "unarchived","exim","exim_invalid"},
+ *    "postfix_log":{"lines","sessions","journaled"} (when followed)}
  * Times are seconds since the epoch.  Counters start at 0 with each
  * start of the daemon.
  */
@@ -21,6 +22,7 @@
 
 #include "collect.h"
 #include "gate.h"
+#include "logtail.h"
 #include "policymap.h"
 
 struct status_snap {
@@ -33,6 +35,8 @@ struct status_snap {
 	int			 have_pm;
 	struct policymap_stats	 pm;
 	struct collect_stats	 col;
+	int			 have_lt;
+	struct logtail_stats	 lt;
 };
 
 /* status_write - 0, or -1 with errno (the caller logs) */

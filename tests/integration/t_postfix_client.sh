@@ -3,7 +3,9 @@
 # smtp_tls_policy_maps = socketmap:unix:...:postfix answered by the real
 # sts-milter (issue 5): the good enforce domain is delivered over
 # verified TLS, enforce domains whose MX certificate is bad are deferred
-# by Postfix itself, a testing domain is delivered.
+# by Postfix itself, a testing domain is delivered.  The daemon follows
+# that Postfix's mail log (postfix_log) and journals its TLS sessions,
+# as TLS-RPT wants them, from the lines Postfix 3.7 really writes.
 #
 # smtp(8) runs chrooted, as in Debian's master.cf, and reaches the
 # daemon by the queue-relative socket name README and conf/ recommend
@@ -38,6 +40,8 @@ fetch_timeout = 4s
 milter_socket = unix:$W/milter.sock
 policymap_socket = unix:$SOCK
 pid_file = $W/sts-milter.pid
+postfix_log = $W/maillog
+status_interval = 1s
 EOF
 } > "$C"
 "$MILTER" -f -c "$C" 2>"$W/milter.log" &
@@ -169,6 +173,28 @@ chrooted_smtp() {	# an smtp(8) of this instance whose root is the queue
 	return 1
 }
 ok "smtp(8) ran chrooted in the queue directory" chrooted_smtp
+
+# --- postfix_log: Postfix's own TLS sessions in the journal (src postfix)
+sleep 2		# the follower reads once a second
+pj() {	# DOMAIN: "result mx ptype[ reason]" of its postfix sessions, sorted
+	"$BUILD/stsctl" -c "$C" journal | jq -r --arg d "$1" \
+	    'select(.src == "postfix" and .domain == $d) | "\(.result) \(.mx) \(.ptype)\(if .reason then " " + .reason else "" end)"' | sort | paste -sd';'
+}
+expect_match "postfix_log: enforce.test success (Verified)" "$(pj enforce.test)" '^success mx[12]\.enforce\.test sts$'
+expect_eq "postfix_log: wildcard.test success" "$(pj wildcard.test)" "success a.wildcard.test sts"
+expect_eq "postfix_log: expired.test certificate-expired" "$(pj expired.test)" \
+    "certificate-expired mx.expired.test sts certificate has expired"
+expect_eq "postfix_log: wrongname.test host mismatch" "$(pj wrongname.test)" \
+    "certificate-host-mismatch mx.wrongname.test sts num=62:hostname mismatch"
+expect_match "postfix_log: untrustedmx.test not trusted" "$(pj untrustedmx.test)" \
+    '^certificate-not-trusted mx\.untrustedmx\.test sts untrusted issuer'
+expect_eq "postfix_log: testing.test (may: Untrusted) not trusted" "$(pj testing.test)" \
+    "certificate-not-trusted mx.testing.test sts"
+expect_eq "postfix_log: nopolicy.test no-policy-found success" "$(pj nopolicy.test)" \
+    "success mx.nopolicy.test no-policy-found"
+ST=$("$BUILD/stsctl" -c "$C" status 2>/dev/null)
+expect_eq "stsctl status: postfix_log counts" \
+    "$(printf '%s' "$ST" | jq -c '[.postfix_log.sessions == .postfix_log.journaled, .postfix_log.journaled >= 7]')" "[true,true]"
 ok "no policy-table errors" sh -c "! grep -q 'policy table lookup error\|TLS configuration problem' '$W/maillog'"
 ok "daemon still running" kill -0 "$PID"
 

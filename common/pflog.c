@@ -1,0 +1,318 @@
+/*
+ * pflog.c - TLS sessions from Postfix smtp(8) log lines (see pflog.h)
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "domain.h"
+#include "pflog.h"
+
+/* copy - bounded copy of s[0..n) into dst (size); 0 if it did not fit */
+static int
+copy(char *dst, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		return 0;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 1;
+}
+
+/* find - memmem for a C string */
+static const char *
+find(const char *p, const char *end, const char *s)
+{
+	size_t	n = strlen(s);
+
+	for (; p != NULL && (size_t)(end - p) >= n; p++)
+		if (*p == *s && memcmp(p, s, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* host_ip - "HOST[IP]" at p (up to end); 0 if it is not one */
+static int
+host_ip(const char *p, const char *end, struct pflog_line *l)
+{
+	const char	*lb, *rb;
+
+	for (lb = p; lb < end && *lb != '[' && *lb != ' '; lb++)
+		;
+	if (lb == p || lb >= end || *lb != '[')
+		return 0;
+	for (rb = lb + 1; rb < end && *rb != ']'; rb++)
+		;
+	if (rb >= end || rb == lb + 1)
+		return 0;
+	if (!copy(l->host, sizeof(l->host), p, (size_t)(lb - p)) ||
+	    !copy(l->ip, sizeof(l->ip), lb + 1, (size_t)(rb - lb - 1)) ||
+	    domain_syntax(l->host, strlen(l->host), NULL) != ST_OK)
+		return 0;
+	return 1;
+}
+
+/*
+ * program - the message after "postfix[-X]/smtp[PID]: "; NULL if the
+ * line is not from a Postfix smtp(8) client.  Exactly two name parts:
+ * "postfix/smtp-tlsrpt/smtp" (our report transport's syslog_name) is
+ * not counted (RPT-MAIL-8: report traffic never feeds reports).
+ */
+static const char *
+program(const char *line, const char *end, long *pid)
+{
+	const char	*p = line, *t, *q, *e;
+	long		 n;
+
+	*pid = 0;
+	while ((p = find(p, end, "/smtp[")) != NULL) {
+		for (t = p; t > line && t[-1] != ' '; t--)
+			;
+		q = p + 6;
+		/* the pid: digits within the line (it is not NUL-ended) */
+		for (n = 0, e = q; e < end && *e >= '0' && *e <= '9' &&
+		    n < 100000000; e++)
+			n = n * 10 + (*e - '0');
+		if ((size_t)(p - t) >= 7 && memcmp(t, "postfix", 7) == 0 &&
+		    memchr(t, '/', (size_t)(p - t)) == NULL && e > q &&
+		    e + 3 <= end && memcmp(e, "]: ", 3) == 0 && n > 0) {
+			*pid = n;
+			return e + 3;
+		}
+		p += 6;
+	}
+	return NULL;
+}
+
+void
+pflog_line(const char *line, size_t len, struct pflog_line *l)
+{
+	const char	*end = line + len, *m, *p, *q;
+	static const struct {
+		const char	*word;
+		enum pflog_tls	 tls;
+	} kinds[] = {
+		{ "Verified ", PFT_VERIFIED }, { "Trusted ", PFT_TRUSTED },
+		{ "Untrusted ", PFT_UNTRUSTED }, { "Anonymous ", PFT_ANONYMOUS },
+	};
+	size_t		 i, n;
+
+	memset(l, 0, sizeof(*l));
+	if ((m = program(line, end, &l->pid)) == NULL)
+		return;
+	/* TLS connection established */
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = strlen(kinds[i].word);
+		if ((size_t)(end - m) > n && memcmp(m, kinds[i].word, n) == 0 &&
+		    (p = find(m + n, end, "TLS connection established to ")) ==
+		    m + n) {
+			if (host_ip(p + 30, end, l)) {
+				l->kind = PFL_TLS;
+				l->tls = kinds[i].tls;
+			}
+			return;
+		}
+	}
+	/* [server ]certificate verification failed for H[IP]:P: REASON */
+	p = m;
+	if ((size_t)(end - p) > 7 && memcmp(p, "server ", 7) == 0)
+		p += 7;
+	if ((size_t)(end - p) > 36 &&
+	    memcmp(p, "certificate verification failed for ", 36) == 0) {
+		if (!host_ip(p + 36, end, l))
+			return;
+		q = find(p + 36, end, "]:");
+		if (q != NULL && (q = find(q + 2, end, ": ")) != NULL) {
+			n = (size_t)(end - q - 2);
+			if (n >= sizeof(l->reason))
+				n = sizeof(l->reason) - 1;
+			copy(l->reason, sizeof(l->reason), q + 2, n);
+		}
+		l->kind = PFL_CERT_FAIL;
+		return;
+	}
+	/* QID: to=<R@D>, ..., relay=H[IP]:P, ... */
+	if ((p = find(m, end, ": to=<")) == NULL || p - m > 40)
+		return;
+	p += 6;
+	if ((q = memchr(p, '>', (size_t)(end - p))) == NULL)
+		return;
+	{
+		const char *at = NULL, *s;
+
+		for (s = p; s < q; s++)
+			if (*s == '@')
+				at = s;
+		if (at == NULL || !copy(l->domain, sizeof(l->domain), at + 1,
+		    (size_t)(q - at - 1)))
+			return;
+	}
+	if ((p = find(q, end, ", relay=")) == NULL || !host_ip(p + 8, end, l))
+		return;
+	{
+		char	norm[DOMAIN_MAX + 1];
+
+		if (domain_normalize(l->domain, norm, NULL) != ST_OK)
+			return;
+		memcpy(l->domain, norm, strlen(norm) + 1);
+	}
+	l->no_starttls = find(p, end, "TLS is required, but was not offered "
+	    "by host") != NULL;
+	l->kind = PFL_DELIVERY;
+}
+
+/* proc - the table entry of pid (LRU reuse when full) */
+static struct pflog_proc *
+proc(struct pflog *f, long pid, int create)
+{
+	struct pflog_proc	*lru = NULL;
+	size_t			 i;
+
+	for (i = 0; i < PFLOG_PROCS; i++) {
+		if (f->procs[i].pid == pid) {
+			f->procs[i].used = ++f->clock;
+			return &f->procs[i];
+		}
+		if (lru == NULL || f->procs[i].used < lru->used)
+			lru = &f->procs[i];
+	}
+	if (!create)
+		return NULL;
+	memset(lru, 0, sizeof(*lru));
+	lru->pid = pid;
+	lru->used = ++f->clock;
+	return lru;
+}
+
+/* start - l begins a new connection in p: the open one, if any, was a
+ * failed MX of the same delivery */
+static void
+start(struct pflog_proc *p, const struct pflog_line *l)
+{
+	if (p->open) {
+		if (p->nearlier == PFLOG_EARLIER) {
+			memmove(&p->earlier[0], &p->earlier[1],
+			    (PFLOG_EARLIER - 1) * sizeof(p->earlier[0]));
+			p->nearlier--;
+		}
+		p->earlier[p->nearlier++] = p->cur;
+	}
+	memset(&p->cur, 0, sizeof(p->cur));
+	memcpy(p->cur.host, l->host, sizeof(p->cur.host));
+	memcpy(p->cur.ip, l->ip, sizeof(p->cur.ip));
+	p->open = 1;
+}
+
+static int
+same(const struct pflog_proc *p, const struct pflog_line *l)
+{
+	return p->open && strcmp(p->cur.host, l->host) == 0 &&
+	    strcmp(p->cur.ip, l->ip) == 0;
+}
+
+static void
+session(struct pflog_session *s, const struct pflog_conn *c,
+    const char *domain)
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->domain, domain, sizeof(s->domain));
+	memcpy(s->host, c->host, sizeof(s->host));
+	memcpy(s->ip, c->ip, sizeof(s->ip));
+	s->tls = c->tls;
+	memcpy(s->reason, c->reason, sizeof(s->reason));
+}
+
+int
+pflog_feed(struct pflog *f, const struct pflog_line *l,
+    struct pflog_session *s)
+{
+	struct pflog_proc	*p;
+	int			 i, n = 0;
+
+	switch (l->kind) {
+	case PFL_CERT_FAIL:
+		p = proc(f, l->pid, 1);
+		if (!same(p, l) || p->cur.tls != PFT_NONE)
+			start(p, l);		/* a new connection */
+		if (p->cur.reason[0] == '\0')	/* the first failure */
+			memcpy(p->cur.reason, l->reason,
+			    sizeof(p->cur.reason));
+		return 0;
+	case PFL_TLS:
+		p = proc(f, l->pid, 1);
+		if (!same(p, l) || p->cur.tls != PFT_NONE)
+			start(p, l);		/* (the failure came first) */
+		p->cur.tls = l->tls;
+		return 0;
+	case PFL_DELIVERY:
+		p = proc(f, l->pid, 0);
+		if (p != NULL && same(p, l)) {
+			for (i = 0; i < p->nearlier; i++)
+				session(&s[n++], &p->earlier[i], l->domain);
+			session(&s[n++], &p->cur, l->domain);
+			p->open = 0;		/* its first recipient only */
+			p->nearlier = 0;
+			return n;
+		}
+		if (p != NULL) {		/* not this delivery's */
+			p->open = 0;
+			p->nearlier = 0;
+		}
+		if (l->no_starttls) {
+			memset(&s[0], 0, sizeof(s[0]));
+			memcpy(s[0].domain, l->domain, sizeof(s[0].domain));
+			memcpy(s[0].host, l->host, sizeof(s[0].host));
+			memcpy(s[0].ip, l->ip, sizeof(s[0].ip));
+			s[0].no_starttls = 1;
+			return 1;
+		}
+		return 0;			/* a reused connection */
+	default:
+		return 0;
+	}
+}
+
+int
+pflog_classify(const struct pflog_session *s, int has_policy,
+    enum tlsrpt_result *rt, char *reason, size_t reasonsize)
+{
+	const char	*r = s->reason;
+
+	reason[0] = '\0';
+	if (s->no_starttls) {
+		*rt = TLSRPT_STARTTLS_NOT_SUPPORTED;
+		return 1;
+	}
+	if (!has_policy) {
+		if (s->tls == PFT_NONE)
+			return 0;
+		*rt = TLSRPT_SUCCESS;
+		return 1;
+	}
+	if (r[0] != '\0') {
+		if (strcasestr(r, "expired") != NULL)
+			*rt = TLSRPT_CERTIFICATE_EXPIRED;
+		else if (strcasestr(r, "hostname mismatch") != NULL ||
+		    strcasestr(r, "name mismatch") != NULL)
+			*rt = TLSRPT_CERTIFICATE_HOST_MISMATCH;
+		else if (strcasestr(r, "untrusted issuer") != NULL ||
+		    strcasestr(r, "self-signed") != NULL ||
+		    strcasestr(r, "self signed") != NULL ||
+		    strcasestr(r, "local issuer") != NULL)
+			*rt = TLSRPT_CERTIFICATE_NOT_TRUSTED;
+		else
+			*rt = TLSRPT_VALIDATION_FAILURE;
+		copy(reason, reasonsize, r, strnlen(r, reasonsize - 1));
+		return 1;
+	}
+	switch (s->tls) {
+	case PFT_VERIFIED:
+		*rt = TLSRPT_SUCCESS;
+		return 1;
+	case PFT_UNTRUSTED:
+		*rt = TLSRPT_CERTIFICATE_NOT_TRUSTED;
+		return 1;
+	default:
+		return 0;		/* Trusted, Anonymous: name unchecked */
+	}
+}

@@ -1,0 +1,123 @@
+/*
+ * pflog.h - TLS sessions from Postfix's smtp(8) log lines, for Postfix
+ * versions without TLS-RPT (before 3.10; Debian 12 has 3.7)
+ *
+ * Postfix 3.7 logs, with smtp_tls_loglevel >= 1, per SMTP connection:
+ *	[server ]certificate verification failed for H[IP]:P: REASON
+ *	(Verified|Trusted|Untrusted|Anonymous) TLS connection established
+ *	    to H[IP]:P: ...
+ * and per recipient:
+ *	QID: to=<R@D>, relay=H[IP]:P, ..., status=S (TEXT)
+ * all from the same smtp process (program "postfix/smtp", or
+ * "postfix-INSTANCE/smtp", with its pid).  The TLS lines come first;
+ * the first delivery line of the same process and the same H[IP] names
+ * the recipient domain, so it closes the session.  A connection that is
+ * reused for another message logs no TLS line and is not a new session
+ * (as in Postfix's own TLS-RPT).  "TLS is required, but was not offered
+ * by host H[IP]" in a delivery line is a session without STARTTLS.
+ *
+ * Pure: no I/O, no clock.  pflog_line() parses one line;
+ * pflog_feed() folds it into a struct pflog (a bounded table of smtp
+ * processes) and says when a session is complete.
+ *
+ * Classification (pflog_classify), given what the daemon knows of the
+ * recipient domain:
+ *   an MTA-STS policy: Verified -> success; a verification failure
+ *	logged -> its type (expired, hostname mismatch, untrusted issuer
+ *	or self-signed -> not-trusted, else validation-failure with the
+ *	reason); Untrusted without a reason -> certificate-not-trusted;
+ *	no STARTTLS -> starttls-not-supported; Trusted and Anonymous
+ *	(the host name was not checked: Postfix's "may" level, where a
+ *	testing policy leaves it) -> nothing (the gate's probes report
+ *	those domains);
+ *   no policy: any TLS session -> success; no STARTTLS -> starttls-
+ *	not-supported.
+ */
+#ifndef PFLOG_H
+#define PFLOG_H
+
+#include <stddef.h>
+
+#include "tlsrpt_types.h"
+
+#define PFLOG_PROCS	1024	/* smtp processes followed at once */
+
+enum pflog_kind {
+	PFL_NONE = 0,		/* not a line we use */
+	PFL_CERT_FAIL,		/* certificate verification failed */
+	PFL_TLS,		/* TLS connection established */
+	PFL_DELIVERY		/* to=<...>, relay=H[IP]:P */
+};
+
+enum pflog_tls {
+	PFT_NONE = 0,
+	PFT_VERIFIED,
+	PFT_TRUSTED,
+	PFT_UNTRUSTED,
+	PFT_ANONYMOUS
+};
+
+struct pflog_line {
+	enum pflog_kind	 kind;
+	long		 pid;
+	char		 host[256];
+	char		 ip[64];
+	enum pflog_tls	 tls;		/* PFL_TLS */
+	char		 reason[128];	/* PFL_CERT_FAIL */
+	char		 domain[256];	/* PFL_DELIVERY: the recipient's */
+	int		 no_starttls;	/* PFL_DELIVERY: TLS required, not
+					 * offered */
+};
+
+/* pflog_line - parse one log line (without its newline); kind PFL_NONE
+ * for every line that is not one of the three */
+void	pflog_line(const char *line, size_t len, struct pflog_line *);
+
+#define PFLOG_EARLIER	4	/* failed MX connections kept per delivery */
+
+struct pflog_conn {
+	char		 host[256], ip[64];
+	enum pflog_tls	 tls;
+	char		 reason[128];	/* first verification failure */
+};
+
+struct pflog_proc {
+	long		 pid;		/* 0: free */
+	unsigned long	 used;		/* LRU clock */
+	struct pflog_conn cur;		/* the connection now */
+	int		 open;		/* cur waits for its domain */
+	/* earlier connections of the same delivery (the MX hosts tried
+	 * before: Postfix names only the last one in its delivery line) */
+	struct pflog_conn earlier[PFLOG_EARLIER];
+	int		 nearlier;
+};
+
+struct pflog {
+	struct pflog_proc	procs[PFLOG_PROCS];
+	unsigned long		clock;
+};
+
+/* a complete session */
+struct pflog_session {
+	char		 domain[256];
+	char		 host[256], ip[64];
+	enum pflog_tls	 tls;
+	char		 reason[128];
+	int		 no_starttls;
+};
+
+/* pflog_feed - the number of sessions l completes (0 to
+ * PFLOG_EARLIER + 1), filled into s[] (room for PFLOG_EARLIER + 1): a
+ * delivery line completes its connection and the connections the same
+ * process made before it for the same delivery, in order */
+int	pflog_feed(struct pflog *, const struct pflog_line *,
+	    struct pflog_session *s);
+
+/*
+ * pflog_classify - the result for a session; 0 nothing to report.
+ * has_policy: the domain has an MTA-STS policy (any mode but none).
+ */
+int	pflog_classify(const struct pflog_session *, int has_policy,
+	    enum tlsrpt_result *, char *reason, size_t reasonsize);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * test_logtail.c - following Postfix's mail log: new lines are read as
+ * they come, a partial line waits for its end, a rotated log is read to
+ * its end and the new one from its start, a truncated one again from
+ * the start, a restart resumes where it stopped, the first start does
+ * not import history.  Sessions are journaled with the cached policy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fakes.h"
+#include "harness.h"
+#include "journal.h"
+#include "logtail.h"
+#include "sts_cache.h"
+#include "timefmt.h"
+
+static char		 dir[64], logpath[128];
+static struct sts_cache	*cache;
+static struct journal	*jnl;
+
+#define TLS(pid, host, ip) "Nov 30 14:48:01 h postfix/smtp[" pid "]: " \
+	"Verified TLS connection established to " host "[" ip "]:25: x\n"
+#define TO(pid, rcpt, host, ip) "Nov 30 14:48:01 h postfix/smtp[" pid "]: " \
+	"Q1: to=<" rcpt ">, relay=" host "[" ip "]:25, status=sent (ok)\n"
+#define SESSION(pid) TLS(pid, "mx1.enforce.test", "192.0.2.7") \
+	TO(pid, "a@enforce.test", "mx1.enforce.test", "192.0.2.7")
+
+static void
+append(const char *s)
+{
+	FILE	*f = fopen(logpath, "a");
+
+	if (f == NULL)
+		abort();
+	fputs(s, f);
+	fclose(f);
+}
+
+static int
+count_cb(void *arg, const struct journal_rec *r)
+{
+	int	*n = arg;
+
+	if (strcmp(r->src, "postfix") == 0 && strcmp(r->ptype, "sts") == 0 &&
+	    r->result == TLSRPT_SUCCESS && strcmp(r->mx,
+	    "mx1.enforce.test") == 0 && strcmp(r->pid, "e1") == 0)
+		(*n)++;
+	return 0;
+}
+
+static int
+journaled(void)
+{
+	struct journal_stats	st;
+	char			day[11];
+	int			n = 0;
+
+	timefmt_day(clock_now(), day);
+	(void)journal_read_day(dir, day, count_cb, &n, &st);
+	return n;
+}
+
+/* wait_for - until the journal holds n sessions (5 s at most) */
+static int
+wait_for(int n)
+{
+	int	i;
+
+	for (i = 0; i < 100 && journaled() < n; i++)
+		usleep(50000);
+	return journaled();
+}
+
+static void
+setup(void)
+{
+	struct sts_cache_opts	o;
+	struct sts_lookup	l;
+	struct buf		why = BUF_INIT;
+
+	snprintf(dir, sizeof(dir), "/tmp/test_logtail.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(logpath, sizeof(logpath), "%s/mail.log", dir);
+	fake_dns_reset();
+	fake_http_reset();
+	fake_clock_set(1700000000);
+	fake_sts_domain("enforce.test", "e1", "version: STSv1\nmode: enforce\n"
+	    "mx: mx1.enforce.test\nmax_age: 86400\n");
+	fake_cache_opts(&o, NULL);
+	cache = sts_cache_new(&o);
+	(void)sts_cache_lookup(cache, "enforce.test", 0, &l);
+	sts_lookup_clear(&l);
+	jnl = journal_open(dir, &why);
+	buf_free(&why);
+}
+
+static void
+teardown(void)
+{
+	char	cmd[128];
+
+	journal_close(jnl);
+	sts_cache_free(cache);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+}
+
+static void
+test_follow(void)
+{
+	struct logtail		*t;
+	struct logtail_stats	 s;
+	char			 rotated[160];
+
+	setup();
+	append(SESSION("1"));			/* history: not imported */
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(SESSION("2"));
+	CHECK_INT(wait_for(1), 1);
+	/* a line in two writes is one line */
+	append("Nov 30 14:48:01 h postfix/smtp[3]: Verified TLS connec");
+	usleep(1200000);
+	append("tion established to mx1.enforce.test[192.0.2.7]:25: x\n"
+	    TO("3", "a@enforce.test", "mx1.enforce.test", "192.0.2.7"));
+	CHECK_INT(wait_for(2), 2);
+	/* rotation: the rest of the old file, then the new one */
+	snprintf(rotated, sizeof(rotated), "%s.1", logpath);
+	CHECK(rename(logpath, rotated) == 0);
+	{
+		FILE *f = fopen(rotated, "a");	/* written after the rename */
+
+		fputs(SESSION("4"), f);
+		fclose(f);
+	}
+	append(SESSION("5"));			/* the new file */
+	CHECK_INT(wait_for(4), 4);
+	/* truncation: read again from the start */
+	CHECK(truncate(logpath, 0) == 0);
+	usleep(1200000);
+	append(SESSION("6"));
+	CHECK_INT(wait_for(5), 5);
+	logtail_stop(t);
+	/* a restart resumes: what came while stopped is read, once */
+	append(SESSION("7"));
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	CHECK_INT(wait_for(6), 6);
+	usleep(1200000);
+	CHECK_INT(journaled(), 6);
+	logtail_stats(t, &s);
+	CHECK(s.sessions == 1 && s.journaled == 1 && s.lines == 2);
+	logtail_stop(t);
+	teardown();
+}
+
+/* A missing log is waited for; an over-long line is skipped whole. */
+static void
+test_missing_and_long(void)
+{
+	struct logtail	*t;
+	char		*big;
+
+	setup();
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(300000);
+	big = malloc(20000);
+	memset(big, 'x', 19999);
+	big[19999] = '\0';
+	append(big);				/* no newline yet */
+	append("\n");
+	free(big);
+	append(SESSION("8"));
+	CHECK_INT(wait_for(1), 1);
+	logtail_stop(t);
+	teardown();
+}
+
+int
+main(void)
+{
+	RUN(test_follow);
+	RUN(test_missing_and_long);
+	return harness_done("test_logtail");
+}

@@ -1,0 +1,228 @@
+/*
+ * test_pflog.c - TLS sessions from Postfix 3.7 smtp(8) log lines: the
+ * lines the lab's Postfix logged (smtp_tls_loglevel = 1), one per
+ * kind, then whole logs folded into sessions and classified.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pflog.h"
+
+#include "../harness.h"
+
+#define P	"Nov 30 14:48:01 pmtest postfix/smtp[18892]: "
+#define Q	"Nov 30 14:48:01 pmtest postfix/smtp[18897]: "
+
+static const struct {
+	const char	*tag;
+	const char	*line;
+	const char	*got;	/* kind|pid|host|ip|tls|reason|domain|nostarttls */
+} lines[] = {
+	{ "verified", P "Verified TLS connection established to "
+	    "mx1.enforce.test[127.0.1.1]:25: TLSv1.3 with cipher "
+	    "TLS_AES_256_GCM_SHA384 (256/256 bits)",
+	    "2|18892|mx1.enforce.test|127.0.1.1|1||-|0" },
+	{ "untrusted", P "Untrusted TLS connection established to "
+	    "mx.expired.test[127.0.1.22]:25: TLSv1.3 with cipher X",
+	    "2|18892|mx.expired.test|127.0.1.22|3||-|0" },
+	{ "trusted", P "Trusted TLS connection established to "
+	    "mx.nopolicy.test[127.0.1.6]:25: TLSv1.3", 
+	    "2|18892|mx.nopolicy.test|127.0.1.6|2||-|0" },
+	{ "anonymous", P "Anonymous TLS connection established to "
+	    "mx.a.test[192.0.2.1]:25: TLSv1.3",
+	    "2|18892|mx.a.test|192.0.2.1|4||-|0" },
+	{ "server certificate verification failed", P "server certificate "
+	    "verification failed for mx.expired.test[127.0.1.22]:25: "
+	    "certificate has expired",
+	    "1|18892|mx.expired.test|127.0.1.22|0|certificate has expired|-|0" },
+	{ "hostname mismatch", Q "server certificate verification failed for "
+	    "mx.wrongname.test[127.0.1.23]:25: num=62:hostname mismatch",
+	    "1|18897|mx.wrongname.test|127.0.1.23|0|num=62:hostname mismatch|-|0" },
+	{ "untrusted issuer", P "certificate verification failed for "
+	    "mx.untrustedmx.test[127.0.1.24]:25: untrusted issuer /O=lab/CN=x",
+	    "1|18892|mx.untrustedmx.test|127.0.1.24|0|untrusted issuer /O=lab/CN=x|-|0" },
+	{ "delivery", P "6EBC4A861EF: to=<pm18361@Expired.Test>, "
+	    "relay=mx.expired.test[127.0.1.22]:25, delay=0.07, dsn=4.7.5, "
+	    "status=deferred (Server certificate not verified)",
+	    "3|18892|mx.expired.test|127.0.1.22|0||expired.test|0" },
+	{ "delivery with orig_to", P "ABC: to=<a@b.test>, orig_to=<x@y.test>, "
+	    "relay=mx.b.test[192.0.2.2]:25, status=sent (250 ok)",
+	    "3|18892|mx.b.test|192.0.2.2|0||b.test|0" },
+	{ "no STARTTLS", P "ABC: to=<a@nostarttls.test>, relay=mx.nostarttls."
+	    "test[127.0.1.25]:25, delay=1, status=deferred (TLS is required, "
+	    "but was not offered by host mx.nostarttls.test[127.0.1.25])",
+	    "3|18892|mx.nostarttls.test|127.0.1.25|0||nostarttls.test|1" },
+	{ "RFC 3339 time stamp, instance name", "2026-11-30T14:48:01.123456+00:00 "
+	    "mx postfix-out/smtp[7]: Verified TLS connection established to "
+	    "a.b.test[192.0.2.3]:25: TLSv1.3", "2|7|a.b.test|192.0.2.3|1||-|0" },
+	/* not ours */
+	{ "report transport (syslog_name postfix/smtp-tlsrpt)",
+	    "Nov 30 14:48:01 h postfix/smtp-tlsrpt/smtp[9]: Verified TLS "
+	    "connection established to mx.r.test[192.0.2.4]:25: x",
+	    "0|0||||||" },
+	{ "smtpd", "Nov 30 14:48:01 h postfix/smtpd[9]: Anonymous TLS "
+	    "connection established from a[192.0.2.5]: x", "0|0||||||" },
+	{ "relay=none", P "ABC: to=<a@b.test>, relay=none, delay=0, "
+	    "status=deferred (connect refused)", "0|18892||||||" },
+	{ "relay=local", P "ABC: to=<a@b.test>, relay=local, status=sent",
+	    "0|18892||||||" },
+	{ "other program", "Nov 30 h exim[1]: Verified TLS connection "
+	    "established to a[1.2.3.4]:25", "0|0||||||" },
+	{ "garbage", "postfix/smtp[", "0|0||||||" },
+	{ "empty", "", "0|0||||||" },
+};
+
+static void
+test_lines(void)
+{
+	size_t	i;
+	char	got[1024];
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct pflog_line l;
+
+		pflog_line(lines[i].line, strlen(lines[i].line), &l);
+		if (l.kind == PFL_NONE)
+			snprintf(got, sizeof(got), "0|%ld||||||", l.pid);
+		else
+			snprintf(got, sizeof(got), "%d|%ld|%s|%s|%d|%s|%s|%d",
+			    l.kind, l.pid, l.host, l.ip, l.tls, l.reason,
+			    l.kind == PFL_DELIVERY ? l.domain : "-",
+			    l.no_starttls);
+		CHECKF(strcmp(got, lines[i].got) == 0, "%s:\n  got  %s\n  want %s",
+		    lines[i].tag, got, lines[i].got);
+	}
+}
+
+/* feed - a log through a fresh pflog; the classified sessions joined
+ * with ';' as "domain host result reason" (has_policy for all but
+ * domains starting with "no") */
+static void
+feed(const char *const *log, char *out, size_t size)
+{
+	static struct pflog	f;
+	struct pflog_line	l;
+	struct pflog_session	s[PFLOG_EARLIER + 1];
+	enum tlsrpt_result	rt;
+	char			reason[128];
+	size_t			i;
+	int			k, n;
+
+	memset(&f, 0, sizeof(f));
+	out[0] = '\0';
+	for (i = 0; log[i] != NULL; i++) {
+		pflog_line(log[i], strlen(log[i]), &l);
+		n = pflog_feed(&f, &l, s);
+		for (k = 0; k < n; k++) {
+			if (!pflog_classify(&s[k], strncmp(s[k].domain, "no",
+			    2) != 0, &rt, reason, sizeof(reason)))
+				continue;
+			snprintf(out + strlen(out), size - strlen(out),
+			    "%s%s %s %s %s", out[0] ? ";" : "", s[k].domain,
+			    s[k].host, tlsrpt_result_str(rt),
+			    reason[0] ? reason : "-");
+		}
+	}
+}
+
+static void
+test_sessions(void)
+{
+	/* interleaved processes, as in the lab's log */
+	static const char *const log1[] = {
+	    P "server certificate verification failed for mx.expired.test"
+	    "[127.0.1.22]:25: certificate has expired",
+	    P "Untrusted TLS connection established to mx.expired.test"
+	    "[127.0.1.22]:25: TLSv1.3",
+	    Q "Verified TLS connection established to mx1.enforce.test"
+	    "[127.0.1.1]:25: TLSv1.3",
+	    P "A1: to=<r@expired.test>, relay=mx.expired.test[127.0.1.22]:25, "
+	    "status=deferred (Server certificate not verified)",
+	    Q "A2: to=<r@enforce.test>, relay=mx1.enforce.test[127.0.1.1]:25, "
+	    "status=sent (250 ok)",
+	    /* the same connection, a second recipient: one session */
+	    Q "A2: to=<s@enforce.test>, relay=mx1.enforce.test[127.0.1.1]:25, "
+	    "status=sent (250 ok)",
+	    /* a reused connection: no TLS line, no session */
+	    Q "A3: to=<t@enforce.test>, relay=mx1.enforce.test[127.0.1.1]:25, "
+	    "status=sent (250 ok)",
+	    P "Trusted TLS connection established to mx.nopolicy.test"
+	    "[127.0.1.6]:25: TLSv1.3",
+	    P "A4: to=<r@nopolicy.test>, relay=mx.nopolicy.test[127.0.1.6]:25, "
+	    "status=sent (250 ok)",
+	    P "A5: to=<r@nostarttls.test>, relay=mx.nostarttls.test[127.0.1.25]"
+	    ":25, status=deferred (TLS is required, but was not offered by "
+	    "host mx.nostarttls.test[127.0.1.25])",
+	    /* testing policy at "may": Trusted = name unchecked: nothing */
+	    Q "Trusted TLS connection established to mx.testing.test"
+	    "[127.0.1.3]:25: TLSv1.3",
+	    Q "A6: to=<r@testing.test>, relay=mx.testing.test[127.0.1.3]:25, "
+	    "status=sent (250 ok)",
+	    /* Untrusted at "may" without a logged reason */
+	    Q "Untrusted TLS connection established to mx.testing.test"
+	    "[127.0.1.3]:25: TLSv1.3",
+	    Q "A7: to=<r@testing.test>, relay=mx.testing.test[127.0.1.3]:25, "
+	    "status=sent (250 ok)",
+	    NULL };
+	/* the first MX fails, the second is good: two sessions */
+	static const char *const log2[] = {
+	    P "server certificate verification failed for mx1.onebad.test"
+	    "[127.0.1.28]:25: certificate has expired",
+	    P "Untrusted TLS connection established to mx1.onebad.test"
+	    "[127.0.1.28]:25: TLSv1.3",
+	    P "Verified TLS connection established to mx2.onebad.test"
+	    "[127.0.1.29]:25: TLSv1.3",
+	    P "B1: to=<r@onebad.test>, relay=mx2.onebad.test[127.0.1.29]:25, "
+	    "status=sent (250 ok)",
+	    NULL };
+	char	out[2048];
+
+	feed(log1, out, sizeof(out));
+	CHECK_STR(out, "expired.test mx.expired.test certificate-expired "
+	    "certificate has expired;"
+	    "enforce.test mx1.enforce.test success -;"
+	    "nopolicy.test mx.nopolicy.test success -;"
+	    "nostarttls.test mx.nostarttls.test starttls-not-supported -;"
+	    "testing.test mx.testing.test certificate-not-trusted -");
+	/* Postfix names only the last MX in its delivery line: the failed
+	 * first connection belongs to the same delivery */
+	feed(log2, out, sizeof(out));
+	CHECK_STR(out, "onebad.test mx1.onebad.test certificate-expired "
+	    "certificate has expired;onebad.test mx2.onebad.test success -");
+}
+
+/* The table of processes is bounded: the oldest is reused. */
+static void
+test_bounded(void)
+{
+	static struct pflog	f;
+	struct pflog_line	l;
+	struct pflog_session	s[PFLOG_EARLIER + 1];
+	char			line[256];
+	int			i;
+
+	memset(&f, 0, sizeof(f));
+	for (i = 1; i <= PFLOG_PROCS + 10; i++) {
+		snprintf(line, sizeof(line), "h postfix/smtp[%d]: Verified TLS "
+		    "connection established to m.a.test[192.0.2.1]:25: x", i);
+		pflog_line(line, strlen(line), &l);
+		CHECK_INT(pflog_feed(&f, &l, s), 0);
+	}
+	snprintf(line, sizeof(line), "h postfix/smtp[1]: Q: to=<a@a.test>, "
+	    "relay=m.a.test[192.0.2.1]:25, status=sent");
+	pflog_line(line, strlen(line), &l);
+	CHECK_INT(pflog_feed(&f, &l, s), 0);		/* pid 1 was reused */
+	snprintf(line, sizeof(line), "h postfix/smtp[%d]: Q: to=<a@a.test>, "
+	    "relay=m.a.test[192.0.2.1]:25, status=sent", PFLOG_PROCS + 10);
+	pflog_line(line, strlen(line), &l);
+	CHECK_INT(pflog_feed(&f, &l, s), 1);
+}
+
+int
+main(void)
+{
+	RUN(test_lines);
+	RUN(test_sessions);
+	RUN(test_bounded);
+	return harness_done("test_pflog");
+}
