@@ -53,10 +53,11 @@ host_ip(const char *p, const char *end, struct pflog_line *l)
 }
 
 /*
- * program - the message after "postfix[-X]/smtp[PID]: "; NULL if the
- * line is not from a Postfix smtp(8) client.  Exactly two name parts:
- * "postfix/smtp-tlsrpt/smtp" (our report transport's syslog_name) is
- * not counted (RPT-MAIL-8: report traffic never feeds reports).
+ * program - the message after "postfix[-X][/SERVICE]/smtp[PID]: "; NULL
+ * if the line is not from a Postfix smtp(8) client ("postfix/relay/smtp"
+ * is Debian's relay transport).  "postfix/smtp-tlsrpt/smtp", our report
+ * transport's syslog_name, is not counted (RPT-MAIL-8: report traffic
+ * never feeds reports).
  */
 static const char *
 program(const char *line, const char *end, long *pid)
@@ -74,7 +75,7 @@ program(const char *line, const char *end, long *pid)
 		    n < 100000000; e++)
 			n = n * 10 + (*e - '0');
 		if ((size_t)(p - t) >= 7 && memcmp(t, "postfix", 7) == 0 &&
-		    memchr(t, '/', (size_t)(p - t)) == NULL && e > q &&
+		    find(t, p + 1, "/smtp-tlsrpt/") == NULL && e > q &&
 		    e + 3 <= end && memcmp(e, "]: ", 3) == 0 && n > 0) {
 			*pid = n;
 			return e + 3;
@@ -131,9 +132,12 @@ pflog_line(const char *line, size_t len, struct pflog_line *l)
 		l->kind = PFL_CERT_FAIL;
 		return;
 	}
-	/* QID: to=<R@D>, ..., relay=H[IP]:P, ... */
+	/* QID: to=<R@D>, ..., relay=H[IP]:P, ...  Any such line ends the
+	 * delivery in progress, also one we cannot use (relay=none, an
+	 * address literal): PFL_DELIVERY_END. */
 	if ((p = find(m, end, ": to=<")) == NULL || p - m > 40)
 		return;
+	l->kind = PFL_DELIVERY_END;
 	p += 6;
 	if ((q = memchr(p, '>', (size_t)(end - p))) == NULL)
 		return;
@@ -267,6 +271,12 @@ pflog_feed(struct pflog *f, const struct pflog_line *l,
 			return 1;
 		}
 		return 0;			/* a reused connection */
+	case PFL_DELIVERY_END:			/* nothing we can use, but */
+		if ((p = proc(f, l->pid, 0)) != NULL) {	/* it ends the */
+			p->open = 0;			/* delivery */
+			p->nearlier = 0;
+		}
+		return 0;
 	default:
 		return 0;
 	}

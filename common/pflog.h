@@ -11,7 +11,9 @@
  * all from the same smtp process (program "postfix/smtp", or
  * "postfix-INSTANCE/smtp", with its pid).  The TLS lines come first;
  * the first delivery line of the same process and the same H[IP] names
- * the recipient domain, so it closes the session.  A connection that is
+ * the recipient domain, so it closes the session; any other delivery
+ * line of that process (relay=none, an address literal) ends what was
+ * pending unreported.  A connection that is
  * reused for another message logs no TLS line and is not a new session
  * (as in Postfix's own TLS-RPT).  "TLS is required, but was not offered
  * by host H[IP]" in a delivery line is a session without STARTTLS.
@@ -46,7 +48,9 @@ enum pflog_kind {
 	PFL_NONE = 0,		/* not a line we use */
 	PFL_CERT_FAIL,		/* certificate verification failed */
 	PFL_TLS,		/* TLS connection established */
-	PFL_DELIVERY		/* to=<...>, relay=H[IP]:P */
+	PFL_DELIVERY,		/* to=<...>, relay=H[IP]:P */
+	PFL_DELIVERY_END	/* another to=<...> line: relay=none, an
+				 * address literal: ends the delivery */
 };
 
 enum pflog_tls {

@@ -62,7 +62,7 @@ struct collect {
 	struct sts_cache	*c_cache;
 	struct journal		*c_journal;
 	pthread_t		 c_thread, c_worker;
-	int			 c_started;
+	int			 c_started, c_drained;
 	pthread_mutex_t		 c_qmu;
 	pthread_cond_t		 c_qcv;
 	struct qitem		*c_qhead, *c_qtail;
@@ -571,10 +571,11 @@ collect_start(struct collect *c, struct journal *j)
 }
 
 void
-collect_stop(struct collect *c)
+collect_drain(struct collect *c)
 {
-	if (c == NULL)
+	if (c == NULL || c->c_drained)
 		return;
+	c->c_drained = 1;
 	if (c->c_started) {
 		struct collect_stats cs;
 
@@ -596,6 +597,14 @@ collect_stop(struct collect *c)
 		log_info("tlsrpt: %lu Exim events journaled, %lu invalid",
 		    (unsigned long)atomic_load(&c->c_exim),
 		    (unsigned long)atomic_load(&c->c_exim_invalid));
+}
+
+void
+collect_stop(struct collect *c)
+{
+	if (c == NULL)
+		return;
+	collect_drain(c);
 	pthread_mutex_destroy(&c->c_qmu);
 	pthread_cond_destroy(&c->c_qcv);
 	if (c->c_fd >= 0)

@@ -50,6 +50,9 @@ struct collect	*collect_new(const char *path, const char *state_dir,
  * record is counted as lost) */
 int		 collect_start(struct collect *, struct journal *j);
 /* (with no socket collect_start() only sets the journal and returns 0) */
+/* collect_drain - stop receiving, journal what is queued, log the
+ * counts; they stay readable until collect_stop() frees it */
+void		 collect_drain(struct collect *);
 void		 collect_stop(struct collect *);
 void		 collect_stats(struct collect *, struct collect_stats *);
 /*

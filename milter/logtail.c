@@ -1,5 +1,14 @@
 /*
  * logtail.c - follow Postfix's mail log (see logtail.h)
+ *
+ * The file is identified by device, inode and a signature of its first
+ * bytes (SIG_LEN), so a file truncated and written again (copytruncate)
+ * is noticed even when it has grown past our offset between two polls.
+ * The position saved is the offset of the last whole line handled; it
+ * is saved after every chunk read, so a crash re-reads one chunk at
+ * most.  After a rotation by rename the old file stays open for
+ * ROTATE_GRACE polls: a syslog daemon may still write to it until it
+ * reopens its files.
  */
 #include <sys/stat.h>
 
@@ -8,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,31 +26,40 @@
 #include "clock.h"
 #include "log.h"
 #include "logtail.h"
+#include "mx_match.h"
 #include "pflog.h"
 #include "sts_policy.h"
 #include "xmalloc.h"
 
 #define LT_LINE_MAX	8192
+#define LT_CHUNK	65536
 #define LT_POLL_MS	1000
-#define LT_SAVE_EVERY	10		/* seconds between position saves */
+#define SIG_LEN		64	/* bytes of the file's start that identify it */
+#define ROTATE_GRACE	5	/* polls the renamed file is still read */
+
+struct lfile {
+	int		 fd;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 off;		/* read up to here */
+	uint64_t	 sig;		/* of the first sig_len bytes */
+	size_t		 sig_len;
+};
 
 struct logtail {
 	char			*path, *pos_path, *state_dir;
 	struct sts_cache	*cache;
 	struct journal		*journal;
 	struct pflog		 pf;
-	int			 fd;
-	ino_t			 ino;
-	off_t			 off;
+	struct lfile		 cur, old;	/* old: renamed, in grace */
+	int			 old_polls;
 	char			*buf;		/* a partial line */
 	size_t			 blen;
 	int			 skipping;	/* inside an over-long line */
 	int			 stop[2];
 	pthread_t		 thread;
-	int			 started, missing_logged;
-	time_t			 saved_at;
-	off_t			 saved_off;
-	atomic_ulong		 lines, sessions, journaled;
+	int			 started, drained, missing_logged;
+	atomic_ulong		 lines, recognised, sessions, journaled;
 };
 
 struct logtail *
@@ -52,7 +71,7 @@ logtail_new(const char *path, const char *state_dir, struct sts_cache *cache)
 	t->state_dir = xstrdup(state_dir);
 	t->pos_path = xasprintf("%s/postfix-log.pos", state_dir);
 	t->cache = cache;
-	t->fd = -1;
+	t->cur.fd = t->old.fd = -1;
 	t->stop[0] = t->stop[1] = -1;
 	t->buf = xmalloc(LT_LINE_MAX + 1);
 	return t;
@@ -76,6 +95,10 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 		goto out;			/* a domain we do not know */
 	has = st == ST_OK && l.policy != NULL &&
 	    l.policy->p_mode != STS_MODE_NONE;
+	/* A host outside the policy is not one of the domain's MX hosts:
+	 * a relayhost or a transport_maps next hop; not its session. */
+	if (has && !s->no_starttls && !mx_match_policy(l.policy, s->host))
+		goto out;
 	if (!pflog_classify(s, has, &rt, reason, sizeof(reason)))
 		goto out;
 	atomic_fetch_add(&t->sessions, 1);
@@ -116,85 +139,134 @@ logtail_line(struct logtail *t, const char *line, size_t len, time_t now)
 
 	atomic_fetch_add(&t->lines, 1);
 	pflog_line(line, len, &l);
+	if (l.kind != PFL_NONE)
+		atomic_fetch_add(&t->recognised, 1);
 	n = pflog_feed(&t->pf, &l, s);
 	for (i = 0; i < n; i++)
 		journal_session(t, &s[i], now);
 }
 
-/* save_pos - remember where we are (tmp + rename) */
-static void
-save_pos(struct logtail *t, int force)
+static uint64_t
+fnv(const char *p, size_t n)
 {
-	time_t	now = clock_now();
+	uint64_t	h = 14695981039346656037ull;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h;
+}
+
+/* signature - of the first want bytes of fd (fewer if shorter) */
+static void
+signature(int fd, size_t want, uint64_t *sig, size_t *len)
+{
+	char	b[SIG_LEN];
+	ssize_t	n = pread(fd, b, want < sizeof(b) ? want : sizeof(b), 0);
+
+	*len = n > 0 ? (size_t)n : 0;
+	*sig = fnv(b, *len);
+}
+
+/* save_pos - where the last whole line of cur ended (tmp + rename) */
+static void
+save_pos(struct logtail *t)
+{
 	char	*tmp;
 	FILE	*f;
 
-	if (t->fd < 0 || (!force && (now - t->saved_at < LT_SAVE_EVERY ||
-	    t->off == t->saved_off)))
+	if (t->cur.fd < 0)
 		return;
 	tmp = xasprintf("%s.tmp", t->pos_path);
 	if ((f = fopen(tmp, "w")) != NULL) {
-		fprintf(f, "%llu %lld\n", (unsigned long long)t->ino,
-		    (long long)t->off);
-		if (fclose(f) == 0 && rename(tmp, t->pos_path) == 0) {
-			t->saved_at = now;
-			t->saved_off = t->off;
-		}
+		fprintf(f, "%llu %llu %lld %016llx %zu\n",
+		    (unsigned long long)t->cur.dev,
+		    (unsigned long long)t->cur.ino,
+		    (long long)(t->cur.off - (off_t)t->blen),
+		    (unsigned long long)t->cur.sig, t->cur.sig_len);
+		if (fclose(f) != 0 || rename(tmp, t->pos_path) != 0)
+			(void)unlink(tmp);
 	}
 	free(tmp);
 }
 
-/* open_log - open path; at the saved position when it is the same file,
- * else at start (rotated) or, the very first time, at the end */
+/* open_log - cur = path; at the saved position when it is the same
+ * file, else from the start, or (first open, no saved position) at the
+ * end: history is not imported */
 static void
 open_log(struct logtail *t, int first)
 {
 	struct stat		 st;
-	unsigned long long	 ino = 0;
+	unsigned long long	 dev = 0, ino = 0, sig = 0;
 	long long		 off = -1;
+	size_t			 slen = 0;
 	FILE			*f;
+	int			 fd;
 
-	if ((t->fd = open(t->path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (!t->missing_logged++)
-			log_warn("postfix_log %s (waiting for it)", t->path);
+	fd = open(t->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (!t->missing_logged++) {
+			if (fd >= 0)
+				log_warnx("postfix_log %s: not a regular file",
+				    t->path);
+			else
+				log_warn("postfix_log %s (waiting for it)",
+				    t->path);
+		}
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	t->missing_logged = 0;
-	if (fstat(t->fd, &st) != 0) {
-		close(t->fd);
-		t->fd = -1;
-		return;
-	}
-	t->ino = st.st_ino;
-	t->off = 0;
+	t->cur.fd = fd;
+	t->cur.dev = st.st_dev;
+	t->cur.ino = st.st_ino;
+	t->cur.off = 0;
+	signature(fd, SIG_LEN, &t->cur.sig, &t->cur.sig_len);
 	t->blen = 0;
 	t->skipping = 0;
 	if (first) {
 		if ((f = fopen(t->pos_path, "r")) != NULL) {
-			if (fscanf(f, "%llu %lld", &ino, &off) != 2)
+			if (fscanf(f, "%llu %llu %lld %llx %zu", &dev, &ino,
+			    &off, &sig, &slen) != 5)
 				off = -1;
 			fclose(f);
 		}
-		if (off >= 0 && ino == (unsigned long long)st.st_ino &&
-		    off <= (long long)st.st_size)
-			t->off = (off_t)off;		/* resume */
-		else if (off < 0)
-			t->off = st.st_size;		/* first start: now on */
+		if (off >= 0 && dev == (unsigned long long)st.st_dev &&
+		    ino == (unsigned long long)st.st_ino &&
+		    off <= (long long)st.st_size && slen <= SIG_LEN) {
+			uint64_t	s2;
+			size_t		n2;
+
+			signature(fd, slen, &s2, &n2);
+			if (n2 == slen && s2 == (uint64_t)sig)
+				t->cur.off = (off_t)off;	/* resume */
+		} else if (off < 0)
+			t->cur.off = st.st_size;	/* first start: now on */
 	}
-	(void)lseek(t->fd, t->off, SEEK_SET);
-	save_pos(t, 1);
+	(void)lseek(fd, t->cur.off, SEEK_SET);
+	save_pos(t);
 }
 
-/* drain - read what is there; 0 at EOF */
-static void
-drain(struct logtail *t)
+/* stopping - the stop pipe has been written */
+static int
+stopping(struct logtail *t)
 {
-	char	chunk[65536], *p, *nl, *end;
-	ssize_t	n;
-	time_t	now;
+	struct pollfd	p = { t->stop[0], POLLIN, 0 };
 
-	while ((n = read(t->fd, chunk, sizeof(chunk))) > 0) {
-		t->off += n;
+	return poll(&p, 1, 0) > 0;
+}
+
+/* drain - handle what f holds now, one chunk at a time, saving the
+ * position after each (cur only) and stopping early when asked to */
+static void
+drain(struct logtail *t, struct lfile *f, int is_cur)
+{
+	char	*chunk = xmalloc(LT_CHUNK), *p, *nl, *end;
+	ssize_t	 n;
+	time_t	 now;
+
+	while ((n = read(f->fd, chunk, LT_CHUNK)) > 0) {
+		f->off += n;
 		now = clock_now();
 		p = chunk;
 		end = chunk + n;
@@ -227,43 +299,84 @@ drain(struct logtail *t)
 				logtail_line(t, p, (size_t)(nl - p), now);
 			p = nl + 1;
 		}
+		if (is_cur)
+			save_pos(t);
+		if (stopping(t))
+			break;
 	}
+	free(chunk);
+}
+
+static void
+close_file(struct lfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* check - rotation, truncation, replacement of cur since the last poll */
+static void
+check(struct logtail *t)
+{
+	struct stat	st;
+	uint64_t	sig;
+	size_t		slen;
+
+	if (stat(t->path, &st) != 0 || st.st_ino != t->cur.ino ||
+	    st.st_dev != t->cur.dev) {
+		/* renamed (or removed): read the old file a while more */
+		drain(t, &t->cur, 0);
+		close_file(&t->old);
+		t->old = t->cur;
+		t->old_polls = ROTATE_GRACE;
+		t->cur.fd = -1;
+		t->blen = 0;
+		t->skipping = 0;
+		open_log(t, 0);			/* the new one, from its start */
+		return;
+	}
+	signature(t->cur.fd, t->cur.sig_len, &sig, &slen);
+	if (st.st_size < t->cur.off || slen < t->cur.sig_len ||
+	    sig != t->cur.sig) {
+		/* truncated, perhaps written again since: from the start */
+		(void)lseek(t->cur.fd, 0, SEEK_SET);
+		t->cur.off = 0;
+		t->blen = 0;
+		t->skipping = 0;
+		signature(t->cur.fd, SIG_LEN, &t->cur.sig, &t->cur.sig_len);
+		return;
+	}
+	if (t->cur.sig_len < SIG_LEN)		/* the start grew: sign more */
+		signature(t->cur.fd, SIG_LEN, &t->cur.sig, &t->cur.sig_len);
 }
 
 static void *
 follower(void *arg)
 {
 	struct logtail	*t = arg;
-	struct pollfd	 p = { t->stop[0], POLLIN, 0 };
-	struct stat	 st;
 
 	open_log(t, 1);
 	for (;;) {
-		if (t->fd >= 0) {
-			drain(t);
-			save_pos(t, 0);
+		if (t->old.fd >= 0) {
+			drain(t, &t->old, 0);
+			if (--t->old_polls <= 0)
+				close_file(&t->old);
 		}
-		if (poll(&p, 1, LT_POLL_MS) > 0)
-			break;
-		if (t->fd < 0) {
+		if (t->cur.fd >= 0)
+			drain(t, &t->cur, 1);
+		{
+			struct pollfd p = { t->stop[0], POLLIN, 0 };
+
+			if (poll(&p, 1, LT_POLL_MS) > 0)
+				break;
+		}
+		if (t->cur.fd < 0)
 			open_log(t, 0);
-			continue;
-		}
-		if (stat(t->path, &st) != 0 || st.st_ino != t->ino) {
-			drain(t);		/* the rest of the rotated file */
-			close(t->fd);
-			t->fd = -1;
-			open_log(t, 0);		/* the new one, from its start */
-		} else if (st.st_size < t->off) {
-			(void)lseek(t->fd, 0, SEEK_SET);	/* truncated */
-			t->off = 0;
-			t->blen = 0;
-		}
+		else
+			check(t);
 	}
-	if (t->fd >= 0) {
-		drain(t);
-		save_pos(t, 1);
-	}
+	save_pos(t);
 	return NULL;
 }
 
@@ -282,20 +395,28 @@ logtail_start(struct logtail *t, struct journal *j)
 }
 
 void
+logtail_drain(struct logtail *t)
+{
+	if (t == NULL || !t->started || t->drained)
+		return;
+	(void)write(t->stop[1], "x", 1);
+	pthread_join(t->thread, NULL);
+	t->drained = 1;
+	log_info("postfix_log: %lu lines (%lu from smtp), %lu TLS sessions, "
+	    "%lu journaled", (unsigned long)atomic_load(&t->lines),
+	    (unsigned long)atomic_load(&t->recognised),
+	    (unsigned long)atomic_load(&t->sessions),
+	    (unsigned long)atomic_load(&t->journaled));
+}
+
+void
 logtail_stop(struct logtail *t)
 {
 	if (t == NULL)
 		return;
-	if (t->started) {
-		(void)write(t->stop[1], "x", 1);
-		pthread_join(t->thread, NULL);
-		log_info("postfix_log: %lu lines, %lu TLS sessions, %lu "
-		    "journaled", (unsigned long)atomic_load(&t->lines),
-		    (unsigned long)atomic_load(&t->sessions),
-		    (unsigned long)atomic_load(&t->journaled));
-	}
-	if (t->fd >= 0)
-		close(t->fd);
+	logtail_drain(t);
+	close_file(&t->cur);
+	close_file(&t->old);
 	if (t->stop[0] >= 0) {
 		close(t->stop[0]);
 		close(t->stop[1]);
@@ -311,6 +432,7 @@ void
 logtail_stats(struct logtail *t, struct logtail_stats *s)
 {
 	s->lines = atomic_load(&t->lines);
+	s->recognised = atomic_load(&t->recognised);
 	s->sessions = atomic_load(&t->sessions);
 	s->journaled = atomic_load(&t->journaled);
 }

@@ -3,12 +3,22 @@
  * its smtp(8) client (pflog.h), for Postfix before 3.10
  *
  * One thread reads the file named by postfix_log as it grows, like
- * "tail -F": a renamed (rotated) file is read to its end before the new
- * one is opened from its start, a truncated one is read again from its
- * start, a missing one is waited for.  Its position (inode and offset)
- * is kept in <state_dir>/postfix-log.pos, so a restart goes on where it
- * stopped; the first start begins at the end (history is not imported:
- * its sessions would be dated now).  Lines longer than 8 KB are skipped.
+ * "tail -F": a renamed (rotated) file is still read for a few seconds
+ * while the new one is read from its start, a truncated one (also one
+ * truncated and written again: copytruncate) is read again from its
+ * start, a missing one is waited for, one that is not a regular file
+ * is refused.  Its position (device, inode, offset of the last whole
+ * line, a signature of the file's first bytes) is kept in
+ * <state_dir>/postfix-log.pos after every chunk read, so a restart goes
+ * on where it stopped and a crash re-reads one chunk (64 KB) at most;
+ * the first start begins at the end (history is not imported: its
+ * sessions would be dated now).  Lines longer than 8 KB are skipped.
+ * For a domain with a policy, a session with a host outside the
+ * policy's MX patterns (a relayhost, a transport_maps next hop) is not
+ * journaled; behind a relayhost, no-policy domains would be credited
+ * with the relay's TLS: use postfix_log only where Postfix delivers
+ * directly.  The log is trusted like Postfix itself: whoever can write
+ * to it (syslog) can invent sessions.
  *
  * Each session is journaled (src "postfix") with the policy the daemon
  * has cached for the recipient domain; a domain it does not know is
@@ -27,6 +37,7 @@ struct logtail;
 
 struct logtail_stats {
 	unsigned long	lines;		/* read */
+	unsigned long	recognised;	/* of them from Postfix's smtp(8) */
 	unsigned long	sessions;	/* complete, classified */
 	unsigned long	journaled;
 };
@@ -34,6 +45,9 @@ struct logtail_stats {
 struct logtail	*logtail_new(const char *path, const char *state_dir,
 		    struct sts_cache *);
 int		 logtail_start(struct logtail *, struct journal *);
+/* logtail_drain - stop following (what is in the file is read first);
+ * the counts stay readable until logtail_stop() frees it */
+void		 logtail_drain(struct logtail *);
 void		 logtail_stop(struct logtail *);
 void		 logtail_stats(struct logtail *, struct logtail_stats *);
 /* logtail_line - one line as the thread handles it (unit tests) */

@@ -438,8 +438,10 @@ main(int argc, char **argv)
 	pthread_join(mt, NULL);
 	if (pm != NULL)
 		policymap_stop(pm);
-	status_now(c, started, 1, cache, j, g, pm, NULL, lt);
-	collect_stop(col);		/* logs its counts */
+	collect_drain(col);		/* log their counts */
+	logtail_drain(lt);
+	status_now(c, started, 1, cache, j, g, pm, col, lt);
+	collect_stop(col);
 	logtail_stop(lt);
 	gate_free(g);
 	sts_cache_free(cache);

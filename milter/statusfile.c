@@ -37,9 +37,9 @@ status_write(const char *state_dir, const struct status_snap *s)
 	    s->col.records, s->col.invalid, s->col.dropped, s->col.lost,
 	    s->col.unarchived, s->col.exim, s->col.exim_invalid);
 	if (s->have_lt)
-		buf_printf(&b, ",\"postfix_log\":{\"lines\":%lu,\"sessions\":"
-		    "%lu,\"journaled\":%lu}", s->lt.lines, s->lt.sessions,
-		    s->lt.journaled);
+		buf_printf(&b, ",\"postfix_log\":{\"lines\":%lu,\"smtp_lines\":"
+		    "%lu,\"sessions\":%lu,\"journaled\":%lu}", s->lt.lines,
+		    s->lt.recognised, s->lt.sessions, s->lt.journaled);
 	buf_puts(&b, "}\n");
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) >= 0) {

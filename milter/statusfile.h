@@ -11,7 +11,8 @@
  *    "policymap":{"requests","memo_hits","connections"},
  *    "tlsrpt":{"datagrams","records","invalid","dropped","lost",
  *              "unarchived","exim","exim_invalid"},
- *    "postfix_log":{"lines","sessions","journaled"} (when followed)}
+ *    "postfix_log":{"lines","smtp_lines","sessions","journaled"} (when
+ *    followed)}
  * Times are seconds since the epoch.  Counters start at 0 with each
  * start of the daemon.
  */

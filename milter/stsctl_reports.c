@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
@@ -108,10 +109,11 @@ one_day(const char *rdir, const char *day)
 	DIR			*d;
 
 	if ((d = opendir(dir)) == NULL) {
-		if (errno != ENOENT) {
-			fprintf(stderr, "stsctl: %s: %s\n", dir,
-			    strerror(errno));
-			rc = errno == EACCES ? EX_NOPERM : EX_IOERR;
+		int	e = errno;		/* before fprintf */
+
+		if (e != ENOENT) {
+			fprintf(stderr, "stsctl: %s: %s\n", dir, strerror(e));
+			rc = e == EACCES ? EX_NOPERM : EX_IOERR;
 		}
 		free(dir);
 		return rc;
@@ -136,6 +138,8 @@ one_day(const char *rdir, const char *day)
 		buf_reset(&why);
 		if (report_state_load(path, &s, &why) == ST_OK)
 			print_state(day, names[i], &s);
+		else if (access(path, F_OK) != 0 && errno == ENOENT)
+			;	/* removed meanwhile (journal_retention) */
 		else {
 			fprintf(stderr, "stsctl: %s: %s\n", path,
 			    buf_str(&why));

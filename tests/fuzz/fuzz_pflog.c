@@ -39,9 +39,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nl == NULL)
 			nl = end;
 		pflog_line(p, (size_t)(nl - p), &l);
-		if ((unsigned)l.kind > PFL_DELIVERY)
+		if ((unsigned)l.kind > PFL_DELIVERY_END)
 			abort();
-		if (l.kind != PFL_NONE) {
+		if (l.kind != PFL_NONE && l.kind != PFL_DELIVERY_END) {
 			if (l.pid <= 0 || l.host[0] == '\0' ||
 			    strnlen(l.host, sizeof(l.host)) == sizeof(l.host) ||
 			    strnlen(l.ip, sizeof(l.ip)) == sizeof(l.ip) ||

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "fakes.h"
@@ -184,10 +185,68 @@ test_missing_and_long(void)
 	teardown();
 }
 
+/*
+ * copytruncate that regrows past our offset within one poll, a stop in
+ * the middle of a line (the restart reads the whole line), a session
+ * through a relay host outside the policy (not the domain's), and a
+ * FIFO (refused, and the stop does not hang).
+ */
+static void
+test_hard_cases(void)
+{
+	struct logtail	*t;
+	char		 fifo[160];
+
+	setup();
+	append("x\n");
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(SESSION("1") SESSION("2"));
+	CHECK_INT(wait_for(2), 2);
+	/* truncated and written again, longer than before, in one go */
+	{
+		FILE *f = fopen(logpath, "w");
+
+		fputs("Nov 30 14:48:01 h postfix/smtpd[1]: connect from a long "
+		    "new first line that the old file did not have\n", f);
+		fputs(SESSION("3") SESSION("4") SESSION("5"), f);
+		fclose(f);
+	}
+	CHECK_INT(wait_for(5), 5);
+	/* half a line when stopped: the restart reads it whole */
+	append("Nov 30 14:48:01 h postfix/smtp[6]: Verified TLS connection "
+	    "established to mx1.enf");
+	usleep(1200000);
+	logtail_stop(t);
+	append("orce.test[192.0.2.7]:25: x\n" TO("6", "a@enforce.test",
+	    "mx1.enforce.test", "192.0.2.7"));
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	CHECK_INT(wait_for(6), 6);
+	/* a relay host outside enforce.test's policy: not its session */
+	append(TLS("7", "smarthost.example", "192.0.2.9")
+	    TO("7", "b@enforce.test", "smarthost.example", "192.0.2.9"));
+	append(SESSION("8"));
+	CHECK_INT(wait_for(7), 7);
+	usleep(300000);
+	CHECK_INT(journaled(), 7);
+	logtail_stop(t);
+	/* not a regular file: refused, and stopping does not hang */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	t = logtail_new(fifo, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(300000);
+	logtail_stop(t);
+	teardown();
+}
+
 int
 main(void)
 {
 	RUN(test_follow);
 	RUN(test_missing_and_long);
+	RUN(test_hard_cases);
 	return harness_done("test_logtail");
 }

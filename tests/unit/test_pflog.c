@@ -62,10 +62,16 @@ static const struct {
 	    "0|0||||||" },
 	{ "smtpd", "Nov 30 14:48:01 h postfix/smtpd[9]: Anonymous TLS "
 	    "connection established from a[192.0.2.5]: x", "0|0||||||" },
-	{ "relay=none", P "ABC: to=<a@b.test>, relay=none, delay=0, "
-	    "status=deferred (connect refused)", "0|18892||||||" },
-	{ "relay=local", P "ABC: to=<a@b.test>, relay=local, status=sent",
-	    "0|18892||||||" },
+	{ "relay=none: ends the delivery", P "ABC: to=<a@b.test>, relay=none, "
+	    "delay=0, status=deferred (connect refused)", "4|18892|||0||-|0" },
+	{ "address literal: ends the delivery", P "ABC: to=<a@[192.0.2.1]>, "
+	    "relay=192.0.2.1[192.0.2.1]:25, status=sent",
+	    "4|18892|192.0.2.1|192.0.2.1|0||-|0" },
+	{ "Debian's relay transport", "Nov 30 14:48:01 h postfix/relay/smtp[11]: "
+	    "Verified TLS connection established to mx.r.test[192.0.2.4]:25: x",
+	    "2|11|mx.r.test|192.0.2.4|1||-|0" },
+	{ "IPv6 relay", P "ABC: to=<a@b.test>, relay=mx.b.test[2001:db8::1]:25,"
+	    " status=sent (ok)", "3|18892|mx.b.test|2001:db8::1|0||b.test|0" },
 	{ "other program", "Nov 30 h exim[1]: Verified TLS connection "
 	    "established to a[1.2.3.4]:25", "0|0||||||" },
 	{ "garbage", "postfix/smtp[", "0|0||||||" },
@@ -175,6 +181,14 @@ test_sessions(void)
 	    P "B1: to=<r@onebad.test>, relay=mx2.onebad.test[127.0.1.29]:25, "
 	    "status=sent (250 ok)",
 	    NULL };
+	static const char *const log3[] = {
+	    P "Untrusted TLS connection established to mx.a.test[192.0.2.1]:25:"
+	    " TLSv1.3",
+	    P "C1: to=<r@a.test>, relay=none, delay=30, status=deferred "
+	    "(connect to mx2.a.test[192.0.2.2]:25: Connection refused)",
+	    P "Verified TLS connection established to mx.b.test[192.0.2.3]:25: x",
+	    P "C2: to=<r@b.test>, relay=mx.b.test[192.0.2.3]:25, status=sent",
+	    NULL };
 	char	out[2048];
 
 	feed(log1, out, sizeof(out));
@@ -189,6 +203,11 @@ test_sessions(void)
 	feed(log2, out, sizeof(out));
 	CHECK_STR(out, "onebad.test mx1.onebad.test certificate-expired "
 	    "certificate has expired;onebad.test mx2.onebad.test success -");
+	/* a delivery that ends with relay=none (the last MX refused the
+	 * connection) takes its pending TLS session with it: it is never
+	 * counted for the next domain of the same process */
+	feed(log3, out, sizeof(out));
+	CHECK_STR(out, "b.test mx.b.test success -");
 }
 
 /* The table of processes is bounded: the oldest is reused. */
