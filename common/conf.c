@@ -97,6 +97,8 @@ const struct conf_key conf_keys[] = {
 	  "From and envelope sender of report mail; empty: report_contact" },
 	{ "report_smtp", CONF_STR, O(report_smtp), "localhost:25", 0, 0,
 	  "host:port that report mail is submitted to" },
+	{ "report_smtp_tls", CONF_STR, O(report_smtp_tls), "none", 0, 0,
+	  "none (a local relay) or starttls (required, certificate and host name verified against ca_file)" },
 	{ "dkim_domain", CONF_STR, O(dkim_domain), "", 0, 0,
 	  "DKIM d= of report mail; empty: unsigned (consumers will drop it)" },
 	{ "dkim_selector", CONF_STR, O(dkim_selector), "", 0, 0, "DKIM s=" },

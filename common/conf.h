@@ -64,6 +64,7 @@ struct conf {
 	char	*report_contact;
 	char	*report_from;
 	char	*report_smtp;
+	char	*report_smtp_tls;	/* "none" or "starttls" */
 	char	*dkim_domain;
 	char	*dkim_selector;
 	char	*dkim_key_file;

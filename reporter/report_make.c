@@ -88,6 +88,12 @@ report_ctx_new(const struct conf *c, struct buf *why)
 		buf_printf(why, "report_org_name: control characters");
 		goto bad;
 	}
+	if (strcmp(c->report_smtp_tls, "none") != 0 &&
+	    strcmp(c->report_smtp_tls, "starttls") != 0) {
+		buf_printf(why, "report_smtp_tls: \"%s\" is neither none nor "
+		    "starttls", c->report_smtp_tls);
+		goto bad;
+	}
 	if (c->dkim_domain != NULL && c->dkim_domain[0] != '\0') {
 		if (c->dkim_selector == NULL || c->dkim_selector[0] == '\0' ||
 		    c->dkim_key_file == NULL || c->dkim_key_file[0] == '\0') {

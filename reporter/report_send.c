@@ -60,7 +60,15 @@ send_smtp(struct report_sender *s, const char *to, const char *msg,
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp");
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+	if (strcmp(s->conf->report_smtp_tls, "starttls") == 0) {
+		/* required; the relay's certificate and name verified */
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+		if (s->conf->ca_file != NULL && s->conf->ca_file[0] != '\0')
+			curl_easy_setopt(c, CURLOPT_CAINFO, s->conf->ca_file);
+	} else
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, upload_read);

@@ -33,7 +33,7 @@ OVR=$LAB_DIR/dns/override
 MYOVR="_smtp._tls.rpt1.test. _smtp._tls.rpt2.test. sink.rpt.test. tlsrpt._domainkey.reporter.test."
 stop_sinks() {
 	local f
-	for f in "$WORK"/smtp*/pid "$WORK"/https/pid; do
+	for f in "$WORK"/smtp*/pid "$WORK"/smtps/pid "$WORK"/https/pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	return 0
@@ -173,6 +173,39 @@ PYEOF
 while read -r st what; do
 	case $st in ok) pass "stsctl reports: $what" ;; *) fail "stsctl reports: $what" "$(head -c 300 "$WORK/reports.json")" ;; esac
 done < "$WORK/reports.check"
+
+# --- report_smtp_tls = starttls: a relay that requires STARTTLS, its
+# certificate (lab CA, name localhost) and name verified
+mkdir -p "$WORK/smtps"
+LAB_DIR=$LAB_DIR "$ROOT/tests/lab/mkcert" rptrelay localhost > /dev/null 2>&1
+SPORT=$((30000 + RANDOM % 20000))
+$PY "$ROOT/tests/reporter/sinks.py" smtp-starttls 127.0.0.1 $SPORT "$LAB_DIR/ca/rptrelay.chain.pem" \
+    "$LAB_DIR/ca/rptrelay.key" "$WORK/smtps" > "$WORK/smtps.log" 2>&1 &
+for i in $(seq 50); do [ -f "$WORK/smtps/pid" ] && break; sleep 0.1; done
+STATE3=$WORK/rep3/state
+mkdir -p "$STATE3"
+$PY "$ROOT/tests/reporter/mkjournal.py" "$STATE3" "$WORK/day.in" "$ROOT/tests/lab/policies"
+relay_run() {	# NAME TLS SMTP: one run against the STARTTLS relay
+	{ sed -e "s#^state_dir = .*#state_dir = $STATE3#" -e '/^report_smtp/d' "$WORK/c3.conf"
+	  echo "report_smtp = $3"; echo "report_smtp_tls = $2"; } > "$WORK/$1.conf"
+	"$R" -c "$WORK/$1.conf" --domain rpt2.test > "$WORK/$1.out" 2>&1
+}
+relay_run plain none "localhost:$SPORT"
+expect_eq "relay requires STARTTLS, report_smtp_tls = none: not delivered" \
+    "$(ls "$WORK"/smtps/*.eml 2>/dev/null | wc -l)" 0
+expect_match "... the relay's 530 is permanent: given up, reason kept" \
+    "$(cat "$STATE3/reporter/$DAY/rpt2.test.state")" 'dest gaveup 1 .*530'
+rm -rf "$STATE3/reporter"
+relay_run badname starttls "127.0.0.1:$SPORT"
+expect_eq "starttls to a name the certificate does not carry: not delivered" \
+    "$(ls "$WORK"/smtps/*.eml 2>/dev/null | wc -l)" 0
+expect_match "... a temporary failure naming the certificate" \
+    "$(cat "$STATE3/reporter/$DAY/rpt2.test.state")" 'dest pending 1 .*(certificate|SSL|subject)'
+rm -rf "$STATE3/reporter"
+relay_run tls starttls "localhost:$SPORT"
+expect_eq "report_smtp_tls = starttls: delivered over verified STARTTLS" \
+    "$(ls "$WORK"/smtps/*.eml 2>/dev/null | wc -l)" 1
+kill "$(cat "$WORK/smtps/pid")" 2>/dev/null
 
 # --- run 4: a rerun sends nothing twice
 cat "$C" > "$WORK/c4.conf"; echo "report_clock = $(at 420)" >> "$WORK/c4.conf"

@@ -2,6 +2,9 @@
 # sinks.py - report sinks for the lab end-to-end test
 #
 #   sinks.py smtp ADDR PORT DIR            SMTP sink (python3-aiosmtpd)
+#   sinks.py smtp-starttls ADDR PORT CERT KEY DIR
+#                                          the same, STARTTLS required
+#                                          (anything else: 530)
 #   sinks.py https ADDR PORT CERT KEY DIR  HTTPS POST sink
 #
 # Each received message or POST body is stored as DIR/NNN.eml or
@@ -40,7 +43,7 @@ def slow_for(d, n):
         return False
 
 
-def smtp(addr, port, d):
+def smtp(addr, port, d, cert=None, key=None):
     from aiosmtpd.controller import Controller
 
     class H:
@@ -62,8 +65,13 @@ def smtp(addr, port, d):
             store(d, hdr + envelope.original_content, ".eml")
             return "250 2.0.0 stored"
 
+    kw = {}
+    if cert is not None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        kw = {"tls_context": ctx, "require_starttls": True}
     c = Controller(H(), hostname=addr, port=port, server_hostname="sink.test",
-                   ready_timeout=10)
+                   ready_timeout=10, **kw)
     c.start()
     return c
 
@@ -97,6 +105,10 @@ def main():
     if kind == "smtp":
         addr, port, d = sys.argv[2], int(sys.argv[3]), sys.argv[4]
         smtp(addr, port, d)
+    elif kind == "smtp-starttls":
+        addr, port, cert, key, d = sys.argv[2], int(sys.argv[3]), \
+            sys.argv[4], sys.argv[5], sys.argv[6]
+        smtp(addr, port, d, cert, key)
     else:
         addr, port, cert, key, d = sys.argv[2], int(sys.argv[3]), \
             sys.argv[4], sys.argv[5], sys.argv[6]
