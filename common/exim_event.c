@@ -64,6 +64,8 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 {
 	char		 tls[128] = "", verified[4] = "", notafter[24] = "";
 	char		 san[2048] = "", starttls[8] = "", veto[4] = "";
+	char		 dns[8] = "", dane[8] = "";
+	unsigned	 seen = 0, bit;
 	char		 dom[256] = "", *end;
 	const char	*p = line, *w, *eq, *v;
 	size_t		 n, len = strlen(line);
@@ -97,30 +99,42 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 		}
 		v = eq + 1;
 		n = (size_t)(p - v);
-#define KEY(s)	((size_t)(eq - w) == sizeof(s) - 1 && \
-		    memcmp(w, s, sizeof(s) - 1) == 0)
+#define KEY(s, b)	((size_t)(eq - w) == sizeof(s) - 1 && \
+		    memcmp(w, s, sizeof(s) - 1) == 0 && (bit = 1u << (b)))
 		k = 0;
-		if (KEY("domain"))
+		bit = 0;
+		if (KEY("domain", 0))
 			k = set(dom, sizeof(dom), v, n);
-		else if (KEY("mx"))
+		else if (KEY("mx", 1))
 			k = set(ev->mx, sizeof(ev->mx), v, n);
-		else if (KEY("ip"))
+		else if (KEY("ip", 2))
 			k = set(ev->ip, sizeof(ev->ip), v, n);
-		else if (KEY("sip"))
+		else if (KEY("sip", 3))
 			k = set(ev->sip, sizeof(ev->sip), v, n);
-		else if (KEY("tls"))
+		else if (KEY("tls", 4))
 			k = set(tls, sizeof(tls), v, n);
-		else if (KEY("verified"))
+		else if (KEY("verified", 5))
 			k = set(verified, sizeof(verified), v, n);
-		else if (KEY("notafter"))
+		else if (KEY("notafter", 6))
 			k = set(notafter, sizeof(notafter), v, n);
-		else if (KEY("san"))
+		else if (KEY("san", 7))
 			k = set(san, sizeof(san), v, n);
-		else if (KEY("starttls"))
+		else if (KEY("starttls", 8))
 			k = set(starttls, sizeof(starttls), v, n);
-		else if (KEY("veto"))
+		else if (KEY("veto", 9))
 			k = set(veto, sizeof(veto), v, n);
+		else if (KEY("dns", 10))
+			k = set(dns, sizeof(dns), v, n);
+		else if (KEY("dane", 11))
+			k = set(dane, sizeof(dane), v, n);
+		else if (KEY("conn", 12))
+			k = set(ev->conn, sizeof(ev->conn), v, n);
 #undef KEY
+		if (bit != 0 && (seen & bit)) {
+			whyf(why, "\"%.*s\" given twice", (int)(eq - w), w);
+			return ST_INVALID;
+		}
+		seen |= bit;
 		if (k < 0) {
 			whyf(why, "value of \"%.*s\" too long", (int)(eq - w),
 			    w);
@@ -152,6 +166,8 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 		    21);
 		return ST_OK;
 	}
+	if (strcmp(dane, "yes") == 0)
+		return ST_NOTFOUND;	/* DANE, not MTA-STS, applied */
 	if (strcmp(starttls, "no") == 0 && tls[0] == '\0') {
 		ev->result = TLSRPT_STARTTLS_NOT_SUPPORTED;
 		return ST_OK;
@@ -162,8 +178,12 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 		ev->result = TLSRPT_SUCCESS;
 		return ST_OK;
 	}
-	cert = notafter[0] != '\0' || san[0] != '\0';
+	/* a certificate was seen: it has a notAfter (dns=no is sent for
+	 * a connection without any certificate too) */
+	cert = notafter[0] != '\0' || san[0] != '\0' || strcmp(dns, "yes") == 0;
 	covers = san_covers(san, ev->mx, &any_dns);
+	if (strcmp(dns, "yes") == 0)
+		any_dns = 1;
 	if (cert && (strcmp(verified, "1") != 0 || !covers)) {
 		if (notafter[0] != '\0' && na < (long long)now) {
 			ev->result = TLSRPT_CERTIFICATE_EXPIRED;

@@ -16,9 +16,18 @@
  *	tls	the cipher ($tls_out_cipher): empty = no TLS session
  *	verified  $tls_out_certificate_verified (0 or 1)
  *	notafter  the leaf certificate's notAfter, seconds since the epoch
- *	san	its subjectAltNames, comma-separated ("DNS=a.example,...")
+ *	san	the subjectAltNames that could cover mx, comma-separated
+ *		("DNS=mx.example" or "DNS=*.example"; the fragment sends no
+ *		others, so the line stays short and holds nothing the
+ *		server chose freely)
+ *	dns	"yes" if the certificate has any DNS name at all
+ *	dane	"yes": verified by DANE (not an MTA-STS session: ignored)
+ *	conn	the TCP connection ("sip.sport-rip.rport"): the same
+ *		session reported twice (after STARTTLS, then at close) is
+ *		journaled once
  *	starttls  "no": the EHLO reply offered no STARTTLS
  *	veto	"1": the MX host matches no pattern of the enforce policy
+ * A key given twice makes the line invalid.
  *
  * Classification (first that applies), for a policy domain:
  *	veto=1              validation-failure, mx-host-not-in-policy
@@ -53,6 +62,7 @@ struct exim_event {
 	char			mx[256];
 	char			ip[64];
 	char			sip[64];
+	char			conn[192];
 	enum tlsrpt_result	result;
 	char			reason[64];	/* failure-reason-code */
 };

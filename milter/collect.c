@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,13 @@
 #define COLLECT_QMAX		100000	/* datagrams waiting in memory */
 #define COLLECT_QBYTES		(32 << 20)	/* and their bytes */
 #define NEW_TEXTS_PER_MIN	60	/* new archive entries, burst too */
+#define CONN_SLOTS		4096	/* Exim connections remembered */
+#define CONN_TTL		600
+
+struct cslot {
+	char			 k[192];
+	time_t			 t;
+};
 
 struct qitem {
 	struct qitem		*q_next;
@@ -71,6 +79,8 @@ struct collect {
 	atomic_ulong		 c_datagrams, c_records, c_invalid, c_lost;
 	atomic_ulong		 c_dropped, c_unarchived;
 	atomic_ulong		 c_exim, c_exim_invalid;
+	pthread_mutex_t		 c_connmu;
+	struct cslot		*c_conns;	/* CONN_SLOTS */
 	atomic_long		 c_lastexim;
 	time_t			 c_lastwarn, c_lastdpv, c_lastdrop, c_lastarch;
 	double			 c_tokens;	/* archive budget */
@@ -91,6 +101,8 @@ collect_new(const char *path, const char *state_dir, struct sts_cache *cache,
 	c->c_stop[0] = c->c_stop[1] = -1;
 	pthread_mutex_init(&c->c_qmu, NULL);
 	pthread_cond_init(&c->c_qcv, NULL);
+	pthread_mutex_init(&c->c_connmu, NULL);
+	c->c_conns = xcalloc(CONN_SLOTS, sizeof(*c->c_conns));
 	c->c_state_dir = xstrdup(state_dir ? state_dir : "");
 	c->c_cache = cache;
 	if (path == NULL || path[0] == '\0')	/* no socket: unit tests */
@@ -461,6 +473,34 @@ receiver(void *arg)
 	return NULL;
 }
 
+/*
+ * conn_seen - 1 if connection key k was journaled in the last
+ * CONN_TTL seconds, else remember it and 0.  Exim reports a session
+ * after STARTTLS and again at close; a TCP 4-tuple is not reused within
+ * CONN_TTL (TIME_WAIT), so the key names one connection.  Direct-mapped:
+ * a collision forgets the older key (one session may then count twice).
+ */
+static int
+conn_seen(struct collect *c, const char *k, time_t now)
+{
+	uint32_t	 h = 2166136261u;
+	const char	*p;
+	struct cslot	*s;
+	int		 seen;
+
+	for (p = k; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	pthread_mutex_lock(&c->c_connmu);
+	s = &c->c_conns[h % CONN_SLOTS];
+	seen = s->t != 0 && now - s->t < CONN_TTL && strcmp(s->k, k) == 0;
+	if (!seen) {
+		snprintf(s->k, sizeof(s->k), "%s", k);
+		s->t = now;
+	}
+	pthread_mutex_unlock(&c->c_connmu);
+	return seen;
+}
+
 int
 collect_exim_line(struct collect *c, const char *line, time_t now)
 {
@@ -474,27 +514,18 @@ collect_exim_line(struct collect *c, const char *line, time_t now)
 
 	memset(&l, 0, sizeof(l));
 	memset(&r, 0, sizeof(r));
-	/* the policy first: parse needs to know whether there is one */
-	if (c->c_cache != NULL) {
-		char		 dom[DOMAIN_MAX + 1];
-		const char	*d = strstr(line, "domain=");
-		size_t		 n;
-
-		if (d != NULL && (d == line || d[-1] == ' ')) {
-			d += 7;
-			n = strcspn(d, " \t");
-			if (n < sizeof(dom)) {
-				memcpy(dom, d, n);
-				dom[n] = '\0';
-				pst = sts_cache_lookup(c->c_cache, dom,
-				    STS_LOOKUP_CACHED | STS_LOOKUP_PEEK, &l);
-			}
-		}
+	/* Parse first (the domain, normalised, as the line means it),
+	 * then the policy, then classify for it. */
+	st = exim_event_parse(line, now, 0, &ev, &why);
+	if (st != ST_INVALID && c->c_cache != NULL) {
+		pst = sts_cache_lookup(c->c_cache, ev.domain,
+		    STS_LOOKUP_CACHED | STS_LOOKUP_PEEK, &l);
+		if (pst == ST_OK && l.policy != NULL && l.policy->p_mode ==
+		    STS_MODE_NONE)
+			pst = ST_NOTFOUND;	/* mode none: no policy */
+		if (pst == ST_NOTFOUND)
+			st = exim_event_parse(line, now, 1, &ev, &why);
 	}
-	if (pst == ST_OK && l.policy != NULL && l.policy->p_mode ==
-	    STS_MODE_NONE)
-		pst = ST_NOTFOUND;		/* mode none: no policy */
-	st = exim_event_parse(line, now, pst != ST_OK, &ev, &why);
 	if (st == ST_INVALID) {
 		atomic_fetch_add(&c->c_exim_invalid, 1);
 		last = atomic_load(&c->c_lastexim);
@@ -507,6 +538,8 @@ collect_exim_line(struct collect *c, const char *line, time_t now)
 	}
 	if (st != ST_OK || (pst != ST_OK && pst != ST_NOTFOUND))
 		goto out;		/* no TLS outcome, or an unknown domain */
+	if (ev.conn[0] != '\0' && conn_seen(c, ev.conn, now))
+		goto out;		/* this connection is journaled */
 	r.type = JREC_SESSION;
 	r.time = now;
 	JREC_SET(&r, src, "exim");
@@ -607,6 +640,8 @@ collect_stop(struct collect *c)
 	collect_drain(c);
 	pthread_mutex_destroy(&c->c_qmu);
 	pthread_cond_destroy(&c->c_qcv);
+	pthread_mutex_destroy(&c->c_connmu);
+	free(c->c_conns);
 	if (c->c_fd >= 0)
 		close(c->c_fd);
 	if (c->c_path != NULL)

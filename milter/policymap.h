@@ -60,8 +60,8 @@ void			 policymap_set_overrides(struct policymap *,
 			    const struct override *);
 void			 policymap_stop(struct policymap *);
 /*
- * policymap_on_report - fn(arg, line) is called (from a worker thread,
- * or a reactor for an MX veto) with the KEY=VALUE words of each
+ * policymap_on_report - fn(arg, line) is called from a worker thread
+ * (never a reactor: it writes the journal) with the KEY=VALUE words of each
  * "exim-tlsrpt" request, and with "domain=D mx=H veto=1" when an Exim
  * MX question is answered with a veto (exim_event.h).  The request is
  * answered with an empty reply.  Set it before policymap_start().

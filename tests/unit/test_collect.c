@@ -263,9 +263,15 @@ test_exim(void)
 	CHECK_INT(collect_exim_line(c, "domain=enforce.test mx=mx1.enforce.test "
 	    "tls= verified=0", clock_now()), 0);
 	CHECK_INT(collect_exim_line(c, "mx=x tls=T", clock_now()), -1);
+	/* one connection reported after STARTTLS and again at close: one
+	 * session; the domain is normalised before the policy lookup */
+	CHECK_INT(collect_exim_line(c, "domain=Enforce.Test. mx=mx1.enforce.test "
+	    "tls=T verified=1 conn=127.0.5.1.4000-127.0.1.1.25", clock_now()), 1);
+	CHECK_INT(collect_exim_line(c, "domain=enforce.test mx=mx1.enforce.test "
+	    "tls=T verified=1 conn=127.0.5.1.4000-127.0.1.1.25", clock_now()), 0);
 	load();
-	CHECK_INT(nrec, 3);
-	if (nrec == 3) {
+	CHECK_INT(nrec, 4);
+	if (nrec == 4) {
 		CHECK_STR(recs[0].src, "exim");
 		CHECK_STR(recs[0].ptype, "sts");
 		CHECK_STR(recs[0].phash, hash);
@@ -282,7 +288,7 @@ test_exim(void)
 		CHECK(recs[2].result == TLSRPT_SUCCESS);
 	}
 	collect_stats(c, &s);
-	CHECK(s.exim == 3 && s.exim_invalid == 1);
+	CHECK(s.exim == 4 && s.exim_invalid == 1);
 	collect_stop(c);
 	teardown();
 	buf_free(&why);

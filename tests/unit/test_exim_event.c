@@ -79,6 +79,22 @@ static const struct {
 	    0, ST_NOTFOUND, "-" },
 	{ "unknown keys ignored", "domain=a.test future=1 tls=T verified=1",
 	    0, ST_OK, "success,,,," },
+	/* the fragment's fields since review: filtered san, dns, dane */
+	{ "no matching name, but DNS names (dns=yes)", "domain=w.test "
+	    "mx=mx.w.test tls=T verified=0 notafter=" LATER " dns=yes san=",
+	    0, ST_OK, "certificate-host-mismatch,no-matching-dns-name,"
+	    "mx.w.test,," },
+	{ "no certificate at all (dns=no, nothing else)", "domain=w.test "
+	    "mx=mx.w.test tls= verified=0 notafter= dns=no san= dane=no",
+	    0, ST_NOTFOUND, "-" },
+	{ "DANE-verified: not an MTA-STS session", "domain=w.test mx=mx.w.test "
+	    "tls=T verified=1 dane=yes notafter=" PAST " dns=yes san=", 0,
+	    ST_NOTFOUND, "-" },
+	{ "conn kept", "domain=a.test mx=m.a.test tls=T verified=1 "
+	    "conn=127.0.5.1.4242-127.0.1.1.25", 0, ST_OK, "success,,m.a.test,," },
+	/* a certificate cannot smuggle keys: a repeated key is refused */
+	{ "repeated domain", "domain=a.test mx=m.a.test tls=T verified=0 "
+	    "san=DNS=x verified=1 domain=b.test", 0, ST_INVALID, "twice" },
 	/* refused */
 	{ "no domain", "mx=mx.a.test tls=T", 0, ST_INVALID, "domain" },
 	{ "bad domain", "domain=[127.0.0.1] tls=T", 0, ST_INVALID, "domain" },
