@@ -4,6 +4,7 @@
  * every test starts from
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fakes.h"
@@ -21,6 +22,18 @@ fake_sts_domain(const char *domain, const char *id, const char *body)
 	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt",
 	    domain);
 	fake_http_set(url, 200, "text/plain", body, HTTP_FAIL_NONE);
+}
+
+void
+fake_rm_rf(const char *dir)
+{
+	char	cmd[512];
+
+	if (dir == NULL || strncmp(dir, "/tmp/", 5) != 0 ||
+	    strchr(dir, '\'') != NULL)
+		return;				/* only our own temp dirs */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)system(cmd);
 }
 
 void

@@ -38,5 +38,7 @@ void	fake_sts_domain(const char *domain, const char *id, const char *body);
 /* fake_cache_opts - the options the tests share (state_dir may be NULL:
  * memory only); change what a test needs after */
 void	fake_cache_opts(struct sts_cache_opts *, const char *state_dir);
+/* fake_rm_rf - remove a test's directory under /tmp */
+void	fake_rm_rf(const char *dir);
 
 #endif

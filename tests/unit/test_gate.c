@@ -72,14 +72,11 @@ setup(void)
 static void
 teardown(void)
 {
-	char	cmd[128];
-
 	gate_free(gate);
 	journal_close(jnl);
 	sts_cache_free(cache);
 	conf_free(conf);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)system(cmd);
+	fake_rm_rf(dir);
 }
 
 static void

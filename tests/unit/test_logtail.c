@@ -104,12 +104,9 @@ setup(void)
 static void
 teardown(void)
 {
-	char	cmd[128];
-
 	journal_close(jnl);
 	sts_cache_free(cache);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)system(cmd);
+	fake_rm_rf(dir);
 }
 
 static void
