@@ -58,19 +58,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the lab: reuse a running one, else start our own
-if [ -n "${LAB_DIR:-}" ] && LAB_DIR=$LAB_DIR "$LAB" status >/dev/null 2>&1; then
-	:
-elif d=$(ps -eo args | sed -n 's|^/usr/sbin/unbound -c \(.*\)/unbound/unbound.conf$|\1|p' | head -1) &&
-    [ -n "$d" ] && LAB_DIR=$d "$LAB" status >/dev/null 2>&1; then
-	LAB_DIR=$d
-else
-	LAB_DIR=${BENCH_LAB_DIR:-/tmp/sts-milter-bench-lab}
-	LAB_DIR=$LAB_DIR "$LAB" start >"$W/lab.log" 2>&1 || { cat "$W/lab.log"; echo "policymap: no lab"; exit 1; }
-	LAB_STARTED=1
-fi
-export LAB_DIR
-CA=$LAB_DIR/ca/root.pem
+# --- the lab: reuse a running one, else start our own (lab.inc)
+. "$ROOT/tests/bench/lab.inc"
+bench_lab_up policymap || exit 1
 
 port() { echo $((20000 + RANDOM % 30000)); }
 # pinning: servers on CPU 1, the client on CPU 0
