@@ -97,6 +97,8 @@ const struct conf_key conf_keys[] = {
 	  "From and envelope sender of report mail; empty: report_contact" },
 	{ "report_smtp", CONF_STR, O(report_smtp), "localhost:25", 0, 0,
 	  "host:port that report mail is submitted to" },
+	{ "report_sending_ip", CONF_BOOL, O(report_sending_ip), "yes", 0, 1,
+	  "list sending-mta-ip in failure-details; no: left out (privacy), failures merged" },
 	{ "report_smtp_tls", CONF_STR, O(report_smtp_tls), "none", 0, 0,
 	  "none (a local relay) or starttls (required, certificate and host name verified against ca_file)" },
 	{ "dkim_domain", CONF_STR, O(dkim_domain), "", 0, 0,

@@ -65,6 +65,7 @@ struct conf {
 	char	*report_from;
 	char	*report_smtp;
 	char	*report_smtp_tls;	/* "none" or "starttls" */
+	int	 report_sending_ip;	/* sending-mta-ip in reports */
 	char	*dkim_domain;
 	char	*dkim_selector;
 	char	*dkim_key_file;

@@ -35,6 +35,7 @@ struct report_agg {
 	size_t			  fsize, fcount;
 	struct report_domain	**sorted;
 	struct report_agg_stats	  st;
+	int			  omit_sip;	/* report_sending_ip = no */
 };
 
 static void *
@@ -86,6 +87,12 @@ hash_str(uint64_t h, const char *s)
 }
 
 #define HASH_INIT	0xcbf29ce484222325ULL
+
+void
+report_agg_omit_sending_ip(struct report_agg *a)
+{
+	a->omit_sip = 1;
+}
 
 struct report_agg *
 report_agg_new(const char *only_domain)
@@ -232,7 +239,7 @@ fail_count(struct report_agg *a, struct report_policy *p,
 	const char		*sip, *rip;
 	uint64_t		 h = HASH_INIT;
 
-	sip = norm_ip(r->sip, sbuf, sizeof(sbuf));
+	sip = a->omit_sip ? "" : norm_ip(r->sip, sbuf, sizeof(sbuf));
 	rip = norm_ip(r->rip, rbuf, sizeof(rbuf));
 	h ^= (uint64_t)(uintptr_t)p;
 	h *= 0x100000001b3ULL;

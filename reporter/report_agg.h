@@ -83,6 +83,9 @@ struct report_agg;
 
 /* only_domain: NULL or a domain to keep (--domain); copied */
 struct report_agg	*report_agg_new(const char *only_domain);
+/* report_agg_omit_sending_ip - leave sending-mta-ip out (privacy):
+ * failures that differ only in it are one failure-details entry */
+void			 report_agg_omit_sending_ip(struct report_agg *);
 void			 report_agg_free(struct report_agg *);
 /* report_agg_add - count one record; 1 counted, 0 skipped */
 int			 report_agg_add(struct report_agg *,

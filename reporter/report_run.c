@@ -201,6 +201,8 @@ build_day(struct run *r, const char *day, const char *dd)
 	int			  ok = 1;
 
 	agg = report_agg_new(r->o->only_domain);
+	if (!r->x->conf->report_sending_ip)
+		report_agg_omit_sending_ip(agg);
 	if (journal_read_day(r->x->conf->state_dir, day, report_agg_cb, agg,
 	    &js) != 0 && errno != ENOENT) {
 		log_warn("day=%s: cannot read the journal", day);

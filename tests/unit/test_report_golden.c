@@ -152,6 +152,8 @@ struct built {
 	char	*json[64];
 };
 
+static int	g_omit_sip;	/* build_all: report_sending_ip = no */
+
 static void
 build_all(const char *state, struct built *b)
 {
@@ -165,6 +167,8 @@ build_all(const char *state, struct built *b)
 	size_t			  n, i;
 
 	memset(b, 0, sizeof(*b));
+	if (g_omit_sip)
+		report_agg_omit_sending_ip(a);
 	CHECK(journal_read_day(state, DAY, report_agg_cb, a, &js) == 0);
 	CHECK_INT(js.bad, 0);
 	n = report_agg_domains(a, &d);
@@ -338,6 +342,82 @@ test_contact_domain(void)
 	}
 }
 
+/* count_key - occurrences of "key" in s; sum_count - the sum of the
+ * failed-session-count values */
+static int
+count_key(const char *s, const char *key)
+{
+	int	n = 0;
+
+	while ((s = strstr(s, key)) != NULL) {
+		n++;
+		s += strlen(key);
+	}
+	return n;
+}
+
+static long
+sum_count(const char *s)
+{
+	long	n = 0;
+
+	while ((s = strstr(s, "\"failed-session-count\": ")) != NULL) {
+		s += 24;
+		n += strtol(s, NULL, 10);
+	}
+	return n;
+}
+
+/* report_sending_ip = no: no sending-mta-ip anywhere, no failure lost,
+ * entries that differed only in it merged */
+static void
+test_omit_sending_ip(void)
+{
+	char		 t1[] = "/tmp/rptgoldXXXXXX";
+	struct built	 with, without;
+	size_t		 i;
+	int		 ips = 0;
+
+	CHECK(mkdtemp(t1) != NULL);
+	CHECK(load_in(t1, "basic", 0) == 0);
+	build_all(t1, &with);
+	g_omit_sip = 1;
+	build_all(t1, &without);
+	g_omit_sip = 0;
+	CHECK_INT(without.n, with.n);
+	for (i = 0; i < with.n && i < without.n; i++) {
+		CHECK_INT(count_key(without.json[i], "sending-mta-ip"), 0);
+		CHECK(sum_count(without.json[i]) == sum_count(with.json[i]));
+		CHECK(count_key(without.json[i], "\"result-type\"") <=
+		    count_key(with.json[i], "\"result-type\""));
+		ips += count_key(with.json[i], "sending-mta-ip");
+	}
+	CHECK(ips > 0);			/* the input has sending IPs */
+	built_free(&with);
+	built_free(&without);
+	rm_rf(t1);
+	/* two failures that differ only in the sending IP: one entry */
+	snprintf(t1, sizeof(t1), "/tmp/rptgoldXXXXXX");
+	CHECK(mkdtemp(t1) != NULL);
+	CHECK(load_in(t1, "sip", 0) == 0);
+	build_all(t1, &with);
+	g_omit_sip = 1;
+	build_all(t1, &without);
+	g_omit_sip = 0;
+	CHECK_INT(with.n, 1);
+	CHECK_INT(without.n, 1);
+	if (with.n == 1 && without.n == 1) {
+		CHECK_INT(count_key(with.json[0], "\"result-type\""), 2);
+		CHECK_INT(count_key(without.json[0], "\"result-type\""), 1);
+		CHECK(strstr(without.json[0], "\"failed-session-count\": 2") !=
+		    NULL);
+		CHECK_INT(count_key(without.json[0], "sending-mta-ip"), 0);
+	}
+	built_free(&with);
+	built_free(&without);
+	rm_rf(t1);
+}
+
 int
 main(void)
 {
@@ -348,5 +428,6 @@ main(void)
 	RUN(test_report_id_stable_and_alnum);
 	RUN(test_filename_rfc8460);
 	RUN(test_contact_domain);
+	RUN(test_omit_sending_ip);
 	return harness_done("test_report_golden");
 }
