@@ -99,6 +99,8 @@ const struct conf_key conf_keys[] = {
 	  "host:port that report mail is submitted to" },
 	{ "report_sending_ip", CONF_BOOL, O(report_sending_ip), "yes", 0, 1,
 	  "list sending-mta-ip in failure-details; no: left out (privacy), failures merged" },
+	{ "report_max_failure_details", CONF_INT, O(report_max_failure_details), "10000", 0, 1000000,
+	  "failure-details per policy in a report, the most frequent kept (receivers cap reports near 10 MB); 0: all" },
 	{ "report_smtp_tls", CONF_STR, O(report_smtp_tls), "none", 0, 0,
 	  "none (a local relay) or starttls (required, certificate and host name verified against ca_file)" },
 	{ "dkim_domain", CONF_STR, O(dkim_domain), "", 0, 0,

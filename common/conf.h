@@ -66,6 +66,7 @@ struct conf {
 	char	*report_smtp;
 	char	*report_smtp_tls;	/* "none" or "starttls" */
 	int	 report_sending_ip;	/* sending-mta-ip in reports */
+	int	 report_max_failure_details;	/* per policy; 0: all */
 	char	*dkim_domain;
 	char	*dkim_selector;
 	char	*dkim_key_file;

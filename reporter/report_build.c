@@ -6,6 +6,7 @@
  * reference), so only the root is put, and the text is copied out
  * before the put, so no json-c object leaves this file.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +94,45 @@ str_array(char *const *v, size_t n)
 	return a;
 }
 
+static int
+cmp_count_desc(const void *x, const void *y)
+{
+	uint64_t	a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* keep_from - with more than max groups, the count a group needs to be
+ * listed, and how many of those with exactly that count fit */
+static uint64_t
+keep_from(const struct report_policy *p, size_t max, size_t *at_cut)
+{
+	const struct report_fail	*f;
+	uint64_t			*c, cut;
+	size_t				 i = 0, above = 0;
+
+	c = xreallocarray(NULL, p->p_nfails, sizeof(*c));
+	for (f = p->p_fails; f != NULL && i < p->p_nfails; f = f->f_next)
+		c[i++] = f->f_count;
+	qsort(c, i, sizeof(*c), cmp_count_desc);
+	cut = c[max - 1];
+	while (above < i && c[above] > cut)
+		above++;
+	*at_cut = max - above;
+	free(c);
+	return cut;
+}
+
 static json_object *
-policy_json(const struct report_domain *d, const struct report_policy *p)
+policy_json(const struct report_domain *d, const struct report_policy *p,
+    size_t max_fails)
 {
 	const struct report_ptext	*t = p->p_user;
 	const struct report_fail	*f;
 	json_object	*o, *pol, *sum, *fd, *e;
+	uint64_t	 cut = 0;
+	size_t		 at_cut = 0;
+	int		 capped = max_fails > 0 && p->p_nfails > max_fails;
 
 	o = json_object_new_object();
 	pol = json_object_new_object();
@@ -120,8 +154,17 @@ policy_json(const struct report_domain *d, const struct report_policy *p)
 	    json_object_new_int64((int64_t)p->p_failure));
 	json_object_object_add(o, "summary", sum);
 
+	if (capped)
+		cut = keep_from(p, max_fails, &at_cut);
 	fd = json_object_new_array();
 	for (f = p->p_fails; f != NULL; f = f->f_next) {
+		if (capped && f->f_count < cut)
+			continue;
+		if (capped && f->f_count == cut) {
+			if (at_cut == 0)
+				continue;	/* the ties that do not fit */
+			at_cut--;
+		}
 		e = json_object_new_object();
 		json_object_object_add(e, "result-type",
 		    json_object_new_string(tlsrpt_result_str(f->f_result)));
@@ -169,7 +212,7 @@ report_build_json(const struct report_meta *m, const struct report_domain *d,
 	    json_object_new_string(m->report_id));
 	pols = json_object_new_array();		/* RPT-JSON-2: always an array */
 	for (p = d->p_list; p != NULL; p = p->p_next)
-		json_object_array_add(pols, policy_json(d, p));
+		json_object_array_add(pols, policy_json(d, p, m->max_fails));
 	json_object_object_add(root, "policies", pols);
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -32,6 +32,11 @@
  *	the file name's unique-id.  It depends only on its inputs, so a
  *	rerun after a crash sends the same id.
  *
+ *	Size (reporting-anchors.md 11.3: receivers cap reports, often at
+ *	10 MB): a policy with more than max_fails failure-details groups
+ *	lists only the max_fails with the most failed sessions (ties in
+ *	the usual order); the summary still counts every session.
+ *
  *	The policy text of each group comes from p_user, a struct
  *	report_ptext the caller attaches (NULL: text unknown, empty
  *	arrays).
@@ -59,6 +64,7 @@ struct report_meta {
 	const char	*report_id;
 	time_t		 start;		/* 00:00:00Z of the day */
 	time_t		 end;		/* start + 86400 */
+	size_t		 max_fails;	/* failure-details per policy; 0: all */
 };
 
 struct report_ptext {

@@ -231,6 +231,7 @@ report_make(const struct report_ctx *x, const char *day,
 	m.report_id = r->report_id;
 	m.start = r->start;
 	m.end = r->end;
+	m.max_fails = (size_t)x->conf->report_max_failure_details;
 	if ((st = report_build_json(&m, d, &r->json, why)) != ST_OK)
 		return st;
 	return report_gzip(r->json, strlen(r->json), &r->gz, why);

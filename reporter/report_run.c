@@ -231,6 +231,20 @@ build_day(struct run *r, const char *day, const char *dd)
 		if (!r->o->dry_run && exists(stp))
 			goto next;		/* stored by an earlier run */
 		buf_reset(&why);
+		{
+			const struct report_policy	*p;
+			int max = r->x->conf->report_max_failure_details;
+
+			for (p = doms[i]->p_list; p != NULL; p = p->p_next)
+				if (max > 0 && p->p_nfails > (size_t)max)
+					log_warnx("day=%s domain=%s: %zu "
+					    "failure-details groups for one "
+					    "policy; the report lists the %d "
+					    "with the most sessions "
+					    "(report_max_failure_details)",
+					    day, doms[i]->d_name, p->p_nfails,
+					    max);
+		}
 		if (report_make(r->x, day, doms[i], &m, &why) != ST_OK) {
 			log_err("day=%s domain=%s: cannot build the report: %s",
 			    day, doms[i]->d_name, buf_str(&why));

@@ -153,6 +153,7 @@ struct built {
 };
 
 static int	g_omit_sip;	/* build_all: report_sending_ip = no */
+static int	g_max_fails = -1; /* build_all: report_max_failure_details */
 
 static void
 build_all(const char *state, struct built *b)
@@ -169,6 +170,8 @@ build_all(const char *state, struct built *b)
 	memset(b, 0, sizeof(*b));
 	if (g_omit_sip)
 		report_agg_omit_sending_ip(a);
+	if (g_max_fails >= 0)
+		c->report_max_failure_details = g_max_fails;
 	CHECK(journal_read_day(state, DAY, report_agg_cb, a, &js) == 0);
 	CHECK_INT(js.bad, 0);
 	n = report_agg_domains(a, &d);
@@ -418,6 +421,63 @@ test_omit_sending_ip(void)
 	rm_rf(t1);
 }
 
+/*
+ * report_max_failure_details: a policy with more groups lists only the
+ * ones with the most failed sessions (here: one per policy of
+ * enforce.example's 4 groups, a count-2 one kept); the summary still
+ * counts every session.
+ */
+static void
+test_max_failure_details(void)
+{
+	char		 t1[] = "/tmp/rptgoldXXXXXX";
+	struct built	 all, cut;
+	size_t		 i;
+
+	CHECK(mkdtemp(t1) != NULL);
+	CHECK(load_in(t1, "basic", 0) == 0);
+	build_all(t1, &all);
+	g_max_fails = 1;
+	build_all(t1, &cut);
+	g_max_fails = -1;
+	CHECK_INT(cut.n, all.n);
+	for (i = 0; i < all.n && i < cut.n; i++) {
+		const char *s = strstr(all.json[i], "\"total-failure-session-count\"");
+		const char *t = strstr(cut.json[i], "\"total-failure-session-count\"");
+
+		CHECK(s != NULL && t != NULL && strtol(s + 31, NULL, 10) ==
+		    strtol(t + 31, NULL, 10));
+		if (strcmp(all.domain[i], "enforce.example") == 0) {
+			CHECK_INT(count_key(all.json[i], "\"result-type\""), 4);
+			/* one entry for each of its two policies */
+			CHECK_INT(count_key(cut.json[i], "\"result-type\""), 2);
+			CHECK(strstr(cut.json[i], "\"failed-session-count\": 2")
+			    != NULL);
+		}
+	}
+	built_free(&all);
+	built_free(&cut);
+	rm_rf(t1);
+	/* distinct counts 3, 1, 2 and a cap of 2: the 3 and the 2 stay */
+	snprintf(t1, sizeof(t1), "/tmp/rptgoldXXXXXX");
+	CHECK(mkdtemp(t1) != NULL);
+	CHECK(load_in(t1, "cap", 0) == 0);
+	g_max_fails = 2;
+	build_all(t1, &cut);
+	g_max_fails = -1;
+	CHECK_INT(cut.n, 1);
+	if (cut.n == 1) {
+		CHECK_INT(count_key(cut.json[0], "\"result-type\""), 2);
+		CHECK(strstr(cut.json[0], "\"failed-session-count\": 3") != NULL);
+		CHECK(strstr(cut.json[0], "\"failed-session-count\": 2") != NULL);
+		CHECK(strstr(cut.json[0], "mx2.enforce.example") == NULL);
+		CHECK(strstr(cut.json[0], "\"total-failure-session-count\": 6")
+		    != NULL);
+	}
+	built_free(&cut);
+	rm_rf(t1);
+}
+
 int
 main(void)
 {
@@ -429,5 +489,6 @@ main(void)
 	RUN(test_filename_rfc8460);
 	RUN(test_contact_domain);
 	RUN(test_omit_sending_ip);
+	RUN(test_max_failure_details);
 	return harness_done("test_report_golden");
 }
