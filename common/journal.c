@@ -277,6 +277,15 @@ journal_read_day(const char *state_dir, const char *day,
 			have = 0;
 		}
 	}
+	if (n < 0) {				/* EIO, EISDIR: not an end */
+		int	e = errno;
+
+		close(fd);
+		free(buf);
+		buf_free(&why);
+		errno = e;
+		return -1;
+	}
 	if (have > 0 && !skipping && !stop)
 		stats->bad++;			/* torn last record */
 	close(fd);

@@ -39,6 +39,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "clock.h"
 #include "collect.h"
 #include "conf.h"
 #include "dns.h"
@@ -97,7 +98,8 @@ socket_dir(const char *spec, uid_t uid, gid_t gid)
 		*slash = '\0';
 		if (stat(dir, &st) != 0 && fs_mkdir_p(dir, 0755) == 0 &&
 		    uid != (uid_t)-1)
-			(void)chown(dir, uid, gid);	/* the last one only */
+			(void)fchownat(AT_FDCWD, dir, uid, gid,
+			    AT_SYMLINK_NOFOLLOW);	/* the last one only */
 	}
 	free(dir);
 }
@@ -114,12 +116,14 @@ open_pidfile(const char *path)
 	spec = xasprintf("unix:%s", path);
 	socket_dir(spec, (uid_t)-1, (gid_t)-1);
 	free(spec);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0)
+	/* O_NOFOLLOW: root never writes through a planted symlink */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) < 0)
 		log_warn("pid file %s", path);
 	return fd;
 }
 
+/* write_pidfile - our pid; the fd stays open for end_pidfile() */
 static void
 write_pidfile(int fd)
 {
@@ -131,6 +135,17 @@ write_pidfile(int fd)
 	n = snprintf(b, sizeof(b), "%ld\n", (long)getpid());
 	if (write(fd, b, (size_t)n) != n)
 		log_warn("pid file");
+}
+
+/* end_pidfile - at stop: removed when we may, emptied anyway (after
+ * the privilege drop the directory may not be ours) */
+static void
+end_pidfile(int fd, const char *path)
+{
+	if (fd < 0)
+		return;
+	if (unlink(path) != 0)
+		(void)ftruncate(fd, 0);
 	close(fd);
 }
 
@@ -248,7 +263,9 @@ main(int argc, char **argv)
 	pthread_t		 mt;
 	int			 ch, fg = 0, check = 0, fac, mrc = 0;
 	int			 use_syslog = 0, pidfd;
+	char			*pid_path;
 	time_t			 started;
+	int64_t			 next_status;
 
 	while ((ch = getopt(argc, argv, "c:fns")) != -1) {
 		switch (ch) {
@@ -308,7 +325,8 @@ main(int argc, char **argv)
 
 		(void)chmod(sp, 0666);
 		if (pw)
-			(void)chown(sp, pw->pw_uid, pw->pw_gid);
+			(void)fchownat(AT_FDCWD, sp, pw->pw_uid, pw->pw_gid,
+			    AT_SYMLINK_NOFOLLOW);
 	}
 	/*
 	 * The policy cache starts no thread here; the policy-map listener
@@ -337,6 +355,7 @@ main(int argc, char **argv)
 		fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket, buf_str(&why));
 
 	pidfd = open_pidfile(c->pid_file);	/* as root: /run is root's */
+	pid_path = xstrdup(c->pid_file);	/* a reload may change the key */
 	if (pw != NULL) {
 		/* Every directory the daemon and the reporter write in
 		 * belongs to the user (an earlier root run, or a service
@@ -348,7 +367,11 @@ main(int argc, char **argv)
 		for (i = 0; sub[i] != NULL; i++) {
 			char	*d = xasprintf("%s%s", c->state_dir, sub[i]);
 
-			(void)chown(d, pw->pw_uid, pw->pw_gid);
+			/* state_dir is root's choice (it may be a link);
+			 * inside it the user could plant a symlink: not
+			 * followed */
+			(void)fchownat(AT_FDCWD, d, pw->pw_uid, pw->pw_gid,
+			    i == 0 ? 0 : AT_SYMLINK_NOFOLLOW);
 			free(d);
 		}
 		/* initgroups: the user's groups too (e.g. adm, to read
@@ -415,14 +438,19 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	started = time(NULL);
 	status_now(c, started, 0, cache, j, g, pm, col, lt);
+	next_status = clock_mono_ms() + c->status_interval * 1000LL;
 	for (;;) {
 		unsigned char	sig;
 		struct pollfd	pfd = { sigpipe_fd[0], POLLIN, 0 };
 		ssize_t		n;
+		int64_t		wait = next_status - clock_mono_ms();
 
-		/* the status file every status_interval, signals between */
-		if (poll(&pfd, 1, c->status_interval * 1000) == 0) {
+		/* the status file every status_interval, signals between
+		 * (they do not postpone it) */
+		if (wait <= 0 || poll(&pfd, 1, (int)wait) == 0) {
 			status_now(c, started, 0, cache, j, g, pm, col, lt);
+			next_status = clock_mono_ms() +
+			    c->status_interval * 1000LL;
 			continue;
 		}
 		n = read(sigpipe_fd[0], &sig, 1);
@@ -430,17 +458,22 @@ main(int argc, char **argv)
 			continue;
 		if (n != 1 || sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			reload(path, &c, g, pm, &ov);
+			/* at once: status_interval may have changed */
+			status_now(c, started, 0, cache, j, g, pm, col, lt);
+			next_status = clock_mono_ms() +
+			    c->status_interval * 1000LL;
+		}
 	}
 	log_info("stopping");
 	(void)smfi_stop();
 	pthread_join(mt, NULL);
-	if (pm != NULL)
-		policymap_stop(pm);
 	collect_drain(col);		/* log their counts */
 	logtail_drain(lt);
 	status_now(c, started, 1, cache, j, g, pm, col, lt);
+	if (pm != NULL)
+		policymap_stop(pm);	/* frees pm: after its counts */
 	collect_stop(col);
 	logtail_stop(lt);
 	gate_free(g);
@@ -448,8 +481,8 @@ main(int argc, char **argv)
 	journal_close(j);
 	dns_free(dns);
 	override_free(ov);
-	if (c->pid_file[0] != '\0')
-		(void)unlink(c->pid_file);
+	end_pidfile(pidfd, pid_path);
+	free(pid_path);
 	conf_free(c);
 	buf_free(&why);
 	log_info("stopped");

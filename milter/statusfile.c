@@ -43,10 +43,11 @@ status_write(const char *state_dir, const struct status_snap *s)
 	buf_puts(&b, "}\n");
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) >= 0) {
+		errno = 0;
 		if (write(fd, buf_str(&b), b.b_len) == (ssize_t)b.b_len)
 			rc = 0;
 		else
-			e = errno;
+			e = errno ? errno : EIO;	/* short write */
 		if (close(fd) != 0 && rc == 0) {
 			e = errno;
 			rc = -1;

@@ -397,6 +397,12 @@ cmd_config(int argc, char **argv)
 		fprintf(stderr, "stsctl: user %s: no such user\n", c->user);
 		bad = 1;
 	}
+	if (strcmp(c->report_smtp_tls, "none") != 0 &&
+	    strcmp(c->report_smtp_tls, "starttls") != 0) {
+		fprintf(stderr, "stsctl: report_smtp_tls: \"%s\" is neither "
+		    "none nor starttls\n", c->report_smtp_tls);
+		bad = 1;
+	}
 	buf_free(&why);
 	if (bad)
 		return EX_CONFIG;

@@ -88,7 +88,13 @@ send_smtp(struct report_sender *s, const char *to, const char *msg,
 		    err[0] ? err : curl_easy_strerror(rc));
 		if (code)
 			buf_printf(why, " (reply %ld)", code);
-		st = code >= 500 && code < 600 ? ST_INVALID : ST_TEMPFAIL;
+		/* Permanent: the relay refused this recipient or this
+		 * message.  A 5xx at STARTTLS, AUTH or MAIL is the relay's
+		 * configuration (or ours): retried like any temporary
+		 * failure while the operator fixes it. */
+		st = code >= 500 && code < 600 && (strstr(err, "RCPT failed") !=
+		    NULL || strstr(err, "DATA failed") != NULL) ?
+		    ST_INVALID : ST_TEMPFAIL;
 	}
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);

@@ -148,11 +148,11 @@ expect_match "check-policy invalid: reason on stderr" "$(cat "$WORK/err")" "mode
 # stsctl config: what the daemon would refuse at start-up is refused here
 OUT=$("$STSCTL" -c "$ROOT/conf/sts-milter.conf" config 2>&1); RC=$?
 expect_eq "config: the sample is OK" "$RC $(printf '%s' "$OUT" | tail -n 1)" "0 configuration OK"
-printf 'syslog_facility = bogus\nuser = no-such-user-here\noverride_file = %s/nonexistent\n' \
+printf 'syslog_facility = bogus\nuser = no-such-user-here\noverride_file = %s/nonexistent\nreport_smtp_tls = maybe\n' \
     "$WORK" > "$WORK/bad.conf"
 "$STSCTL" -c "$WORK/bad.conf" config >/dev/null 2>"$WORK/err"
 expect_eq "config: bad values: 78" "$?" 78
-expect_eq "config: each problem named" "$(grep -c 'syslog_facility\|override_file\|no such user' "$WORK/err")" 3
+expect_eq "config: each problem named" "$(grep -c 'syslog_facility\|override_file\|no such user\|report_smtp_tls' "$WORK/err")" 4
 "$BUILD/sts-milter" -n -c "$WORK/bad.conf" >/dev/null 2>&1
 expect_eq "sts-milter -n refuses it too" "$?" 1
 

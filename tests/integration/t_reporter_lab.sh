@@ -193,8 +193,8 @@ relay_run() {	# NAME TLS SMTP: one run against the STARTTLS relay
 relay_run plain none "localhost:$SPORT"
 expect_eq "relay requires STARTTLS, report_smtp_tls = none: not delivered" \
     "$(ls "$WORK"/smtps/*.eml 2>/dev/null | wc -l)" 0
-expect_match "... the relay's 530 is permanent: given up, reason kept" \
-    "$(cat "$STATE3/reporter/$DAY/rpt2.test.state")" 'dest gaveup 1 .*530'
+expect_match "... the relay's 530 (to MAIL: its configuration) is retried" \
+    "$(cat "$STATE3/reporter/$DAY/rpt2.test.state")" 'dest pending 1 .*530'
 rm -rf "$STATE3/reporter"
 relay_run badname starttls "127.0.0.1:$SPORT"
 expect_eq "starttls to a name the certificate does not carry: not delivered" \
@@ -205,6 +205,11 @@ rm -rf "$STATE3/reporter"
 relay_run tls starttls "localhost:$SPORT"
 expect_eq "report_smtp_tls = starttls: delivered over verified STARTTLS" \
     "$(ls "$WORK"/smtps/*.eml 2>/dev/null | wc -l)" 1
+rm -rf "$STATE3/reporter"
+touch "$WORK/smtps/reject"
+relay_run rej starttls "localhost:$SPORT"
+expect_match "a 550 to the recipient is permanent: given up" \
+    "$(cat "$STATE3/reporter/$DAY/rpt2.test.state")" 'dest gaveup 1 .*550'
 kill "$(cat "$WORK/smtps/pid")" 2>/dev/null
 
 # --- run 4: a rerun sends nothing twice

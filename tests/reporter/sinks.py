@@ -11,6 +11,7 @@
 # DIR/NNN.gz (its Content-Type in NNN.ctype); DIR/pid holds the pid.
 # Behaviour is steered by files in DIR, read at each request:
 #   refuse        answer 451 (SMTP) or 503 (HTTPS): the sender must retry
+#   reject        answer 550 to RCPT (SMTP): a permanent refusal
 #   slow N        the Nth message: write DIR/inflight, sleep 8 s, then
 #                 store it (the client may be killed meanwhile)
 # No name lookups (LAB-NOTES): the server host name is fixed.
@@ -52,6 +53,8 @@ def smtp(addr, port, d, cert=None, key=None):
         async def handle_RCPT(self, server, session, envelope, address, opts):
             if os.path.exists(os.path.join(d, "refuse")):
                 return "451 4.3.0 sink refuses for now"
+            if os.path.exists(os.path.join(d, "reject")):
+                return "550 5.1.1 no such recipient"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
