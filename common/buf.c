@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lex.h"
 #include "xmalloc.h"
 
 #define BUF_DEFAULT_MAX	(16u * 1024 * 1024)
@@ -162,7 +163,7 @@ void
 buf_json_str(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t	n, i;
+	size_t	n;
 
 	buf_putc(b, '"');
 	while (*p) {
@@ -179,25 +180,9 @@ buf_json_str(struct buf *b, const char *s)
 			buf_putc(b, c);
 			p++;
 		} else {
-			/* Copy one well-formed UTF-8 sequence, else U+FFFD. */
-			if (c >= 0xc2 && c <= 0xdf)
-				n = 2;
-			else if (c >= 0xe0 && c <= 0xef)
-				n = 3;
-			else if (c >= 0xf0 && c <= 0xf4)
-				n = 4;
-			else
-				n = 0;
-			for (i = 1; i < n; i++)
-				if ((p[i] & 0xc0) != 0x80)
-					n = 0;
-			if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) ||
-			    (c == 0xed && p[1] > 0x9f)))
-				n = 0;
-			if (n == 4 && ((c == 0xf0 && p[1] < 0x90) ||
-			    (c == 0xf4 && p[1] > 0x8f)))
-				n = 0;
-			if (n == 0) {
+			/* Copy one well-formed UTF-8 sequence, else U+FFFD
+			 * (utf8_len stops at the NUL). */
+			if ((n = utf8_len(p, 4)) == 0) {
 				buf_puts(b, "\\ufffd");
 				p++;
 			} else {

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "journal_fmt.h"
+#include "lex.h"
 
 void
 journal_rec_set(char *field, size_t size, const char *s)
@@ -121,32 +122,6 @@ put_utf8(char *dst, size_t size, size_t *n, unsigned long cp)
 		return;
 	for (k = 0; k < len; k++)
 		dst[(*n)++] = u[k];
-}
-
-/* utf8_len - length of the well-formed UTF-8 sequence at p, or 0 */
-static size_t
-utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char	c = p[0];
-	size_t		n, i;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
 }
 
 /* parse_str - a JSON string at *pp into dst (truncating whole

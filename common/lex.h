@@ -47,6 +47,37 @@ chdesc(unsigned char c, char *tmp, size_t size)
 	return tmp;
 }
 
+/*
+ * utf8_len - length of the well-formed UTF-8 sequence of 2 to 4 bytes at
+ * p (RFC 3629: no overlongs, no surrogates, at most U+10FFFF), 0 if
+ * there is none (also for ASCII).  Reads at most avail bytes and stops
+ * at the first bad one, so a NUL-terminated string may pass avail 4.
+ */
+static inline size_t
+utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char	c = p[0];
+	size_t		n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
 static inline int
 is_wsp(char c)				/* WSP: SP / HTAB */
 {

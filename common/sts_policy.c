@@ -137,37 +137,6 @@ is_key_char(unsigned char c)
 	return is_alnum(c) || c == '_' || c == '-' || c == '.';
 }
 
-/* utf8_seq - length of the well-formed UTF8-2/3/4 at s, else 0 */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
-	size_t		len, i;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;		/* no overlongs */
-		else if (c == 0xed)
-			hi = 0x9f;		/* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;		/* <= U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* check_value - sts-policy-ext-value with the edges already stripped */
 static enum status
 check_value(const char *v, size_t n, size_t lineno, struct buf *why)
@@ -178,7 +147,7 @@ check_value(const char *v, size_t n, size_t lineno, struct buf *why)
 	for (i = 0; i < n; i += k) {
 		k = 1;
 		if (s[i] >= 0x80) {
-			if ((k = utf8_seq(s + i, n - i)) == 0) {
+			if ((k = utf8_len(s + i, n - i)) == 0) {
 				whyf(why, "line %zu: invalid UTF-8 in value",
 				    lineno);
 				return ST_INVALID;

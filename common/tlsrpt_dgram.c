@@ -59,36 +59,6 @@ dgram_ptype_str(enum dgram_ptype t)
 	}
 }
 
-/* utf8_ok - length of the well-formed UTF-8 sequence at p, or 0 */
-static size_t
-utf8_ok(const unsigned char *p, size_t avail)
-{
-	size_t		n, i;
-	unsigned long	cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 /*
  * clean - copy s[0..len) into dst (size), controls to ' ', bad UTF-8 to
  * '?', cut at a character boundary; -1 if s holds a NUL
@@ -102,7 +72,7 @@ clean(char *dst, size_t size, const char *s, size_t len)
 	if (memchr(s, '\0', len) != NULL)
 		return -1;
 	while (i < len && o + 1 < size) {
-		k = utf8_ok(p + i, len - i);
+		k = p[i] < 0x80 ? 1 : utf8_len(p + i, len - i);
 		if (k == 0) {
 			dst[o++] = '?';
 			i++;
