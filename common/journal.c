@@ -25,6 +25,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "sts_policy.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -184,6 +185,20 @@ out:
 	free(dir);
 	free(path);
 	return rc;
+}
+
+void
+journal_rec_sts(struct journal_rec *r, const char *state_dir,
+    const struct sts_policy *p, const char *id)
+{
+	JREC_SET(r, ptype, "sts");
+	JREC_SET(r, pid, id);
+	if (p == NULL)
+		return;
+	JREC_SET(r, mode, sts_mode_str(p->p_mode));
+	if (journal_archive_policy(state_dir, p->p_text, p->p_text_len,
+	    r->phash) != 0)
+		r->phash[0] = '\0';
 }
 
 int

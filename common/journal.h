@@ -34,6 +34,14 @@ int		 journal_append(struct journal *, const struct journal_rec *);
 unsigned long	 journal_errors(const struct journal *);
 const char	*journal_dir(const struct journal *);
 
+struct sts_policy;
+/*
+ * journal_rec_sts - mark r a session under the MTA-STS policy p with id:
+ * ptype "sts", pid, and with p its mode and phash (its text archived;
+ * phash empty if that fails).  p may be NULL (a policy not known).
+ */
+void		 journal_rec_sts(struct journal_rec *r, const char *state_dir,
+		    const struct sts_policy *p, const char *id);
 /* journal_archive_policy - store text once; hash is 64 hex + NUL */
 int		 journal_archive_policy(const char *state_dir, const char *text,
 		    size_t len, char *hash);

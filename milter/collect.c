@@ -544,14 +544,9 @@ collect_exim_line(struct collect *c, const char *line, time_t now)
 	r.time = now;
 	JREC_SET(&r, src, "exim");
 	JREC_SET(&r, domain, ev.domain);
-	if (pst == ST_OK) {
-		JREC_SET(&r, ptype, "sts");
-		JREC_SET(&r, pid, l.id);
-		JREC_SET(&r, mode, sts_mode_str(l.policy->p_mode));
-		if (journal_archive_policy(c->c_state_dir, l.policy->p_text,
-		    l.policy->p_text_len, r.phash) != 0)
-			r.phash[0] = '\0';
-	} else
+	if (pst == ST_OK)
+		journal_rec_sts(&r, c->c_state_dir, l.policy, l.id);
+	else
 		JREC_SET(&r, ptype, "no-policy-found");
 	r.result = ev.result;
 	JREC_SET(&r, mx, ev.mx);

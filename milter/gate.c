@@ -254,15 +254,8 @@ session_base(struct gate *g, struct journal_rec *r, const char *domain,
 	r->type = JREC_SESSION;
 	r->time = clock_now();
 	JREC_SET(r, src, "probe");
-	JREC_SET(r, ptype, "sts");
 	JREC_SET(r, domain, domain);
-	JREC_SET(r, pid, pid);
-	if (p != NULL) {
-		JREC_SET(r, mode, sts_mode_str(p->p_mode));
-		if (journal_archive_policy(g->g_state_dir, p->p_text,
-		    p->p_text_len, r->phash) != 0)
-			r->phash[0] = '\0';
-	}
+	journal_rec_sts(r, g->g_state_dir, p, pid);
 }
 
 /* --- DNS through the caches ------------------------------------------- */

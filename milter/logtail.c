@@ -107,14 +107,9 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 	r.time = now;
 	JREC_SET(&r, src, "postfix");
 	JREC_SET(&r, domain, s->domain);
-	if (has) {
-		JREC_SET(&r, ptype, "sts");
-		JREC_SET(&r, pid, l.id);
-		JREC_SET(&r, mode, sts_mode_str(l.policy->p_mode));
-		if (journal_archive_policy(t->state_dir, l.policy->p_text,
-		    l.policy->p_text_len, r.phash) != 0)
-			r.phash[0] = '\0';
-	} else
+	if (has)
+		journal_rec_sts(&r, t->state_dir, l.policy, l.id);
+	else
 		JREC_SET(&r, ptype, "no-policy-found");
 	r.result = rt;
 	JREC_SET(&r, mx, s->host);
