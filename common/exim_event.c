@@ -59,18 +59,14 @@ san_covers(const char *san, const char *host, int *any)
 }
 
 enum status
-exim_event_parse(const char *line, time_t now, int no_policy,
-    struct exim_event *ev, struct buf *why)
+exim_event_read(const char *line, struct exim_event *ev, struct buf *why)
 {
-	char		 tls[128] = "", verified[4] = "", notafter[24] = "";
-	char		 san[2048] = "", starttls[8] = "", veto[4] = "";
-	char		 dns[8] = "", dane[8] = "";
+	char		 notafter[24] = "";
 	unsigned	 seen = 0, bit;
 	char		 dom[256] = "", *end;
 	const char	*p = line, *w, *eq, *v;
 	size_t		 n, len = strlen(line);
-	long long	 na = 0;
-	int		 cert, any_dns, covers, k;
+	int		 k;
 
 	memset(ev, 0, sizeof(*ev));
 	if (len > EXIM_EVENT_MAX) {
@@ -112,21 +108,21 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 		else if (KEY("sip", 3))
 			k = set(ev->sip, sizeof(ev->sip), v, n);
 		else if (KEY("tls", 4))
-			k = set(tls, sizeof(tls), v, n);
+			k = set(ev->tls, sizeof(ev->tls), v, n);
 		else if (KEY("verified", 5))
-			k = set(verified, sizeof(verified), v, n);
+			k = set(ev->verified, sizeof(ev->verified), v, n);
 		else if (KEY("notafter", 6))
 			k = set(notafter, sizeof(notafter), v, n);
 		else if (KEY("san", 7))
-			k = set(san, sizeof(san), v, n);
+			k = set(ev->san, sizeof(ev->san), v, n);
 		else if (KEY("starttls", 8))
-			k = set(starttls, sizeof(starttls), v, n);
+			k = set(ev->starttls, sizeof(ev->starttls), v, n);
 		else if (KEY("veto", 9))
-			k = set(veto, sizeof(veto), v, n);
+			k = set(ev->veto, sizeof(ev->veto), v, n);
 		else if (KEY("dns", 10))
-			k = set(dns, sizeof(dns), v, n);
+			k = set(ev->dns, sizeof(ev->dns), v, n);
 		else if (KEY("dane", 11))
-			k = set(dane, sizeof(dane), v, n);
+			k = set(ev->dane, sizeof(ev->dane), v, n);
 		else if (KEY("conn", 12))
 			k = set(ev->conn, sizeof(ev->conn), v, n);
 #undef KEY
@@ -152,13 +148,24 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 		return ST_INVALID;
 	}
 	if (notafter[0] != '\0') {
-		na = strtoll(notafter, &end, 10);
-		if (*end != '\0' || na < 0) {
+		ev->notafter = strtoll(notafter, &end, 10);
+		if (*end != '\0' || ev->notafter < 0) {
 			whyf(why, "notafter= is not seconds since the epoch");
 			return ST_INVALID;
 		}
+		ev->have_notafter = 1;
 	}
-	if (strcmp(veto, "1") == 0) {
+	return ST_OK;
+}
+
+enum status
+exim_event_classify(struct exim_event *ev, time_t now, int no_policy)
+{
+	int	cert, any_dns, covers;
+
+	ev->result = TLSRPT_SUCCESS;
+	ev->reason[0] = '\0';
+	if (strcmp(ev->veto, "1") == 0) {
 		if (no_policy)
 			return ST_NOTFOUND;
 		ev->result = TLSRPT_VALIDATION_FAILURE;
@@ -166,26 +173,27 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 		    21);
 		return ST_OK;
 	}
-	if (strcmp(dane, "yes") == 0)
+	if (strcmp(ev->dane, "yes") == 0)
 		return ST_NOTFOUND;	/* DANE, not MTA-STS, applied */
-	if (strcmp(starttls, "no") == 0 && tls[0] == '\0') {
+	if (strcmp(ev->starttls, "no") == 0 && ev->tls[0] == '\0') {
 		ev->result = TLSRPT_STARTTLS_NOT_SUPPORTED;
 		return ST_OK;
 	}
 	if (no_policy) {		/* only whether TLS was negotiated */
-		if (tls[0] == '\0')
+		if (ev->tls[0] == '\0')
 			return ST_NOTFOUND;
 		ev->result = TLSRPT_SUCCESS;
 		return ST_OK;
 	}
 	/* a certificate was seen: it has a notAfter (dns=no is sent for
 	 * a connection without any certificate too) */
-	cert = notafter[0] != '\0' || san[0] != '\0' || strcmp(dns, "yes") == 0;
-	covers = san_covers(san, ev->mx, &any_dns);
-	if (strcmp(dns, "yes") == 0)
+	cert = ev->have_notafter || ev->san[0] != '\0' ||
+	    strcmp(ev->dns, "yes") == 0;
+	covers = san_covers(ev->san, ev->mx, &any_dns);
+	if (strcmp(ev->dns, "yes") == 0)
 		any_dns = 1;
-	if (cert && (strcmp(verified, "1") != 0 || !covers)) {
-		if (notafter[0] != '\0' && na < (long long)now) {
+	if (cert && (strcmp(ev->verified, "1") != 0 || !covers)) {
+		if (ev->have_notafter && ev->notafter < (long long)now) {
 			ev->result = TLSRPT_CERTIFICATE_EXPIRED;
 			set(ev->reason, sizeof(ev->reason), "expired", 7);
 		} else if (!covers) {
@@ -200,9 +208,18 @@ exim_event_parse(const char *line, time_t now, int no_policy,
 			ev->result = TLSRPT_CERTIFICATE_NOT_TRUSTED;
 		return ST_OK;
 	}
-	if (tls[0] != '\0' && strcmp(verified, "1") == 0) {
+	if (ev->tls[0] != '\0' && strcmp(ev->verified, "1") == 0) {
 		ev->result = TLSRPT_SUCCESS;
 		return ST_OK;
 	}
 	return ST_NOTFOUND;
+}
+
+enum status
+exim_event_parse(const char *line, time_t now, int no_policy,
+    struct exim_event *ev, struct buf *why)
+{
+	if (exim_event_read(line, ev, why) != ST_OK)
+		return ST_INVALID;
+	return exim_event_classify(ev, now, no_policy);
 }

@@ -43,7 +43,9 @@
  * session's TLS counts: success when tls is set, starttls-not-supported
  * as above, certificate problems are not failures.
  *
- * Pure: no I/O.  ST_INVALID (one line in why) for a line that is not
+ * Pure: no I/O.  Reading and classifying are apart, so a caller that
+ * learns from the domain whether there is a policy reads the line once.
+ * ST_INVALID (one line in why) for a line that is not
  * KEY=VALUE words, a bad domain, or a value with control characters.
  */
 #ifndef EXIM_EVENT_H
@@ -63,10 +65,24 @@ struct exim_event {
 	char			ip[64];
 	char			sip[64];
 	char			conn[192];
+	/* what Exim saw, as read (exim_event_read) */
+	char			tls[128], verified[4], san[2048];
+	char			dns[8], dane[8], starttls[8], veto[4];
+	int			have_notafter;
+	long long		notafter;
+	/* the classification (exim_event_classify) */
 	enum tlsrpt_result	result;
 	char			reason[64];	/* failure-reason-code */
 };
 
+/* exim_event_read - the fields of one line: ST_OK or ST_INVALID */
+enum status	exim_event_read(const char *line, struct exim_event *,
+		    struct buf *why);
+/* exim_event_classify - result and reason of what was read: ST_OK, or
+ * ST_NOTFOUND (no TLS outcome to report) */
+enum status	exim_event_classify(struct exim_event *, time_t now,
+		    int no_policy);
+/* exim_event_parse - read, then classify */
 enum status	exim_event_parse(const char *line, time_t now, int no_policy,
 		    struct exim_event *, struct buf *why);
 

@@ -514,18 +514,18 @@ collect_exim_line(struct collect *c, const char *line, time_t now)
 
 	memset(&l, 0, sizeof(l));
 	memset(&r, 0, sizeof(r));
-	/* Parse first (the domain, normalised, as the line means it),
+	/* Read first (the domain, normalised, as the line means it),
 	 * then the policy, then classify for it. */
-	st = exim_event_parse(line, now, 0, &ev, &why);
+	st = exim_event_read(line, &ev, &why);
 	if (st != ST_INVALID && c->c_cache != NULL) {
 		pst = sts_cache_lookup(c->c_cache, ev.domain,
 		    STS_LOOKUP_CACHED | STS_LOOKUP_PEEK, &l);
 		if (pst == ST_OK && l.policy != NULL && l.policy->p_mode ==
 		    STS_MODE_NONE)
 			pst = ST_NOTFOUND;	/* mode none: no policy */
-		if (pst == ST_NOTFOUND)
-			st = exim_event_parse(line, now, 1, &ev, &why);
 	}
+	if (st != ST_INVALID)
+		st = exim_event_classify(&ev, now, pst != ST_OK);
 	if (st == ST_INVALID) {
 		atomic_fetch_add(&c->c_exim_invalid, 1);
 		last = atomic_load(&c->c_lastexim);
