@@ -242,6 +242,30 @@ open_log(struct logtail *t, int first)
 	save_pos(t);
 }
 
+/* rewritten - f's first bytes are no longer those it was opened with */
+static int
+rewritten(struct lfile *f)
+{
+	uint64_t	sig;
+	size_t		slen;
+
+	if (f->sig_len == 0)
+		return 0;
+	signature(f->fd, f->sig_len, &sig, &slen);
+	return slen < f->sig_len || sig != f->sig;
+}
+
+/* restart - read f again from its start (truncated) */
+static void
+restart(struct logtail *t, struct lfile *f)
+{
+	(void)lseek(f->fd, 0, SEEK_SET);
+	f->off = 0;
+	t->blen = 0;
+	t->skipping = 0;
+	signature(f->fd, SIG_LEN, &f->sig, &f->sig_len);
+}
+
 /* stopping - the stop pipe has been written */
 static int
 stopping(struct logtail *t)
@@ -261,6 +285,12 @@ drain(struct logtail *t, struct lfile *f, int is_cur)
 	time_t	 now;
 
 	while ((n = read(f->fd, chunk, LT_CHUNK)) > 0) {
+		if (is_cur && rewritten(f)) {
+			/* truncated and written again since the last check:
+			 * this chunk may be the new text at the old offset */
+			restart(t, f);
+			continue;
+		}
 		f->off += n;
 		now = clock_now();
 		p = chunk;
@@ -315,8 +345,6 @@ static void
 check(struct logtail *t)
 {
 	struct stat	st;
-	uint64_t	sig;
-	size_t		slen;
 
 	if (stat(t->path, &st) != 0 || st.st_ino != t->cur.ino ||
 	    st.st_dev != t->cur.dev) {
@@ -331,15 +359,9 @@ check(struct logtail *t)
 		open_log(t, 0);			/* the new one, from its start */
 		return;
 	}
-	signature(t->cur.fd, t->cur.sig_len, &sig, &slen);
-	if (st.st_size < t->cur.off || slen < t->cur.sig_len ||
-	    sig != t->cur.sig) {
+	if (st.st_size < t->cur.off || rewritten(&t->cur)) {
 		/* truncated, perhaps written again since: from the start */
-		(void)lseek(t->cur.fd, 0, SEEK_SET);
-		t->cur.off = 0;
-		t->blen = 0;
-		t->skipping = 0;
-		signature(t->cur.fd, SIG_LEN, &t->cur.sig, &t->cur.sig_len);
+		restart(t, &t->cur);
 		return;
 	}
 	if (t->cur.sig_len < SIG_LEN)		/* the start grew: sign more */
