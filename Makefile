@@ -1,7 +1,7 @@
 # sts-milter - MTA-STS enforcement and TLS-RPT reporting
 #
 # Targets: all check demo bench fuzz install clean (see README.md).
-# Objects go to $(BUILD); "make check" also builds the unit tests with
+# Objects go to $(BUILD)/obj; "make check" also builds the unit tests with
 # ASan/UBSan into build-asan.
 
 PREFIX	?= /usr/local
@@ -18,32 +18,56 @@ ifdef SAN
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
 endif
-CPPFLAGS += -Icommon -Imilter -Ireporter -Itests -Itests/fakes -MMD -MP
+CPPFLAGS += -MMD -MP
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS	 = $(PKG_LIBS) -lpthread
 
-SEAM_SRCS	= common/dns.c common/http.c common/clock.c
-COMMON_SRCS	= $(wildcard common/*.c)
+SEAM_SRCS	= common/net/dns.c common/net/http.c common/util/clock.c
+COMMON_SRCS	= $(wildcard common/*/*.c)
 PURE_SRCS	= $(filter-out $(SEAM_SRCS),$(COMMON_SRCS))
 FAKE_SRCS	= $(wildcard tests/fakes/*.c)
 MILTER_MAIN	= milter/main.c
-STSCTL_MAIN	= milter/stsctl.c
-MILTER_SRCS	= $(filter-out $(MILTER_MAIN) $(STSCTL_MAIN),$(wildcard milter/*.c))
+MILTER_SRCS	= $(filter-out $(MILTER_MAIN),$(wildcard milter/*.c))
+# The daemon's own parsers of collector input, linked by the fuzz targets.
+MILTER_PARSE_SRCS = milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c
+STSCTL_MAIN	= stsctl/stsctl.c
+STSCTL_SRCS	= $(filter-out $(STSCTL_MAIN),$(wildcard stsctl/*.c))
 REPORTER_MAIN	= reporter/main.c
 REPORTER_SRCS	= $(filter-out $(REPORTER_MAIN),$(wildcard reporter/*.c))
 UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS	= $(wildcard tests/bench/*.c)
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+# Objects go to $(OBJ), programs and test binaries to $(BUILD).
+OBJ	= $(BUILD)/obj
+obj	= $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+# Layers, bottom to top (README.md, "Where things are").  Each directory
+# is compiled with the include paths of the layers it may use and no
+# others, so an include the wrong way fails to compile.
+INC_UTIL	= -Icommon/util
+INC_TLSRPT	= $(INC_UTIL) -Icommon/tlsrpt
+INC_NET		= $(INC_TLSRPT) -Icommon/net
+INC_STS		= $(INC_NET) -Icommon/sts
+INC_COMMON	= $(INC_STS)
+$(OBJ)/common/util/%.o:   CPPFLAGS += $(INC_UTIL)
+$(OBJ)/common/tlsrpt/%.o: CPPFLAGS += $(INC_TLSRPT)
+$(OBJ)/common/net/%.o:    CPPFLAGS += $(INC_NET)
+$(OBJ)/common/sts/%.o:    CPPFLAGS += $(INC_STS)
+$(OBJ)/milter/%.o:        CPPFLAGS += $(INC_COMMON) -Imilter
+$(OBJ)/reporter/%.o:      CPPFLAGS += $(INC_COMMON) -Ireporter
+$(OBJ)/stsctl/%.o:        CPPFLAGS += $(INC_COMMON) -Istsctl
+$(OBJ)/tests/%.o:         CPPFLAGS += $(INC_COMMON) -Imilter -Ireporter -Istsctl \
+			     -Itests -Itests/fakes
 
 LIBCOMMON	= $(BUILD)/libcommon.a
 LIBTEST		= $(BUILD)/libtest.a
 LIBMILTER	= $(BUILD)/libstsmilter.a
 LIBREPORTER	= $(BUILD)/libreporter.a
+LIBSTSCTL	= $(BUILD)/libstsctl.a
 
 PROGS	= $(BUILD)/stsctl
 ifneq ($(wildcard $(MILTER_MAIN)),)
@@ -64,7 +88,7 @@ all: progs
 
 progs: $(PROGS)
 
-$(BUILD)/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -80,8 +104,11 @@ $(LIBMILTER): $(call obj,$(MILTER_SRCS))
 $(LIBREPORTER): $(call obj,$(REPORTER_SRCS))
 	@rm -f $@
 	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
+$(LIBSTSCTL): $(call obj,$(STSCTL_SRCS))
+	@rm -f $@
+	$(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 
-$(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBMILTER) $(LIBREPORTER) $(LIBCOMMON)
+$(BUILD)/stsctl: $(call obj,$(STSCTL_MAIN)) $(LIBSTSCTL) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/sts-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
@@ -89,19 +116,16 @@ $(BUILD)/tlsrpt-reporter: $(call obj,$(REPORTER_MAIN)) $(LIBREPORTER) $(LIBCOMMO
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the pure modules and the fakes (DNS, HTTP, clock).
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBTEST)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBSTSCTL) $(LIBREPORTER) $(LIBMILTER) $(LIBTEST)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # A replay binary feeds corpus files to a fuzz target with a plain build.
-$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBTEST)
+$(BUILD)/fuzz/replay_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o \
+    $(call obj,$(MILTER_PARSE_SRCS)) $(LIBTEST)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
-
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON)
+$(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
@@ -110,7 +134,7 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 # Small drivers of the DNS and HTTPS seams for the lab tests.
 TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get
 tools: $(TOOL_BINS)
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
+$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

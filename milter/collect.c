@@ -37,6 +37,7 @@
 #include "domain.h"
 #include "exim_event.h"
 #include "log.h"
+#include "policy_archive.h"
 #include "sts_policy.h"
 #include "xmalloc.h"
 
@@ -252,7 +253,7 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 	    sts_cache_lookup(c->c_cache, p->pdomain, STS_LOOKUP_CACHED |
 	    STS_LOOKUP_PEEK, &l) == ST_OK) {
 		if (l.policy != NULL && same_lines(l.policy, p->text) &&
-		    journal_archive_policy(c->c_state_dir, l.policy->p_text,
+		    policy_archive_put(c->c_state_dir, l.policy->p_text,
 		    l.policy->p_text_len, r->phash) == 0) {
 			JREC_SET(r, pid, l.id);
 			sts_lookup_clear(&l);
@@ -260,7 +261,7 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 		}
 		sts_lookup_clear(&l);
 	}
-	if (journal_policy_archived(c->c_state_dir, p->text, strlen(p->text),
+	if (policy_archive_has(c->c_state_dir, p->text, strlen(p->text),
 	    r->phash))
 		return;
 	if (!may_archive(c, r->time)) {
@@ -273,7 +274,7 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 			    NEW_TEXTS_PER_MIN);
 		return;
 	}
-	if (journal_archive_policy(c->c_state_dir, p->text, strlen(p->text),
+	if (policy_archive_put(c->c_state_dir, p->text, strlen(p->text),
 	    r->phash) != 0)
 		r->phash[0] = '\0';
 }
@@ -545,7 +546,7 @@ collect_exim_line(struct collect *c, const char *line, time_t now)
 	JREC_SET(&r, src, "exim");
 	JREC_SET(&r, domain, ev.domain);
 	if (pst == ST_OK)
-		journal_rec_sts(&r, c->c_state_dir, l.policy, l.id);
+		policy_archive_rec_sts(&r, c->c_state_dir, l.policy, l.id);
 	else
 		JREC_SET(&r, ptype, "no-policy-found");
 	r.result = ev.result;

@@ -44,6 +44,7 @@
 #include "gate.h"
 #include "log.h"
 #include "mx_match.h"
+#include "policy_archive.h"
 #include "tcache.h"
 #include "tls_probe.h"
 #include "xmalloc.h"
@@ -255,7 +256,7 @@ session_base(struct gate *g, struct journal_rec *r, const char *domain,
 	r->time = clock_now();
 	JREC_SET(r, src, "probe");
 	JREC_SET(r, domain, domain);
-	journal_rec_sts(r, g->g_state_dir, p, pid);
+	policy_archive_rec_sts(r, g->g_state_dir, p, pid);
 }
 
 /* --- DNS through the caches ------------------------------------------- */

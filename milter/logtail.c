@@ -28,6 +28,7 @@
 #include "logtail.h"
 #include "mx_match.h"
 #include "pflog.h"
+#include "policy_archive.h"
 #include "sts_policy.h"
 #include "xmalloc.h"
 
@@ -108,7 +109,7 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 	JREC_SET(&r, src, "postfix");
 	JREC_SET(&r, domain, s->domain);
 	if (has)
-		journal_rec_sts(&r, t->state_dir, l.policy, l.id);
+		policy_archive_rec_sts(&r, t->state_dir, l.policy, l.id);
 	else
 		JREC_SET(&r, ptype, "no-policy-found");
 	r.result = rt;

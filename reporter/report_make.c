@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "policy_archive.h"
 #include "report_make.h"
 #include "report_mime.h"
 #include "sts_policy.h"
@@ -149,7 +150,7 @@ ptext_get(struct report_ctx *x, const char *hash)
 	snprintf(e->hash, sizeof(e->hash), "%s", hash);
 	e->next = tab[h % PT_BUCKETS];
 	tab[h % PT_BUCKETS] = e;
-	if ((text = journal_policy_text(x->conf->state_dir, hash, &len)) ==
+	if ((text = policy_archive_text(x->conf->state_dir, hash, &len)) ==
 	    NULL) {
 		e->missing = 1;
 		x->ptext_missing++;

@@ -16,7 +16,7 @@
  *	5xx refusal; ST_TEMPFAIL: anything else.
  *
  *	https POSTs the gzipped report with Content-Type
- *	application/tlsrpt+gzip (RPT-HTTP-1) through common/http.c.  The
+ *	application/tlsrpt+gzip (RPT-HTTP-1) through common/net/http.c.  The
  *	host is resolved with getdns (the configured resolvers) and
  *	pinned, never through libc.  Only a 2xx counts as delivered
  *	(RPT-HTTP-2); the certificate is validated against ca_file.

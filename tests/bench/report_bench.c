@@ -40,6 +40,7 @@
 #include "conf.h"
 #include "dkim.h"
 #include "journal.h"
+#include "policy_archive.h"
 #include "report_agg.h"
 #include "report_make.h"
 #include "xmalloc.h"
@@ -108,7 +109,7 @@ gen(const char *dir, long nrec, int ndom)
 		buf_printf(&txt, "version: STSv1\nmode: %s\nmx: mx1.d%d.example\n"
 		    "mx: *.mx.d%d.example\nmax_age: 604800\n",
 		    d % 3 ? "enforce" : "testing", d, d);
-		if (journal_archive_policy(dir, buf_str(&txt), txt.b_len,
+		if (policy_archive_put(dir, buf_str(&txt), txt.b_len,
 		    hash[d]) != 0) {
 			fprintf(stderr, "cannot archive a policy: %s\n",
 			    strerror(errno));

@@ -1,8 +1,8 @@
 /*
  * fakes.h - programmable stand-ins for the DNS, HTTP and clock seams
  *
- * Unit tests link these instead of common/dns.c, common/http.c and
- * common/clock.c.  Each fake answers from a table the test fills and
+ * Unit tests link these instead of common/net/dns.c, common/net/http.c and
+ * common/util/clock.c.  Each fake answers from a table the test fills and
  * counts the calls it served, so a test can assert "no network I/O".
  */
 #ifndef FAKES_H

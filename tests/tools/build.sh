@@ -7,7 +7,7 @@
 #
 #	TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get
 #	tools: $(TOOL_BINS)
-#	$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
+#	$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
 #		@mkdir -p $(dir $@)
 #		$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 set -e
@@ -18,14 +18,15 @@ warn="-Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
 -Wmissing-prototypes -Wformat=2"
 cflags="${CFLAGS:--O2 -g} -std=c11 -D_GNU_SOURCE -pthread $warn"
 [ -n "$SAN" ] && cflags="$cflags -fsanitize=address,undefined -fno-omit-frame-pointer"
-common="common/buf.c common/xmalloc.c common/log.c common/status.c"
+common="common/util/buf.c common/util/xmalloc.c common/util/log.c common/util/status.c"
+inc="-Icommon/util -Icommon/net"
 mkdir -p "$build/tools"
 # shellcheck disable=SC2046,SC2086
-$cc $cflags -Icommon $(pkg-config --cflags getdns) -o "$build/tools/dns_query" \
-    tests/tools/dns_query.c common/dns.c $common \
+$cc $cflags $inc $(pkg-config --cflags getdns) -o "$build/tools/dns_query" \
+    tests/tools/dns_query.c common/net/dns.c $common \
     $(pkg-config --libs getdns) -lpthread
 # shellcheck disable=SC2046,SC2086
-$cc $cflags -Icommon $(pkg-config --cflags libcurl openssl) \
-    -o "$build/tools/http_get" tests/tools/http_get.c common/http.c $common \
+$cc $cflags $inc $(pkg-config --cflags libcurl openssl) \
+    -o "$build/tools/http_get" tests/tools/http_get.c common/net/http.c $common \
     $(pkg-config --libs libcurl openssl) -lpthread
 echo "built $build/tools/dns_query $build/tools/http_get"

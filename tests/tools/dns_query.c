@@ -1,5 +1,5 @@
 /*
- * dns_query.c - ask common/dns.c one question from the command line
+ * dns_query.c - ask common/net/dns.c one question from the command line
  *
  * SYNOPSIS
  *	dns_query [-t TIMEOUT_MS] [-n REPEAT] [-j THREADS] RESOLVER TYPE NAME

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # hostile-dns.py - a tiny DNS server with odd and hostile answers, for
-# checking common/dns.c (tests/tools/io-check.sh).  Standard library only.
+# checking common/net/dns.c (tests/tools/io-check.sh).  Standard library only.
 #
 #   hostile-dns.py ADDR PORT PIDFILE
 #

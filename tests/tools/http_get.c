@@ -1,5 +1,5 @@
 /*
- * http_get.c - one request through common/http.c from the command line
+ * http_get.c - one request through common/net/http.c from the command line
  *
  * SYNOPSIS
  *	http_get [-kb] [-c CAFILE] [-a ADDR]... [-H PINHOST] [-m MAXBODY]

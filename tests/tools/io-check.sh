@@ -1,5 +1,5 @@
 #!/bin/bash
-# io-check.sh - check common/dns.c and common/http.c against real servers
+# io-check.sh - check common/net/dns.c and common/net/http.c against real servers
 # on loopback.
 #
 #   tests/tools/io-check.sh [BUILD_DIR]      (default build-io)

@@ -19,6 +19,7 @@
 #include "fakes.h"
 #include "harness.h"
 #include "journal.h"
+#include "policy_archive.h"
 #include "sts_cache.h"
 #include "timefmt.h"
 
@@ -119,7 +120,7 @@ test_records(void)
 	setup();
 	/* the gate cached the policy, so Postfix asked our policy map */
 	CHECK_INT(sts_cache_lookup(cache, "enforce.test", 0, &l), ST_OK);
-	CHECK_INT(journal_archive_policy(dir, l.policy->p_text,
+	CHECK_INT(policy_archive_put(dir, l.policy->p_text,
 	    l.policy->p_text_len, hash), 0);
 	sts_lookup_clear(&l);
 	c = collect_new(NULL, dir, cache, &why);
@@ -156,7 +157,7 @@ test_records(void)
 		CHECK_STR(recs[1].pid, "");
 		CHECK_STR(recs[1].mode, "testing");
 		CHECK(recs[1].result == TLSRPT_SUCCESS);
-		text = journal_policy_text(dir, recs[1].phash, &len);
+		text = policy_archive_text(dir, recs[1].phash, &len);
 		CHECK_STR(text, "version: STSv1\nmode: testing\n"
 		    "mx: mx9.enforce.test\nmax_age: 600\n");
 		free(text);
@@ -241,7 +242,7 @@ test_exim(void)
 	setup();
 	fake_dns_set("TXT", "_mta-sts.plain.test", ST_NOTFOUND, NULL);
 	CHECK_INT(sts_cache_lookup(cache, "enforce.test", 0, &l), ST_OK);
-	CHECK_INT(journal_archive_policy(dir, l.policy->p_text,
+	CHECK_INT(policy_archive_put(dir, l.policy->p_text,
 	    l.policy->p_text_len, hash), 0);
 	sts_lookup_clear(&l);
 	CHECK_INT(sts_cache_lookup(cache, "plain.test", 0, &l), ST_NOTFOUND);

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "journal.h"
+#include "policy_archive.h"
 
 static char	dir[64];
 
@@ -174,13 +175,13 @@ test_journal_archive(void)
 	size_t	 len;
 	const char *pol = "version: STSv1\nmode: testing\nmx: a.example\nmax_age: 1\n";
 
-	CHECK_INT(journal_archive_policy(dir, pol, strlen(pol), hash), 0);
+	CHECK_INT(policy_archive_put(dir, pol, strlen(pol), hash), 0);
 	CHECK_INT(strlen(hash), 64);
-	CHECK_INT(journal_archive_policy(dir, pol, strlen(pol), hash), 0);
-	text = journal_policy_text(dir, hash, &len);
+	CHECK_INT(policy_archive_put(dir, pol, strlen(pol), hash), 0);
+	text = policy_archive_text(dir, hash, &len);
 	CHECK(text != NULL && len == strlen(pol) && memcmp(text, pol, len) == 0);
 	free(text);
-	CHECK(journal_policy_text(dir, "../../etc/passwd", &len) == NULL);
+	CHECK(policy_archive_text(dir, "../../etc/passwd", &len) == NULL);
 }
 
 int

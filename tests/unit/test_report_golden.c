@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "harness.h"
 #include "journal.h"
+#include "policy_archive.h"
 #include "report_agg.h"
 #include "report_build.h"
 #include "report_make.h"
@@ -102,7 +103,7 @@ load_in(const char *state, const char *name, int reverse)
 			    srcdir, pname);
 			ptext = slurp(ppath, &plen);
 			if (ptext == NULL ||
-			    journal_archive_policy(state, ptext, plen, hash) != 0)
+			    policy_archive_put(state, ptext, plen, hash) != 0)
 				bad++;
 			buf_append(&json, l, (size_t)(at - 1 - l));
 			buf_printf(&json, "%s%s", hash, at + k);

@@ -8,8 +8,8 @@
  * mail: on failure it returns -1, counts the failure and the caller logs
  * (rate-limited); nothing is retried in the mail path.
  *
- * The policy archive <state_dir>/policies/<sha256>.txt holds every
- * policy text ever journaled, written once; records carry the hash.
+ * Records name a policy by the hash of its text; the texts are kept by
+ * policy_archive.h.
  *
  * Thread safety: a struct journal may be shared by all threads.
  */
@@ -33,24 +33,6 @@ void		 journal_close(struct journal *);
 int		 journal_append(struct journal *, const struct journal_rec *);
 unsigned long	 journal_errors(const struct journal *);
 const char	*journal_dir(const struct journal *);
-
-struct sts_policy;
-/*
- * journal_rec_sts - mark r a session under the MTA-STS policy p with id:
- * ptype "sts", pid, and with p its mode and phash (its text archived;
- * phash empty if that fails).  p may be NULL (a policy not known).
- */
-void		 journal_rec_sts(struct journal_rec *r, const char *state_dir,
-		    const struct sts_policy *p, const char *id);
-/* journal_archive_policy - store text once; hash is 64 hex + NUL */
-int		 journal_archive_policy(const char *state_dir, const char *text,
-		    size_t len, char *hash);
-/* journal_policy_archived - 1 if text is archived already; hash set */
-int		 journal_policy_archived(const char *state_dir, const char *text,
-		    size_t len, char *hash);
-/* journal_policy_text - the archived text of hash, or NULL (free it) */
-char		*journal_policy_text(const char *state_dir, const char *hash,
-		    size_t *len);
 
 /*
  * journal_read_day - call fn for every good record of one UTC day

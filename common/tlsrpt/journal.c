@@ -1,5 +1,5 @@
 /*
- * journal.c - append and read the journal; the policy archive
+ * journal.c - append and read the journal
  *
  * The writer keeps one descriptor for the current day and reopens when
  * the UTC day of a record changes or the file was removed.  Records are
@@ -21,11 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "fsutil.h"
 #include "journal.h"
-#include "sts_policy.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -139,112 +136,6 @@ journal_append(struct journal *j, const struct journal_rec *r)
 		__atomic_add_fetch(&j->j_errors, 1, __ATOMIC_RELAXED);
 	buf_free(&line);
 	return rc;
-}
-
-static void
-sha256_hex(const char *text, size_t len, char *hex)
-{
-	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen = 0, i;
-
-	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[64] = '\0';
-}
-
-int
-journal_archive_policy(const char *state_dir, const char *text, size_t len,
-    char *hash)
-{
-	char		*dir, *path, *tmp;
-	struct stat	 st;
-	int		 fd, rc = -1;
-
-	sha256_hex(text, len, hash);
-	dir = xasprintf("%s/policies", state_dir);
-	path = xasprintf("%s/%s.txt", dir, hash);
-	if (stat(path, &st) == 0) {
-		rc = 0;
-		goto out;
-	}
-	(void)fs_mkdir_p(dir, 0750);
-	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
-	    (unsigned long)pthread_self());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {
-		int	ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-
-		ok = close(fd) == 0 && ok;	/* closed exactly once */
-		if (ok && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc != 0)
-		(void)unlink(tmp);
-	free(tmp);
-out:
-	free(dir);
-	free(path);
-	return rc;
-}
-
-void
-journal_rec_sts(struct journal_rec *r, const char *state_dir,
-    const struct sts_policy *p, const char *id)
-{
-	JREC_SET(r, ptype, "sts");
-	JREC_SET(r, pid, id);
-	if (p == NULL)
-		return;
-	JREC_SET(r, mode, sts_mode_str(p->p_mode));
-	if (journal_archive_policy(state_dir, p->p_text, p->p_text_len,
-	    r->phash) != 0)
-		r->phash[0] = '\0';
-}
-
-int
-journal_policy_archived(const char *state_dir, const char *text, size_t len,
-    char *hash)
-{
-	char		*path;
-	struct stat	 st;
-	int		 rc;
-
-	sha256_hex(text, len, hash);
-	path = xasprintf("%s/policies/%s.txt", state_dir, hash);
-	rc = stat(path, &st) == 0;
-	free(path);
-	return rc;
-}
-
-char *
-journal_policy_text(const char *state_dir, const char *hash, size_t *len)
-{
-	char	*path, *text;
-	FILE	*f;
-	size_t	 i;
-	long	 size;
-
-	for (i = 0; hash[i]; i++)
-		if (!((hash[i] >= '0' && hash[i] <= '9') ||
-		    (hash[i] >= 'a' && hash[i] <= 'f')))
-			return NULL;
-	if (i != 64)
-		return NULL;
-	path = xasprintf("%s/policies/%s.txt", state_dir, hash);
-	f = fopen(path, "rb");
-	free(path);
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    size > 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	text = xmalloc((size_t)size + 1);
-	*len = fread(text, 1, (size_t)size, f);
-	text[*len] = '\0';
-	fclose(f);
-	return text;
 }
 
 int
