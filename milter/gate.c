@@ -1,29 +1,15 @@
 /*
- * gate.c - the RCPT-time MTA-STS decision (RFC 8461 sections 4, 5)
+ * gate.c - the RCPT-time MTA-STS gate: observe, decide, journal, log
  *
- * For an enforce policy (STS-APP-1) the recipient passes when at least
- * one MX host of the domain matches a policy pattern (STS-VAL-2) and, at
- * one of its addresses, passes a real STARTTLS probe with certificate
- * validation (STS-VAL-3, STS-VAL-4).  MX hosts are tried in preference
- * order and the first pass ends the search, as delivery would
- * (STS-APP-5).  Otherwise the recipient is deferred with 451 4.7.5,
- * never rejected (STS-APP-4), and the reply names the policy domain,
- * the policy id and each candidate's RFC 8460 result type.
- *
- * testing policies are accepted at once and probed in a background
- * thread; the results go to the journal for the TLS-RPT report
- * (STS-APP-2).  none and no policy are accepted (STS-APP-3, STS-HTTP-8).
- *
- * Decisions (documented in README):
- *   - A domain with no MX record is its own MX (RFC 5321 5.1); a null
- *     MX (RFC 7505) is accepted, the MTA will bounce it anyway.
- *   - DNS failure of the MX lookup fails open: the MTA cannot deliver
- *     then either, and its policy map enforces at delivery time.
- *   - An MX host that matches no policy pattern is journaled as a
- *     validation-failure session with failure-reason-code
- *     "mx-host-not-in-policy" (rfc-checklist 3 leaves the type open).
- *   - Transient probe failures (refused, timeout) are not journaled
- *     (RPT-RT-2) but do count against the candidate.
+ * gate_rcpt() gathers what the decision (gate_rule.c, a pure function
+ * of the observations: RFC 8461 rules, which failure is reported, the
+ * 451 text) asks for: the override, the policy from the shared cache,
+ * the MX set, each candidate's addresses and STARTTLS probe verdicts.
+ * It journals every real probe as a TLS session (RPT-RT-2: transient
+ * failures are not sessions), MX hosts outside the policy once per MX
+ * lookup, each fetch failure and each deferral, and logs the decision
+ * in one place (log_decision).  testing-mode domains are probed by a
+ * background thread running the same walk.
  *
  * Caches: MX sets and addresses (tcache, short TTL), probe verdicts per
  * "host|ip" (probe_cache_ttl for passes, at most 5 minutes for
@@ -37,21 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "gate.h"
 #include "log.h"
-#include "mx_match.h"
 #include "policy_archive.h"
 #include "tcache.h"
 #include "tls_probe.h"
 #include "xmalloc.h"
 
-#define GATE_MAX_MX	16
-#define GATE_MAX_ADDR	8
-#define GATE_MAX_TRIES	16
 #define GATE_BG_MAX	32
 
 struct gate {
@@ -59,7 +40,6 @@ struct gate {
 	char			*g_state_dir;
 	char			*g_ca_file;
 	char			*g_helo;
-	char			*g_report_from;
 	int			 g_port;
 	int			 g_probe_timeout_ms;
 	int			 g_probe_ttl;
@@ -87,37 +67,33 @@ struct gate {
 /*
  * Values kept in a tcache are immutable once put and shared by
  * reference count (the tcache "dup" takes a reference), so a hit costs
- * an atomic increment, not a copy.
+ * an atomic increment, not a copy.  refs counts the holders beyond the
+ * first.
  */
 struct addrset {			/* a DNS answer: status + names */
 	int		refs;
 	enum status	st;
 	int		n;
 	char		name[GATE_MAX_MX][256];
+	const char	*list[GATE_MAX_MX];	/* name[i], for gate_obs_*() */
 };
 
-struct verdict {
+struct verdict {			/* a probe's outcome */
 	int			refs;
 	enum status		st;
 	struct tls_probe_result	r;
 };
 
-/* one tried (host, ip) for the reply text */
-struct attempt {
-	char			mx[256];
-	char			ip[64];
-	enum tlsrpt_result	result;
-	char			reason[128];
-	int			transient;
-};
-
-struct eval {
-	int		pass;
-	int		nomatch;	/* MX hosts exist, none matches */
-	int		nmx;
-	int		ntries;
-	struct attempt	tries[GATE_MAX_TRIES];
-	char		mxlist[300];	/* the MX hosts, for the text */
+/*
+ * walk - one decision's observations and the cached values they point
+ * into (held until the decision is made)
+ */
+struct walk {
+	struct gate_obs		 o;
+	int64_t			 deadline;
+	const struct addrset	*mxs;
+	const struct addrset	*addrs[GATE_MAX_MX];
+	const struct verdict	*probes[GATE_MAX_MX][GATE_MAX_ADDR];
 };
 
 /* what a background probe job needs */
@@ -128,9 +104,12 @@ struct bgjob {
 	char			 pid[STS_ID_MAX + 1];
 };
 
-/* the answer when another thread's lookup of the name outlives our
- * deadline; set_unref() leaves it alone */
-static struct addrset	dns_timeout = { 0, ST_TEMPFAIL, 0, {{0}} };
+/* the answers when another thread's lookup or probe of the name
+ * outlives our deadline; held_unref() leaves them alone */
+static struct addrset	dns_timeout = { .st = ST_TEMPFAIL };
+static struct verdict	probe_timeout = { .st = ST_TEMPFAIL, .r = {
+	.result = TLSRPT_VALIDATION_FAILURE, .reason = "probe-timeout",
+	.transient = 1 } };
 
 /* shared_ref, shared_unref - the refs member comes first in both types */
 static void *
@@ -147,12 +126,12 @@ shared_unref(void *p)
 		free(p);
 }
 
-/* set_unref - drop an address set from cached_dns() */
+/* held_unref - drop a value from cached_dns() or probe() */
 static void
-set_unref(const struct addrset *a)
+held_unref(const void *p)
 {
-	if (a != &dns_timeout)
-		shared_unref((void *)(uintptr_t)a);
+	if (p != &dns_timeout && p != &probe_timeout)
+		shared_unref((void *)(uintptr_t)p);
 }
 
 struct gate *
@@ -170,7 +149,6 @@ gate_new(const struct conf *c, struct sts_cache *cache, struct dns *dns,
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	g->g_helo = xstrdup(host);
-	g->g_report_from = xstrdup(conf_report_from(c));
 	g->g_port = c->smtp_probe_port;
 	g->g_probe_timeout_ms = c->probe_timeout * 1000;
 	g->g_probe_ttl = c->probe_cache_ttl;
@@ -216,7 +194,6 @@ gate_free(struct gate *g)
 	free(g->g_state_dir);
 	free(g->g_ca_file);
 	free(g->g_helo);
-	free(g->g_report_from);
 	free(g);
 }
 
@@ -259,9 +236,38 @@ session_base(struct gate *g, struct journal_rec *r, const char *domain,
 	policy_archive_rec_sts(r, g->g_state_dir, p, pid);
 }
 
+/* journal_deferral - the deferral record of a decision */
+static void
+journal_deferral(struct gate *g, const char *qid, const char *rcpt,
+    const struct walk *w, const struct gate_decision *d,
+    const struct gate_verdict *out)
+{
+	const struct gate_attempt	*fail = d->shown;
+	struct journal_rec		 r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = JREC_DEFERRAL;
+	r.time = clock_now();
+	JREC_SET(&r, src, "milter");
+	JREC_SET(&r, ptype, "sts");
+	JREC_SET(&r, domain, w->o.domain);
+	JREC_SET(&r, pid, w->o.policy_id);
+	JREC_SET(&r, mode, "enforce");
+	if (fail) {
+		JREC_SET(&r, mx, fail->mx);
+		JREC_SET(&r, rip, fail->ip);
+		JREC_SET(&r, reason, fail->reason);
+	}
+	r.result = out->result;
+	JREC_SET(&r, qid, qid);
+	JREC_SET(&r, rcpt, rcpt);
+	JREC_SET(&r, text, out->text);
+	journal_put(g, &r);
+}
+
 /* --- DNS through the caches ------------------------------------------- */
 
-/* cached_dns - the MX set or addresses of name; caller unrefs the result */
+/* cached_dns - the MX set or addresses of name; caller held_unref()s */
 static const struct addrset *
 cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
     int64_t deadline, int *fresh)
@@ -287,9 +293,12 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 	a->st = mx ? dns_mx(g->g_dns, name, &rr, &why) :
 	    dns_addr(g->g_dns, name, &rr, &why);
 	if (a->st == ST_OK) {
-		for (i = 0; i < rr.n && a->n < GATE_MAX_MX; i++)
-			snprintf(a->name[a->n++], sizeof(a->name[0]), "%s",
+		for (i = 0; i < rr.n && a->n < GATE_MAX_MX; i++) {
+			snprintf(a->name[a->n], sizeof(a->name[0]), "%s",
 			    rr.rr[i]);
+			a->list[a->n] = a->name[a->n];
+			a->n++;
+		}
 		dns_rrset_clear(&rr);
 	}
 	ttl = a->st == ST_OK ? 300 : a->st == ST_NOTFOUND ? 120 : 20;
@@ -300,13 +309,30 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 
 /* --- probing ---------------------------------------------------------- */
 
+/* probe_journal - a real TLS session (a probe that completed) */
 static void
-probe_one(struct gate *g, const char *domain, const struct sts_policy *p,
-    const char *pid, const char *host, const char *ip, int64_t deadline,
-    struct verdict *out)
+probe_journal(struct gate *g, const struct gate_obs *o, const char *host,
+    const struct tls_probe_result *pr)
 {
-	struct tls_probe_opts	 o;
-	struct journal_rec	 r;
+	struct journal_rec	r;
+
+	session_base(g, &r, o->domain, o->policy, o->policy_id);
+	JREC_SET(&r, mx, host);
+	JREC_SET(&r, sip, pr->sending_ip);
+	JREC_SET(&r, rip, pr->receiving_ip);
+	JREC_SET(&r, helo, pr->helo);
+	r.result = pr->result;
+	JREC_SET(&r, reason, pr->reason);
+	journal_put(g, &r);
+}
+
+/* probe - the verdict of host at ip, cached or probed now; caller
+ * held_unref()s */
+static const struct verdict *
+probe(struct gate *g, const struct gate_obs *o, const char *host,
+    const char *ip, int64_t deadline)
+{
+	struct tls_probe_opts	 opts;
 	struct buf		 why = BUF_INIT;
 	struct verdict		*v;
 	char			 key[400];
@@ -317,28 +343,21 @@ probe_one(struct gate *g, const char *domain, const struct sts_policy *p,
 	snprintf(key, sizeof(key), "%s|%s", host, ip);
 	switch (tcache_get(g->g_probe, key, &hit, deadline)) {
 	case TC_HIT:
-		*out = *(struct verdict *)hit;
-		shared_unref(hit);
-		return;
+		return hit;
 	case TC_TIMEOUT:
-		memset(out, 0, sizeof(*out));
-		out->st = ST_TEMPFAIL;
-		out->r.result = TLSRPT_VALIDATION_FAILURE;
-		out->r.transient = 1;
-		snprintf(out->r.reason, sizeof(out->r.reason), "probe-timeout");
-		return;
+		return &probe_timeout;	/* a shared constant: never freed */
 	case TC_MISS:
 		break;
 	}
-	memset(&o, 0, sizeof(o));
-	o.helo_name = g->g_helo;
-	o.ca_file = g->g_ca_file;
-	o.port = g->g_port;
-	o.timeout_ms = g->g_probe_timeout_ms;
+	memset(&opts, 0, sizeof(opts));
+	opts.helo_name = g->g_helo;
+	opts.ca_file = g->g_ca_file;
+	opts.port = g->g_port;
+	opts.timeout_ms = g->g_probe_timeout_ms;
 	left = deadline - clock_mono_ms();
-	o.total_timeout_ms = left > 1000 ? (int)left : 1000;
+	opts.total_timeout_ms = left > 1000 ? (int)left : 1000;
 	v = xcalloc(1, sizeof(*v));
-	v->st = tls_probe(host, ip, &o, &v->r, &why);
+	v->st = tls_probe(host, ip, &opts, &v->r, &why);
 	if (v->st != ST_OK && !v->r.transient) {
 		/* our own trouble (bad ca_file, arguments) */
 		v->r.result = TLSRPT_VALIDATION_FAILURE;
@@ -347,16 +366,8 @@ probe_one(struct gate *g, const char *domain, const struct sts_policy *p,
 		    buf_str(&why));
 		log_err("probe %s [%s]: %s", host, ip, buf_str(&why));
 	}
-	if (v->st == ST_OK) {		/* a real TLS session: journal it */
-		session_base(g, &r, domain, p, pid);
-		JREC_SET(&r, mx, host);
-		JREC_SET(&r, sip, v->r.sending_ip);
-		JREC_SET(&r, rip, v->r.receiving_ip);
-		JREC_SET(&r, helo, v->r.helo);
-		r.result = v->r.result;
-		JREC_SET(&r, reason, v->r.reason);
-		journal_put(g, &r);
-	}
+	if (v->st == ST_OK)		/* a real TLS session: journal it */
+		probe_journal(g, o, host, &v->r);
 	if (v->r.result == TLSRPT_SUCCESS && v->st == ST_OK)
 		ttl = g->g_probe_ttl;
 	else if (v->r.transient)
@@ -365,119 +376,107 @@ probe_one(struct gate *g, const char *domain, const struct sts_policy *p,
 		ttl = g->g_probe_ttl < 300 ? g->g_probe_ttl : 300;
 	log_debug(1, "probe: mx=%s ip=%s result=%s reason=\"%s\"", host, ip,
 	    tlsrpt_result_str(v->r.result), v->r.reason);
-	*out = *v;
-	tcache_put(g->g_probe, key, v, ttl);	/* the tcache's reference */
+	tcache_put(g->g_probe, key, shared_ref(v), ttl);
 	buf_free(&why);
+	return v;
+}
+
+/* --- observing what the decision asks for ------------------------------ */
+
+static void
+observe_mx(struct gate *g, struct walk *w)
+{
+	struct gate_obs		*o = &w->o;
+	struct journal_rec	 r;
+	int			 i, fresh;
+
+	w->mxs = cached_dns(g, g->g_mx, 1, o->domain, w->deadline, &fresh);
+	gate_obs_mx(o, w->mxs->st, w->mxs->list, w->mxs->n);
+	if (!fresh || o->mx_st != ST_OK)
+		return;
+	/* An MX outside the policy: a session, once per MX lookup
+	 * (rfc-checklist 3 leaves its result type open). */
+	for (i = 0; i < o->nmx; i++) {
+		if (o->host[i].matched || o->host[i].name[0] == '\0')
+			continue;
+		session_base(g, &r, o->domain, o->policy, o->policy_id);
+		JREC_SET(&r, mx, o->host[i].name);
+		r.result = TLSRPT_VALIDATION_FAILURE;
+		JREC_SET(&r, reason, "mx-host-not-in-policy");
+		journal_put(g, &r);
+	}
 }
 
 static void
-add_try(struct eval *ev, const char *mx, const char *ip,
-    enum tlsrpt_result rt, const char *reason, int transient)
+observe_addr(struct gate *g, struct walk *w, int i)
 {
-	struct attempt	*a;
+	const struct addrset	*a;
+	int			 fresh;
 
-	if (ev->ntries >= GATE_MAX_TRIES)
-		return;
-	a = &ev->tries[ev->ntries++];
-	snprintf(a->mx, sizeof(a->mx), "%s", mx);
-	snprintf(a->ip, sizeof(a->ip), "%s", ip);
-	a->result = rt;
-	snprintf(a->reason, sizeof(a->reason), "%s", reason);
-	a->transient = transient;
+	a = cached_dns(g, g->g_addr, 0, w->o.host[i].name, w->deadline,
+	    &fresh);
+	w->addrs[i] = a;
+	gate_obs_addr(&w->o, i, a->st, a->list, a->n);
 }
 
-/*
- * evaluate - walk the MX hosts of domain against policy p until one
- * validates.  Returns 0, or -1 when the MX set could not be had (fail
- * open).
- */
-static int
-evaluate(struct gate *g, const char *domain, const struct sts_policy *p,
-    const char *pid, int64_t deadline, struct eval *ev)
+static void
+observe_probe(struct gate *g, struct walk *w, int i, int k)
 {
-	const struct addrset	*mxs, *addrs;
-	struct addrset		 implicit;
-	struct verdict		 v;
-	struct journal_rec	 r;
-	int			 i, k, fresh, fresh_a, ncand = 0, n, rc = 0;
-	const char		*(names[GATE_MAX_MX]);
+	const struct gate_host	*h = &w->o.host[i];
+	const struct verdict	*v;
+	struct gate_probe_obs	 p;
 
-	ev->pass = ev->nomatch = ev->nmx = ev->ntries = 0;
-	ev->mxlist[0] = '\0';
-	mxs = cached_dns(g, g->g_mx, 1, domain, deadline, &fresh);
-	if (mxs->st == ST_NOTFOUND) {		/* implicit MX, RFC 5321 5.1 */
-		set_unref(mxs);
-		memset(&implicit, 0, sizeof(implicit));
-		implicit.st = ST_OK;
-		implicit.n = 1;
-		snprintf(implicit.name[0], sizeof(implicit.name[0]), "%s", domain);
-		mxs = &implicit;
-	} else if (mxs->st != ST_OK || (mxs->n == 1 &&
-	    mxs->name[0][0] == '\0')) {		/* DNS trouble; null MX */
-		set_unref(mxs);
-		return -1;
-	}
-	n = ev->nmx = mxs->n;
-	for (i = 0; i < n; i++) {
-		size_t l = strlen(ev->mxlist);
+	v = probe(g, &w->o, h->name, h->addr[k], w->deadline);
+	w->probes[i][k] = v;
+	p.st = v->st;
+	p.result = v->r.result;
+	p.transient = v->r.transient;
+	p.reason = v->r.reason;
+	gate_obs_probe(&w->o, i, &p);
+}
 
-		names[i] = mxs->name[i];
-		snprintf(ev->mxlist + l, sizeof(ev->mxlist) - l, "%s%s",
-		    i ? ", " : "", names[i]);
-		if (mx_match_policy(p, names[i])) {		/* STS-VAL-2 */
-			ncand++;
-			continue;
-		}
-		add_try(ev, names[i], "", TLSRPT_VALIDATION_FAILURE,
-		    "mx-host-not-in-policy", 0);
-		if (fresh) {
-			session_base(g, &r, domain, p, pid);
-			JREC_SET(&r, mx, names[i]);
-			r.result = TLSRPT_VALIDATION_FAILURE;
-			JREC_SET(&r, reason, "mx-host-not-in-policy");
-			journal_put(g, &r);
-		}
-	}
-	if (ncand == 0) {
-		ev->nomatch = 1;
-		goto out;
-	}
-	for (i = 0; i < n && !ev->pass; i++) {
-		if (!mx_match_policy(p, names[i]))
-			continue;
-		addrs = cached_dns(g, g->g_addr, 0, names[i], deadline, &fresh_a);
-		if (addrs->st != ST_OK) {
-			add_try(ev, names[i], "", TLSRPT_VALIDATION_FAILURE,
-			    addrs->st == ST_NOTFOUND ? "no-address" :
-			    "address-lookup-failed", 1);
-			set_unref(addrs);
-			continue;
-		}
-		for (k = 0; k < addrs->n && k < GATE_MAX_ADDR; k++) {
-			if (clock_mono_ms() >= deadline) {
-				add_try(ev, names[i], addrs->name[k],
-				    TLSRPT_VALIDATION_FAILURE, "deadline", 1);
-				break;
-			}
-			probe_one(g, domain, p, pid, names[i], addrs->name[k],
-			    deadline, &v);
-			if (v.st == ST_OK && v.r.result == TLSRPT_SUCCESS) {
-				ev->pass = 1;
-				add_try(ev, names[i], addrs->name[k],
-				    TLSRPT_SUCCESS, "", 0);
-				break;
-			}
-			add_try(ev, names[i], addrs->name[k], v.r.result,
-			    v.r.reason, v.r.transient);
-		}
-		set_unref(addrs);
-		if (clock_mono_ms() >= deadline)
+/* walk_run - observe until the decision is made (only the MX walk when
+ * walk_only); the policy must be observed already */
+static void
+walk_run(struct gate *g, struct walk *w, int walk_only,
+    struct gate_decision *d)
+{
+	for (;;) {
+		w->o.expired = clock_mono_ms() >= w->deadline;
+		switch (walk_only ? gate_rule_walk(&w->o, d) :
+		    gate_rule_decide(&w->o, d)) {
+		case GATE_NEED_MX:
+			observe_mx(g, w);
 			break;
+		case GATE_NEED_ADDR:
+			observe_addr(g, w, d->need_host);
+			break;
+		case GATE_NEED_PROBE:
+			observe_probe(g, w, d->need_host, d->need_addr);
+			break;
+		case GATE_NEED_POLICY:		/* the caller's */
+		case GATE_NEED_NONE:
+			return;
+		}
 	}
-out:
-	if (mxs != &implicit)
-		set_unref(mxs);
-	return rc;
+}
+
+/* walk_release - drop what the walk held */
+static void
+walk_release(struct walk *w)
+{
+	int	i, k;
+
+	if (!w->o.have_mx)
+		return;
+	held_unref(w->mxs);
+	for (i = 0; i < w->o.nmx; i++) {
+		if (!w->o.host[i].have_addr)
+			continue;
+		held_unref(w->addrs[i]);
+		for (k = 0; k < w->o.host[i].nprobe; k++)
+			held_unref(w->probes[i][k]);
+	}
 }
 
 /* --- background probes (testing mode) --------------------------------- */
@@ -485,13 +484,17 @@ out:
 static void *
 bg_run(void *arg)
 {
-	struct bgjob	*job = arg;
-	struct gate	*g = job->g;
-	struct eval	 ev;
+	struct bgjob		*job = arg;
+	struct gate		*g = job->g;
+	struct walk		 w;
+	struct gate_decision	 d;
 
-	(void)evaluate(g, job->domain, job->policy, job->pid,
-	    clock_mono_ms() + g->g_deadline_ms * 3, &ev);
-	log_debug(1, "testing: policy_domain=%s pass=%d", job->domain, ev.pass);
+	gate_obs_init(&w.o, job->domain, OVERRIDE_NONE);
+	gate_obs_policy(&w.o, ST_OK, job->policy, job->pid);
+	w.deadline = clock_mono_ms() + g->g_deadline_ms * 3;
+	walk_run(g, &w, 1, &d);
+	log_debug(1, "testing: policy_domain=%s pass=%d", job->domain, d.pass);
+	walk_release(&w);
 	sts_policy_free(job->policy);
 	free(job);
 	pthread_mutex_lock(&g->g_bgmu);
@@ -575,51 +578,104 @@ gate_refresh_failed(void *arg, const char *domain, const struct sts_lookup *l)
 	fetch_failed(arg, "refresh", domain, l);
 }
 
-/* first_failure - the attempt that best explains a deferral */
-static const struct attempt *
-first_failure(const struct eval *ev)
-{
-	int	i;
-
-	for (i = 0; i < ev->ntries; i++)		/* a policy failure */
-		if (!ev->tries[i].transient &&
-		    ev->tries[i].result != TLSRPT_SUCCESS &&
-		    strcmp(ev->tries[i].reason, "mx-host-not-in-policy"))
-			return &ev->tries[i];
-	return ev->ntries ? &ev->tries[0] : NULL;
-}
-
+/* observe_policy - the policy to apply, from the shared cache */
 static void
-defer_text(const char *domain, const char *pid, const struct eval *ev,
-    struct gate_verdict *out)
+observe_policy(struct gate *g, const char *q, struct walk *w,
+    struct sts_lookup *l)
 {
-	struct buf	t;
-	int		i, shown = 0;
+	enum status	st;
 
-	buf_init(&t, sizeof(out->text) - 1);
-	buf_printf(&t, "MTA-STS policy of %s (id %s, mode enforce) cannot be "
-	    "met:", domain, pid);
-	if (ev->nomatch)
-		buf_printf(&t, " no MX matches the policy (MX: %s)", ev->mxlist);
-	else
-		for (i = 0; i < ev->ntries; i++) {
-			const struct attempt *a = &ev->tries[i];
-
-			if (!strcmp(a->reason, "mx-host-not-in-policy"))
-				continue;
-			buf_printf(&t, "%s %s%s%s%s: %s%s%s%s", shown++ ? ";" : "",
-			    a->mx, a->ip[0] ? " [" : "", a->ip,
-			    a->ip[0] ? "]" : "", tlsrpt_result_str(a->result),
-			    a->reason[0] ? " (" : "", a->reason,
-			    a->reason[0] ? ")" : "");
-		}
-	buf_puts(&t, "; will retry");
-	snprintf(out->text, sizeof(out->text), "%s", buf_str(&t));
-	buf_free(&t);
+	st = sts_cache_lookup(g->g_cache, w->o.domain, STS_LOOKUP_ASYNC, l);
+	if (l->fetch_failed && !l->from_cache &&
+	    (l->policy == NULL || l->policy->p_mode != STS_MODE_NONE))
+		fetch_failed(g, q, w->o.domain, l);
+	gate_obs_policy(&w->o, st, l->policy, l->id);
+	/* The enforce deadline starts once the policy is known. */
+	w->deadline = clock_mono_ms() + g->g_deadline_ms;
 }
 
-static void	decide(struct gate *, const char *, const char *,
-		    const char *, struct gate_verdict *);
+/* log_decision - the one log line of a decision (DESIGN.md "Syslog") */
+static void
+log_decision(const char *q, const char *rcpt, const struct gate_obs *o,
+    const struct gate_decision *d)
+{
+	const struct gate_attempt	*a = d->shown;
+
+	switch (d->why) {
+	case GATE_DEFERRED:
+		log_notice("%s: defer rcpt=<%s> policy_domain=%s mode=enforce "
+		    "policy_id=%s result=%s mx=%s ip=%s%s%s%s candidates=%d",
+		    q, rcpt, o->domain, o->policy_id,
+		    tlsrpt_result_str(d->result), a ? a->mx : "-",
+		    a && a->ip[0] ? a->ip : "-",
+		    a && a->reason[0] ? " reason=\"" : "", a ? a->reason : "",
+		    a && a->reason[0] ? "\"" : "", d->nmx);
+		break;
+	case GATE_OVERRIDE_SKIP:
+		log_info("%s: exempt rcpt=<%s> policy_domain=%s "
+		    "reason=override", q, rcpt, o->domain);
+		break;
+	case GATE_NO_POLICY:
+	case GATE_DISCOVERY_TEMPFAIL:
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s result=%s",
+		    q, rcpt, o->domain, gate_why_str(d->why));
+		break;
+	case GATE_MODE_NONE:
+		break;
+	case GATE_MODE_TESTING:
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
+		    "mode=testing policy_id=%s", q, rcpt, o->domain,
+		    o->policy_id);
+		break;
+	case GATE_MX_LOOKUP_FAILED:
+		log_warnx("%s: accept rcpt=<%s> policy_domain=%s mode=enforce "
+		    "policy_id=%s result=mx-lookup-failed (delivery will be "
+		    "enforced by the MTA)", q, rcpt, o->domain, o->policy_id);
+		break;
+	case GATE_VALIDATED:
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
+		    "mode=enforce policy_id=%s result=success mx=%s ip=%s", q,
+		    rcpt, o->domain, o->policy_id, a->mx, a->ip);
+		break;
+	}
+}
+
+/* decide - gate_rcpt() without the counting */
+static void
+decide(struct gate *g, const char *qid, const char *rcpt,
+    const char *domain, struct gate_verdict *out)
+{
+	struct sts_lookup	 l;
+	struct walk		 w;
+	struct gate_decision	 d;
+	enum override_action	 ov;
+	const char		*q = qid[0] ? qid : "NOQUEUE";
+
+	pthread_rwlock_rdlock(&g->g_ovlock);
+	ov = override_lookup(g->g_ov, domain);
+	pthread_rwlock_unlock(&g->g_ovlock);
+	gate_obs_init(&w.o, domain, ov);
+	if (gate_rule_decide(&w.o, &d) == GATE_NEED_POLICY) {
+		observe_policy(g, q, &w, &l);
+		walk_run(g, &w, 0, &d);
+	}
+
+	memset(out, 0, sizeof(*out));
+	out->action = d.action;
+	snprintf(out->why, sizeof(out->why), "%s", gate_why_str(d.why));
+	if (d.action == GATE_DEFER) {
+		out->result = d.result;
+		gate_rule_text(&w.o, &d, out->text, sizeof(out->text));
+	}
+	log_decision(q, rcpt, &w.o, &d);
+	if (d.action == GATE_DEFER)
+		journal_deferral(g, qid, rcpt, &w, &d, out);
+	if (d.background)
+		bg_probe(g, domain, w.o.policy, w.o.policy_id);
+	walk_release(&w);
+	if (w.o.have_policy)
+		sts_lookup_clear(&l);
+}
 
 void
 gate_rcpt(struct gate *g, const char *qid, const char *rcpt,
@@ -636,115 +692,4 @@ gate_stats(struct gate *g, struct gate_stats *s)
 {
 	s->rcpts = __atomic_load_n(&g->g_rcpts, __ATOMIC_RELAXED);
 	s->deferred = __atomic_load_n(&g->g_deferred, __ATOMIC_RELAXED);
-}
-
-/* decide - gate_rcpt() without the counting */
-static void
-decide(struct gate *g, const char *qid, const char *rcpt,
-    const char *domain, struct gate_verdict *out)
-{
-	struct sts_lookup	 l;
-	struct journal_rec	 r;
-	struct eval		 ev;
-	const struct attempt	*fail;
-	enum override_action	 ov;
-	enum sts_mode		 mode;
-	enum status		 st;
-	const char		*q = qid[0] ? qid : "NOQUEUE";
-
-	memset(out, 0, sizeof(*out));
-	out->action = GATE_ACCEPT;
-
-	pthread_rwlock_rdlock(&g->g_ovlock);
-	ov = override_lookup(g->g_ov, domain);
-	pthread_rwlock_unlock(&g->g_ovlock);
-	if (ov == OVERRIDE_SKIP) {
-		log_info("%s: exempt rcpt=<%s> policy_domain=%s reason=override",
-		    q, rcpt, domain);
-		snprintf(out->why, sizeof(out->why), "override-skip");
-		return;
-	}
-
-	st = sts_cache_lookup(g->g_cache, domain, STS_LOOKUP_ASYNC, &l);
-	if (l.fetch_failed && !l.from_cache &&
-	    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
-		fetch_failed(g, q, domain, &l);
-	if (st != ST_OK) {
-		snprintf(out->why, sizeof(out->why), "%s",
-		    st == ST_TEMPFAIL ? "discovery-tempfail" : "no-policy");
-		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s result=%s",
-		    q, rcpt, domain, out->why);
-		sts_lookup_clear(&l);
-		return;
-	}
-	mode = l.policy->p_mode;
-	if (ov == OVERRIDE_ENFORCE && mode != STS_MODE_NONE)
-		mode = STS_MODE_ENFORCE;
-	else if (ov == OVERRIDE_TESTING && mode != STS_MODE_NONE)
-		mode = STS_MODE_TESTING;
-	if (mode == STS_MODE_NONE) {
-		snprintf(out->why, sizeof(out->why), "mode-none");
-		sts_lookup_clear(&l);
-		return;
-	}
-	if (mode == STS_MODE_TESTING) {
-		bg_probe(g, domain, l.policy, l.id);
-		snprintf(out->why, sizeof(out->why), "mode-testing");
-		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
-		    "mode=testing policy_id=%s", q, rcpt, domain, l.id);
-		sts_lookup_clear(&l);
-		return;
-	}
-
-	if (evaluate(g, domain, l.policy, l.id,
-	    clock_mono_ms() + g->g_deadline_ms, &ev) != 0) {
-		snprintf(out->why, sizeof(out->why), "mx-lookup-failed");
-		log_warnx("%s: accept rcpt=<%s> policy_domain=%s mode=enforce "
-		    "policy_id=%s result=mx-lookup-failed (delivery will be "
-		    "enforced by the MTA)", q, rcpt, domain, l.id);
-		sts_lookup_clear(&l);
-		return;
-	}
-	if (ev.pass) {
-		const struct attempt *a = &ev.tries[ev.ntries - 1];
-
-		snprintf(out->why, sizeof(out->why), "validated");
-		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
-		    "mode=enforce policy_id=%s result=success mx=%s ip=%s", q,
-		    rcpt, domain, l.id, a->mx, a->ip);
-		sts_lookup_clear(&l);
-		return;
-	}
-
-	/* Defer: STS-APP-1, STS-APP-4. */
-	out->action = GATE_DEFER;
-	fail = first_failure(&ev);
-	out->result = fail ? fail->result : TLSRPT_VALIDATION_FAILURE;
-	defer_text(domain, l.id, &ev, out);
-	log_notice("%s: defer rcpt=<%s> policy_domain=%s mode=enforce "
-	    "policy_id=%s result=%s mx=%s ip=%s%s%s%s candidates=%d", q, rcpt,
-	    domain, l.id, tlsrpt_result_str(out->result),
-	    fail ? fail->mx : "-", fail && fail->ip[0] ? fail->ip : "-",
-	    fail && fail->reason[0] ? " reason=\"" : "",
-	    fail ? fail->reason : "", fail && fail->reason[0] ? "\"" : "",
-	    ev.nmx);
-	memset(&r, 0, sizeof(r));
-	r.type = JREC_DEFERRAL;
-	r.time = clock_now();
-	JREC_SET(&r, src, "milter");
-	JREC_SET(&r, ptype, "sts");
-	JREC_SET(&r, domain, domain);
-	JREC_SET(&r, pid, l.id);
-	JREC_SET(&r, mode, "enforce");
-	if (fail) {
-		JREC_SET(&r, mx, fail->mx);
-		JREC_SET(&r, rip, fail->ip);
-		JREC_SET(&r, reason, fail->reason);
-	}
-	r.result = out->result;
-	JREC_SET(&r, qid, qid);
-	JREC_SET(&r, rcpt, rcpt);
-	JREC_SET(&r, text, out->text);
-	journal_put(g, &r);
-	sts_lookup_clear(&l);
 }

@@ -1,8 +1,9 @@
 /*
- * gate.h - the RCPT-time MTA-STS decision, independent of libmilter
+ * gate.h - the RCPT-time MTA-STS gate, independent of libmilter
  *
  * gate_rcpt() decides for one recipient domain: accept, or defer with
- * an explanation.  It uses the shared policy cache, an MX/address cache
+ * an explanation.  The decision itself is gate_rule.c (pure); the gate
+ * observes for it through the shared policy cache, an MX/address cache
  * and a probe-verdict cache (per MX host and IP), journals every real
  * probe as a TLS session and every deferral, and logs one line per
  * decision.  With warm caches it does no network I/O.  testing-mode
@@ -15,24 +16,13 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "gate_rule.h"
 #include "journal.h"
 #include "override.h"
 #include "sts_cache.h"
 #include "tlsrpt_types.h"
 
 struct gate;
-
-enum gate_action {
-	GATE_ACCEPT = 0,
-	GATE_DEFER
-};
-
-struct gate_verdict {
-	enum gate_action	action;
-	enum tlsrpt_result	result;		/* first failure (defer) */
-	char			text[900];	/* reply text after 451 4.7.5 */
-	char			why[64];	/* short accept reason for logs */
-};
 
 struct gate	*gate_new(const struct conf *, struct sts_cache *, struct dns *,
 		    struct journal *);
