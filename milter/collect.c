@@ -38,6 +38,7 @@
 #include "exim_event.h"
 #include "log.h"
 #include "policy_archive.h"
+#include "statedir.h"
 #include "sts_policy.h"
 #include "xmalloc.h"
 
@@ -175,7 +176,7 @@ quarantine(struct collect *c, const char *d, size_t len, const char *why,
 
 	if (c->c_state_dir[0] == '\0')
 		return;
-	path = xasprintf("%s/tlsrpt-quarantine", c->c_state_dir);
+	path = statedir_quarantine(c->c_state_dir);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	free(path);
 	if (fd < 0)

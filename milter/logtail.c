@@ -24,11 +24,13 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fsutil.h"
 #include "log.h"
 #include "logtail.h"
 #include "mx_match.h"
 #include "pflog.h"
 #include "policy_archive.h"
+#include "statedir.h"
 #include "sts_policy.h"
 #include "xmalloc.h"
 
@@ -60,6 +62,7 @@ struct logtail {
 	int			 stop[2];
 	pthread_t		 thread;
 	int			 started, drained, missing_logged;
+	int			 pos_warned;
 	atomic_ulong		 lines, recognised, sessions, journaled;
 };
 
@@ -70,7 +73,7 @@ logtail_new(const char *path, const char *state_dir, struct sts_cache *cache)
 
 	t->path = xstrdup(path ? path : "");
 	t->state_dir = xstrdup(state_dir);
-	t->pos_path = xasprintf("%s/postfix-log.pos", state_dir);
+	t->pos_path = statedir_logpos(state_dir);
 	t->cache = cache;
 	t->cur.fd = t->old.fd = -1;
 	t->stop[0] = t->stop[1] = -1;
@@ -163,26 +166,49 @@ signature(int fd, size_t want, uint64_t *sig, size_t *len)
 	*sig = fnv(b, *len);
 }
 
-/* save_pos - where the last whole line of cur ended (tmp + rename) */
+/*
+ * The position file (<state_dir>/postfix-log.pos, statedir.h), one line:
+ * "dev ino offset signature signature_length".  Rewritten after every
+ * chunk, so FS_SYNC_NONE: a crash costs at most the lines since the last
+ * rewrite that made it to disk, read again.
+ */
+#define POS_MAX		256
+
+/* save_pos - where the last whole line of cur ended */
 static void
 save_pos(struct logtail *t)
 {
-	char	*tmp;
-	FILE	*f;
+	char	line[POS_MAX];
+	int	n;
 
 	if (t->cur.fd < 0)
 		return;
-	tmp = xasprintf("%s.tmp", t->pos_path);
-	if ((f = fopen(tmp, "w")) != NULL) {
-		fprintf(f, "%llu %llu %lld %016llx %zu\n",
-		    (unsigned long long)t->cur.dev,
-		    (unsigned long long)t->cur.ino,
-		    (long long)(t->cur.off - (off_t)t->blen),
-		    (unsigned long long)t->cur.sig, t->cur.sig_len);
-		if (fclose(f) != 0 || rename(tmp, t->pos_path) != 0)
-			(void)unlink(tmp);
-	}
-	free(tmp);
+	n = snprintf(line, sizeof(line), "%llu %llu %lld %016llx %zu\n",
+	    (unsigned long long)t->cur.dev, (unsigned long long)t->cur.ino,
+	    (long long)(t->cur.off - (off_t)t->blen),
+	    (unsigned long long)t->cur.sig, t->cur.sig_len);
+	if (fs_write_atomic(t->pos_path, line, (size_t)n, 0640,
+	    FS_SYNC_NONE) == 0)
+		t->pos_warned = 0;
+	else if (!t->pos_warned++)
+		log_warn("postfix_log position %s", t->pos_path);
+}
+
+/* load_pos - the saved position; off -1 if there is none */
+static void
+load_pos(struct logtail *t, unsigned long long *dev, unsigned long long *ino,
+    long long *off, unsigned long long *sig, size_t *slen)
+{
+	char	*line;
+	size_t	 len;
+
+	*off = -1;
+	if ((line = fs_read_file(t->pos_path, POS_MAX, &len)) == NULL)
+		return;
+	if (sscanf(line, "%llu %llu %lld %llx %zu", dev, ino, off, sig,
+	    slen) != 5)
+		*off = -1;
+	free(line);
 }
 
 /* open_log - cur = path; at the saved position when it is the same
@@ -195,7 +221,6 @@ open_log(struct logtail *t, int first)
 	unsigned long long	 dev = 0, ino = 0, sig = 0;
 	long long		 off = -1;
 	size_t			 slen = 0;
-	FILE			*f;
 	int			 fd;
 
 	fd = open(t->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -221,12 +246,7 @@ open_log(struct logtail *t, int first)
 	t->blen = 0;
 	t->skipping = 0;
 	if (first) {
-		if ((f = fopen(t->pos_path, "r")) != NULL) {
-			if (fscanf(f, "%llu %llu %lld %llx %zu", &dev, &ino,
-			    &off, &sig, &slen) != 5)
-				off = -1;
-			fclose(f);
-		}
+		load_pos(t, &dev, &ino, &off, &sig, &slen);
 		if (off >= 0 && dev == (unsigned long long)st.st_dev &&
 		    ino == (unsigned long long)st.st_ino &&
 		    off <= (long long)st.st_size && slen <= SIG_LEN) {

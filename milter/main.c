@@ -20,6 +20,9 @@
  * sockets or resolvers are reported as needing a restart.  An invalid
  * file keeps the old configuration (LOG_ERR).  SIGTERM and SIGINT stop
  * accepting, let running callbacks finish and exit 0.
+ *
+ * The main loop also answers stsctl's requests (ctlreq.h: "stsctl cache
+ * flush" is one) and writes the status file every status_interval.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -42,7 +45,9 @@
 #include "clock.h"
 #include "collect.h"
 #include "conf.h"
+#include "ctlreq.h"
 #include "dns.h"
+#include "domain.h"
 #include "fsutil.h"
 #include "gate.h"
 #include "http.h"
@@ -52,6 +57,7 @@
 #include "mlfi.h"
 #include "override.h"
 #include "policymap.h"
+#include "statedir.h"
 #include "statusfile.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
@@ -149,36 +155,67 @@ end_pidfile(int fd, const char *path)
 	close(fd);
 }
 
-/* status_now - write state_dir/status.json (col NULL: no collector
- * counts, e.g. while it is being stopped) */
+/* status_now - write state_dir/status.json (statusfile.h; col NULL: no
+ * collector counts, e.g. while it is being stopped) */
 static void
 status_now(const struct conf *c, time_t started, int stopped,
     struct sts_cache *cache, struct journal *j, struct gate *g,
     struct policymap *pm, struct collect *col, struct logtail *lt)
 {
-	static int		 warned;
-	struct status_snap	 s;
+	static int			 warned;
+	struct statusfile_head		 h;
+	struct statusfile_group		 grp[5];
+	struct gate_stats		 gs;
+	struct policymap_stats		 ps;
+	struct collect_stats		 cs;
+	struct logtail_stats		 ls;
+	int				 have_lt, n = 0;
 
-	memset(&s, 0, sizeof(s));
-	s.pid = (long)getpid();
-	s.started = started;
-	s.written = time(NULL);
-	s.interval = c->status_interval;
-	s.stopped = stopped;
-	s.cache_entries = (unsigned long)sts_cache_size(cache);
-	s.journal_errors = j != NULL ? journal_errors(j) : 0;
-	gate_stats(g, &s.gate);
-	if (pm != NULL) {
-		s.have_pm = 1;
-		policymap_stats(pm, &s.pm);
-	}
+	memset(&ps, 0, sizeof(ps));
+	memset(&cs, 0, sizeof(cs));
+	memset(&ls, 0, sizeof(ls));
+	h.pid = (long)getpid();
+	h.started = started;
+	h.written = time(NULL);
+	h.interval = c->status_interval;
+	h.stopped = stopped;
+	gate_stats(g, &gs);
+	if (pm != NULL)
+		policymap_stats(pm, &ps);
 	if (col != NULL)
-		collect_stats(col, &s.col);
-	if (lt != NULL && c->postfix_log[0] != '\0') {
-		s.have_lt = 1;
-		logtail_stats(lt, &s.lt);
-	}
-	if (status_write(c->state_dir, &s) != 0 && !warned++)
+		collect_stats(col, &cs);
+	if ((have_lt = lt != NULL && c->postfix_log[0] != '\0'))
+		logtail_stats(lt, &ls);
+
+	const struct statusfile_counter top[] = {
+		{ "cache_entries", (unsigned long)sts_cache_size(cache) },
+		{ "journal_errors", j != NULL ? journal_errors(j) : 0 },
+	}, gate[] = {
+		{ "rcpts", gs.rcpts }, { "deferred", gs.deferred },
+	}, pmc[] = {
+		{ "requests", ps.requests }, { "memo_hits", ps.memo_hits },
+		{ "connections", ps.connections },
+	}, tlsrpt[] = {
+		{ "datagrams", cs.datagrams }, { "records", cs.records },
+		{ "invalid", cs.invalid }, { "dropped", cs.dropped },
+		{ "lost", cs.lost }, { "unarchived", cs.unarchived },
+		{ "exim", cs.exim }, { "exim_invalid", cs.exim_invalid },
+	}, ltc[] = {
+		{ "lines", ls.lines }, { "smtp_lines", ls.recognised },
+		{ "sessions", ls.sessions }, { "journaled", ls.journaled },
+	};
+#define GROUP(name, a) \
+	(grp[n++] = (struct statusfile_group){ name, a, sizeof(a) / sizeof(a[0]) })
+	GROUP(NULL, top);
+	GROUP("gate", gate);
+	if (pm != NULL)
+		GROUP("policymap", pmc);
+	GROUP("tlsrpt", tlsrpt);
+	if (have_lt)
+		GROUP("postfix_log", ltc);
+#undef GROUP
+	if (statusfile_write(c->state_dir, &h, grp, (size_t)n) != 0 &&
+	    !warned++)
 		log_warn("status file in %s", c->state_dir);
 }
 
@@ -190,6 +227,37 @@ milter_thread(void *arg)
 	*rc = smfi_main();
 	on_signal(SIGTERM);		/* wake the main thread */
 	return NULL;
+}
+
+/*
+ * on_request - a request from stsctl (ctlreq.h): "cache-flush [DOMAIN]"
+ * forgets the policy of DOMAIN (or every policy) in memory and on disk,
+ * and answers "flushed N"; anything else gets "error ...".
+ */
+static void
+on_request(void *arg, const char *req, struct buf *reply)
+{
+	struct sts_cache	*cache = arg;
+	struct buf		 why = BUF_INIT;
+	char			 domain[DOMAIN_MAX + 1];
+	int			 n;
+
+	if (strcmp(req, "cache-flush") == 0) {
+		n = sts_cache_flush(cache, NULL);
+		log_info("cache flush: every policy (%d), asked by stsctl", n);
+		buf_printf(reply, "flushed %d", n);
+	} else if (strncmp(req, "cache-flush ", 12) == 0) {
+		if (domain_normalize(req + 12, domain, &why) != ST_OK) {
+			buf_printf(reply, "error %s", buf_str(&why));
+		} else {
+			n = sts_cache_flush(cache, domain);
+			log_info("cache flush: domain=%s (%d), asked by stsctl",
+			    domain, n);
+			buf_printf(reply, "flushed %d", n);
+		}
+	} else
+		buf_puts(reply, "error unknown request");
+	buf_free(&why);
 }
 
 /* reload - SIGHUP: a new configuration, or the old one if invalid */
@@ -262,7 +330,7 @@ main(int argc, char **argv)
 	sigset_t		 block, old;
 	pthread_t		 mt;
 	int			 ch, fg = 0, check = 0, fac, mrc = 0;
-	int			 use_syslog = 0, pidfd;
+	int			 use_syslog = 0, pidfd, ctlfd;
 	char			*pid_path;
 	time_t			 started;
 	int64_t			 next_status;
@@ -360,8 +428,7 @@ main(int argc, char **argv)
 		/* Every directory the daemon and the reporter write in
 		 * belongs to the user (an earlier root run, or a service
 		 * manager, may have made them root's). */
-		static const char *const sub[] = { "", "/cache", "/journal",
-		    "/policies", "/reporter", NULL };
+		const char *const *sub = statedir_dirs;
 		int	i;
 
 		for (i = 0; sub[i] != NULL; i++) {
@@ -387,6 +454,10 @@ main(int argc, char **argv)
 
 	if (pipe2(sigpipe_fd, O_CLOEXEC) != 0)
 		fatal("pipe");
+	/* stsctl's requests (cache flush), as the user that owns them */
+	if ((ctlfd = ctlreq_listen(c->state_dir)) < 0)
+		log_warn("%s/requests: stsctl requests are answered only "
+		    "every status_interval", c->state_dir);
 	/* Threads from here on; they must not take our signals. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
@@ -441,17 +512,28 @@ main(int argc, char **argv)
 	next_status = clock_mono_ms() + c->status_interval * 1000LL;
 	for (;;) {
 		unsigned char	sig;
-		struct pollfd	pfd = { sigpipe_fd[0], POLLIN, 0 };
+		struct pollfd	pfd[2] = { { sigpipe_fd[0], POLLIN, 0 },
+				    { ctlfd, POLLIN, 0 } };
 		ssize_t		n;
 		int64_t		wait = next_status - clock_mono_ms();
 
-		/* the status file every status_interval, signals between
-		 * (they do not postpone it) */
-		if (wait <= 0 || poll(&pfd, 1, (int)wait) == 0) {
+		/* the status file every status_interval, signals and
+		 * requests between (they do not postpone it) */
+		if (wait <= 0 || poll(pfd, ctlfd >= 0 ? 2 : 1, (int)wait) ==
+		    0) {
 			status_now(c, started, 0, cache, j, g, pm, col, lt);
 			next_status = clock_mono_ms() +
 			    c->status_interval * 1000LL;
+			if (ctlfd < 0)		/* no inotify: now and then */
+				(void)ctlreq_serve(c->state_dir, -1,
+				    on_request, cache);
 			continue;
+		}
+		if (ctlfd >= 0 && (pfd[1].revents & POLLIN)) {
+			(void)ctlreq_serve(c->state_dir, ctlfd, on_request,
+			    cache);
+			if (!(pfd[0].revents & POLLIN))
+				continue;
 		}
 		n = read(sigpipe_fd[0], &sig, 1);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -474,6 +556,8 @@ main(int argc, char **argv)
 	status_now(c, started, 1, cache, j, g, pm, col, lt);
 	if (pm != NULL)
 		policymap_stop(pm);	/* frees pm: after its counts */
+	if (ctlfd >= 0)
+		close(ctlfd);
 	collect_stop(col);
 	logtail_stop(lt);
 	gate_free(g);

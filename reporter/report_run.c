@@ -1,7 +1,7 @@
 /*
  * report_run.c - one run of tlsrpt-reporter: days, reports, deliveries
  *
- * On-disk layout under <state_dir>/reporter/:
+ * On-disk layout under <state_dir>/reporter/ (statedir.h):
  *	lock			flock()ed for the whole run
  *	<day>/<domain>.json.gz	the report as built (sent byte for byte)
  *	<day>/<domain>.state	its identity and per-destination state
@@ -25,15 +25,18 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "fsutil.h"
 #include "clock.h"
+#include "fsutil.h"
 #include "journal.h"
 #include "log.h"
 #include "report_run.h"
 #include "report_state.h"
+#include "statedir.h"
 #include "timefmt.h"
 #include "tlsrpt_txt.h"
 #include "xmalloc.h"
+
+#define REPORT_GZ_MAX	(64 * 1024 * 1024)	/* a stored report read back */
 
 struct run {
 	const struct report_run_opts	*o;
@@ -60,34 +63,11 @@ exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* store - a report or a marker: durable before anything relies on it */
 static int
-touch_atomic(const char *path)
+store(const char *path, const void *data, size_t len)
 {
-	return report_write_atomic(path, "", 0);
-}
-
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*data;
-	long	 size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	data = xmalloc((size_t)size + 1);
-	*len = fread(data, 1, (size_t)size, f);
-	fclose(f);
-	if (*len != (size_t)size) {
-		free(data);
-		return NULL;
-	}
-	return data;
+	return fs_write_atomic(path, data, len, 0640, FS_SYNC_FULL);
 }
 
 static int
@@ -263,7 +243,7 @@ build_day(struct run *r, const char *day, const char *dd)
 		s.built = r->o->now;
 		s.nsuccess = m.nsuccess;
 		s.nfailure = m.nfailure;
-		if (report_write_atomic(gzp, m.gz.b_data, m.gz.b_len) != 0 ||
+		if (store(gzp, m.gz.b_data, m.gz.b_len) != 0 ||
 		    report_state_save(stp, &s, &why) != ST_OK) {
 			log_warn("day=%s domain=%s: cannot store the report",
 			    day, doms[i]->d_name);
@@ -374,7 +354,7 @@ process_report(struct run *r, const char *day, const char *dd,
 		goto out;
 	}
 	was_delivered = report_state_delivered_any(&s);
-	if ((gz = read_file(gzp, &gzlen)) == NULL) {
+	if ((gz = fs_read_file(gzp, REPORT_GZ_MAX, &gzlen)) == NULL) {
 		log_warn("day=%s domain=%s: cannot read the stored report",
 		    day, domain);
 		rc_raise(r, EX_IOERR);
@@ -542,7 +522,7 @@ process_day(struct run *r, const char *day)
 		if (!build_day(r, day, dd))
 			all = 0;
 		else if (!r->o->dry_run && r->o->only_domain == NULL &&
-		    touch_atomic(built) != 0) {
+		    store(built, "", 0) != 0) {
 			log_warn("%s", built);
 			rc_raise(r, EX_CANTCREAT);
 		}
@@ -558,7 +538,7 @@ process_day(struct run *r, const char *day)
 			all = 0;
 	}
 	free_list(names, n);
-	if (all && exists(built) && touch_atomic(done) != 0)
+	if (all && exists(built) && store(done, "", 0) != 0)
 		log_warn("%s", done);
 out:
 	free(dd);
@@ -572,7 +552,7 @@ remove_day(struct run *r, const char *day)
 {
 	char	*dd = xasprintf("%s/%s", r->rdir, day), *p;
 
-	p = xasprintf("%s/journal/%s.jnl", r->x->conf->state_dir, day);
+	p = statedir_journal_day(r->x->conf->state_dir, day);
 	(void)unlink(p);
 	free(p);
 	{
@@ -605,7 +585,7 @@ days(struct run *r, char ***out)
 	char	*jd, **a, **b, **v;
 	size_t	 na, nb, n = 0, i, j;
 
-	jd = xasprintf("%s/journal", r->x->conf->state_dir);
+	jd = statedir_journal(r->x->conf->state_dir);
 	na = list_dir(jd, ".jnl", &a);
 	free(jd);
 	nb = 0;
@@ -666,7 +646,7 @@ report_run(const struct report_run_opts *o, struct report_ctx *x,
 	r.s = s;
 	r.st = st;
 	r.rc = EX_OK;
-	r.rdir = xasprintf("%s/reporter", x->conf->state_dir);
+	r.rdir = statedir_reporter(x->conf->state_dir);
 	timefmt_day(o->now, today);
 
 	if (o->day != NULL) {

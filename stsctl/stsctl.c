@@ -17,14 +17,18 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
+#include "ctlreq.h"
 #include "dns.h"
 #include "domain.h"
+#include "fsutil.h"
 #include "http.h"
 #include "log.h"
 #include "mx_match.h"
 #include "override.h"
 #include "status.h"
+#include "statusfile.h"
 #include "stsctl.h"
 #include "sts_cache.h"
 #include "sts_fetch.h"
@@ -89,24 +93,6 @@ stsctl_dns(const struct conf *c)
 	return d;
 }
 
-/* read_all - a whole file or stdin, capped */
-static int
-read_all(const char *path, struct buf *b)
-{
-	FILE	*f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char	 chunk[8192];
-	size_t	 n;
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(b, chunk, n) != 0)
-			break;
-	if (f != stdin)
-		fclose(f);
-	return 0;
-}
-
 static int
 emit(struct buf *out)
 {
@@ -118,28 +104,32 @@ emit(struct buf *out)
 static int
 cmd_check_policy(int argc, char **argv)
 {
-	struct buf		 text, why = BUF_INIT, out = BUF_INIT;
+	struct buf		 why = BUF_INIT, out = BUF_INIT;
 	struct sts_policy	*p;
+	char			*text;
+	size_t			 len;
 
 	if (argc != 2)
 		usage();
-	buf_init(&text, STS_BODY_MAX + 1);
-	if (read_all(argv[1], &text) != 0) {
-		fprintf(stderr, "stsctl: %s: %s\n", argv[1], strerror(errno));
-		return EX_NOINPUT;
-	}
-	if (text.b_trunc) {
+	text = fs_read_file(strcmp(argv[1], "-") ? argv[1] : "/dev/stdin",
+	    STS_BODY_MAX, &len);
+	if (text == NULL && errno == EFBIG) {
 		fprintf(stderr, "stsctl: invalid policy: larger than %d bytes\n",
 		    STS_BODY_MAX);
 		return EX_DATAERR;
 	}
-	if (sts_policy_parse(buf_str(&text), text.b_len, &p, &why) != ST_OK) {
+	if (text == NULL) {
+		fprintf(stderr, "stsctl: %s: %s\n", argv[1], strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (sts_policy_parse(text, len, &p, &why) != ST_OK) {
 		fprintf(stderr, "stsctl: invalid policy: %s\n", buf_str(&why));
+		free(text);
 		return EX_DATAERR;
 	}
 	sts_policy_json(p, &out);
 	sts_policy_free(p);
-	buf_free(&text);
+	free(text);
 	buf_free(&why);
 	return emit(&out);
 }
@@ -332,6 +322,63 @@ list_one(void *arg, const char *domain, const struct sts_lookup *l)
 	buf_free(&out);
 }
 
+#define FLUSH_TIMEOUT_MS	10000
+
+/*
+ * cache_flush - forget domain's policy (NULL: every policy).  A running
+ * sts-milter holds the cache in memory and would write it back: it is
+ * asked to flush (ctlreq.h).  Without one, the files are the cache.
+ */
+static int
+cache_flush(struct conf *c, const char *domain)
+{
+	struct statusfile_info	 in;
+	struct buf		 json = BUF_INIT, reply = BUF_INIT;
+	struct buf		 why = BUF_INIT;
+	struct sts_cache	*cache;
+	char			*req;
+	int			 n = 0, rc = EX_OK;
+
+	if (statusfile_read(c->state_dir, clock_now(), &in, &json) != ST_OK ||
+	    !in.running) {
+		cache = stsctl_cache(c, NULL);
+		n = sts_cache_flush(cache, domain);
+		sts_cache_free(cache);
+		printf("{\"flushed\":%d}\n", n);
+		goto out;
+	}
+	req = domain ? xasprintf("cache-flush %s", domain) :
+	    xstrdup("cache-flush");
+	switch (ctlreq_send(c->state_dir, req, FLUSH_TIMEOUT_MS, &reply,
+	    &why)) {
+	case ST_OK:
+		if (sscanf(buf_str(&reply), "flushed %d", &n) == 1)
+			printf("{\"flushed\":%d}\n", n);
+		else {
+			fprintf(stderr, "stsctl: sts-milter: %s\n",
+			    buf_str(&reply));
+			rc = EX_SOFTWARE;
+		}
+		break;
+	case ST_TEMPFAIL:
+		fprintf(stderr, "stsctl: sts-milter (pid %ld) did not answer: "
+		    "%s; nothing flushed\n", in.pid, buf_str(&why));
+		rc = EX_TEMPFAIL;
+		break;
+	default:
+		fprintf(stderr, "stsctl: cannot ask sts-milter (pid %ld): %s\n",
+		    in.pid, buf_str(&why));
+		rc = EX_CANTCREAT;
+		break;
+	}
+	free(req);
+out:
+	buf_free(&json);
+	buf_free(&reply);
+	buf_free(&why);
+	return rc;
+}
+
 static int
 cmd_cache(int argc, char **argv)
 {
@@ -340,7 +387,7 @@ cmd_cache(int argc, char **argv)
 	struct sts_lookup	 l;
 	struct buf		 why = BUF_INIT, out = BUF_INIT;
 	char			 domain[DOMAIN_MAX + 1];
-	int			 rc = EX_OK, n;
+	int			 rc = EX_OK;
 	enum status		 st;
 
 	if (argc < 2)
@@ -348,6 +395,10 @@ cmd_cache(int argc, char **argv)
 	if (argc == 3 && domain_normalize(argv[2], domain, &why) != ST_OK) {
 		fprintf(stderr, "stsctl: %s: %s\n", argv[2], buf_str(&why));
 		return EX_DATAERR;
+	}
+	if (!strcmp(argv[1], "flush") && argc <= 3) {
+		buf_free(&why);
+		return cache_flush(c, argc == 3 ? domain : NULL);
 	}
 	cache = stsctl_cache(c, NULL);
 	if (!strcmp(argv[1], "list") && argc == 2) {
@@ -362,9 +413,6 @@ cmd_cache(int argc, char **argv)
 			rc = 1;
 		}
 		sts_lookup_clear(&l);
-	} else if (!strcmp(argv[1], "flush") && argc <= 3) {
-		n = sts_cache_flush(cache, argc == 3 ? domain : NULL);
-		printf("{\"flushed\":%d}\n", n);
 	} else
 		usage();
 	sts_cache_free(cache);

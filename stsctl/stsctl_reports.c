@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "report_state.h"
+#include "statedir.h"
 #include "stsctl.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -180,7 +181,7 @@ stsctl_cmd_reports(int argc, char **argv)
 		    "--day YYYY-MM-DD]\n");
 		return EX_USAGE;
 	}
-	rdir = xasprintf("%s/reporter", c->state_dir);
+	rdir = statedir_reporter(c->state_dir);
 	for (t = timefmt_day_start(since); t <= until; t += 86400) {
 		timefmt_day(t, day);
 		if ((k = one_day(rdir, day)) != EX_OK)

@@ -4,19 +4,17 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "fsutil.h"
 #include "policy_archive.h"
+#include "statedir.h"
 #include "sts_policy.h"
-#include "xmalloc.h"
+
+#define POLICY_ARCHIVE_MAX	(1024 * 1024)	/* a text read back */
 
 static void
 sha256_hex(const char *text, size_t len, char *hex)
@@ -34,32 +32,18 @@ int
 policy_archive_put(const char *state_dir, const char *text, size_t len,
     char *hash)
 {
-	char		*dir, *path, *tmp;
+	char		*dir, *path;
 	struct stat	 st;
-	int		 fd, rc = -1;
+	int		 rc = 0;
 
 	sha256_hex(text, len, hash);
-	dir = xasprintf("%s/policies", state_dir);
-	path = xasprintf("%s/%s.txt", dir, hash);
-	if (stat(path, &st) == 0) {
-		rc = 0;
-		goto out;
+	path = statedir_policy(state_dir, hash);
+	if (stat(path, &st) != 0) {		/* written once, never changed */
+		dir = statedir_policies(state_dir);
+		(void)fs_mkdir_p(dir, 0750);
+		free(dir);
+		rc = fs_write_atomic(path, text, len, 0640, FS_SYNC_DATA);
 	}
-	(void)fs_mkdir_p(dir, 0750);
-	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
-	    (unsigned long)pthread_self());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {
-		int	ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-
-		ok = close(fd) == 0 && ok;	/* closed exactly once */
-		if (ok && rename(tmp, path) == 0)
-			rc = 0;
-	}
-	if (rc != 0)
-		(void)unlink(tmp);
-	free(tmp);
-out:
-	free(dir);
 	free(path);
 	return rc;
 }
@@ -87,7 +71,7 @@ policy_archive_has(const char *state_dir, const char *text, size_t len,
 	int		 rc;
 
 	sha256_hex(text, len, hash);
-	path = xasprintf("%s/policies/%s.txt", state_dir, hash);
+	path = statedir_policy(state_dir, hash);
 	rc = stat(path, &st) == 0;
 	free(path);
 	return rc;
@@ -97,9 +81,7 @@ char *
 policy_archive_text(const char *state_dir, const char *hash, size_t *len)
 {
 	char	*path, *text;
-	FILE	*f;
 	size_t	 i;
-	long	 size;
 
 	for (i = 0; hash[i]; i++)
 		if (!((hash[i] >= '0' && hash[i] <= '9') ||
@@ -107,19 +89,8 @@ policy_archive_text(const char *state_dir, const char *hash, size_t *len)
 			return NULL;
 	if (i != 64)
 		return NULL;
-	path = xasprintf("%s/policies/%s.txt", state_dir, hash);
-	f = fopen(path, "rb");
+	path = statedir_policy(state_dir, hash);
+	text = fs_read_file(path, POLICY_ARCHIVE_MAX, len);
 	free(path);
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    size > 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	text = xmalloc((size_t)size + 1);
-	*len = fread(text, 1, (size_t)size, f);
-	text[*len] = '\0';
-	fclose(f);
 	return text;
 }

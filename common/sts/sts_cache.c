@@ -39,6 +39,8 @@
 #include "clock.h"
 #include "conf.h"
 #include "domain.h"
+#include "fsutil.h"
+#include "statedir.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
 
@@ -160,36 +162,29 @@ cache_path(const struct sts_cache *c, const char *domain)
 	return xasprintf("%s/%s", c->c_dir, domain);
 }
 
+/* persist - replace the domain's file (FS_SYNC_DATA: after a crash the
+ * old entry or the new one, refetched when lost) */
 static void
 persist(struct sts_cache *c, const struct entry *e)
 {
-	char	*path, *tmp;
-	FILE	*f;
-	int	 ok;
+	struct buf	 b = BUF_INIT;
+	char		*path;
 
 	if (c->c_dir == NULL || e->e_policy == NULL)
 		return;
 	path = cache_path(c, e->e_domain);
-	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
-	    (unsigned long)pthread_self());
-	if ((f = fopen(tmp, "w")) == NULL) {
-		free(path);
-		free(tmp);
-		return;
-	}
-	fprintf(f, "sts-milter-cache 1\nid %s\nfetched %lld\nchecked %lld\n",
+	buf_printf(&b, "sts-milter-cache 1\nid %s\nfetched %lld\nchecked %lld\n",
 	    e->e_id, (long long)e->e_fetched, (long long)e->e_checked);
 	if (e->e_failed)	/* STS-HTTP-5: the back-off survives restarts */
-		fprintf(f, "failed %s %lld %d\n", e->e_fail_id,
+		buf_printf(&b, "failed %s %lld %d\n", e->e_fail_id,
 		    (long long)e->e_fail_time, (int)e->e_fail_rt);
-	fprintf(f, "length %zu\n\n", e->e_policy->p_text_len);
-	fwrite(e->e_policy->p_text, 1, e->e_policy->p_text_len, f);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || rename(tmp, path) != 0)
-		(void)unlink(tmp);
+	buf_printf(&b, "length %zu\n\n", e->e_policy->p_text_len);
+	buf_append(&b, e->e_policy->p_text, e->e_policy->p_text_len);
+	if (!b.b_trunc)
+		(void)fs_write_atomic(path, b.b_data, b.b_len, 0640,
+		    FS_SYNC_DATA);
+	buf_free(&b);
 	free(path);
-	free(tmp);
 }
 
 static void
@@ -795,7 +790,7 @@ sts_cache_new(const struct sts_cache_opts *o)
 	if (c->c_o.max_entries == 0)
 		c->c_o.max_entries = 2000000;
 	if (o->state_dir != NULL && o->state_dir[0] != '\0') {
-		c->c_dir = xasprintf("%s/cache", o->state_dir);
+		c->c_dir = statedir_cache(o->state_dir);
 		(void)mkdir(o->state_dir, 0750);
 		if (mkdir(c->c_dir, 0750) != 0 && errno != EEXIST) {
 			free(c->c_dir);

@@ -23,6 +23,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "statedir.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -39,7 +40,7 @@ journal_open(const char *state_dir, struct buf *why)
 {
 	struct journal	*j = xcalloc(1, sizeof(*j));
 
-	j->j_dir = xasprintf("%s/journal", state_dir);
+	j->j_dir = statedir_journal(state_dir);
 	if (fs_mkdir_p(j->j_dir, 0750) != 0) {
 		buf_printf(why, "%s: %s", j->j_dir, strerror(errno));
 		free(j->j_dir);
@@ -151,7 +152,7 @@ journal_read_day(const char *state_dir, const char *day,
 	int			 fd, skipping = 0, stop = 0;
 
 	memset(stats, 0, sizeof(*stats));
-	path = xasprintf("%s/journal/%s.jnl", state_dir, day);
+	path = statedir_journal_day(state_dir, day);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd < 0)

@@ -14,15 +14,15 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fsutil.h"
 #include "report_state.h"
 #include "xmalloc.h"
+
+#define REPORT_STATE_MAX	(1024 * 1024)
 
 static const char *const dest_names[] = { "pending", "delivered", "gaveup",
     "unsupported" };
@@ -88,65 +88,69 @@ report_state_clear(struct report_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-enum status
-report_state_load(const char *path, struct report_state *s, struct buf *why)
+/* parse_line - one "key value..." line into s; unknown lines are ignored */
+static void
+parse_line(char *line, struct report_state *s)
 {
-	FILE	*f;
-	char	 line[4096], *v[9];
-	int	 n;
-	char	*p, *save;
+	char	*v[9], *p, *save;
+	int	 n = 0, k;
+
+	for (p = strtok_r(line, " ", &save); p != NULL && n < 9;
+	    p = strtok_r(NULL, " ", &save))
+		v[n++] = p;
+	if (n == 2 && strcmp(v[0], "report-id") == 0)
+		snprintf(s->report_id, sizeof(s->report_id), "%s", v[1]);
+	else if (n == 2 && strcmp(v[0], "built") == 0)
+		s->built = (time_t)strtoll(v[1], NULL, 10);
+	else if (n == 3 && strcmp(v[0], "sessions") == 0) {
+		s->nsuccess = strtoul(v[1], NULL, 10);
+		s->nfailure = strtoul(v[2], NULL, 10);
+	} else if (n == 6 && strcmp(v[0], "rua") == 0) {
+		for (k = 0; k < 4; k++)
+			if (strcmp(v[1], rua_names[k]) == 0)
+				s->rua = (enum report_rua_st)k;
+		s->lk_tries = atoi(v[2]);
+		s->lk_first = (time_t)strtoll(v[3], NULL, 10);
+		s->lk_next = (time_t)strtoll(v[4], NULL, 10);
+		free(s->lk_last);
+		s->lk_last = get_esc(v[5]);
+	} else if (n == 8 && strcmp(v[0], "dest") == 0 &&
+	    s->ndest < REPORT_DEST_MAX) {
+		struct report_dest *d = &s->dest[s->ndest++];
+
+		d->st = DEST_PENDING;
+		for (k = 0; k < 4; k++)
+			if (strcmp(v[1], dest_names[k]) == 0)
+				d->st = (enum report_dest_st)k;
+		d->attempts = atoi(v[2]);
+		d->first = (time_t)strtoll(v[3], NULL, 10);
+		d->next = (time_t)strtoll(v[4], NULL, 10);
+		d->done = (time_t)strtoll(v[5], NULL, 10);
+		d->uri = get_esc(v[6]);
+		d->last = get_esc(v[7]);
+	}
+}
+
+enum status
+report_state_parse(const char *text, size_t len, struct report_state *s,
+    struct buf *why)
+{
+	const char	*p = text, *end = text + len, *nl;
+	char		*line;
 
 	memset(s, 0, sizeof(*s));
-	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
-			return ST_NOTFOUND;
-		buf_printf(why, "%s: %s", path, strerror(errno));
-		return ST_TEMPFAIL;
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		line = xmalloc((size_t)(nl - p) + 1);
+		memcpy(line, p, (size_t)(nl - p));
+		line[nl - p] = '\0';
+		parse_line(line, s);
+		free(line);
+		p = nl + 1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		n = 0;
-		for (p = strtok_r(line, " ", &save); p != NULL && n < 9;
-		    p = strtok_r(NULL, " ", &save))
-			v[n++] = p;
-		if (n == 2 && strcmp(v[0], "report-id") == 0)
-			snprintf(s->report_id, sizeof(s->report_id), "%s", v[1]);
-		else if (n == 2 && strcmp(v[0], "built") == 0)
-			s->built = (time_t)strtoll(v[1], NULL, 10);
-		else if (n == 3 && strcmp(v[0], "sessions") == 0) {
-			s->nsuccess = strtoul(v[1], NULL, 10);
-			s->nfailure = strtoul(v[2], NULL, 10);
-		} else if (n == 6 && strcmp(v[0], "rua") == 0) {
-			int k;
-
-			for (k = 0; k < 4; k++)
-				if (strcmp(v[1], rua_names[k]) == 0)
-					s->rua = (enum report_rua_st)k;
-			s->lk_tries = atoi(v[2]);
-			s->lk_first = (time_t)strtoll(v[3], NULL, 10);
-			s->lk_next = (time_t)strtoll(v[4], NULL, 10);
-			free(s->lk_last);
-			s->lk_last = get_esc(v[5]);
-		} else if (n == 8 && strcmp(v[0], "dest") == 0 &&
-		    s->ndest < REPORT_DEST_MAX) {
-			struct report_dest *d = &s->dest[s->ndest++];
-			int k;
-
-			d->st = DEST_PENDING;
-			for (k = 0; k < 4; k++)
-				if (strcmp(v[1], dest_names[k]) == 0)
-					d->st = (enum report_dest_st)k;
-			d->attempts = atoi(v[2]);
-			d->first = (time_t)strtoll(v[3], NULL, 10);
-			d->next = (time_t)strtoll(v[4], NULL, 10);
-			d->done = (time_t)strtoll(v[5], NULL, 10);
-			d->uri = get_esc(v[6]);
-			d->last = get_esc(v[7]);
-		}
-	}
-	fclose(f);
 	if (s->report_id[0] == '\0') {
-		buf_printf(why, "%s: no report-id (corrupt state)", path);
+		buf_puts(why, "no report-id (corrupt state)");
 		report_state_clear(s);
 		return ST_INVALID;
 	}
@@ -155,37 +159,26 @@ report_state_load(const char *path, struct report_state *s, struct buf *why)
 	return ST_OK;
 }
 
-int
-report_write_atomic(const char *path, const void *data, size_t len)
+enum status
+report_state_load(const char *path, struct report_state *s, struct buf *why)
 {
-	char	*tmp, *dcopy;
-	int	 fd, rc = -1, saved;
+	struct buf	 w = BUF_INIT;
+	enum status	 st;
+	char		*text;
+	size_t		 len;
 
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd >= 0) {
-		if (write(fd, data, len) == (ssize_t)len && fsync(fd) == 0) {
-			if (close(fd) == 0 && rename(tmp, path) == 0)
-				rc = 0;
-		} else
-			close(fd);
+	memset(s, 0, sizeof(*s));
+	if ((text = fs_read_file(path, REPORT_STATE_MAX, &len)) == NULL) {
+		if (errno == ENOENT)
+			return ST_NOTFOUND;
+		buf_printf(why, "%s: %s", path, strerror(errno));
+		return ST_TEMPFAIL;
 	}
-	saved = errno;
-	if (rc != 0)
-		(void)unlink(tmp);
-	else {
-		/* make the rename itself durable */
-		dcopy = xstrdup(path);
-		if ((fd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) >= 0) {
-			(void)fsync(fd);
-			close(fd);
-		}
-		free(dcopy);
-	}
-	free(tmp);
-	errno = saved;
-	return rc;
+	if ((st = report_state_parse(text, len, s, &w)) != ST_OK)
+		buf_printf(why, "%s: %s", path, buf_str(&w));
+	buf_free(&w);
+	free(text);
+	return st;
 }
 
 enum status
@@ -214,7 +207,7 @@ report_state_save(const char *path, const struct report_state *s,
 		put_esc(&b, d->last);
 		buf_putc(&b, '\n');
 	}
-	rc = report_write_atomic(path, buf_str(&b), b.b_len);
+	rc = fs_write_atomic(path, buf_str(&b), b.b_len, 0640, FS_SYNC_FULL);
 	if (rc != 0)
 		buf_printf(why, "%s: %s", path, strerror(errno));
 	buf_free(&b);

@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	report_state_load(path, &s, why);
+ *	report_state_parse(text, len, &s, why);
  *	report_state_save(path, &s, why);
  *	report_state_failed(&d, now, reason);
  *
@@ -14,9 +15,10 @@
  *	sent, so every attempt, also after a crash, sends the same bytes
  *	and the same report-id.
  *
- *	report_state_save() writes a temporary file, fsyncs it, renames
- *	it over the old one and fsyncs the directory: a crash leaves the
- *	old or the new state, never a mix.
+ *	report_state_save() replaces the file with fs_write_atomic() and
+ *	FS_SYNC_FULL (tmp, fsync, rename, fsync of the directory): a crash
+ *	leaves the old or the new state, never a mix, and a saved state
+ *	survives one.
  *
  *	Retry (RPT-RETRY-1): after a failed attempt the next one is due
  *	after 5 minutes, doubling with each attempt (capped at 6 hours);
@@ -77,8 +79,13 @@ struct report_state {
 	struct report_dest	 dest[REPORT_DEST_MAX];
 };
 
+/* report_state_load - ST_OK, ST_NOTFOUND, ST_TEMPFAIL (cannot read),
+ * ST_INVALID (no report-id) */
 enum status	report_state_load(const char *path, struct report_state *,
 		    struct buf *why);
+/* report_state_parse - the same, from the file's text (no I/O) */
+enum status	report_state_parse(const char *text, size_t len,
+		    struct report_state *, struct buf *why);
 enum status	report_state_save(const char *path,
 		    const struct report_state *, struct buf *why);
 void		report_state_clear(struct report_state *);
@@ -92,9 +99,6 @@ time_t		report_retry_next(int attempts, time_t first, time_t now);
 int		report_state_final(const struct report_state *);
 /* report_state_delivered_any - some destination accepted it (RPT-TXT-10) */
 int		report_state_delivered_any(const struct report_state *);
-/* report_write_atomic - write a file with tmp + fsync + rename */
-int		report_write_atomic(const char *path, const void *data,
-		    size_t len);
 const char	*report_dest_st_str(enum report_dest_st);
 
 #endif

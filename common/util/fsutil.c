@@ -1,11 +1,16 @@
 /*
- * fsutil.c - small file-system helpers
+ * fsutil.c - file-system helpers (see fsutil.h)
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "xmalloc.h"
@@ -33,4 +38,129 @@ fs_mkdir_p(const char *path, mode_t mode)
 	if (rc != 0)
 		errno = saved;
 	return rc;
+}
+
+/* write_all - write(2) until done; 0 or -1 with errno (EIO: no progress) */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* sync_dir - fsync the directory that holds path */
+static int
+sync_dir(const char *path)
+{
+	char	*d = xstrdup(path);
+	int	 fd, rc = -1, saved;
+
+	if ((fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		rc = fsync(fd);
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	free(d);
+	return rc;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    enum fs_sync sync)
+{
+	static unsigned long	 seq;
+	char			*tmp;
+	int			 fd, rc = -1, saved;
+
+	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
+	    __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	/* a stale one of a crashed process with our pid is replaced */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) < 0) {
+		saved = errno;
+		free(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (write_all(fd, data, len) == 0 &&
+	    (sync == FS_SYNC_NONE || fsync(fd) == 0))
+		rc = 0;
+	saved = errno;
+	if (close(fd) != 0 && rc == 0) {	/* closed exactly once */
+		saved = errno;
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, path) != 0) {
+		saved = errno;
+		rc = -1;
+	}
+	if (rc != 0)
+		(void)unlink(tmp);
+	else if (sync == FS_SYNC_FULL && sync_dir(path) != 0) {
+		saved = errno;
+		rc = -1;
+	}
+	free(tmp);
+	errno = saved;
+	return rc;
+}
+
+char *
+fs_read_file(const char *path, size_t max, size_t *len)
+{
+	char	*data = NULL;
+	size_t	 have = 0, size = 0;
+	ssize_t	 n;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	for (;;) {
+		if (size - have < 2) {		/* room for a byte and the NUL */
+			size = size ? size * 2 : 4096;
+			if (max < SIZE_MAX - 2 && size > max + 2)
+				size = max + 2;
+			data = xrealloc(data, size);
+		}
+		if ((n = read(fd, data + have, size - have - 1)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > max) {
+			errno = EFBIG;
+			n = -1;
+			break;
+		}
+	}
+	saved = errno;
+	close(fd);
+	if (n < 0) {
+		free(data);
+		errno = saved;
+		return NULL;
+	}
+	if (data == NULL)
+		data = xmalloc(1);
+	data[have] = '\0';
+	*len = have;
+	return data;
 }

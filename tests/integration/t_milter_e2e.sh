@@ -212,6 +212,22 @@ expect_eq "stsctl status: running, gate deferrals = the journal's" \
     "[true,$(printf '%s\n' "$J" | grep -c '"type":"deferral"')]"
 expect_match "stsctl status: recipients counted" "$(printf '%s' "$ST" | jq '.gate.rcpts')" '^[1-9][0-9]*$'
 
+# --- stsctl cache flush: a request the running daemon answers (it holds
+# the cache in memory and would write it back), not an edit behind its back
+N0=$(printf '%s' "$ST" | jq .cache_entries)
+OUT=$("$STSCTL" -c "$C" cache flush expired.test 2>"$W/flush.err"); RC=$?
+expect_eq "cache flush through the daemon: one policy" \
+    "$RC/$(printf '%s' "$OUT" | jq -c .flushed)" "0/1"
+expect_match "cache flush: the daemon logs it" "$(cat "$MLOG")" \
+    'cache flush: domain=expired\.test \(1\), asked by stsctl'
+"$STSCTL" -c "$C" cache show expired.test >/dev/null 2>&1
+expect_eq "cache flush: gone from disk" "$?" 1
+sleep 1.2
+expect_eq "cache flush: gone from the daemon's memory" \
+    "$("$STSCTL" -c "$C" status 2>/dev/null | jq .cache_entries)" "$((N0 - 1))"
+OUT=$("$STSCTL" -c "$C" cache flush expired.test 2>/dev/null)
+expect_eq "cache flush again: nothing left" "$(printf '%s' "$OUT" | jq -c .flushed)" "0"
+
 # --- the override map: skip, applied on SIGHUP
 echo "expired.test skip" > "$W/override"
 kill -HUP "$MPID"
