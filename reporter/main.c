@@ -56,8 +56,8 @@ main(int argc, char *argv[])
 	};
 	struct report_run_opts	 o;
 	struct report_run_stats	 st;
-	struct report_ctx	*x;
-	struct report_sender	*s;
+	struct report_make_ctx	*x;
+	struct report_send	*s;
 	struct conf		*c;
 	struct dns		*dns;
 	struct buf		 why = BUF_INIT;
@@ -106,7 +106,7 @@ main(int argc, char *argv[])
 	log_setverbose(verbose > c->log_level ? verbose : c->log_level);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((x = report_ctx_new(c, &why)) == NULL) {
+	if ((x = report_make_ctx_new(c, &why)) == NULL) {
 		log_warnx("configuration: %s", buf_str(&why));
 		conf_free(c);
 		return EX_CONFIG;
@@ -125,7 +125,7 @@ main(int argc, char *argv[])
 			rc = EX_OK;
 		} else
 			rc = EX_SOFTWARE;
-		report_ctx_free(x);
+		report_make_ctx_free(x);
 		conf_free(c);
 		return rc;
 	}
@@ -136,24 +136,24 @@ main(int argc, char *argv[])
 	if (report_run_now(c, &o.now) != 0) {
 		log_warnx("report_clock: \"%s\" is not YYYY-MM-DDTHH:MM:SSZ",
 		    c->report_clock);
-		report_ctx_free(x);
+		report_make_ctx_free(x);
 		conf_free(c);
 		return EX_CONFIG;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || http_init() != 0) {
 		log_warnx("libcurl initialisation failed");
-		report_ctx_free(x);
+		report_make_ctx_free(x);
 		conf_free(c);
 		return EX_SOFTWARE;
 	}
 	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000,
 	    &why)) == NULL) {
 		log_warnx("dns: %s", buf_str(&why));
-		report_ctx_free(x);
+		report_make_ctx_free(x);
 		conf_free(c);
 		return EX_CONFIG;
 	}
-	s = report_sender_new(c, dns, x->from, x->helo);
+	s = report_send_new(c, dns, x->from, x->helo);
 	o.out = stdout;
 	o.progress = !o.dry_run && isatty(STDOUT_FILENO);
 	rc = report_run(&o, x, s, &st);
@@ -162,9 +162,9 @@ main(int argc, char *argv[])
 		    "%u pending retry, %u given up, %u domains without rua\n",
 		    st.days, st.sessions, st.built, st.delivered, st.pending,
 		    st.gaveup, st.norua);
-	report_sender_free(s);
+	report_send_free(s);
 	dns_free(dns);
-	report_ctx_free(x);
+	report_make_ctx_free(x);
 	conf_free(c);
 	buf_free(&why);
 	curl_global_cleanup();

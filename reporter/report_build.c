@@ -20,7 +20,7 @@
 #include "xmalloc.h"
 
 void
-report_id(const char *submitter, const char *domain, const char *day,
+report_build_id(const char *submitter, const char *domain, const char *day,
     char id[REPORT_ID_LEN])
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
@@ -49,7 +49,7 @@ report_id(const char *submitter, const char *domain, const char *day,
 }
 
 const char *
-report_contact_domain(const char *contact)
+report_build_contact_domain(const char *contact)
 {
 	const char	*at, *d;
 	size_t		 n;
@@ -193,7 +193,7 @@ report_build_json(const struct report_meta *m, const struct report_domain *d,
 
 	*json = NULL;
 	if (m->org == NULL || *m->org == '\0' || m->report_id == NULL ||
-	    report_contact_domain(m->contact) == NULL) {
+	    report_build_contact_domain(m->contact) == NULL) {
 		buf_printf(why, "report metadata incomplete");
 		return ST_INTERNAL;
 	}
@@ -227,7 +227,7 @@ report_build_json(const struct report_meta *m, const struct report_domain *d,
 }
 
 void
-report_filename(const struct report_meta *m, const char *domain, char *name,
+report_build_filename(const struct report_meta *m, const char *domain, char *name,
     size_t size)
 {
 	snprintf(name, size, "%s!%s!%lld!%lld!%s.json.gz", m->submitter,
@@ -235,7 +235,7 @@ report_filename(const struct report_meta *m, const char *domain, char *name,
 }
 
 enum status
-report_gzip(const char *data, size_t len, struct buf *out, struct buf *why)
+report_build_gzip(const char *data, size_t len, struct buf *out, struct buf *why)
 {
 	z_stream	z;
 	unsigned char	chunk[65536];

@@ -2,10 +2,10 @@
  * report_build.h - the RFC 8460 report: JSON, report-id, file name, gzip
  *
  * SYNOPSIS
- *	report_id(submitter, domain, day, id);
+ *	report_build_id(submitter, domain, day, id);
  *	report_build_json(&meta, dom, &json, why);
- *	report_filename(&meta, domain, name, sizeof(name));
- *	report_gzip(json, len, &gz);
+ *	report_build_filename(&meta, domain, name, sizeof(name));
+ *	report_build_gzip(json, len, &gz);
  *
  * DESCRIPTION
  *	report_build_json() turns one aggregated policy domain into the
@@ -25,7 +25,7 @@
  *	next day's T00:00:00Z ("00:00-24:00", end exclusive).  The file
  *	name carries the same two instants as epoch seconds.
  *
- *	Decision (RPT-MAIL-5, RPT-FILE-1): report_id() is
+ *	Decision (RPT-MAIL-5, RPT-FILE-1): report_build_id() is
  *	YYYYMMDD + 24 hex digits of SHA-256(submitter, domain, day): only
  *	letters and digits, so the same string is the JSON report-id, the
  *	Subject's <id@submitter> left part, the Message-ID left part and
@@ -74,19 +74,19 @@ struct report_ptext {
 	size_t	  nmx;
 };
 
-void		report_id(const char *submitter, const char *domain,
+void		report_build_id(const char *submitter, const char *domain,
 		    const char *day, char id[REPORT_ID_LEN]);
 enum status	report_build_json(const struct report_meta *,
 		    const struct report_domain *, char **json,
 		    struct buf *why);
 /* sender!policy-domain!begin!end!unique-id.json.gz (RPT-FILE-1) */
-void		report_filename(const struct report_meta *, const char *domain,
+void		report_build_filename(const struct report_meta *, const char *domain,
 		    char *name, size_t size);
-/* report_gzip - RFC 1952 member, no name, mtime 0 (deterministic) */
-enum status	report_gzip(const char *data, size_t len, struct buf *out,
+/* report_build_gzip - RFC 1952 member, no name, mtime 0 (deterministic) */
+enum status	report_build_gzip(const char *data, size_t len, struct buf *out,
 		    struct buf *why);
-/* report_contact_domain - the domain of an addr-spec, or NULL if it is
+/* report_build_contact_domain - the domain of an addr-spec, or NULL if it is
  * not local@domain with a plausible domain */
-const char	*report_contact_domain(const char *contact);
+const char	*report_build_contact_domain(const char *contact);
 
 #endif

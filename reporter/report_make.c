@@ -25,7 +25,7 @@ struct ptext_ent {
 };
 
 static void
-ptext_free_all(struct report_ctx *x)
+ptext_free_all(struct report_make_ctx *x)
 {
 	struct ptext_ent	**tab = x->ptexts, *e, *n;
 	size_t			  i, j;
@@ -58,10 +58,10 @@ host_name(const struct conf *c, char *buf, size_t size)
 	return buf;
 }
 
-struct report_ctx *
-report_ctx_new(const struct conf *c, struct buf *why)
+struct report_make_ctx *
+report_make_ctx_new(const struct conf *c, struct buf *why)
 {
-	struct report_ctx	*x = xcalloc(1, sizeof(*x));
+	struct report_make_ctx	*x = xcalloc(1, sizeof(*x));
 	const char		*sub;
 	char			 host[256];
 
@@ -72,7 +72,7 @@ report_ctx_new(const struct conf *c, struct buf *why)
 	x->contact = xstrdup(conf_report_contact(c));
 	x->from = xstrdup(conf_report_from(c));
 	x->helo = xstrdup(host);
-	if ((sub = report_contact_domain(x->contact)) == NULL) {
+	if ((sub = report_build_contact_domain(x->contact)) == NULL) {
 		buf_printf(why, "report_contact: \"%s\" is not a mailbox "
 		    "local@domain.tld (RFC 8460 contact-info)", x->contact);
 		goto bad;
@@ -81,7 +81,7 @@ report_ctx_new(const struct conf *c, struct buf *why)
 	for (char *p = x->submitter; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p += 32;
-	if (report_contact_domain(x->from) == NULL) {
+	if (report_build_contact_domain(x->from) == NULL) {
 		buf_printf(why, "report_from: \"%s\" is not a mailbox", x->from);
 		goto bad;
 	}
@@ -108,12 +108,12 @@ report_ctx_new(const struct conf *c, struct buf *why)
 	}
 	return x;
 bad:
-	report_ctx_free(x);
+	report_make_ctx_free(x);
 	return NULL;
 }
 
 void
-report_ctx_free(struct report_ctx *x)
+report_make_ctx_free(struct report_make_ctx *x)
 {
 	if (x == NULL)
 		return;
@@ -128,7 +128,7 @@ report_ctx_free(struct report_ctx *x)
 }
 
 static struct ptext_ent *
-ptext_get(struct report_ctx *x, const char *hash)
+ptext_get(struct report_make_ctx *x, const char *hash)
 {
 	struct ptext_ent	**tab, *e;
 	struct sts_policy	 *pol = NULL;
@@ -173,7 +173,7 @@ ptext_get(struct report_ctx *x, const char *hash)
 }
 
 void
-report_ctx_attach(struct report_ctx *x, struct report_domain **d, size_t n)
+report_make_ctx_attach(struct report_make_ctx *x, struct report_domain **d, size_t n)
 {
 	struct report_policy	*p;
 	struct ptext_ent	*e;
@@ -191,7 +191,7 @@ report_ctx_attach(struct report_ctx *x, struct report_domain **d, size_t n)
 }
 
 void
-report_made_meta(const struct report_ctx *x, const char *day,
+report_make_meta(const struct report_make_ctx *x, const char *day,
     const char *domain, struct report_made *r)
 {
 	struct report_meta	m;
@@ -202,17 +202,17 @@ report_made_meta(const struct report_ctx *x, const char *day,
 	(void)timefmt_parse(day, &t);
 	r->start = t;
 	r->end = t + 86400;
-	report_id(x->submitter, domain, day, r->report_id);
+	report_build_id(x->submitter, domain, day, r->report_id);
 	memset(&m, 0, sizeof(m));
 	m.submitter = x->submitter;
 	m.report_id = r->report_id;
 	m.start = r->start;
 	m.end = r->end;
-	report_filename(&m, domain, r->filename, sizeof(r->filename));
+	report_build_filename(&m, domain, r->filename, sizeof(r->filename));
 }
 
 enum status
-report_make(const struct report_ctx *x, const char *day,
+report_make(const struct report_make_ctx *x, const char *day,
     const struct report_domain *d, struct report_made *r, struct buf *why)
 {
 	struct report_meta		m;
@@ -221,7 +221,7 @@ report_make(const struct report_ctx *x, const char *day,
 
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->gz, 64 * 1024 * 1024);
-	report_made_meta(x, day, d->d_name, r);
+	report_make_meta(x, day, d->d_name, r);
 	for (p = d->p_list; p != NULL; p = p->p_next) {
 		r->nsuccess += p->p_success;
 		r->nfailure += p->p_failure;
@@ -235,11 +235,11 @@ report_make(const struct report_ctx *x, const char *day,
 	m.max_fails = (size_t)x->conf->report_max_failure_details;
 	if ((st = report_build_json(&m, d, &r->json, why)) != ST_OK)
 		return st;
-	return report_gzip(r->json, strlen(r->json), &r->gz, why);
+	return report_build_gzip(r->json, strlen(r->json), &r->gz, why);
 }
 
 enum status
-report_make_mail(const struct report_ctx *x, const struct report_made *r,
+report_make_mail(const struct report_make_ctx *x, const struct report_made *r,
     const char *to, time_t date, char **msg, size_t *len, struct buf *why)
 {
 	struct report_mail	 m;
@@ -291,7 +291,7 @@ report_make_mail(const struct report_ctx *x, const struct report_made *r,
 }
 
 void
-report_made_clear(struct report_made *r)
+report_make_clear(struct report_made *r)
 {
 	free(r->json);
 	r->json = NULL;

@@ -2,14 +2,16 @@
  * report_make.h - from an aggregated domain to the bytes that are sent
  *
  * SYNOPSIS
- *	struct report_ctx *x = report_ctx_new(conf, now, why);
- *	report_ctx_attach(x, doms, n);		(policy texts, once)
+ *	struct report_make_ctx *x = report_make_ctx_new(conf, why);
+ *	report_make_ctx_attach(x, doms, n);		(policy texts, once)
  *	report_make(x, day, dom, &r, why);	(JSON + gzip; thread-safe)
- *	report_make_mail(x, &r, to, date, &msg, why);  (MIME + DKIM)
- *	report_ctx_free(x);
+ *	report_make_mail(x, &r, to, date, &msg, &len, why);
+ *							(MIME + DKIM)
+ *	report_make_clear(&r);
+ *	report_make_ctx_free(x);
  *
  * DESCRIPTION
- *	report_ctx_new() settles the reporter's identity from the
+ *	report_make_ctx_new() settles the reporter's identity from the
  *	configuration and checks it: organization-name (report_org_name,
  *	else the host name), contact-info (report_contact, an addr-spec),
  *	the submitter (the domain of contact-info, RPT-MAIL-3), the
@@ -17,7 +19,7 @@
  *	dkim_domain is set (dkim_selector and dkim_key_file are then
  *	required).  ST_INVALID with the reason if any is unusable.
  *
- *	report_ctx_attach() loads the archived policy text of every
+ *	report_make_ctx_attach() loads the archived policy text of every
  *	policy group (policy-string and mx-host; one load per distinct
  *	text) and hangs it on p_user.  After it, report_make() and
  *	report_make_mail() only read the context, so several threads may
@@ -25,7 +27,7 @@
  *
  * OWNERSHIP
  *	struct report_made and *msg are the caller's
- *	(report_made_clear(), free()).  Does not log.
+ *	(report_make_clear(), free()).  Does not log.
  */
 #ifndef REPORT_MAKE_H
 #define REPORT_MAKE_H
@@ -40,7 +42,7 @@
 #include "report_build.h"
 #include "status.h"
 
-struct report_ctx {
+struct report_make_ctx {
 	const struct conf	*conf;
 	char			*org;
 	char			*contact;
@@ -63,21 +65,21 @@ struct report_made {
 	struct buf	 gz;
 };
 
-struct report_ctx	*report_ctx_new(const struct conf *, struct buf *why);
-void			 report_ctx_free(struct report_ctx *);
-void			 report_ctx_attach(struct report_ctx *,
+struct report_make_ctx	*report_make_ctx_new(const struct conf *, struct buf *why);
+void			 report_make_ctx_free(struct report_make_ctx *);
+void			 report_make_ctx_attach(struct report_make_ctx *,
 			    struct report_domain **, size_t);
-enum status		 report_make(const struct report_ctx *, const char *day,
+enum status		 report_make(const struct report_make_ctx *, const char *day,
 			    const struct report_domain *, struct report_made *,
 			    struct buf *why);
-/* report_made_meta - fill identity fields without JSON (stored reports) */
-void			 report_made_meta(const struct report_ctx *,
+/* report_make_meta - fill identity fields without JSON (stored reports) */
+void			 report_make_meta(const struct report_make_ctx *,
 			    const char *day, const char *domain,
 			    struct report_made *);
-enum status		 report_make_mail(const struct report_ctx *,
+enum status		 report_make_mail(const struct report_make_ctx *,
 			    const struct report_made *, const char *to,
 			    time_t date, char **msg, size_t *len,
 			    struct buf *why);
-void			 report_made_clear(struct report_made *);
+void			 report_make_clear(struct report_made *);
 
 #endif

@@ -15,7 +15,7 @@
 #include "xmalloc.h"
 
 void
-report_date(time_t t, char *buf, size_t size)
+report_mime_date(time_t t, char *buf, size_t size)
 {
 	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 	    "Fri", "Sat" };
@@ -71,7 +71,7 @@ report_mime(const struct report_mail *m, struct buf *out, struct buf *why)
 		buf_printf(why, "unsafe or empty header value");
 		return ST_INVALID;
 	}
-	report_date(m->date, date, sizeof(date));
+	report_mime_date(m->date, date, sizeof(date));
 	snprintf(bnd, sizeof(bnd), "=_tlsrpt_%s", m->report_id);
 	buf_printf(out,
 	    "From: %s\r\n"

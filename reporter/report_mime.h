@@ -50,7 +50,7 @@ struct report_mail {
 
 enum status	report_mime(const struct report_mail *, struct buf *out,
 		    struct buf *why);
-/* report_date - RFC 5322 date-time in UTC ("Sun, 02 Aug 2026 ...") */
-void		report_date(time_t, char *buf, size_t size);
+/* report_mime_date - RFC 5322 date-time in UTC ("Sun, 02 Aug 2026 ...") */
+void		report_mime_date(time_t, char *buf, size_t size);
 
 #endif

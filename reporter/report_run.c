@@ -40,8 +40,8 @@
 
 struct run {
 	const struct report_run_opts	*o;
-	struct report_ctx		*x;
-	struct report_sender		*s;
+	struct report_make_ctx		*x;
+	struct report_send		*s;
 	struct report_run_stats		*st;
 	char				*rdir;		/* state_dir/reporter */
 	int				 rc;
@@ -199,7 +199,7 @@ build_day(struct run *r, const char *day, const char *dd)
 	r->st->bad += report_agg_stats(agg)->bad + js.bad;
 	n = report_agg_domains(agg, &doms);
 	missing = r->x->ptext_missing;
-	report_ctx_attach(r->x, doms, n);
+	report_make_ctx_attach(r->x, doms, n);
 	if (r->x->ptext_missing > missing)
 		log_warnx("day=%s: %lu policy texts missing from the archive "
 		    "(policy-string left empty)", day,
@@ -230,12 +230,12 @@ build_day(struct run *r, const char *day, const char *dd)
 			    day, doms[i]->d_name, buf_str(&why));
 			rc_raise(r, EX_SOFTWARE);
 			ok = 0;
-			report_made_clear(&m);
+			report_make_clear(&m);
 			goto next;
 		}
 		if (r->o->dry_run) {
 			dry_print(r, &m);
-			report_made_clear(&m);
+			report_make_clear(&m);
 			goto next;
 		}
 		memset(&s, 0, sizeof(s));
@@ -254,7 +254,7 @@ build_day(struct run *r, const char *day, const char *dd)
 			log_debug(1, "day=%s domain=%s report_id=%s built",
 			    day, doms[i]->d_name, m.report_id);
 		}
-		report_made_clear(&m);
+		report_make_clear(&m);
 next:
 		free(gzp);
 		free(stp);
@@ -360,7 +360,7 @@ process_report(struct run *r, const char *day, const char *dd,
 		rc_raise(r, EX_IOERR);
 		goto out;
 	}
-	report_made_meta(r->x, day, domain, &m);
+	report_make_meta(r->x, day, domain, &m);
 	/* the stored id wins (the configuration may have changed since) */
 	memcpy(m.report_id, s.report_id, sizeof(m.report_id) - 1);
 	m.report_id[sizeof(m.report_id) - 1] = '\0';
@@ -372,7 +372,7 @@ process_report(struct run *r, const char *day, const char *dd,
 		meta.report_id = m.report_id;
 		meta.start = m.start;
 		meta.end = m.end;
-		report_filename(&meta, domain, m.filename, sizeof(m.filename));
+		report_build_filename(&meta, domain, m.filename, sizeof(m.filename));
 	}
 	m.nsuccess = s.nsuccess;
 	m.nfailure = s.nfailure;
@@ -443,7 +443,7 @@ process_report(struct run *r, const char *day, const char *dd,
 	if (!final)
 		r->st->pending++;
 done:
-	report_made_clear(&m);
+	report_make_clear(&m);
 out:
 	report_state_clear(&s);
 	tlsrpt_txt_free(t);
@@ -630,8 +630,8 @@ days(struct run *r, char ***out)
 }
 
 int
-report_run(const struct report_run_opts *o, struct report_ctx *x,
-    struct report_sender *s, struct report_run_stats *st)
+report_run(const struct report_run_opts *o, struct report_make_ctx *x,
+    struct report_send *s, struct report_run_stats *st)
 {
 	struct run	 r;
 	char		*lockp = NULL, **dv = NULL, today[11];

@@ -72,8 +72,8 @@ struct report_run_stats {
 	unsigned	removed_days;
 };
 
-int	report_run(const struct report_run_opts *, struct report_ctx *,
-	    struct report_sender *, struct report_run_stats *);
+int	report_run(const struct report_run_opts *, struct report_make_ctx *,
+	    struct report_send *, struct report_run_stats *);
 /* report_run_now - report_clock if set (YYYY-MM-DDTHH:MM:SSZ), else clock */
 int	report_run_now(const struct conf *, time_t *);
 

@@ -37,7 +37,7 @@ upload_read(char *dst, size_t size, size_t n, void *arg)
 }
 
 static enum status
-send_smtp(struct report_sender *s, const char *to, const char *msg,
+send_smtp(struct report_send *s, const char *to, const char *msg,
     size_t len, struct buf *why)
 {
 	CURL			*c;
@@ -105,7 +105,7 @@ send_smtp(struct report_sender *s, const char *to, const char *msg,
 }
 
 int
-report_https_split(const char *url, char *host, size_t hsize, int *port)
+report_send_https_split(const char *url, char *host, size_t hsize, int *port)
 {
 	const char	*p, *h, *e;
 	size_t		 n;
@@ -132,7 +132,7 @@ report_https_split(const char *url, char *host, size_t hsize, int *port)
 }
 
 static enum status
-send_https(struct report_sender *s, const char *url, const void *body,
+send_https(struct report_send *s, const char *url, const void *body,
     size_t len, struct buf *why)
 {
 	struct http_req		req;
@@ -145,7 +145,7 @@ send_https(struct report_sender *s, const char *url, const void *body,
 	memset(&req, 0, sizeof(req));
 	memset(&rep, 0, sizeof(rep));
 	memset(&addrs, 0, sizeof(addrs));
-	if (report_https_split(url, host, sizeof(host), &port) != 0) {
+	if (report_send_https_split(url, host, sizeof(host), &port) != 0) {
 		buf_printf(why, "unusable https URL");
 		return ST_INVALID;
 	}
@@ -179,11 +179,11 @@ send_https(struct report_sender *s, const char *url, const void *body,
 	return st;
 }
 
-struct report_sender *
-report_sender_new(const struct conf *c, struct dns *dns, const char *from,
+struct report_send *
+report_send_new(const struct conf *c, struct dns *dns, const char *from,
     const char *helo)
 {
-	struct report_sender	*s = xcalloc(1, sizeof(*s));
+	struct report_send	*s = xcalloc(1, sizeof(*s));
 
 	s->smtp = send_smtp;
 	s->https = send_https;
@@ -195,7 +195,7 @@ report_sender_new(const struct conf *c, struct dns *dns, const char *from,
 }
 
 void
-report_sender_free(struct report_sender *s)
+report_send_free(struct report_send *s)
 {
 	free(s);
 }

@@ -2,7 +2,7 @@
  * report_send.h - deliver one report to one rua destination
  *
  * SYNOPSIS
- *	struct report_sender *s = report_sender_new(conf, dns);
+ *	struct report_send *s = report_send_new(conf, dns, from, helo);
  *	st = s->smtp(s, to, msg, len, why);
  *	st = s->https(s, url, gz, gzlen, why);
  *
@@ -10,8 +10,10 @@
  *	smtp submits a complete message over SMTP (libcurl smtp://) to
  *	report_smtp (host:port, default localhost:25) with MAIL FROM the
  *	configured report sender, which the milter exempts (RPT-MAIL-8).
- *	No STARTTLS is required: reports go out despite TLS trouble
- *	(RPT-TXT-12, RPT-MAIL-9); the relay is normally local.
+ *	With report_smtp_tls = starttls the relay must offer STARTTLS
+ *	and present a certificate valid for its name; otherwise no TLS
+ *	is asked for, so reports go out despite TLS trouble (RPT-TXT-12,
+ *	RPT-MAIL-9) through a relay that is normally local.
  *	ST_OK: the relay accepted the message; ST_INVALID: a permanent
  *	5xx refusal; ST_TEMPFAIL: anything else.
  *
@@ -35,10 +37,10 @@
 #include "dns.h"
 #include "status.h"
 
-struct report_sender {
-	enum status	(*smtp)(struct report_sender *, const char *to,
+struct report_send {
+	enum status	(*smtp)(struct report_send *, const char *to,
 			    const char *msg, size_t len, struct buf *why);
-	enum status	(*https)(struct report_sender *, const char *url,
+	enum status	(*https)(struct report_send *, const char *url,
 			    const void *body, size_t len, struct buf *why);
 	const struct conf *conf;
 	struct dns	*dns;
@@ -47,11 +49,11 @@ struct report_sender {
 	void		*arg;		/* for test senders */
 };
 
-struct report_sender	*report_sender_new(const struct conf *, struct dns *,
+struct report_send	*report_send_new(const struct conf *, struct dns *,
 			    const char *from, const char *helo);
-void			 report_sender_free(struct report_sender *);
-/* report_https_split - host, port and validity of an https URL */
-int			 report_https_split(const char *url, char *host,
+void			 report_send_free(struct report_send *);
+/* report_send_https_split - host, port and validity of an https URL */
+int			 report_send_https_split(const char *url, char *host,
 			    size_t hsize, int *port);
 
 #endif

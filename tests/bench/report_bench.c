@@ -183,7 +183,7 @@ gen(const char *dir, long nrec, int ndom)
 }
 
 struct work {
-	struct report_ctx	 *x;
+	struct report_make_ctx	 *x;
 	struct report_domain	**d;
 	size_t			  n;
 	size_t			  next;		/* atomic */
@@ -197,7 +197,7 @@ builder(void *arg)
 {
 	struct work		*w = arg;
 	struct report_made	 m;
-	struct report_ctx	 x = *w->x;	/* own DKIM key per thread */
+	struct report_make_ctx	 x = *w->x;	/* own DKIM key per thread */
 	struct buf		 why = BUF_INIT;
 	unsigned long		 bj = 0, bg = 0, bm = 0;
 	char			*msg;
@@ -211,14 +211,14 @@ builder(void *arg)
 		    DAY_START + 90000, &msg, &len, &why) != ST_OK) {
 			err++;
 			buf_reset(&why);
-			report_made_clear(&m);
+			report_make_clear(&m);
 			continue;
 		}
 		bj += strlen(m.json);
 		bg += m.gz.b_len;
 		bm += len;
 		free(msg);
-		report_made_clear(&m);
+		report_make_clear(&m);
 	}
 	pthread_mutex_lock(&w->mu);
 	w->bytes_json += bj;
@@ -285,12 +285,12 @@ run(const char *dir, int nthreads, const char *alg)
 	}
 	memset(&w, 0, sizeof(w));
 	pthread_mutex_init(&w.mu, NULL);
-	if ((w.x = report_ctx_new(c, &why)) == NULL) {
+	if ((w.x = report_make_ctx_new(c, &why)) == NULL) {
 		fprintf(stderr, "%s\n", buf_str(&why));
 		return 1;
 	}
 	t0 = now_s();
-	report_ctx_attach(w.x, d, n);
+	report_make_ctx_attach(w.x, d, n);
 	w.d = d;
 	w.n = n;
 	if (nthreads < 1)
@@ -316,7 +316,7 @@ run(const char *dir, int nthreads, const char *alg)
 	    js.records, tagg, js.records / tagg / 1e6, js.records / cagg / 1e6,
 	    n, tb, nthreads, alg,
 	    ru.ru_maxrss / 1024.0, w.errors);
-	report_ctx_free(w.x);
+	report_make_ctx_free(w.x);
 	report_agg_free(a);
 	conf_free(c);
 	free(text);

@@ -162,7 +162,7 @@ build_all(const char *state, struct built *b)
 	struct conf		 *c = golden_conf(state);
 	struct report_agg	 *a = report_agg_new(NULL);
 	struct report_domain	**d;
-	struct report_ctx	 *x;
+	struct report_make_ctx	 *x;
 	struct report_made	  m;
 	struct journal_stats	  js;
 	struct buf		  why = BUF_INIT;
@@ -176,11 +176,11 @@ build_all(const char *state, struct built *b)
 	CHECK(journal_read_day(state, DAY, report_agg_cb, a, &js) == 0);
 	CHECK_INT(js.bad, 0);
 	n = report_agg_domains(a, &d);
-	x = report_ctx_new(c, &why);
+	x = report_make_ctx_new(c, &why);
 	CHECK(x != NULL);
 	if (x == NULL)
 		goto out;
-	report_ctx_attach(x, d, n);
+	report_make_ctx_attach(x, d, n);
 	for (i = 0; i < n && i < 64; i++) {
 		CHECK(report_make(x, DAY, d[i], &m, &why) == ST_OK);
 		/* the gzip inflates to the JSON (RPT-GZ-1) */
@@ -205,9 +205,9 @@ build_all(const char *state, struct built *b)
 		b->domain[b->n] = xstrdup(d[i]->d_name);
 		b->json[b->n++] = m.json;
 		m.json = NULL;
-		report_made_clear(&m);
+		report_make_clear(&m);
 	}
-	report_ctx_free(x);
+	report_make_ctx_free(x);
 out:
 	report_agg_free(a);
 	conf_free(c);
@@ -288,9 +288,9 @@ test_report_id_stable_and_alnum(void)
 	char	a[REPORT_ID_LEN], b[REPORT_ID_LEN], c[REPORT_ID_LEN];
 	size_t	i;
 
-	report_id("sender.example", "enforce.example", DAY, a);
-	report_id("sender.example", "enforce.example", DAY, b);
-	report_id("sender.example", "enforce.example", "2026-11-02", c);
+	report_build_id("sender.example", "enforce.example", DAY, a);
+	report_build_id("sender.example", "enforce.example", DAY, b);
+	report_build_id("sender.example", "enforce.example", "2026-11-02", c);
 	CHECK_STR(a, b);
 	CHECK(strcmp(a, c) != 0);
 	CHECK_INT(strlen(a), REPORT_ID_LEN - 1);
@@ -298,7 +298,7 @@ test_report_id_stable_and_alnum(void)
 	for (i = 0; a[i]; i++)	/* RPT-FILE-1: unique-id is ALPHA/DIGIT */
 		CHECK((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' &&
 		    a[i] <= 'f'));
-	report_id("sender.example", "other.example", DAY, c);
+	report_build_id("sender.example", "other.example", DAY, c);
 	CHECK(strcmp(a, c) != 0);
 }
 
@@ -313,7 +313,7 @@ test_filename_rfc8460(void)
 	m.report_id = "20261101abc";
 	m.start = 1793491200;
 	m.end = 1793577600;
-	report_filename(&m, "enforce.example", name, sizeof(name));
+	report_build_filename(&m, "enforce.example", name, sizeof(name));
 	/* RPT-FILE-1: sender!policy-domain!begin!end!unique-id.json.gz */
 	CHECK_STR(name, "sender.example!enforce.example!1793491200!"
 	    "1793577600!20261101abc.json.gz");
@@ -338,7 +338,7 @@ test_contact_domain(void)
 	size_t	i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		const char *got = report_contact_domain(t[i].in);
+		const char *got = report_build_contact_domain(t[i].in);
 
 		CHECKF((got == NULL && t[i].want == NULL) ||
 		    (got && t[i].want && strcmp(got, t[i].want) == 0),

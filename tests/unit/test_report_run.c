@@ -42,7 +42,7 @@ static struct sent	sent;
 static enum status	smtp_answer = ST_OK, https_answer = ST_OK;
 
 static enum status
-fake_smtp(struct report_sender *s, const char *to, const char *msg,
+fake_smtp(struct report_send *s, const char *to, const char *msg,
     size_t len, struct buf *why)
 {
 	sent.n_smtp++;
@@ -58,7 +58,7 @@ fake_smtp(struct report_sender *s, const char *to, const char *msg,
 }
 
 static enum status
-fake_https(struct report_sender *s, const char *url, const void *body,
+fake_https(struct report_send *s, const char *url, const void *body,
     size_t len, struct buf *why)
 {
 	sent.n_https++;
@@ -138,8 +138,8 @@ run(time_t now, const char *day, struct report_run_stats *st, int dry,
     FILE *out)
 {
 	struct conf		*c = conf_defaults();
-	struct report_ctx	*x;
-	struct report_sender	 s;
+	struct report_make_ctx	*x;
+	struct report_send	 s;
 	struct report_run_opts	 o;
 	struct buf		 why = BUF_INIT;
 	char			*text;
@@ -150,7 +150,7 @@ run(time_t now, const char *day, struct report_run_stats *st, int dry,
 	    state);
 	CHECK(conf_parse(c, text, strlen(text), "t", &why) == ST_OK);
 	free(text);
-	x = report_ctx_new(c, &why);
+	x = report_make_ctx_new(c, &why);
 	CHECK(x != NULL);
 	memset(&s, 0, sizeof(s));
 	s.smtp = fake_smtp;
@@ -164,7 +164,7 @@ run(time_t now, const char *day, struct report_run_stats *st, int dry,
 	o.out = out;
 	rc = report_run(&o, x, &s, st);
 	dns_free(s.dns);
-	report_ctx_free(x);
+	report_make_ctx_free(x);
 	conf_free(c);
 	buf_free(&why);
 	return rc;
