@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 
 #include "dkim.h"
+#include "lex.h"
 #include "xmalloc.h"
 
 struct dkim_key {
@@ -168,12 +169,6 @@ dkim_pubkey_txt(const struct dkim_key *k)
 	    k->ed25519 ? "ed25519" : "rsa", p);
 	free(p);
 	return txt;
-}
-
-static int
-is_wsp(int c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /*

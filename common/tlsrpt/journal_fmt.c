@@ -80,18 +80,6 @@ journal_encode(const struct journal_rec *r, struct buf *b)
 	buf_free(&j);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* put_utf8 - append code point cp to dst (bounded by *n) */
 static void
 put_utf8(char *dst, size_t size, size_t *n, unsigned long cp)

@@ -110,18 +110,6 @@ is_uri_char(unsigned char c)
 	return c >= 0x21 && c <= 0x7e && c != ',' && c != ';';
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ieq_prefix - s begins with the lower-case ASCII prefix, any case */
 static int
 ieq_prefix(const char *s, const char *prefix)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "lex.h"
 #include "xmalloc.h"
 
 #define O(f)	offsetof(struct conf, f)
@@ -218,12 +219,6 @@ conf_defaults(void)
 			abort();	/* a bad default is a bug */
 	buf_free(&why);
 	return c;
-}
-
-static int
-is_wsp(int ch)
-{
-	return ch == ' ' || ch == '\t';
 }
 
 enum status

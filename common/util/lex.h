@@ -1,6 +1,7 @@
 /*
  * lex.h - character classes and the reason helper shared by the pure
- * parsers (sts_txt, tlsrpt_txt, sts_policy, domain, mx_match)
+ * parsers (sts_txt, tlsrpt_txt, sts_policy, domain, mx_match, journal_fmt,
+ * conf, dkim, ...)
  *
  * Static inline: each parser stays a self-contained pure module, with
  * one definition of the ABNF character classes.
@@ -82,6 +83,19 @@ static inline int
 is_wsp(char c)				/* WSP: SP / HTAB */
 {
 	return c == ' ' || c == '\t';
+}
+
+/* hexval - the value of one hex digit (either case), -1 if it is none */
+static inline int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static inline int
