@@ -81,6 +81,8 @@ REPLAY_BINS	= $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRCS)
 BENCH_BINS	= $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 INTEG_TESTS	= $(sort $(wildcard tests/integration/t_*.sh))
 
+.SECONDARY:
+
 .PHONY: tools all check check-unit check-asan check-fuzz check-integration demo \
 	bench fuzz install clean deps unit progs
 

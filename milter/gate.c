@@ -143,12 +143,7 @@ gate_new(const struct conf *c, struct sts_cache *cache, struct dns *dns,
 
 	g->g_state_dir = xstrdup(c->state_dir);
 	g->g_ca_file = xstrdup(c->ca_file);
-	if (c->hostname[0] != '\0')
-		snprintf(host, sizeof(host), "%s", c->hostname);
-	else if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	g->g_helo = xstrdup(host);
+	g->g_helo = xstrdup(conf_host_name(c, host, sizeof(host)));
 	g->g_port = c->smtp_probe_port;
 	g->g_probe_timeout_ms = c->probe_timeout * 1000;
 	g->g_probe_ttl = c->probe_cache_ttl;

@@ -57,6 +57,7 @@
 #include "mlfi.h"
 #include "override.h"
 #include "policymap.h"
+#include "sockspec.h"
 #include "statedir.h"
 #include "statusfile.h"
 #include "sts_cache.h"
@@ -86,28 +87,21 @@ usage(void)
 static void
 socket_dir(const char *spec, uid_t uid, gid_t gid)
 {
-	const char	*path;
-	char		*dir, *slash;
+	struct sockspec	 ss;
+	char		*slash;
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	else if (spec[0] == '/')
-		path = spec;
-	else
+	if (sockspec_parse(spec, &ss, NULL) != ST_OK ||
+	    ss.kind != SOCKSPEC_UNIX)
 		return;
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+	if ((slash = strrchr(ss.path, '/')) != NULL && slash != ss.path) {
 		struct stat	st;
 
 		*slash = '\0';
-		if (stat(dir, &st) != 0 && fs_mkdir_p(dir, 0755) == 0 &&
+		if (stat(ss.path, &st) != 0 && fs_mkdir_p(ss.path, 0755) == 0 &&
 		    uid != (uid_t)-1)
-			(void)fchownat(AT_FDCWD, dir, uid, gid,
+			(void)fchownat(AT_FDCWD, ss.path, uid, gid,
 			    AT_SYMLINK_NOFOLLOW);	/* the last one only */
 	}
-	free(dir);
 }
 
 /* open_pidfile - opened as root, written after daemon(): -1 if none */
@@ -326,6 +320,7 @@ main(int argc, char **argv)
 	struct collect		*col = NULL;
 	struct logtail		*lt = NULL;
 	struct passwd		*pw = NULL;
+	struct sockspec		 ss;
 	struct sigaction	 sa;
 	sigset_t		 block, old;
 	pthread_t		 mt;
@@ -387,13 +382,11 @@ main(int argc, char **argv)
 	if (smfi_opensocket(1) == MI_FAILURE)
 		fatalx("milter_socket %s: cannot open (in use, or directory "
 		    "missing?)", c->milter_socket);
-	if (strncmp(c->milter_socket, "unix:", 5) == 0 ||
-	    strncmp(c->milter_socket, "local:", 6) == 0) {
-		const char *sp = strchr(c->milter_socket, ':') + 1;
-
-		(void)chmod(sp, 0666);
+	if (sockspec_parse(c->milter_socket, &ss, NULL) == ST_OK &&
+	    ss.kind == SOCKSPEC_UNIX) {
+		(void)chmod(ss.path, 0666);
 		if (pw)
-			(void)fchownat(AT_FDCWD, sp, pw->pw_uid, pw->pw_gid,
+			(void)fchownat(AT_FDCWD, ss.path, pw->pw_uid, pw->pw_gid,
 			    AT_SYMLINK_NOFOLLOW);
 	}
 	/*

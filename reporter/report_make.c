@@ -47,17 +47,6 @@ ptext_free_all(struct report_make_ctx *x)
 	x->ptexts = NULL;
 }
 
-static const char *
-host_name(const struct conf *c, char *buf, size_t size)
-{
-	if (c->hostname != NULL && c->hostname[0] != '\0')
-		snprintf(buf, size, "%s", c->hostname);
-	else if (gethostname(buf, size) != 0 || buf[0] == '\0')
-		snprintf(buf, size, "localhost");
-	buf[size - 1] = '\0';
-	return buf;
-}
-
 struct report_make_ctx *
 report_make_ctx_new(const struct conf *c, struct buf *why)
 {
@@ -66,7 +55,7 @@ report_make_ctx_new(const struct conf *c, struct buf *why)
 	char			 host[256];
 
 	x->conf = c;
-	host_name(c, host, sizeof(host));
+	conf_host_name(c, host, sizeof(host));
 	x->org = xstrdup(c->report_org_name && *c->report_org_name ?
 	    c->report_org_name : host);
 	x->contact = xstrdup(conf_report_contact(c));

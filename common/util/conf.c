@@ -362,8 +362,9 @@ conf_dump(const struct conf *c, FILE *f)
 	}
 }
 
-static char *
-conf_hostname(const struct conf *c, char *buf, size_t len)
+/* conf_host_name - hostname, else gethostname(), else "localhost" */
+char *
+conf_host_name(const struct conf *c, char *buf, size_t len)
 {
 	if (c->hostname[0] != '\0') {
 		snprintf(buf, len, "%s", c->hostname);
@@ -385,7 +386,7 @@ conf_report_contact(const struct conf *c)
 	if (c->report_contact[0] != '\0')
 		return c->report_contact;
 	snprintf(addr, sizeof(addr), "postmaster@%s",
-	    conf_hostname(c, host, sizeof(host)));
+	    conf_host_name(c, host, sizeof(host)));
 	return addr;
 }
 

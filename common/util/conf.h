@@ -97,6 +97,7 @@ struct conf	*conf_load(const char *path, struct buf *why);
 void		 conf_free(struct conf *);
 void		 conf_dump(const struct conf *, FILE *);
 /* derived values */
+char		*conf_host_name(const struct conf *, char *buf, size_t len);
 const char	*conf_report_contact(const struct conf *);
 const char	*conf_report_from(const struct conf *);
 
