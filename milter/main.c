@@ -45,9 +45,9 @@
 #include "clock.h"
 #include "collect.h"
 #include "conf.h"
+#include "control.h"
 #include "ctlreq.h"
 #include "dns.h"
-#include "domain.h"
 #include "fsutil.h"
 #include "gate.h"
 #include "http.h"
@@ -221,37 +221,6 @@ milter_thread(void *arg)
 	*rc = smfi_main();
 	on_signal(SIGTERM);		/* wake the main thread */
 	return NULL;
-}
-
-/*
- * on_request - a request from stsctl (ctlreq.h): "cache-flush [DOMAIN]"
- * forgets the policy of DOMAIN (or every policy) in memory and on disk,
- * and answers "flushed N"; anything else gets "error ...".
- */
-static void
-on_request(void *arg, const char *req, struct buf *reply)
-{
-	struct sts_cache	*cache = arg;
-	struct buf		 why = BUF_INIT;
-	char			 domain[DOMAIN_MAX + 1];
-	int			 n;
-
-	if (strcmp(req, "cache-flush") == 0) {
-		n = sts_cache_flush(cache, NULL);
-		log_info("cache flush: every policy (%d), asked by stsctl", n);
-		buf_printf(reply, "flushed %d", n);
-	} else if (strncmp(req, "cache-flush ", 12) == 0) {
-		if (domain_normalize(req + 12, domain, &why) != ST_OK) {
-			buf_printf(reply, "error %s", buf_str(&why));
-		} else {
-			n = sts_cache_flush(cache, domain);
-			log_info("cache flush: domain=%s (%d), asked by stsctl",
-			    domain, n);
-			buf_printf(reply, "flushed %d", n);
-		}
-	} else
-		buf_puts(reply, "error unknown request");
-	buf_free(&why);
 }
 
 /* reload - SIGHUP: a new configuration, or the old one if invalid */
@@ -519,11 +488,11 @@ main(int argc, char **argv)
 			    c->status_interval * 1000LL;
 			if (ctlfd < 0)		/* no inotify: now and then */
 				(void)ctlreq_serve(c->state_dir, -1,
-				    on_request, cache);
+				    control_answer, cache);
 			continue;
 		}
 		if (ctlfd >= 0 && (pfd[1].revents & POLLIN)) {
-			(void)ctlreq_serve(c->state_dir, ctlfd, on_request,
+			(void)ctlreq_serve(c->state_dir, ctlfd, control_answer,
 			    cache);
 			if (!(pfd[0].revents & POLLIN))
 				continue;

@@ -17,10 +17,8 @@
  *	is withdrawn by its client.  ctlreq_listen() removes what a
  *	previous run left behind.
  *
- *	The requests sts-milter answers (milter/main.c):
- *	  "cache-flush"		 forget every cached policy, memory and disk
- *	  "cache-flush DOMAIN"	 forget DOMAIN's
- *	each answered "flushed N" (N entries forgotten) or "error WHY".
+ *	The requests and their answers are the daemon's (milter/control.h:
+ *	"cache-flush [DOMAIN]", answered "flushed N" or "error WHY").
  *
  *	Trust: only the daemon's user and root may write in state_dir, so
  *	a request is as trusted as a signal from them.  fn still validates
