@@ -64,6 +64,7 @@ struct logtail {
 	int			 started, drained, missing_logged;
 	int			 pos_warned;
 	atomic_ulong		 lines, recognised, sessions, journaled;
+	atomic_ulong		 formats[PFF_MAX];
 };
 
 struct logtail *
@@ -138,6 +139,7 @@ logtail_line(struct logtail *t, const char *line, size_t len, time_t now)
 
 	atomic_fetch_add(&t->lines, 1);
 	pflog_line(line, len, &l);
+	atomic_fetch_add(&t->formats[l.fmt], 1);
 	if (l.kind != PFL_NONE)
 		atomic_fetch_add(&t->recognised, 1);
 	n = pflog_feed(&t->pf, &l, s);
@@ -469,8 +471,12 @@ logtail_stop(struct logtail *t)
 void
 logtail_stats(struct logtail *t, struct logtail_stats *s)
 {
+	int	i;
+
 	s->lines = atomic_load(&t->lines);
 	s->recognised = atomic_load(&t->recognised);
 	s->sessions = atomic_load(&t->sessions);
 	s->journaled = atomic_load(&t->journaled);
+	for (i = 0; i < PFF_MAX; i++)
+		s->formats[i] = atomic_load(&t->formats[i]);
 }

@@ -20,6 +20,10 @@
  * directly.  The log is trusted like Postfix itself: whoever can write
  * to it (syslog) can invent sessions.
  *
+ * Lines may have BSD (RFC 3164), RFC 3339 or RFC 5424 headers (pflog.h),
+ * also mixed; the lines of each format are counted (stsctl status
+ * shows them, and names the format of most lines).
+ *
  * Each session is journaled (src "postfix") with the policy the daemon
  * has cached for the recipient domain; a domain it does not know is
  * skipped.  Lines read while the daemon was down are dated when they
@@ -31,6 +35,7 @@
 
 #include "buf.h"
 #include "journal.h"
+#include "pflog.h"
 #include "sts_cache.h"
 
 struct logtail;
@@ -40,6 +45,7 @@ struct logtail_stats {
 	unsigned long	recognised;	/* of them from Postfix's smtp(8) */
 	unsigned long	sessions;	/* complete, classified */
 	unsigned long	journaled;
+	unsigned long	formats[PFF_MAX];	/* lines per header format */
 };
 
 struct logtail	*logtail_new(const char *path, const char *state_dir,

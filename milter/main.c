@@ -197,6 +197,10 @@ status_now(const struct conf *c, time_t started, int stopped,
 	}, ltc[] = {
 		{ "lines", ls.lines }, { "smtp_lines", ls.recognised },
 		{ "sessions", ls.sessions }, { "journaled", ls.journaled },
+		{ "lines_bsd", ls.formats[PFF_BSD] },
+		{ "lines_rfc3339", ls.formats[PFF_RFC3339] },
+		{ "lines_rfc5424", ls.formats[PFF_RFC5424] },
+		{ "lines_other", ls.formats[PFF_OTHER] },
 	};
 #define GROUP(name, a) \
 	(grp[n++] = (struct statusfile_group){ name, a, sizeof(a) / sizeof(a[0]) })

@@ -52,6 +52,16 @@ host_ip(const char *p, const char *end, struct pflog_line *l)
 	return 1;
 }
 
+/* postfix_smtp - t..e names a Postfix smtp(8) client: "postfix[-X]
+ * [/SERVICE]/smtp" but not our report transport (see program) */
+static int
+postfix_smtp(const char *t, const char *e)
+{
+	return e - t >= 12 && memcmp(t, "postfix", 7) == 0 &&
+	    memcmp(e - 5, "/smtp", 5) == 0 &&
+	    find(t, e - 4, "/smtp-tlsrpt/") == NULL;
+}
+
 /*
  * program - the message after "postfix[-X][/SERVICE]/smtp[PID]: "; NULL
  * if the line is not from a Postfix smtp(8) client ("postfix/relay/smtp"
@@ -74,8 +84,7 @@ program(const char *line, const char *end, long *pid)
 		for (n = 0, e = q; e < end && *e >= '0' && *e <= '9' &&
 		    n < 100000000; e++)
 			n = n * 10 + (*e - '0');
-		if ((size_t)(p - t) >= 7 && memcmp(t, "postfix", 7) == 0 &&
-		    find(t, p + 1, "/smtp-tlsrpt/") == NULL && e > q &&
+		if (postfix_smtp(t, p + 5) && e > q &&
 		    e + 3 <= end && memcmp(e, "]: ", 3) == 0 && n > 0) {
 			*pid = n;
 			return e + 3;
@@ -83,6 +92,189 @@ program(const char *line, const char *end, long *pid)
 		p += 6;
 	}
 	return NULL;
+}
+
+static const char *const fmt_names[PFF_MAX] = {
+	"other", "bsd", "rfc3339", "rfc5424"
+};
+
+const char *
+pflog_fmt_str(enum pflog_fmt f)
+{
+	return (unsigned)f < PFF_MAX ? fmt_names[f] : fmt_names[PFF_OTHER];
+}
+
+/*
+ * The header scanners: each takes p (NULL: an earlier part failed) and
+ * returns the position after what it matched, or NULL.
+ */
+
+/* num - exactly n decimal digits */
+static const char *
+num(const char *p, const char *end, size_t n)
+{
+	for (; p != NULL && n > 0; n--, p++)
+		if (p >= end || *p < '0' || *p > '9')
+			return NULL;
+	return p;
+}
+
+/* chr - the character c */
+static const char *
+chr(const char *p, const char *end, char c)
+{
+	return p != NULL && p < end && *p == c ? p + 1 : NULL;
+}
+
+/* hms - "hh:mm:ss" with an optional fraction of 1 to 9 digits */
+static const char *
+hms(const char *p, const char *end)
+{
+	size_t	n = 0;
+
+	p = num(chr(num(chr(num(p, end, 2), end, ':'), end, 2), end, ':'),
+	    end, 2);
+	if (p == NULL || p >= end || *p != '.')
+		return p;
+	for (p++; p < end && *p >= '0' && *p <= '9' && n < 9; p++)
+		n++;
+	return n > 0 ? p : NULL;
+}
+
+/* bsd_time - "Mmm dd hh:mm:ss" (RFC 3164 4.1.2: the day space-padded) */
+static const char *
+bsd_time(const char *p, const char *end)
+{
+	static const char	months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	size_t			i;
+
+	if (end - p < 15)
+		return NULL;
+	for (i = 0; i < 36 && memcmp(p, months + i, 3) != 0; i += 3)
+		;
+	if (i == 36 || p[3] != ' ')
+		return NULL;
+	p += 4;
+	if (*p == ' ')
+		p = num(p + 1, end, 1);
+	else
+		p = num(p, end, 2);
+	return hms(chr(p, end, ' '), end);
+}
+
+/* rfc3339 - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)"; also
+ * "+hhmm" (no colon) as some programs write it */
+static const char *
+rfc3339(const char *p, const char *end)
+{
+	p = num(chr(num(chr(num(p, end, 4), end, '-'), end, 2), end, '-'),
+	    end, 2);
+	if (p == NULL || p >= end || (*p != 'T' && *p != 't'))
+		return NULL;
+	if ((p = hms(p + 1, end)) == NULL || p >= end)
+		return NULL;
+	if (*p == 'Z' || *p == 'z')
+		return p + 1;
+	if (*p != '+' && *p != '-')
+		return NULL;
+	p = num(p + 1, end, 2);
+	if (p != NULL && p < end && *p == ':')
+		p++;
+	return num(p, end, 2);
+}
+
+/* token - a non-empty run of non-space characters, and the space after
+ * it; *tend is its end */
+static const char *
+token(const char *p, const char *end, const char **tend)
+{
+	const char	*q;
+
+	if (p == NULL)
+		return NULL;
+	for (q = p; q < end && *q != ' '; q++)
+		;
+	if (q == p || q >= end)
+		return NULL;
+	*tend = q;
+	return q + 1;
+}
+
+/*
+ * rfc5424 - an RFC 5424 line (section 6): "<PRI>1 TIMESTAMP HOSTNAME
+ * APP-NAME PROCID MSGID STRUCTURED-DATA[ MSG]".  *fmt is set once the
+ * header is RFC 5424's; the message is returned when APP-NAME is a
+ * Postfix smtp(8) client and PROCID its pid, else NULL.
+ */
+static const char *
+rfc5424(const char *line, const char *end, enum pflog_fmt *fmt, long *pid)
+{
+	const char	*p = chr(line, end, '<'), *q, *e;
+	long		 n = 0;
+
+	for (q = p; q != NULL && q < end && *q >= '0' && *q <= '9' &&
+	    q - p < 3; q++)
+		n = n * 10 + (*q - '0');
+	if (q == p || n > 191 || (p = chr(chr(chr(q, end, '>'), end, '1'),
+	    end, ' ')) == NULL)
+		return NULL;
+	if (p < end && *p == '-')
+		p++;				/* NILVALUE time stamp */
+	else
+		p = rfc3339(p, end);
+	if ((p = chr(p, end, ' ')) == NULL)
+		return NULL;
+	*fmt = PFF_RFC5424;
+	p = token(p, end, &e);			/* HOSTNAME */
+	q = p;
+	if ((p = token(p, end, &e)) == NULL || !postfix_smtp(q, e))
+		return NULL;			/* APP-NAME */
+	for (n = 0, q = p; q < end && *q >= '0' && *q <= '9' &&
+	    n < 100000000; q++)
+		n = n * 10 + (*q - '0');	/* PROCID */
+	if (q == p || n <= 0 || (p = chr(q, end, ' ')) == NULL)
+		return NULL;
+	p = token(p, end, &e);			/* MSGID */
+	if (p != NULL && p < end && *p == '-')	/* STRUCTURED-DATA */
+		p++;
+	else if (p != NULL && p < end && *p == '[') {
+		while (p < end && *p == '[') {	/* SD-ELEMENTs */
+			for (p++; p < end && *p != ']'; p++)
+				if (*p == '\\' && p + 1 < end)
+					p++;	/* \" \\ \] (6.3.3) */
+			if (p >= end)
+				return NULL;
+			p++;
+		}
+	} else
+		return NULL;
+	if ((p = chr(p, end, ' ')) == NULL)
+		return NULL;
+	if (p < end && *p == ' ')	/* rsyslog's %msg% of a local BSD */
+		p++;			/* message starts with a space */
+	if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;				/* BOM (6.4) */
+	*pid = n;
+	return p;
+}
+
+/* message - the format of line, and the message of a Postfix smtp(8)
+ * client line in it (NULL for any other line) */
+static const char *
+message(const char *line, const char *end, enum pflog_fmt *fmt, long *pid)
+{
+	const char	*m;
+
+	*fmt = PFF_OTHER;
+	*pid = 0;
+	if (line < end && *line == '<' &&
+	    ((m = rfc5424(line, end, fmt, pid)) != NULL || *fmt != PFF_OTHER))
+		return m;
+	if (bsd_time(line, end) != NULL)
+		*fmt = PFF_BSD;
+	else if (rfc3339(line, end) != NULL)
+		*fmt = PFF_RFC3339;
+	return program(line, end, pid);
 }
 
 void
@@ -99,7 +291,7 @@ pflog_line(const char *line, size_t len, struct pflog_line *l)
 	size_t		 i, n;
 
 	memset(l, 0, sizeof(*l));
-	if ((m = program(line, end, &l->pid)) == NULL)
+	if ((m = message(line, end, &l->fmt, &l->pid)) == NULL)
 		return;
 	/* TLS connection established */
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

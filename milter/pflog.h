@@ -18,6 +18,21 @@
  * (as in Postfix's own TLS-RPT).  "TLS is required, but was not offered
  * by host H[IP]" in a delivery line is a session without STARTTLS.
  *
+ * Log line formats (pflog_line sets fmt from the line's header):
+ *   PFF_BSD	  "Dec  6 05:05:33 HOST TAG[PID]: MSG" (RFC 3164, as syslog
+ *		  and Postfix's maillog_file write it; a fraction of a
+ *		  second after the seconds is allowed);
+ *   PFF_RFC3339  "2026-12-06T05:05:33.123456+00:00 HOST TAG[PID]: MSG"
+ *		  (rsyslog's RSYSLOG_FileFormat, the default on current
+ *		  Ubuntu; also "Z" or "+0000" as the offset);
+ *   PFF_RFC5424  "<22>1 2026-12-06T05:05:33.123456+00:00 HOST TAG PID
+ *		  MSGID SD MSG" (RFC 5424 section 6: TAG is the APP-NAME,
+ *		  PID the PROCID, structured data "-" or [elements], an
+ *		  optional BOM before MSG);
+ *   PFF_OTHER	  any other header (journalctl's short format, ...): the
+ *		  "TAG[PID]: " of BSD and RFC 3339 lines is looked for as
+ *		  in those.
+ *
  * Pure: no I/O, no clock.  pflog_line() parses one line;
  * pflog_feed() folds it into a struct pflog (a bounded table of smtp
  * processes) and says when a session is complete.
@@ -61,8 +76,20 @@ enum pflog_tls {
 	PFT_ANONYMOUS
 };
 
+enum pflog_fmt {
+	PFF_OTHER = 0,
+	PFF_BSD,
+	PFF_RFC3339,
+	PFF_RFC5424,
+	PFF_MAX
+};
+
+/* pflog_fmt_str - "other", "bsd", "rfc3339", "rfc5424" */
+const char	*pflog_fmt_str(enum pflog_fmt);
+
 struct pflog_line {
 	enum pflog_kind	 kind;
+	enum pflog_fmt	 fmt;		/* of every line, also PFL_NONE */
 	long		 pid;
 	char		 host[256];
 	char		 ip[64];
@@ -74,7 +101,7 @@ struct pflog_line {
 };
 
 /* pflog_line - parse one log line (without its newline); kind PFL_NONE
- * for every line that is not one of the three */
+ * for every line that is not one of the three; fmt for every line */
 void	pflog_line(const char *line, size_t len, struct pflog_line *);
 
 #define PFLOG_EARLIER	4	/* failed MX connections kept per delivery */

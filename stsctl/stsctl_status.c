@@ -4,10 +4,15 @@
  *
  * Prints the daemon's status object with two fields added: "running"
  * (the pid is alive, the file is not older than three intervals and
- * not written at stop) and "age" (seconds since it was written).
+ * not written at stop) and "age" (seconds since it was written); with
+ * postfix_log followed, "postfix_log"."format": the mail log's header
+ * format ("bsd", "rfc3339", "rfc5424": the one of most lines; "other"
+ * when none of them; "none" before the first line).
  * Exit 0 running, 69 (EX_UNAVAILABLE) not running or no status yet,
  * 74/77 the file cannot be read, 65 it is not a status object.
  */
+#include <json-c/json.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,46 @@
 #include "statedir.h"
 #include "statusfile.h"
 #include "stsctl.h"
+
+static unsigned long long
+num(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    (unsigned long long)json_object_get_int64(v) : 0;
+}
+
+/* print_status - the status object, postfix_log.format added */
+static void
+print_status(const char *json)
+{
+	static const char *const fmts[] = { "bsd", "rfc3339", "rfc5424" };
+	json_object	*o = json_tokener_parse(json), *pl;
+	const char	*best = "none";
+	unsigned long long most = 0, n;
+	char		 key[32];
+	size_t		 i;
+
+	if (o == NULL || !json_object_object_get_ex(o, "postfix_log", &pl)) {
+		printf("%s\n", json);
+		json_object_put(o);
+		return;
+	}
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		snprintf(key, sizeof(key), "lines_%s", fmts[i]);
+		if ((n = num(pl, key)) > most) {
+			most = n;
+			best = fmts[i];
+		}
+	}
+	if (most == 0 && num(pl, "lines_other") > 0)
+		best = "other";
+	json_object_object_add(pl, "format", json_object_new_string(best));
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
 
 int
 stsctl_cmd_status(int argc, char **argv)
@@ -36,7 +81,7 @@ stsctl_cmd_status(int argc, char **argv)
 	path = statedir_status(c->state_dir);
 	switch (statusfile_read(c->state_dir, clock_now(), &in, &json)) {
 	case ST_OK:
-		printf("%s\n", buf_str(&json));
+		print_status(buf_str(&json));
 		if (!in.running)
 			fprintf(stderr, "stsctl: sts-milter is not running "
 			    "(pid %ld; status written %lld s ago%s)\n", in.pid,

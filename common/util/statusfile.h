@@ -20,8 +20,9 @@
  *	  "policymap":{"requests","memo_hits","connections"} (when on),
  *	  "tlsrpt":{"datagrams","records","invalid","dropped","lost",
  *	            "unarchived","exim","exim_invalid"},
- *	  "postfix_log":{"lines","smtp_lines","sessions","journaled"}
- *	  (when followed).
+ *	  "postfix_log":{"lines","smtp_lines","sessions","journaled",
+ *	  "lines_bsd","lines_rfc3339","lines_rfc5424","lines_other"}
+ *	  (when followed; lines per header format, pflog.h).
  *	This module knows none of them: the writer passes its counters as
  *	groups of (key, value), in the order they are to appear.  Times are
  *	seconds since the epoch; counters start at 0 with each start.

@@ -4,7 +4,7 @@
  *
  * The input is a log: lines split at LF, fed in order through one
  * struct pflog.  Invariants (abort() on violation):
- *   - every parsed line has a kind in range; a non-NONE line has a pid
+ *   - every parsed line has a kind and a header format in range; a non-NONE line has a pid
  *     > 0 and a terminated host and ip, the host a DNS name;
  *   - a delivery line's domain is non-empty and lower case;
  *   - pflog_feed returns 0..PFLOG_EARLIER + 1 sessions, each with a
@@ -39,7 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nl == NULL)
 			nl = end;
 		pflog_line(p, (size_t)(nl - p), &l);
-		if ((unsigned)l.kind > PFL_DELIVERY_END)
+		if ((unsigned)l.kind > PFL_DELIVERY_END ||
+		    (unsigned)l.fmt >= PFF_MAX)
 			abort();
 		if (l.kind != PFL_NONE && l.kind != PFL_DELIVERY_END) {
 			if (l.pid <= 0 || l.host[0] == '\0' ||

@@ -177,7 +177,7 @@ ok "smtp(8) ran chrooted in the queue directory" chrooted_smtp
 # --- postfix_log: Postfix's own TLS sessions in the journal (src postfix)
 sleep 2		# the follower reads once a second
 pj() {	# DOMAIN: "result mx ptype[ reason]" of its postfix sessions, sorted
-	"$BUILD/stsctl" -c "$C" journal | jq -r --arg d "$1" \
+	"$BUILD/stsctl" -c "${PJ_CONF:-$C}" journal | jq -r --arg d "$1" \
 	    'select(.src == "postfix" and .domain == $d) | "\(.result) \(.mx) \(.ptype)\(if .reason then " " + .reason else "" end)"' | sort | paste -sd';'
 }
 expect_match "postfix_log: enforce.test success (Verified)" "$(pj enforce.test)" '^success mx[12]\.enforce\.test sts$'
@@ -195,6 +195,71 @@ expect_eq "postfix_log: nopolicy.test no-policy-found success" "$(pj nopolicy.te
 ST=$("$BUILD/stsctl" -c "$C" status 2>/dev/null)
 expect_eq "stsctl status: postfix_log counts" \
     "$(printf '%s' "$ST" | jq -c '[.postfix_log.sessions == .postfix_log.journaled, .postfix_log.journaled >= 7]')" "[true,true]"
+expect_eq "stsctl status: Postfix's maillog_file is BSD format" \
+    "$(printf '%s' "$ST" | jq -r '.postfix_log.format')" bsd
+
+# --- the same log as rsyslog writes it on current distributions (issue
+# 14 item 8): RFC 3339 time stamps (RSYSLOG_FileFormat) and RFC 5424
+# lines (RSYSLOG_SyslogProtocol23Format).  Each is followed by a daemon of
+# its own whose state is a copy of the first one's, asked once for each
+# domain through its policy map as Postfix would (the follower journals
+# only domains the daemon knows): the same sessions are journaled, and
+# stsctl status names the format.
+DOMS="enforce wildcard expired wrongname untrustedmx testing nopolicy"
+WANT=$(for d in $DOMS; do echo "$d: $(pj $d.test)"; done)
+cat > "$W/reformat.py" <<'PY'
+import re, sys
+fmt = sys.argv[1]
+mon = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split()
+hdr = re.compile(r'^(\w{3}) +(\d+) (\d\d:\d\d:\d\d)(?:\.(\d+))? (\S+) ([^ \[]+?)(?:\[(\d+)\])?: (.*)$')
+for i, line in enumerate(sys.stdin):
+    m = hdr.match(line.rstrip('\n'))
+    if not m:
+        continue
+    ts = '2026-%02d-%02dT%s.%06d+00:00' % (mon.index(m.group(1)) + 1, int(m.group(2)), m.group(3), i)
+    if fmt == 'rfc3339':
+        tag = m.group(6) + ('[%s]' % m.group(7) if m.group(7) else '')
+        print('%s %s %s: %s' % (ts, m.group(5), tag, m.group(8)))
+    else:
+        print('<22>1 %s %s %s %s - - %s' % (ts, m.group(5), m.group(6), m.group(7) or '-', m.group(8)))
+PY
+for fmt in rfc3339 rfc5424; do
+	F=$W/$fmt
+	mkdir -p "$F"
+	cp -a "$W/state" "$F/state"
+	rm -rf "$F/state/journal" "$F/state/postfix-log.pos" "$F/state/status.json"
+	: > "$F/maillog"
+	sed -e "s|^state_dir = .*|state_dir = $F/state|" \
+	    -e "s|^milter_socket = .*|milter_socket = unix:$F/milter.sock|" \
+	    -e "s|^policymap_socket = .*|policymap_socket = unix:$F/pm.sock|" \
+	    -e "s|^pid_file = .*|pid_file = $F/pid|" \
+	    -e "s|^postfix_log = .*|postfix_log = $F/maillog|" "$C" > "$F/conf"
+	"$MILTER" -f -c "$F/conf" 2>"$F/milter.log" &
+	FPID=$!
+	LAB_CLEANUP='pf_stop; kill $FPID 2>/dev/null; wait $FPID 2>/dev/null'
+	for _ in $(seq 50); do [ -s "$F/state/postfix-log.pos" ] && [ -S "$F/pm.sock" ] && break; sleep 0.1; done
+	for d in $DOMS; do
+		postmap -c "$W/etc" -q $d.test "socketmap:unix:$F/pm.sock:postfix" >/dev/null 2>&1
+	done
+	/usr/bin/python3 "$W/reformat.py" $fmt < "$W/maillog" >> "$F/maillog"
+	NL=$(wc -l < "$F/maillog")
+	for _ in $(seq 50); do
+		FST=$("$BUILD/stsctl" -c "$F/conf" status 2>/dev/null)
+		[ "$(printf '%s' "$FST" | jq '.postfix_log.lines')" = "$NL" ] && break
+		sleep 0.2
+	done
+	expect_match "$fmt: the log has Postfix's smtp lines" "$(grep -c 'postfix/smtp' "$F/maillog")" '^[1-9]'
+	expect_eq "$fmt: the same sessions journaled as from the BSD log" \
+	    "$(for d in $DOMS; do echo "$d: $(PJ_CONF=$F/conf pj $d.test)"; done)" "$WANT"
+	expect_eq "$fmt: stsctl status names the format, counts its lines" \
+	    "$(printf '%s' "$FST" | jq -c --arg f $fmt '[.postfix_log.format, .postfix_log["lines_" + $f] == .postfix_log.lines, .postfix_log.lines > 0, .postfix_log.sessions == .postfix_log.journaled]')" \
+	    "[\"$fmt\",true,true,true]"
+	expect_eq "$fmt: sessions journaled" "$(printf '%s' "$FST" | jq '.postfix_log.journaled')" \
+	    "$(printf '%s' "$ST" | jq '.postfix_log.journaled')"
+	kill $FPID; wait $FPID 2>/dev/null
+	LAB_CLEANUP=pf_stop
+done
+
 ok "no policy-table errors" sh -c "! grep -q 'policy table lookup error\|TLS configuration problem' '$W/maillog'"
 ok "daemon still running" kill -0 "$PID"
 

@@ -239,11 +239,46 @@ test_hard_cases(void)
 	teardown();
 }
 
+/* The three header formats (pflog.h) in one file: each session is
+ * journaled, the lines of each format counted. */
+static void
+test_formats(void)
+{
+	struct logtail		*t;
+	struct logtail_stats	 s;
+
+	setup();
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(SESSION("1"));
+	append("2026-12-06T05:05:33.123456+00:00 h postfix/smtp[2]: Verified "
+	    "TLS connection established to mx1.enforce.test[192.0.2.7]:25: x\n"
+	    "2026-12-06T05:05:33.123457+00:00 h postfix/smtp[2]: Q1: "
+	    "to=<a@enforce.test>, relay=mx1.enforce.test[192.0.2.7]:25, "
+	    "status=sent (ok)\n");
+	append("<22>1 2026-12-06T05:05:34.000001+00:00 h postfix/smtp 3 - - "
+	    "Verified TLS connection established to mx1.enforce.test"
+	    "[192.0.2.7]:25: x\n"
+	    "<22>1 2026-12-06T05:05:34.000002+00:00 h postfix/smtp 3 - - Q1: "
+	    "to=<a@enforce.test>, relay=mx1.enforce.test[192.0.2.7]:25, "
+	    "status=sent (ok)\n"
+	    "<30>1 2026-12-06T05:05:34Z h systemd 1 - - x\n");
+	CHECK_INT(wait_for(3), 3);
+	logtail_stats(t, &s);
+	CHECK(s.formats[PFF_BSD] == 2 && s.formats[PFF_RFC3339] == 2 &&
+	    s.formats[PFF_RFC5424] == 3 && s.formats[PFF_OTHER] == 0);
+	CHECK(s.lines == 7 && s.recognised == 6 && s.journaled == 3);
+	logtail_stop(t);
+	teardown();
+}
+
 int
 main(void)
 {
 	RUN(test_follow);
 	RUN(test_missing_and_long);
 	RUN(test_hard_cases);
+	RUN(test_formats);
 	return harness_done("test_logtail");
 }

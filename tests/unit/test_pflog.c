@@ -55,7 +55,31 @@ static const struct {
 	{ "RFC 3339 time stamp, instance name", "2026-11-30T14:48:01.123456+00:00 "
 	    "mx postfix-out/smtp[7]: Verified TLS connection established to "
 	    "a.b.test[192.0.2.3]:25: TLSv1.3", "2|7|a.b.test|192.0.2.3|1||-|0" },
+	{ "RFC 5424", "<22>1 2026-12-06T05:05:33.123456+00:00 mx postfix/smtp "
+	    "123 - - Verified TLS connection established to a.b.test"
+	    "[192.0.2.3]:25: TLSv1.3", "2|123|a.b.test|192.0.2.3|1||-|0" },
+	{ "RFC 5424 delivery, structured data, rsyslog's space, BOM",
+	    "<22>1 2026-12-06T05:05:33Z mx postfix-out/relay/smtp 9 ID "
+	    "[a@1 x=\"\\]\\\"\"][b@1]  \xef\xbb\xbf" "Q: to=<a@B.test>, "
+	    "relay=mx.b.test[192.0.2.2]:25, status=sent (250 ok)",
+	    "3|9|mx.b.test|192.0.2.2|0||b.test|0" },
 	/* not ours */
+	{ "RFC 5424 report transport", "<22>1 - mx postfix/smtp-tlsrpt/smtp "
+	    "9 - - Verified TLS connection established to mx.r.test"
+	    "[192.0.2.4]:25: x", "0|0||||||" },
+	{ "RFC 5424 smtpd", "<22>1 2026-12-06T05:05:33Z mx postfix/smtpd 9 - - "
+	    "Anonymous TLS connection established from a[192.0.2.5]: x",
+	    "0|0||||||" },
+	{ "RFC 5424 without a pid", "<22>1 2026-12-06T05:05:33Z mx postfix/smtp "
+	    "- - - Verified TLS connection established to a.b.test"
+	    "[192.0.2.3]:25: x", "0|0||||||" },
+	{ "RFC 5424 unterminated structured data", "<22>1 2026-12-06T05:05:33Z "
+	    "mx postfix/smtp 9 - [a x=\"1\" Verified TLS connection "
+	    "established to a.b.test[192.0.2.3]:25: x", "0|0||||||" },
+	{ "RFC 5424 message in the structured data is not parsed as BSD",
+	    "<22>1 2026-12-06T05:05:33Z mx other 9 - - h postfix/smtp[5]: "
+	    "Verified TLS connection established to a.b.test[192.0.2.3]:25: x",
+	    "0|0||||||" },
 	{ "report transport (syslog_name postfix/smtp-tlsrpt)",
 	    "Nov 30 14:48:01 h postfix/smtp-tlsrpt/smtp[9]: Verified TLS "
 	    "connection established to mx.r.test[192.0.2.4]:25: x",
@@ -77,6 +101,70 @@ static const struct {
 	{ "garbage", "postfix/smtp[", "0|0||||||" },
 	{ "empty", "", "0|0||||||" },
 };
+
+/* The header format of every line (what stsctl status shows), and the
+ * message found behind it (kind|pid). */
+static const struct {
+	const char	*line;
+	enum pflog_fmt	 fmt;
+	const char	*got;
+} formats[] = {
+	{ "Dec  6 05:05:33 h postfix/smtp[12]: Verified TLS connection "
+	    "established to m.a.test[192.0.2.1]:25: x", PFF_BSD, "2|12" },
+	{ "Dec 16 05:05:33.123456 h postfix/smtp[12]: Verified TLS connection "
+	    "established to m.a.test[192.0.2.1]:25: x", PFF_BSD, "2|12" },
+	{ "Dec 16 05:05:33 h kernel: x", PFF_BSD, "0|0" },
+	{ "2026-12-06T05:05:33.123456+00:00 h postfix/smtp[12]: Verified TLS "
+	    "connection established to m.a.test[192.0.2.1]:25: x",
+	    PFF_RFC3339, "2|12" },
+	{ "2026-12-06T05:05:33Z h postfix/smtp[12]: Q: to=<a@a.test>, "
+	    "relay=m.a.test[192.0.2.1]:25, status=sent", PFF_RFC3339, "3|12" },
+	{ "2026-12-06T05:05:33-0500 h postfix/smtp[12]: Q: to=<a@a.test>, "
+	    "relay=m.a.test[192.0.2.1]:25, status=sent", PFF_RFC3339, "3|12" },
+	{ "2026-12-06t05:05:33.1+05:30 h cron[1]: x", PFF_RFC3339, "0|0" },
+	{ "<22>1 2026-12-06T05:05:33.123456+00:00 h postfix/smtp 12 - - "
+	    "Verified TLS connection established to m.a.test[192.0.2.1]:25: x",
+	    PFF_RFC5424, "2|12" },
+	{ "<191>1 - - postfix/smtp 12 - -  Q: to=<a@a.test>, "
+	    "relay=m.a.test[192.0.2.1]:25, status=sent", PFF_RFC5424, "3|12" },
+	{ "<22>1 2026-12-06T05:05:33Z h sshd 12 - - x", PFF_RFC5424, "0|0" },
+	/* not RFC 5424: other */
+	{ "<192>1 - h postfix/smtp 12 - - x", PFF_OTHER, "0|0" },
+	{ "<22>2 - h postfix/smtp 12 - - x", PFF_OTHER, "0|0" },
+	{ "<22>1 2026-12-06 h postfix/smtp 12 - - x", PFF_OTHER, "0|0" },
+	/* a BSD line with a priority, as some relays forward it */
+	{ "<22>Dec  6 05:05:33 h postfix/smtp[12]: Verified TLS connection "
+	    "established to m.a.test[192.0.2.1]:25: x", PFF_OTHER, "2|12" },
+	/* journalctl's default output: a BSD time stamp */
+	{ "Dec 06 05:05:33 h postfix/smtp[12]: Q: to=<a@a.test>, "
+	    "relay=m.a.test[192.0.2.1]:25, status=sent", PFF_BSD, "3|12" },
+	{ "Foo  6 05:05:33 h x", PFF_OTHER, "0|0" },
+	{ "Dec  6 05:05 h x", PFF_OTHER, "0|0" },
+	{ "2026-12-06T05:05:33.1234567890Z h x", PFF_OTHER, "0|0" },
+	{ "2026-12-06T05:05:33+5 h x", PFF_OTHER, "0|0" },
+	{ "", PFF_OTHER, "0|0" },
+	{ "<", PFF_OTHER, "0|0" },
+};
+
+static void
+test_formats(void)
+{
+	size_t	i;
+	char	got[64];
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct pflog_line l;
+
+		pflog_line(formats[i].line, strlen(formats[i].line), &l);
+		snprintf(got, sizeof(got), "%d|%ld", l.kind, l.pid);
+		CHECKF(l.fmt == formats[i].fmt && strcmp(got,
+		    formats[i].got) == 0, "%s:\n  got  %s %s\n  want %s %s",
+		    formats[i].line, pflog_fmt_str(l.fmt), got,
+		    pflog_fmt_str(formats[i].fmt), formats[i].got);
+	}
+	CHECK_STR(pflog_fmt_str(PFF_RFC5424), "rfc5424");
+	CHECK_STR(pflog_fmt_str(PFF_MAX), "other");
+}
 
 static void
 test_lines(void)
@@ -241,6 +329,7 @@ int
 main(void)
 {
 	RUN(test_lines);
+	RUN(test_formats);
 	RUN(test_sessions);
 	RUN(test_bounded);
 	return harness_done("test_pflog");
