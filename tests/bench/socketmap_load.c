@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	socketmap_load [-c conns] [-t seconds] [-n name] [-w] [-o]
- *	    ADDR DOMAIN...
+ *	    [-i usec] [-x prefix] ADDR DOMAIN...
  *	socketmap_load ... ADDR -f FILE
  *
  * DESCRIPTION
@@ -20,6 +20,11 @@
  *	-o asks for every domain exactly once, spread over the
  *	connections, and stops (cold warm-up of many domains).
  *	-f reads the domains from FILE, one per line ("-": stdin).
+ *	-i waits usec after each reply before the connection's next
+ *	request (a paced probe that leaves the CPU to others).
+ *	-x counts replies whose text does not start with prefix (they
+ *	still count as lookups) and prints "bad=N" after errors.
+ *	SIGTERM or SIGINT ends the run early; the line is still printed.
  *	Latency is from the send of a request to the last byte of its
  *	reply, per request.
  */
@@ -32,6 +37,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +52,7 @@ struct lconn {
 	size_t		 inlen;
 	int64_t		 sent_ns;
 	int		 busy;		/* a request is outstanding */
+	int64_t		 due_ns;	/* -i: next request not before */
 };
 
 static char	**req;
@@ -54,6 +61,14 @@ static int64_t	 *lat;
 static size_t	  nlat, latcap;
 static int	  once;
 static size_t	  nextreq;		/* -o: the next domain to ask */
+static volatile sig_atomic_t stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static int64_t
 now_ns(void)
@@ -164,6 +179,17 @@ reply_done(const struct lconn *c, size_t *total)
 	return c->inlen >= *total;
 }
 
+/* reply_starts - the reply text (after "len:") starts with prefix */
+static int
+reply_starts(const struct lconn *c, const char *prefix)
+{
+	const char	*colon = memchr(c->in, ':', c->inlen);
+	size_t		 n = strlen(prefix);
+
+	return colon != NULL && (size_t)(c->in + c->inlen - colon - 1) >= n &&
+	    memcmp(colon + 1, prefix, n) == 0;
+}
+
 static int
 cmp64(const void *a, const void *b)
 {
@@ -181,10 +207,14 @@ main(int argc, char **argv)
 	int			 conns = 1, secs = 3, warm = 0, ch, ep, i, n;
 	struct lconn		*cs;
 	struct epoll_event	 ev, evs[256];
-	int64_t			 start, end, errors = 0;
-	size_t			 total;
+	int64_t			 start, end, errors = 0, bad = 0;
+	int64_t			 pace_ns = 0;
+	const char		*expect = NULL;
+	size_t			 total, waiting = 0;
+	int			 k0;
+	struct sigaction	 sa;
 
-	while ((ch = getopt(argc, argv, "c:t:n:wof:")) != -1)
+	while ((ch = getopt(argc, argv, "c:t:n:wof:i:x:")) != -1)
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 't': secs = atoi(optarg); break;
@@ -192,9 +222,12 @@ main(int argc, char **argv)
 		case 'w': warm = 1; break;
 		case 'o': once = 1; break;
 		case 'f': file = optarg; break;
+		case 'i': pace_ns = (int64_t)atol(optarg) * 1000; break;
+		case 'x': expect = optarg; break;
 		default:
 			fprintf(stderr, "usage: socketmap_load [-c conns] "
-			    "[-t seconds] [-n name] [-w] [-o] ADDR "
+			    "[-t seconds] [-n name] [-w] [-o] [-i usec] "
+			    "[-x prefix] ADDR "
 			    "DOMAIN...|-f FILE\n");
 			return 2;
 		}
@@ -248,6 +281,10 @@ main(int argc, char **argv)
 		close(c.fd);
 		return 0;
 	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	cs = calloc((size_t)conns, sizeof(*cs));
 	ep = epoll_create1(0);
 	latcap = 1 << 20;
@@ -272,9 +309,22 @@ main(int argc, char **argv)
 	for (;;) {
 		int64_t	t = now_ns();
 
-		if (t >= end || (once && pending == 0))
+		if (t >= end || stop || (once && pending == 0 && waiting == 0))
 			break;
-		n = epoll_wait(ep, evs, 256, 100);
+		if (waiting > 0)	/* -i: paced connections now due */
+			for (i = 0; i < conns; i++) {
+				if (cs[i].due_ns == 0 || cs[i].due_ns > t)
+					continue;
+				cs[i].due_ns = 0;
+				waiting--;
+				k0 = send_req(&cs[i]);
+				if (k0 < 0)
+					errors++;
+				if (k0 == 0)
+					pending++;
+			}
+		n = epoll_wait(ep, evs, 256, waiting > 0 ?
+		    (int)(pace_ns / 1000000 + 1) : 100);
 		for (i = 0; i < n; i++) {
 			struct lconn	*c = evs[i].data.ptr;
 			ssize_t		 k;
@@ -297,10 +347,17 @@ main(int argc, char **argv)
 				lat = realloc(lat, latcap * sizeof(*lat));
 			}
 			lat[nlat++] = now_ns() - c->sent_ns;
+			if (expect != NULL && !reply_starts(c, expect))
+				bad++;
 			memmove(c->in, c->in + total, c->inlen - total);
 			c->inlen -= total;
 			pending--;
 			c->busy = 0;
+			if (pace_ns > 0) {
+				c->due_ns = now_ns() + pace_ns;
+				waiting++;
+				continue;
+			}
 			k = send_req(c);
 			if (k < 0)
 				errors++;
@@ -311,11 +368,14 @@ main(int argc, char **argv)
 	end = now_ns();
 	qsort(lat, nlat, sizeof(*lat), cmp64);
 	printf("conns=%d lookups=%zu seconds=%.2f rate=%.0f p50_us=%.1f "
-	    "p99_us=%.1f errors=%lld\n", conns, nlat,
+	    "p99_us=%.1f errors=%lld", conns, nlat,
 	    (double)(end - start) / 1e9,
 	    (double)nlat / ((double)(end - start) / 1e9),
 	    nlat ? (double)lat[nlat / 2] / 1000.0 : 0.0,
 	    nlat ? (double)lat[nlat * 99 / 100] / 1000.0 : 0.0,
 	    (long long)errors);
+	if (expect != NULL)
+		printf(" bad=%lld", (long long)bad);
+	printf("\n");
 	return 0;
 }

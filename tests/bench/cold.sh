@@ -1,0 +1,339 @@
+#!/bin/bash
+# cold.sh - cold-path benchmark (issue 15): first contact with domains
+# the daemon has never seen, side by side with Debian's
+# postfix-mta-sts-resolver (mta-sts-daemon), in the same run.
+#
+#   BUILD=/abs/build bash tests/bench/cold.sh   (make bench runs it too)
+#
+# Setup, all on loopback and private to this run (own addresses, so it
+# does not need the lab, but run it under the lab lock like every bench):
+#   unbound   127.0.7.1:53, authoritative for cold.test: for each of N
+#             domains dI.cold.test (fast) and sI.cold.test (slow) a real
+#             _mta-sts TXT record and an address for mta-sts.<domain>;
+#   nginx     127.0.7.2:443, one server and ONE CERTIFICATE PER POLICY
+#             HOST (a test CA made here, tests/lab/mkcert --batch); the
+#             fast hosts answer at once, the slow ones proxy to
+#   delay     127.0.7.3:8080 (delay_http.py), which answers after
+#             DELAY_MS (100) ms: a policy host far away;
+#   CA file   Debian's system bundle plus the test root (what a
+#             production ca_file looks like).
+# Each measurement starts the daemon afresh with an empty cache, caches
+# one domain (warm.cold.test), then asks each of the N domains once
+# (socketmap_load -o, the "postfix" socketmap flavour) over C
+# connections, while a paced probe (one connection, a request every
+# 2 ms) asks for the cached domain: its p99 is the cached latency during
+# a cold run.  Rounds interleave the two daemons (order alternating);
+# the table shows medians over the rounds.
+#
+# Environment: BENCH_COLD_DOMAINS (1000); BENCH_COLD_ROUNDS (3);
+# BENCH_COLD_CONNS ("1 10 100"); BENCH_COLD_SLOW_CONNS ("10 100": at one
+# connection the slow set takes minutes and says nothing new);
+# BENCH_COLD_DELAY_MS (100); BENCH_COLD_SETS ("fast slow");
+# BENCH_COLD_ONLY (sts or res: one daemon only); BENCH_STRICT=1 exits 2
+# when a target is missed.  Exit 0 when the benchmark ran, 1 when it
+# could not run.
+set -uo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+N=${BENCH_COLD_DOMAINS:-1000}
+ROUNDS=${BENCH_COLD_ROUNDS:-3}
+CONNS=${BENCH_COLD_CONNS:-"1 10 100"}
+SLOW_CONNS=${BENCH_COLD_SLOW_CONNS:-"10 100"}
+DELAY_MS=${BENCH_COLD_DELAY_MS:-100}
+SETS=${BENCH_COLD_SETS:-"fast slow"}
+ONLY=${BENCH_COLD_ONLY:-}
+LOAD=$BUILD/bench/socketmap_load
+IP_DNS=127.0.7.1 IP_WEB=127.0.7.2 IP_SLOW=127.0.7.3 PORT_SLOW=8080
+SYSTEM_CA=/etc/ssl/certs/ca-certificates.crt
+
+[ -x "$LOAD" ] && [ -x "$BUILD/sts-milter" ] ||
+    make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$BUILD/sts-milter" "$LOAD" >/dev/null ||
+    { echo "cold: cannot build"; exit 1; }
+for x in /usr/sbin/unbound /usr/sbin/nginx /usr/bin/python3; do
+	[ -x "$x" ] || { echo "cold: $x missing (tests/deps.sh)"; exit 1; }
+done
+[ -s "$SYSTEM_CA" ] || { echo "cold: $SYSTEM_CA missing (ca-certificates)"; exit 1; }
+HAVE_RES=1
+command -v mta-sts-daemon >/dev/null || {
+	echo "cold: mta-sts-daemon not installed (postfix-mta-sts-resolver): sts-milter only"
+	HAVE_RES=0
+}
+
+W=$(mktemp -d /tmp/sts-bench-cold.XXXXXX)
+PIDS=()
+DPID=
+cleanup() {
+	local p
+	[ -n "$DPID" ] && { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in "$W/nginx/nginx.pid" "$W/unbound/unbound.pid"; do
+		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	sleep 0.2
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+# --- certificates: a test CA, one leaf per policy host
+names() { # the policy hosts' domains, one a line
+	seq -f "d%.0f.cold.test" 1 "$N"
+	seq -f "s%.0f.cold.test" 1 "$N"
+	echo warm.cold.test
+}
+t0=$(date +%s)
+LAB_DIR=$W "$ROOT/tests/lab/mkcert" --init >"$W/mkcert.log" 2>&1 &&
+    names | awk '{print "mta-sts." $1, "mta-sts." $1}' |
+    LAB_DIR=$W "$ROOT/tests/lab/mkcert" --batch >>"$W/mkcert.log" 2>&1 ||
+    { tail -5 "$W/mkcert.log"; echo "cold: no certificates"; exit 1; }
+BUNDLE=$W/ca-bundle.pem
+cat "$SYSTEM_CA" "$W/ca/root.pem" >"$BUNDLE"
+
+# --- DNS
+mkdir -p "$W/unbound"
+{
+	printf '$ORIGIN cold.test.\n$TTL 3600\n'
+	printf '@ SOA ns.cold.test. host.cold.test. 1 3600 600 86400 60\n@ NS ns\nns A %s\n' "$IP_DNS"
+	names | sed 's/\.cold\.test$//' | awk -v web="$IP_WEB" '{
+		printf "_mta-sts.%s TXT \"v=STSv1; id=20261206T1;\"\n", $1
+		printf "mta-sts.%s A %s\n", $1, web
+	}'
+} >"$W/unbound/cold.zone"
+cat >"$W/unbound/unbound.conf" <<EOF
+server:
+    interface: $IP_DNS
+    port: 53
+    do-ip4: yes
+    do-ip6: no
+    access-control: 127.0.0.0/8 allow
+    username: ""
+    chroot: ""
+    directory: "$W/unbound"
+    pidfile: "$W/unbound/unbound.pid"
+    logfile: "$W/unbound/unbound.log"
+    use-syslog: no
+    verbosity: 0
+    do-daemonize: yes
+    num-threads: 1
+    module-config: "iterator"
+    local-zone: "." refuse
+    local-zone: "test." transparent
+auth-zone:
+    name: "cold.test."
+    zonefile: "$W/unbound/cold.zone"
+    for-downstream: yes
+    for-upstream: no
+    fallback-enabled: no
+EOF
+/usr/sbin/unbound -c "$W/unbound/unbound.conf" >"$W/unbound/out" 2>&1 ||
+    { cat "$W/unbound/out"; echo "cold: unbound did not start"; exit 1; }
+
+# --- HTTPS: nginx, one server block and certificate per policy host
+mkdir -p "$W/nginx/tmp"
+POLICY='version: STSv1\r\nmode: enforce\r\nmx: *.cold.test\r\nmax_age: 86400\r\n'
+{
+	[ "$EUID" = 0 ] && echo "user root root;"
+	cat <<EOF
+worker_processes auto;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server_tokens off;
+    keepalive_timeout 5s;
+    client_body_temp_path $W/nginx/tmp/client_body;
+    proxy_temp_path $W/nginx/tmp/proxy;
+    fastcgi_temp_path $W/nginx/tmp/fastcgi;
+    uwsgi_temp_path $W/nginx/tmp/uwsgi;
+    scgi_temp_path $W/nginx/tmp/scgi;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server {
+        listen $IP_WEB:443 ssl default_server;
+        ssl_reject_handshake on;
+    }
+EOF
+	names | while read -r d; do
+		h=mta-sts.$d
+		echo "    server { listen $IP_WEB:443 ssl; server_name $h;"
+		echo "        ssl_certificate $W/ca/$h.chain.pem; ssl_certificate_key $W/ca/$h.key;"
+		case $d in
+		s*) echo "        location = /.well-known/mta-sts.txt { proxy_pass http://$IP_SLOW:$PORT_SLOW; }" ;;
+		*) echo "        location = /.well-known/mta-sts.txt { default_type text/plain; return 200 \"$POLICY\"; }" ;;
+		esac
+		echo "        location / { return 404; } }"
+	done
+	echo "}"
+} >"$W/nginx/nginx.conf"
+/usr/sbin/nginx -p "$W/nginx/" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" >"$W/nginx/out" 2>&1 ||
+    { tail -5 "$W/nginx/out" "$W/nginx/error.log"; echo "cold: nginx did not start"; exit 1; }
+/usr/bin/python3 "$ROOT/tests/bench/delay_http.py" "$IP_SLOW" "$PORT_SLOW" "$DELAY_MS" >"$W/delay.log" 2>&1 &
+PIDS+=($!)
+
+# the setup answers: a policy over HTTPS with the bundle, fast and slow
+check_host() {
+	curl -sS --max-time 5 --cacert "$BUNDLE" --resolve "mta-sts.$1:443:$IP_WEB" \
+	    "https://mta-sts.$1/.well-known/mta-sts.txt" 2>&1
+}
+for i in $(seq 50); do
+	check_host d1.cold.test | grep -q '^mode: enforce' && break
+	sleep 0.1
+done
+for d in d1.cold.test "s$N.cold.test"; do
+	check_host "$d" | grep -q '^mode: enforce' ||
+	    { check_host "$d"; echo "cold: the policy host of $d does not answer"; exit 1; }
+done
+echo "cold: $N + $N policy hosts, one certificate each, CA file: system bundle ($(grep -c BEGIN "$SYSTEM_CA") roots) + test root (setup $(( $(date +%s) - t0 )) s)"
+
+port() { echo $((20000 + RANDOM % 30000)); }
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_daemon sts|res: a fresh daemon with an empty cache; sets DPID, DPORT
+start_daemon() {
+	DPORT=$(port)
+	rm -rf "$W/$1"
+	mkdir -p "$W/$1/state"
+	case $1 in
+	sts)
+		cat >"$W/sts/sts-milter.conf" <<EOF
+dns_resolvers = $IP_DNS:53
+ca_file = $BUNDLE
+state_dir = $W/sts/state
+milter_socket = unix:$W/sts/milter.sock
+policymap_socket = inet:$DPORT@127.0.0.1
+pid_file = $W/sts/pid
+EOF
+		"$BUILD/sts-milter" -f -c "$W/sts/sts-milter.conf" 2>"$W/sts/log" &
+		DPID=$!
+		;;
+	res)
+		printf 'nameserver %s\n' "$IP_DNS" >"$W/res/resolv.conf"
+		cat >"$W/res/mta-sts-daemon.yml" <<EOF
+host: 127.0.0.1
+port: $DPORT
+cache:
+  type: internal
+  options:
+    cache_size: 10000
+default_zone:
+  strict_testing: false
+  timeout: 4
+EOF
+		SSL_CERT_FILE=$BUNDLE unshare -m --propagation private sh -c \
+		    'mount --bind "$0" /etc/resolv.conf && exec mta-sts-daemon -c "$1" -v warn' \
+		    "$W/res/resolv.conf" "$W/res/mta-sts-daemon.yml" >"$W/res/log" 2>&1 &
+		DPID=$!
+		;;
+	esac
+	wait_port "$DPORT" || { tail -5 "$W/$1/log"; echo "cold: $1 did not start"; return 1; }
+}
+stop_daemon() {
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=
+}
+
+names | grep '^d' | head -n "$N" >"$W/fast.list"
+names | grep '^s' | head -n "$N" >"$W/slow.list"
+
+# field VAR LINE: the value of "VAR=" in a socketmap_load line
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2"; }
+
+# measure NAME SET CONNS: one run; appends to W/NAME.SET.CONNS
+#   "good/s lookups bad+errors cached_p50_us cached_p99_us"
+measure() {
+	local out probe pp lk bad err secs
+	start_daemon "$1" || return 1
+	"$LOAD" -w "127.0.0.1:$DPORT" warm.cold.test >"$W/warm.out" 2>&1
+	"$LOAD" -c 1 -t 100000 -i 2000 -x "OK " "127.0.0.1:$DPORT" warm.cold.test >"$W/probe.out" 2>&1 &
+	pp=$!
+	out=$("$LOAD" -o -c "$3" -x "OK " "127.0.0.1:$DPORT" -f "$W/$2.list")
+	kill -TERM "$pp" 2>/dev/null
+	wait "$pp" 2>/dev/null
+	probe=$(cat "$W/probe.out")
+	stop_daemon
+	lk=$(field lookups "$out") bad=$(field bad "$out") err=$(field errors "$out")
+	secs=$(field seconds "$out")
+	echo "$out" >>"$W/raw.log"
+	printf '%s %s %s\n' "$1 $2 $3:" "$out" "probe: $probe" >>"$W/raw.log"
+	awk -v lk="$lk" -v bad="$bad" -v err="$err" -v s="$secs" \
+	    -v p50="$(field p50_us "$probe")" -v p99="$(field p99_us "$probe")" \
+	    'BEGIN { printf "%.0f %d %d %s %s\n", (lk - bad) / (s > 0 ? s : 1), lk, bad + err, p50, p99 }' \
+	    >>"$W/$1.$2.$3"
+}
+median() {
+	[ -s "$1" ] || { echo -; return; }
+	awk -v f="$2" '{print $f}' "$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+worst() {
+	[ -s "$1" ] || { echo -; return; }
+	awk -v f="$2" '{print $f}' "$1" | sort -g | tail -1
+}
+
+daemons="sts res"
+[ "$HAVE_RES" = 0 ] && daemons=sts
+[ -n "$ONLY" ] && daemons=$ONLY
+t0=$(date +%s)
+for r in $(seq "$ROUNDS"); do
+	for set in $SETS; do
+		cl=$CONNS
+		[ "$set" = slow ] && cl=$SLOW_CONNS
+		for c in $cl; do
+			order=$daemons
+			[ $((r % 2)) = 0 ] && order=$(echo "$daemons" | tr ' ' '\n' | tac | tr '\n' ' ')
+			for d in $order; do
+				measure "$d" "$set" "$c" || exit 1
+			done
+		done
+	done
+	echo "cold: round $r of $ROUNDS done ($(( $(date +%s) - t0 )) s)"
+done
+
+echo
+echo "cold: $N new domains per run, each asked once (postfix flavour), fresh daemon, empty cache;"
+echo "cold: medians of $ROUNDS interleaved rounds; $(nproc) CPUs shared with nginx, unbound and the load client;"
+echo "cold: slow = the policy host answers after $DELAY_MS ms; cached p99 = a cached domain asked every 2 ms during the run"
+printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ----------------
+miss=0
+verdicts=()
+for set in $SETS; do
+	cl=$CONNS
+	[ "$set" = slow ] && cl=$SLOW_CONNS
+	for c in $cl; do
+		s=$W/sts.$set.$c rs=$W/res.$set.$c
+		sr=$(median "$s" 1) rr=$(median "$rs" 1)
+		ratio=-
+		[ "$sr" != - ] && [ "$rr" != - ] && ratio=$(awk -v a="$sr" -v b="$rr" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
+		ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
+		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
+		    "$(ms "$(median "$s" 5)")" "$(ms "$(median "$rs" 5)")" "$(worst "$s" 3)/$(worst "$rs" 3)"
+		want=
+		[ "$set" = fast ] && [ "$c" -ge 10 ] && want=1.5
+		[ "$set" = slow ] && [ "$c" -ge 100 ] && want=2
+		if [ -n "$want" ] && [ "$ratio" != - ]; then
+			v=met
+			awk -v r="$ratio" -v w="$want" 'BEGIN {exit !(r >= w)}' || { v=MISS; miss=1; }
+			verdicts+=("cold: $set, $c conns: sts-milter ${ratio}x the resolver: $v (target >= ${want}x)")
+		fi
+		p99=$(worst "$s" 5)
+		if [ "$p99" != - ]; then
+			v=met
+			awk -v p="$p99" 'BEGIN {exit !(p < 1000)}' || { v=MISS; miss=1; }
+			verdicts+=("cold: $set, $c conns: cached p99 during the run, worst round $(ms "$p99"): $v (target < 1 ms)")
+		fi
+	done
+done
+echo
+printf '%s\n' "${verdicts[@]}"
+[ "$miss" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ] && exit 2
+exit 0
