@@ -61,6 +61,7 @@
 #include "statedir.h"
 #include "statusfile.h"
 #include "sts_cache.h"
+#include "trust.h"
 #include "xmalloc.h"
 
 static int	sigpipe_fd[2] = { -1, -1 };
@@ -268,6 +269,7 @@ reload(const char *path, struct conf **cur, struct gate *g,
 		policymap_set_overrides(pm, nov);
 	mlfi_set_conf(nc);
 	log_setverbose(nc->log_level);
+	trust_reload();		/* a CA bundle updated on disk: read it again */
 	override_free(*ov);
 	*ov = nov;
 	/* the old struct conf is referenced by nobody now */

@@ -18,7 +18,8 @@
  *	Accept-Encoding.  User-Agent is "sts-milter/0.1".
  *
  *	With verify set, the chain must lead to ca_file (or the system
- *	store when ca_file is NULL) and the host name must be a SAN
+ *	store when ca_file is NULL; the store is built once and shared by
+ *	every request, trust.c) and the host name must be a SAN
  *	dNSName of the leaf: the subject CN is never used and a wildcard
  *	must be a whole left-most label (STS-PKI-1..3).  OpenSSL checks the
  *	name during the handshake (X509_VERIFY_PARAM), in addition to
@@ -79,6 +80,7 @@
 #include "buf.h"
 #include "http.h"
 #include "status.h"
+#include "trust.h"
 #include "xmalloc.h"
 
 #define HTTP_USER_AGENT		"sts-milter/0.1"
@@ -91,6 +93,7 @@ struct http_ctx {
 	int			 hc_toobig;
 	int			 hc_verify;
 	char			*hc_host;	/* URL host, for the name check */
+	X509_STORE		*hc_store;	/* shared trust store (trust.c) */
 };
 
 static int	http_initialized;
@@ -175,7 +178,15 @@ http_sslctx(CURL *curl, void *sslctx, void *arg)
 	unsigned char		 ip[16];
 
 	(void)curl;
-	if (!hc->hc_verify || hc->hc_host == NULL)
+	if (!hc->hc_verify)
+		return CURLE_OK;
+	/* The trust store built once for ca_file, not one per handshake. */
+	if (hc->hc_store != NULL) {
+		if (X509_STORE_up_ref(hc->hc_store) != 1)
+			return CURLE_OUT_OF_MEMORY;
+		SSL_CTX_set_cert_store(sslctx, hc->hc_store);
+	}
+	if (hc->hc_host == NULL)
 		return CURLE_OK;
 	vp = SSL_CTX_get0_param(sslctx);
 	if (inet_pton(AF_INET, hc->hc_host, ip) == 1 ||
@@ -428,8 +439,13 @@ http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, req->verify ? 1L : 0L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, req->verify ? 2L : 0L);
-	if (req->ca_file != NULL) {
-		SETOPT(CURLOPT_CAINFO, req->ca_file);
+	if (req->verify) {
+		/* curl loads nothing: http_sslctx() installs the shared store */
+		if ((hc.hc_store = trust_get(req->ca_file, &err)) == NULL) {
+			r->fail = HTTP_FAIL_CERT;
+			goto fail;
+		}
+		SETOPT(CURLOPT_CAINFO, (char *)NULL);
 		SETOPT(CURLOPT_CAPATH, (char *)NULL);
 	}
 	SETOPT(CURLOPT_SSL_CTX_FUNCTION, http_sslctx);
@@ -482,6 +498,7 @@ http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
 	curl_slist_free_all(resolve);
 	curl_slist_free_all(hdrs);
 	free(hc.hc_host);
+	X509_STORE_free(hc.hc_store);
 	return ST_OK;
 
 nomem:
@@ -496,6 +513,7 @@ fail:
 	curl_slist_free_all(resolve);
 	curl_slist_free_all(hdrs);
 	free(hc.hc_host);
+	X509_STORE_free(hc.hc_store);
 	buf_free(&r->body);
 	buf_printf(why, "%s: %s", req->url != NULL && http_safe(req->url) &&
 	    strlen(req->url) < 512 ? req->url : "(bad URL)", buf_str(&err));
