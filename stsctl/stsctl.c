@@ -279,7 +279,7 @@ cmd_policy(int argc, char **argv)
 		if (!strcmp(argv[0], "--refresh"))
 			flags |= STS_LOOKUP_FORCE;
 		else if (!strcmp(argv[0], "--cached"))
-			flags |= STS_LOOKUP_CACHED;
+			flags |= STS_LOOKUP_CACHED | STS_LOOKUP_LOAD;
 		else
 			usage();
 	}
@@ -404,7 +404,8 @@ cmd_cache(int argc, char **argv)
 	if (!strcmp(argv[1], "list") && argc == 2) {
 		sts_cache_foreach(cache, list_one, NULL);
 	} else if (!strcmp(argv[1], "show") && argc == 3) {
-		st = sts_cache_lookup(cache, domain, STS_LOOKUP_CACHED, &l);
+		st = sts_cache_lookup(cache, domain, STS_LOOKUP_CACHED |
+		    STS_LOOKUP_LOAD, &l);
 		if (st == ST_OK) {
 			stsctl_lookup_json(&out, domain, st, &l);
 			emit(&out);

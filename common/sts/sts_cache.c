@@ -1,33 +1,26 @@
 /*
- * sts_cache.c - the MTA-STS policy cache
+ * sts_cache.c - the MTA-STS policy cache: a sharded table of per-domain
+ * states (sts_state.c), persisted one file a domain (sts_store.c)
  *
  * Layout: NSHARD shards, each a mutex, a condition variable and a
- * chained hash table that doubles when full.  An entry is one domain:
- * its policy (or none), the TXT id and times, the negative-answer
- * deadline and the last failed fetch.  e_busy marks an entry whose
- * discovery is running without the lock; other threads wait on the
- * shard condition (or use the valid cached policy).
+ * chained hash table that doubles when full.  An entry is one domain
+ * and its struct sts_state.  e_busy marks an entry whose discovery (or
+ * first read from disk) runs without the lock; other threads wait on
+ * the shard condition (or use the valid cached policy).
  *
- * The network part (discover) works on a snapshot taken under the lock
- * and its outcome is applied under the lock, so a reader never sees a
- * half-updated entry and no lock is held across I/O.
- *
- * On-disk format of <state_dir>/cache/<domain> (one file a domain):
- *	sts-milter-cache 1\n
- *	id <id>\n
- *	fetched <unix time>\n
- *	checked <unix time>\n
- *	length <n>\n
- *	\n
- *	<n bytes of policy body as received>
- * written to a temporary name, fsync'ed and renamed into place.
+ * No lock a lookup needs is held across I/O: the network part works on
+ * a snapshot taken under the lock and its outcome is applied under the
+ * lock; the cache file is written (and fsync'ed) after the lock is
+ * dropped, the entry still busy so that writes of one domain stay in
+ * order; an entry is read from disk on its first non-CACHED lookup,
+ * also without the lock.  A STS_LOOKUP_CACHED lookup never touches the
+ * disk (it may run on a reactor thread): an entry not read yet answers
+ * "not cached", unless STS_LOOKUP_LOAD allows the read.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -39,30 +32,20 @@
 #include "clock.h"
 #include "conf.h"
 #include "domain.h"
-#include "fsutil.h"
 #include "statedir.h"
 #include "sts_cache.h"
+#include "sts_state.h"
+#include "sts_store.h"
 #include "xmalloc.h"
 
 #define NSHARD		64
-#define CACHE_FILE_MAX	(STS_BODY_MAX * 16 + 4096)
 
 struct entry {
 	struct entry		*e_next;
 	uint32_t		 e_hash;
 	char			*e_domain;
-	struct sts_policy	*e_policy;
-	char			 e_id[STS_ID_MAX + 1];
-	char			 e_txt_id[STS_ID_MAX + 1];
-	time_t			 e_fetched;
-	time_t			 e_checked;
-	time_t			 e_neg_until;
-	enum status		 e_neg_status;
-	char			*e_reason;	/* why negative / last failure */
-	char			 e_fail_id[STS_ID_MAX + 1];
-	time_t			 e_fail_time;
-	enum tlsrpt_result	 e_fail_rt;
-	int			 e_failed;	/* last fetch attempt failed */
+	struct sts_state	 e_st;
+	int			 e_loaded;	/* read from disk (or no disk) */
 	int			 e_busy;
 	int			 e_queued;
 };
@@ -86,6 +69,7 @@ struct queue_item {
 
 struct sts_cache {
 	struct sts_cache_opts	 c_o;
+	struct sts_state_opts	 c_so;
 	char			*c_dir;		/* <state_dir>/cache or NULL */
 	struct shard		 c_shard[NSHARD];
 	pthread_mutex_t		 c_qmu;
@@ -97,16 +81,6 @@ struct sts_cache {
 				    const struct sts_lookup *);
 	void			*c_fail_arg;
 	pthread_t		*c_threads;
-};
-
-/* what discover() learned, applied under the lock by apply() */
-struct outcome {
-	enum status		 o_txt_st;
-	char			 o_txt_id[STS_ID_MAX + 1];
-	int			 o_fetched;	/* a fetch was attempted */
-	struct sts_policy	*o_policy;	/* fetched policy, or NULL */
-	enum tlsrpt_result	 o_rt;
-	struct buf		 o_why;
 };
 
 static uint32_t
@@ -124,154 +98,9 @@ hash_domain(const char *s)
 static void
 entry_free(struct entry *e)
 {
-	sts_policy_free(e->e_policy);
+	sts_state_clear(&e->e_st);
 	free(e->e_domain);
-	free(e->e_reason);
 	free(e);
-}
-
-static void
-set_reason(struct entry *e, const char *why)
-{
-	free(e->e_reason);
-	e->e_reason = xstrdup(why);
-}
-
-static time_t
-policy_expires(const struct entry *e)
-{
-	return e->e_fetched + (time_t)e->e_policy->p_max_age;
-}
-
-/* refresh_due - STS-CACHE-3: refresh daily, or at half of a short max_age */
-static int
-refresh_due(const struct sts_cache *c, const struct entry *e, time_t now)
-{
-	long long	iv = c->c_o.refresh_interval;
-
-	if (e->e_policy->p_max_age / 2 < iv)
-		iv = e->e_policy->p_max_age / 2;
-	return now - e->e_fetched >= iv;
-}
-
-/* --- persistence ------------------------------------------------------ */
-
-static char *
-cache_path(const struct sts_cache *c, const char *domain)
-{
-	return xasprintf("%s/%s", c->c_dir, domain);
-}
-
-/* persist - replace the domain's file (FS_SYNC_DATA: after a crash the
- * old entry or the new one, refetched when lost) */
-static void
-persist(struct sts_cache *c, const struct entry *e)
-{
-	struct buf	 b = BUF_INIT;
-	char		*path;
-
-	if (c->c_dir == NULL || e->e_policy == NULL)
-		return;
-	path = cache_path(c, e->e_domain);
-	buf_printf(&b, "sts-milter-cache 1\nid %s\nfetched %lld\nchecked %lld\n",
-	    e->e_id, (long long)e->e_fetched, (long long)e->e_checked);
-	if (e->e_failed)	/* STS-HTTP-5: the back-off survives restarts */
-		buf_printf(&b, "failed %s %lld %d\n", e->e_fail_id,
-		    (long long)e->e_fail_time, (int)e->e_fail_rt);
-	buf_printf(&b, "length %zu\n\n", e->e_policy->p_text_len);
-	buf_append(&b, e->e_policy->p_text, e->e_policy->p_text_len);
-	if (!b.b_trunc)
-		(void)fs_write_atomic(path, b.b_data, b.b_len, 0640,
-		    FS_SYNC_DATA);
-	buf_free(&b);
-	free(path);
-}
-
-static void
-unpersist(struct sts_cache *c, const char *domain)
-{
-	char	*path;
-
-	if (c->c_dir == NULL)
-		return;
-	path = cache_path(c, domain);
-	(void)unlink(path);
-	free(path);
-}
-
-/* load_file - read one cache file into e (policy, times, failure) */
-static int
-load_file(const char *path, struct entry *e)
-{
-	FILE		*f;
-	char		*data, *p, *end, *nl, fid[STS_ID_MAX + 1];
-	size_t		 n, len = 0;
-	long long	 v;
-	int		 rt, have_len = 0, rc = -1;
-	struct buf	 why = BUF_INIT;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	data = xmalloc(CACHE_FILE_MAX + 1);
-	n = fread(data, 1, CACHE_FILE_MAX, f);
-	fclose(f);
-	data[n] = '\0';
-	end = data + n;
-	if (strncmp(data, "sts-milter-cache 1\n", 19) != 0)
-		goto out;
-	for (p = data + 19; p < end && *p != '\n'; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			goto out;
-		*nl = '\0';
-		if (sscanf(p, "id %32[A-Za-z0-9]", e->e_id) == 1)
-			;
-		else if (sscanf(p, "fetched %lld", &v) == 1)
-			e->e_fetched = (time_t)v;
-		else if (sscanf(p, "checked %lld", &v) == 1)
-			e->e_checked = (time_t)v;
-		else if (sscanf(p, "failed %32[A-Za-z0-9] %lld %d", fid, &v,
-		    &rt) == 3 && rt > 0 && rt < TLSRPT_RESULT_MAX) {
-			memcpy(e->e_fail_id, fid, sizeof(fid));
-			e->e_fail_time = (time_t)v;
-			e->e_fail_rt = (enum tlsrpt_result)rt;
-			e->e_failed = 1;
-		} else if (sscanf(p, "length %zu", &len) == 1)
-			have_len = 1;
-	}
-	if (p >= end || !have_len || e->e_id[0] == '\0')
-		goto out;
-	p++;
-	if ((size_t)(end - p) != len)
-		goto out;		/* torn write: ignore the file */
-	if (sts_policy_parse(p, len, &e->e_policy, &why) != ST_OK)
-		goto out;
-	rc = 0;
-out:
-	if (rc != 0) {
-		e->e_id[0] = '\0';
-		e->e_failed = 0;
-	}
-	free(data);
-	buf_free(&why);
-	return rc;
-}
-
-static void
-load_entry(struct sts_cache *c, struct entry *e)
-{
-	char	*path;
-
-	if (c->c_dir == NULL)
-		return;
-	path = cache_path(c, e->e_domain);
-	if (load_file(path, e) == 0) {
-		memcpy(e->e_txt_id, e->e_failed ? e->e_fail_id : e->e_id,
-		    sizeof(e->e_id));
-		if (e->e_failed)
-			set_reason(e, "a fetch of this policy id failed before "
-			    "the restart");
-	}
-	free(path);
 }
 
 /* --- the table -------------------------------------------------------- */
@@ -339,6 +168,7 @@ shard_find(struct shard *s, uint32_t h, const char *domain)
 	return NULL;
 }
 
+/* shard_get - the entry of domain, a new one (not read yet) if none */
 static struct entry *
 shard_get(struct sts_cache *c, struct shard *s, uint32_t h, const char *domain)
 {
@@ -350,7 +180,7 @@ shard_get(struct sts_cache *c, struct shard *s, uint32_t h, const char *domain)
 	e = xcalloc(1, sizeof(*e));
 	e->e_hash = h;
 	e->e_domain = xstrdup(domain);
-	load_entry(c, e);
+	e->e_loaded = c->c_dir == NULL;
 	if (s->s_count >= s->s_nbuckets)
 		shard_grow(s);
 	b = (h / NSHARD) % s->s_nbuckets;
@@ -363,181 +193,179 @@ shard_get(struct sts_cache *c, struct shard *s, uint32_t h, const char *domain)
 	return e;
 }
 
+/* --- disk, without the shard lock ------------------------------------- */
+
+/* load_entry - first use of e: read its file; s locked on entry and exit */
+static void
+load_entry(struct sts_cache *c, struct shard *s, struct entry *e)
+{
+	struct sts_store_rec	r;
+	int			rc;
+
+	e->e_busy = 1;
+	pthread_mutex_unlock(&s->s_mu);
+	rc = sts_store_read(c->c_dir, e->e_domain, &r);
+	pthread_mutex_lock(&s->s_mu);
+	if (rc == 0) {
+		sts_state_from_rec(&e->e_st, &r);
+		changed(s);
+	}
+	sts_store_rec_clear(&r);
+	e->e_loaded = 1;
+	e->e_busy = 0;
+	pthread_cond_broadcast(&s->s_cv);
+}
+
+/* persist - write e's file; s locked on entry and exit, e busy */
+static void
+persist(struct sts_cache *c, struct shard *s, struct entry *e)
+{
+	struct sts_store_rec	r;
+	struct buf		data = BUF_INIT;
+
+	if (c->c_dir == NULL || e->e_st.st_policy == NULL)
+		return;
+	sts_state_to_rec(&e->e_st, &r);
+	sts_store_format(&r, &data);		/* r borrows the policy */
+	pthread_mutex_unlock(&s->s_mu);
+	(void)sts_store_write(c->c_dir, e->e_domain, &data);
+	buf_free(&data);
+	pthread_mutex_lock(&s->s_mu);
+}
+
+/* unpersist - e's policy expired: remove its file; s locked, e not busy */
+static void
+unpersist(struct sts_cache *c, struct shard *s, struct entry *e)
+{
+	if (c->c_dir == NULL)
+		return;
+	e->e_busy = 1;
+	pthread_mutex_unlock(&s->s_mu);
+	(void)sts_store_remove(c->c_dir, e->e_domain);
+	pthread_mutex_lock(&s->s_mu);
+	e->e_busy = 0;
+	pthread_cond_broadcast(&s->s_cv);
+}
+
 /* --- lookups ---------------------------------------------------------- */
 
 static void
-answer(const struct entry *e, struct sts_lookup *out)
+answer(const struct sts_state *st, struct sts_lookup *out)
 {
-	out->policy = sts_policy_ref(e->e_policy);	/* shared, immutable */
-	memcpy(out->id, e->e_id, sizeof(out->id));
-	memcpy(out->txt_id, e->e_txt_id, sizeof(out->txt_id));
-	out->fetched = e->e_fetched;
-	out->expires = e->e_policy ? policy_expires(e) : 0;
-	out->checked = e->e_checked;
-	out->fetch_failed = e->e_failed;
-	out->fetch_result = e->e_failed ? e->e_fail_rt : TLSRPT_SUCCESS;
-	if (e->e_reason != NULL) {		/* hot path: no printf */
-		size_t n = strnlen(e->e_reason, sizeof(out->reason) - 1);
+	out->policy = sts_policy_ref(st->st_policy);	/* shared, immutable */
+	memcpy(out->id, st->st_id, sizeof(out->id));
+	memcpy(out->txt_id, st->st_txt_id, sizeof(out->txt_id));
+	out->fetched = st->st_fetched;
+	out->expires = st->st_policy ? sts_state_expires(st) : 0;
+	out->checked = st->st_checked;
+	out->fetch_failed = st->st_failed;
+	out->fetch_result = st->st_failed ? st->st_fail_rt : TLSRPT_SUCCESS;
+	if (st->st_reason != NULL) {		/* hot path: no printf */
+		size_t n = strnlen(st->st_reason, sizeof(out->reason) - 1);
 
-		memcpy(out->reason, e->e_reason, n);
+		memcpy(out->reason, st->st_reason, n);
 		out->reason[n] = '\0';
 	} else
 		out->reason[0] = '\0';
-}
-
-/*
- * discover - the network part: TXT, then the policy if needed.
- * have_policy/old_id/fetch_due/backoff describe the entry when the
- * caller took its snapshot.
- */
-static void
-discover(struct sts_cache *c, const char *domain, int have_policy,
-    const char *old_id, int fetch_due, int in_backoff_for_id,
-    const char *fail_id, struct outcome *o)
-{
-	struct sts_txt	txt;
-
-	memset(o, 0, sizeof(*o));
-	buf_init(&o->o_why, 512);
-	o->o_txt_st = sts_fetch_txt(c->c_o.dns, domain, &txt, &o->o_why);
-	if (o->o_txt_st != ST_OK) {
-		/*
-		 * STS-CACHE-4, RFC 8461 10.2: refresh a cached policy even
-		 * when its TXT record is missing or failing, or an attacker
-		 * who hides the record only has to wait for max_age.
-		 */
-		if (have_policy && fetch_due) {
-			struct buf fwhy = BUF_INIT;
-
-			o->o_fetched = 1;
-			(void)sts_fetch_policy(c->c_o.dns, &c->c_o.fetch, domain,
-			    &o->o_policy, &o->o_rt, &fwhy);
-			if (o->o_policy == NULL)
-				buf_printf(&o->o_why, "; refresh: %s",
-				    buf_str(&fwhy));
-			buf_free(&fwhy);
-		}
-		return;
-	}
-	memcpy(o->o_txt_id, txt.id, sizeof(o->o_txt_id));
-	if (have_policy && strcmp(txt.id, old_id) == 0 && !fetch_due)
-		return;					/* STS-CACHE-2 */
-	if (in_backoff_for_id && strcmp(txt.id, fail_id) == 0) {
-		buf_printf(&o->o_why, "fetch of policy id %s failed less than "
-		    "%d s ago; not retrying yet", txt.id, c->c_o.fetch_backoff);
-		return;					/* STS-HTTP-5 */
-	}
-	o->o_fetched = 1;
-	(void)sts_fetch_policy(c->c_o.dns, &c->c_o.fetch, domain, &o->o_policy,
-	    &o->o_rt, &o->o_why);
-}
-
-/* apply - fold an outcome into the entry; called with the shard locked */
-static void
-apply(struct sts_cache *c, struct entry *e, struct outcome *o, time_t now)
-{
-	int	have = e->e_policy != NULL;
-
-	e->e_checked = now;
-	if (o->o_txt_st != ST_OK) {
-		if (have && o->o_policy != NULL) {	/* STS-CACHE-4 */
-			sts_policy_free(e->e_policy);
-			e->e_policy = o->o_policy;	/* id unchanged */
-			o->o_policy = NULL;
-			e->e_fetched = now;
-			set_reason(e, buf_str(&o->o_why));
-			persist(c, e);
-			return;
-		}
-		if (have) {				/* STS-CACHE-6, STS-TXT-5 */
-			if (o->o_fetched) {		/* refresh failed too */
-				e->e_failed = 1;
-				e->e_fail_rt = o->o_rt;
-				e->e_fail_time = now;
-				memcpy(e->e_fail_id, e->e_id,
-				    sizeof(e->e_fail_id));
-			}
-			set_reason(e, buf_str(&o->o_why));
-			return;
-		}
-		e->e_neg_status = o->o_txt_st == ST_TEMPFAIL ? ST_TEMPFAIL :
-		    ST_NOTFOUND;
-		e->e_neg_until = now + (o->o_txt_st == ST_TEMPFAIL ?
-		    c->c_o.tempfail_ttl : c->c_o.negative_ttl);
-		e->e_failed = 0;
-		e->e_txt_id[0] = '\0';
-		set_reason(e, buf_str(&o->o_why));
-		return;
-	}
-	memcpy(e->e_txt_id, o->o_txt_id, sizeof(e->e_txt_id));
-	if (o->o_policy != NULL) {			/* STS-CACHE-2, -4 */
-		sts_policy_free(e->e_policy);
-		e->e_policy = o->o_policy;
-		o->o_policy = NULL;
-		memcpy(e->e_id, o->o_txt_id, sizeof(e->e_id));
-		e->e_fetched = now;
-		e->e_failed = 0;
-		e->e_fail_id[0] = '\0';
-		e->e_neg_until = 0;
-		set_reason(e, "");
-		persist(c, e);
-		return;
-	}
-	if (o->o_fetched) {				/* the fetch failed */
-		e->e_failed = 1;
-		e->e_fail_rt = o->o_rt;
-		e->e_fail_time = now;
-		memcpy(e->e_fail_id, o->o_txt_id, sizeof(e->e_fail_id));
-		set_reason(e, buf_str(&o->o_why));
-		persist(c, e);
-	} else if (buf_str(&o->o_why)[0] != '\0')
-		set_reason(e, buf_str(&o->o_why));	/* in back-off */
-	if (!have && (o->o_fetched || e->e_failed)) {	/* STS-HTTP-8 */
-		e->e_neg_status = ST_NOTFOUND;
-		e->e_neg_until = e->e_fail_time + c->c_o.fetch_backoff;
-		if (e->e_neg_until > now + c->c_o.negative_ttl)
-			e->e_neg_until = now + c->c_o.negative_ttl;
-	}
-	/* STS-CACHE-7: a valid policy stays in force. */
-}
-
-static void
-outcome_clear(struct outcome *o)
-{
-	sts_policy_free(o->o_policy);
-	buf_free(&o->o_why);
 }
 
 /* run_check - discover for e and apply; shard locked on entry and exit */
 static void
 run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 {
-	struct outcome	o;
-	char		domain[DOMAIN_MAX + 1], old_id[STS_ID_MAX + 1];
-	char		fail_id[STS_ID_MAX + 1];
-	time_t		now = clock_now();
-	int		have = e->e_policy != NULL, due, backoff;
+	struct sts_state_snap	 sn;
+	struct sts_state_outcome o;
+	int			 save;
 
-	due = force || !have || refresh_due(c, e, now);
-	backoff = !force && e->e_failed &&
-	    now - e->e_fail_time < c->c_o.fetch_backoff;
-	snprintf(domain, sizeof(domain), "%s", e->e_domain);
-	memcpy(old_id, e->e_id, sizeof(old_id));
-	memcpy(fail_id, e->e_fail_id, sizeof(fail_id));
+	sts_state_snapshot(&e->e_st, &c->c_so, e->e_domain, force,
+	    clock_now(), &sn);
 	e->e_busy = 1;
 	pthread_mutex_unlock(&s->s_mu);
 
-	discover(c, domain, have, old_id, due, backoff, fail_id, &o);
+	sts_state_discover(&c->c_so, &sn, &o);
 
 	pthread_mutex_lock(&s->s_mu);
-	apply(c, e, &o, clock_now());
+	save = sts_state_apply(&e->e_st, &c->c_so, &o, clock_now());
 	changed(s);
+	pthread_cond_broadcast(&s->s_cv);	/* waiters may use it now */
+	if (save)
+		persist(c, s, e);
 	e->e_busy = 0;
 	pthread_cond_broadcast(&s->s_cv);
-	outcome_clear(&o);
+	sts_state_outcome_clear(&o);
+}
+
+/* wait_busy - wait for another thread's work on e; -1 on timeout */
+static int
+wait_busy(struct sts_cache *c, struct shard *s, struct timespec *dl)
+{
+	int64_t	ms;
+
+	if (dl->tv_sec == 0) {	/* the first wait sets the deadline */
+		clock_gettime(CLOCK_REALTIME, dl);
+		ms = (int64_t)dl->tv_nsec / 1000000 + c->c_o.wait_ms;
+		dl->tv_sec += ms / 1000;
+		dl->tv_nsec = (long)(ms % 1000) * 1000000;
+	}
+	return pthread_cond_timedwait(&s->s_cv, &s->s_mu, dl) == ETIMEDOUT ?
+	    -1 : 0;
 }
 
 static void enqueue(struct sts_cache *, struct entry *);
+
+/*
+ * lookup_step - one decision of the lookup loop; s locked.  Returns
+ * 1 to decide again (something ran or changed), 0 to answer, -1 when
+ * a wait for another thread timed out.
+ */
+static int
+lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
+    uint32_t h, const char *domain, int flags, int *checked_here,
+    struct timespec *dl)
+{
+	struct entry	*e = *ep;
+	time_t		 now = clock_now();
+	int		 cached = flags & STS_LOOKUP_CACHED, rc;
+
+	if (!e->e_loaded && !e->e_busy) {
+		if (cached && !(flags & STS_LOOKUP_LOAD))
+			return 0;		/* no disk on this thread */
+		load_entry(c, s, e);
+		return 1;
+	}
+	if (!*checked_here && sts_state_expire(&e->e_st, now)) {
+		changed(s);
+		if (!e->e_busy)		/* else the running check persists */
+			unpersist(c, s, e);
+		return 1;
+	}
+	if (e->e_st.st_policy != NULL) {
+		int due = (flags & STS_LOOKUP_FORCE) ||
+		    now - e->e_st.st_checked >= c->c_o.txt_check_interval ||
+		    sts_state_refresh_due(&e->e_st, c->c_o.refresh_interval,
+		    now);
+
+		if (!due || *checked_here || e->e_busy || cached)
+			return 0;
+		if (flags & STS_LOOKUP_ASYNC) {
+			enqueue(c, e);
+			return 0;
+		}
+	} else if (e->e_busy) {
+		if (cached)
+			return 0;
+		rc = wait_busy(c, s, dl);
+		/* While we waited the entry may have been evicted or
+		 * flushed: find it again. */
+		*ep = shard_get(c, s, h, domain);
+		return rc == -1 && (*ep)->e_busy ? -1 : 1;
+	} else if (*checked_here || cached ||
+	    (now < e->e_st.st_neg_until && !(flags & STS_LOOKUP_FORCE)))
+		return 0;
+	run_check(c, s, e, flags & STS_LOOKUP_FORCE);
+	*checked_here = 1;
+	return 1;
+}
 
 enum status
 sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
@@ -546,11 +374,9 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 	uint32_t	 h = hash_domain(domain);
 	struct shard	*s = shard_of(c, h);
 	struct entry	*e;
-	time_t		 now;
 	int		 checked_here = 0, rc;
 	enum status	 st;
 	struct timespec	 dl = { 0, 0 };
-	int64_t		 ms;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->s_mu);
@@ -560,69 +386,25 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 		return ST_TEMPFAIL;
 	}
 	e = shard_get(c, s, h, domain);
-	for (;;) {
-		now = clock_now();
-		if (e->e_policy != NULL && now >= policy_expires(e) &&
-		    !checked_here) {
-			/* STS-CACHE-1: an expired policy no longer applies. */
-			sts_policy_free(e->e_policy);
-			e->e_policy = NULL;
-			e->e_id[0] = '\0';
-			unpersist(c, e->e_domain);
-			changed(s);
-		}
-		if (e->e_policy != NULL) {
-			int due = (flags & STS_LOOKUP_FORCE) ||
-			    now - e->e_checked >= c->c_o.txt_check_interval ||
-			    refresh_due(c, e, now);
-
-			if (!due || checked_here || e->e_busy ||
-			    (flags & STS_LOOKUP_CACHED))
-				break;
-			if (flags & STS_LOOKUP_ASYNC) {
-				enqueue(c, e);
-				break;
-			}
-			run_check(c, s, e, flags & STS_LOOKUP_FORCE);
-			checked_here = 1;
-			continue;
-		}
-		if (e->e_busy) {
-			if (flags & STS_LOOKUP_CACHED)
-				break;
-			if (dl.tv_sec == 0) {	/* the first wait sets it */
-				clock_gettime(CLOCK_REALTIME, &dl);
-				ms = (int64_t)dl.tv_nsec / 1000000 +
-				    c->c_o.wait_ms;
-				dl.tv_sec += ms / 1000;
-				dl.tv_nsec = (long)(ms % 1000) * 1000000;
-			}
-			rc = pthread_cond_timedwait(&s->s_cv, &s->s_mu, &dl);
-			/* While we waited the entry may have been evicted or
-			 * flushed: find it again. */
-			e = shard_get(c, s, h, domain);
-			if (rc == ETIMEDOUT && e->e_busy) {
-				pthread_mutex_unlock(&s->s_mu);
-				snprintf(out->reason, sizeof(out->reason),
-				    "policy discovery still running");
-				return ST_TEMPFAIL;
-			}
-			continue;
-		}
-		if (checked_here || (flags & STS_LOOKUP_CACHED) ||
-		    (now < e->e_neg_until && !(flags & STS_LOOKUP_FORCE)))
-			break;
-		run_check(c, s, e, flags & STS_LOOKUP_FORCE);
-		checked_here = 1;
+	while ((rc = lookup_step(c, s, &e, h, domain, flags, &checked_here,
+	    &dl)) == 1)
+		;
+	if (rc == -1) {
+		pthread_mutex_unlock(&s->s_mu);
+		snprintf(out->reason, sizeof(out->reason),
+		    "policy discovery still running");
+		return ST_TEMPFAIL;
 	}
-	answer(e, out);
+	answer(&e->e_st, out);
 	out->from_cache = !checked_here;
 	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
 	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
-	if (e->e_policy != NULL)
+	if (e->e_st.st_policy != NULL)
 		st = ST_OK;
-	else if (now < e->e_neg_until || checked_here)
-		st = e->e_neg_status == ST_TEMPFAIL ? ST_TEMPFAIL : ST_NOTFOUND;
+	else if (e->e_loaded && (clock_now() < e->e_st.st_neg_until ||
+	    checked_here))
+		st = e->e_st.st_neg_status == ST_TEMPFAIL ? ST_TEMPFAIL :
+		    ST_NOTFOUND;
 	else {
 		st = ST_TEMPFAIL;	/* CACHED only and nothing known */
 		snprintf(out->reason, sizeof(out->reason), "not cached");
@@ -675,8 +457,9 @@ scan_due(struct sts_cache *c)
 		pthread_mutex_lock(&s->s_mu);
 		for (b = 0; b < s->s_nbuckets; b++)
 			for (e = s->s_tab[b]; e; e = e->e_next)
-				if (e->e_policy && !e->e_busy &&
-				    refresh_due(c, e, now))
+				if (e->e_st.st_policy && !e->e_busy &&
+				    sts_state_refresh_due(&e->e_st,
+				    c->c_o.refresh_interval, now))
 					enqueue(c, e);
 		pthread_mutex_unlock(&s->s_mu);
 	}
@@ -783,6 +566,12 @@ sts_cache_new(const struct sts_cache_opts *o)
 	int			 i;
 
 	c->c_o = *o;
+	c->c_so.dns = o->dns;
+	c->c_so.fetch = &c->c_o.fetch;
+	c->c_so.refresh_interval = o->refresh_interval;
+	c->c_so.fetch_backoff = o->fetch_backoff;
+	c->c_so.negative_ttl = o->negative_ttl;
+	c->c_so.tempfail_ttl = o->tempfail_ttl;
 	/* The configuration that lent these strings may be freed (SIGHUP). */
 	c->c_o.state_dir = o->state_dir ? xstrdup(o->state_dir) : NULL;
 	c->c_o.fetch.ca_file = o->fetch.ca_file ? xstrdup(o->fetch.ca_file) :
@@ -850,29 +639,14 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 {
 	size_t		 i, b;
 	struct entry	**pp, *e;
-	DIR		*d;
-	struct dirent	*de;
 	int		 n = 0;
 
 	/* The disk first: a lookup between the two steps then still finds
 	 * the entry in memory, never reloads what is being flushed. */
-	if (c->c_dir != NULL && domain != NULL) {
-		char *path = cache_path(c, domain);
-
-		n = unlink(path) == 0;
-		free(path);
-	} else if (c->c_dir != NULL && (d = opendir(c->c_dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			char *path;
-
-			if (de->d_name[0] == '.')
-				continue;
-			path = cache_path(c, de->d_name);
-			n += unlink(path) == 0;
-			free(path);
-		}
-		closedir(d);
-	}
+	if (c->c_dir != NULL && domain != NULL)
+		n = sts_store_remove(c->c_dir, domain) == 0;
+	else if (c->c_dir != NULL)
+		n = sts_store_clear(c->c_dir);
 	for (i = 0; i < NSHARD; i++) {
 		struct shard *s = &c->c_shard[i];
 
@@ -894,39 +668,42 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 	return n;
 }
 
+struct foreach_arg {
+	void	(*fn)(void *, const char *, const struct sts_lookup *);
+	void	 *arg;
+};
+
+static void
+foreach_one(void *arg, const char *domain, const struct sts_store_rec *r)
+{
+	struct foreach_arg	*fa = arg;
+	struct sts_store_rec	 copy = *r;
+	struct sts_state	 st;
+	struct sts_lookup	 l;
+
+	memset(&st, 0, sizeof(st));
+	memset(&l, 0, sizeof(l));
+	copy.policy = sts_policy_ref(r->policy);
+	sts_state_from_rec(&st, &copy);
+	memcpy(st.st_txt_id, st.st_id, sizeof(st.st_txt_id));
+	free(st.st_reason);
+	st.st_reason = NULL;
+	answer(&st, &l);
+	l.from_cache = 1;
+	fa->fn(fa->arg, domain, &l);
+	sts_lookup_clear(&l);
+	sts_state_clear(&st);
+}
+
 int
 sts_cache_foreach(struct sts_cache *c, void (*fn)(void *, const char *,
     const struct sts_lookup *), void *arg)
 {
-	DIR		*d;
-	struct dirent	*de;
-	struct sts_lookup l;
-	struct entry	 tmp;
-	int		 n = 0;
+	struct foreach_arg	fa = { fn, arg };
 
-	if (c->c_dir == NULL || (d = opendir(c->c_dir)) == NULL)
+	if (c->c_dir == NULL)
 		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp."))
-			continue;
-		memset(&l, 0, sizeof(l));
-		memset(&tmp, 0, sizeof(tmp));
-		path = cache_path(c, de->d_name);
-		if (load_file(path, &tmp) == 0) {
-			memcpy(tmp.e_txt_id, tmp.e_id, sizeof(tmp.e_id));
-			answer(&tmp, &l);
-			l.from_cache = 1;
-			fn(arg, de->d_name, &l);
-			n++;
-		}
-		sts_lookup_clear(&l);
-		sts_policy_free(tmp.e_policy);
-		free(path);
-	}
-	closedir(d);
-	return n;
+	return sts_store_foreach(c->c_dir, foreach_one, &fa);
 }
 
 int

@@ -9,9 +9,11 @@
  * Lookups of a domain whose policy is cached and recently checked do no
  * I/O and take O(1).
  *
- * Policies persist in <state_dir>/cache/<domain> (atomic rename), so
- * they survive restarts and crashes (STS-CACHE-10); entries are loaded
- * lazily on first use, so start-up does not scale with the cache size.
+ * Policies persist in <state_dir>/cache/<domain> (atomic rename,
+ * sts_store.h), so they survive restarts and crashes (STS-CACHE-10);
+ * entries are loaded lazily on first use, so start-up does not scale
+ * with the cache size.  No lock a lookup needs is held while a file is
+ * read, written or flushed to disk.
  *
  * Rules, with their checklist IDs:
  *   STS-CACHE-1  a policy is valid until fetch time + max_age.
@@ -59,9 +61,14 @@ struct sts_cache_opts {
 /* lookup flags */
 #define STS_LOOKUP_ASYNC	0x01	/* a due check runs in the background */
 #define STS_LOOKUP_FORCE	0x02	/* check TXT and refetch now, no back-off */
-#define STS_LOOKUP_CACHED	0x04	/* never touch the network */
+#define STS_LOOKUP_CACHED	0x04	/* never touch the network, nor the
+					 * disk: an entry not read from the
+					 * state directory yet is "not cached"
+					 * (a reactor thread may call it) */
 #define STS_LOOKUP_PEEK		0x08	/* with CACHED: an entry not in memory
-					 * is not created (nor loaded) */
+					 * is not created */
+#define STS_LOOKUP_LOAD		0x10	/* with CACHED: may read the state
+					 * directory (stsctl) */
 
 struct sts_lookup {
 	struct sts_policy	*policy;	/* caller's copy; NULL = none */

@@ -359,6 +359,41 @@ test_cache_survives_restart(void)
 	sts_cache_free(c);
 }
 
+/* issue 15: a CACHED lookup (the reactor's) never reads the disk */
+static void
+test_cache_cached_no_disk(void)
+{
+	struct sts_cache	*c = new_cache(tmpdir);
+	struct sts_lookup	 l;
+
+	setup("v=STSv1; id=A1", POL_A);
+	CHECK_INT(sts_cache_lookup(c, "example.com", 0, &l), ST_OK);
+	sts_lookup_clear(&l);
+	sts_cache_free(c);
+
+	fake_dns_reset();
+	fake_http_reset();
+	c = new_cache(tmpdir);
+	CHECK_INT(sts_cache_lookup(c, "example.com", STS_LOOKUP_CACHED, &l),
+	    ST_TEMPFAIL);
+	CHECK_STR(l.reason, "not cached");
+	sts_lookup_clear(&l);
+	/* stsctl may read it */
+	CHECK_INT(sts_cache_lookup(c, "example.com", STS_LOOKUP_CACHED |
+	    STS_LOOKUP_LOAD, &l), ST_OK);
+	CHECK_STR(l.id, "A1");
+	sts_lookup_clear(&l);
+	CHECK_INT(sts_cache_lookup(c, "example.com", STS_LOOKUP_CACHED, &l),
+	    ST_OK);
+	sts_lookup_clear(&l);
+	/* a worker's lookup reads it as well */
+	CHECK_INT(sts_cache_lookup(c, "other.example", STS_LOOKUP_CACHED, &l),
+	    ST_TEMPFAIL);
+	sts_lookup_clear(&l);
+	CHECK_INT(sts_cache_flush(c, NULL) >= 1, 1);
+	sts_cache_free(c);
+}
+
 struct thr {
 	struct sts_cache	*c;
 	enum status		 st;
@@ -469,6 +504,7 @@ main(void)
 	RUN(test_cache_negative);
 	RUN(test_cache_txt_rules);
 	RUN(test_cache_survives_restart);
+	RUN(test_cache_cached_no_disk);
 	RUN(test_cache_coalesces);
 	RUN(test_cache_async_refresh);
 	RUN(test_cache_bounded);
