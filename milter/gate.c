@@ -580,7 +580,10 @@ observe_policy(struct gate *g, const char *q, struct walk *w,
 {
 	enum status	st;
 
-	st = sts_cache_lookup(g->g_cache, w->o.domain, STS_LOOKUP_ASYNC, l);
+	/* the discovery runs in the cache's pool, not on this libmilter
+	 * thread, which waits for it up to gate_deadline */
+	st = sts_cache_lookup(g->g_cache, w->o.domain, STS_LOOKUP_ASYNC |
+	    STS_LOOKUP_BACKGROUND, l);
 	if (l->fetch_failed && !l->from_cache &&
 	    (l->policy == NULL || l->policy->p_mode != STS_MODE_NONE))
 		fetch_failed(g, q, w->o.domain, l);

@@ -440,6 +440,7 @@ main(int argc, char **argv)
 		    buf_str(&why));
 	g = gate_new(c, cache, dns, j);
 	sts_cache_on_fetch_failure(cache, gate_refresh_failed, g);
+	dns_set_max_queries(dns, c->fetch_concurrency);
 	sts_cache_start_refresher(cache, 2);
 	gate_set_overrides(g, ov);
 	mlfi_init(g, c);

@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	#include "dns.h"
+#include "dns_upstream.h"
  *
  *	struct dns *dns_new(const char *resolvers, int timeout_ms,
  *	    struct buf *why);
@@ -54,7 +55,8 @@
  *
  * THREAD SAFETY
  *	A getdns context is not thread-safe, so a handle keeps a pool of
- *	up to DNS_POOL_MAX contexts, created on demand.  A query takes an
+ *	up to 8 contexts (dns_set_max_queries() raises it: the daemon
+ *	sets fetch_concurrency), created on demand.  A query takes an
  *	idle context (waiting when all are busy), runs synchronously and
  *	gives the context back.  dns_free() must not race with a query.
  *
@@ -88,10 +90,11 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_upstream.h"
 #include "status.h"
 #include "xmalloc.h"
 
-#define DNS_POOL_MAX	8		/* getdns contexts per handle */
+#define DNS_POOL_DEFAULT 8		/* getdns contexts per handle */
 #define DNS_MAX_HOPS	8		/* CNAMEs followed, all queries together */
 #define DNS_MAX_UPSTREAM 16		/* configured resolvers */
 #define DNS_MAX_TRIES	3		/* resolvers tried per query */
@@ -112,18 +115,13 @@
 #define RCODE_NOTIMP	4
 #define RCODE_REFUSED	5
 
-struct dns_upstream {
-	int		 du_family;	/* AF_INET or AF_INET6 */
-	uint8_t		 du_addr[16];
-	unsigned	 du_port;
-};
-
 struct dns {
 	pthread_mutex_t		 d_lock;
 	pthread_cond_t		 d_cond;
-	getdns_context		*d_idle[DNS_POOL_MAX];
+	getdns_context		**d_idle;	/* d_max slots */
 	size_t			 d_nidle;
 	size_t			 d_ncreated;
+	size_t			 d_max;		/* contexts, queries at once */
 	struct dns_upstream	 d_up[DNS_MAX_UPSTREAM];
 	size_t			 d_nup;		/* 0 = /etc/resolv.conf */
 	int			 d_timeout;	/* ms, for one query */
@@ -150,53 +148,6 @@ dns_type_str(uint16_t type)
 		return "TXT";
 	}
 	return "?";
-}
-
-/* dns_parse_upstream - "IP", "IP:port" or "[v6]:port" */
-static int
-dns_parse_upstream(const char *s, size_t len, struct dns_upstream *up,
-    struct buf *why)
-{
-	char		 tok[64], *host = tok, *port = NULL, *p, *end;
-	unsigned long	 n;
-
-	if (len == 0 || len >= sizeof(tok))
-		goto bad;
-	memcpy(tok, s, len);
-	tok[len] = '\0';
-	if (tok[0] == '[') {
-		if ((p = strchr(tok, ']')) == NULL)
-			goto bad;
-		*p++ = '\0';
-		host = tok + 1;
-		if (*p == ':')
-			port = p + 1;
-		else if (*p != '\0')
-			goto bad;
-	} else if ((p = strchr(tok, ':')) != NULL &&
-	    strchr(p + 1, ':') == NULL) {
-		*p = '\0';	/* one colon: IPv4:port; more: bare IPv6 */
-		port = p + 1;
-	}
-	if (inet_pton(AF_INET, host, up->du_addr) == 1)
-		up->du_family = AF_INET;
-	else if (inet_pton(AF_INET6, host, up->du_addr) == 1)
-		up->du_family = AF_INET6;
-	else
-		goto bad;
-	up->du_port = 53;
-	if (port != NULL) {
-		if (*port < '0' || *port > '9')
-			goto bad;
-		n = strtoul(port, &end, 10);
-		if (*end != '\0' || n == 0 || n > 65535)
-			goto bad;
-		up->du_port = (unsigned)n;
-	}
-	return 0;
-bad:
-	buf_printf(why, "bad resolver address \"%.*s\"", (int)len, s);
-	return -1;
 }
 
 /* dns_ctx_new - a stub-mode context set up as described at the top */
@@ -291,7 +242,7 @@ dns_take(struct dns *d, struct buf *why)
 	getdns_context	*ctx = NULL;
 
 	pthread_mutex_lock(&d->d_lock);
-	while (d->d_nidle == 0 && d->d_ncreated >= DNS_POOL_MAX)
+	while (d->d_nidle == 0 && d->d_ncreated >= d->d_max)
 		pthread_cond_wait(&d->d_cond, &d->d_lock);
 	if (d->d_nidle > 0)
 		ctx = d->d_idle[--d->d_nidle];
@@ -323,6 +274,8 @@ dns_new(const char *resolvers, int timeout_ms, struct buf *why)
 	size_t		 n;
 
 	d = xcalloc(1, sizeof(*d));
+	d->d_max = DNS_POOL_DEFAULT;
+	d->d_idle = xcalloc(d->d_max, sizeof(*d->d_idle));
 	d->d_timeout = timeout_ms > 0 ? timeout_ms : 5000;
 	d->d_tries = 1;
 	for (p = resolvers; p != NULL && *p != '\0'; p = e) {
@@ -337,7 +290,7 @@ dns_new(const char *resolvers, int timeout_ms, struct buf *why)
 			    DNS_MAX_UPSTREAM);
 			goto fail;
 		}
-		if (dns_parse_upstream(p, (size_t)(e - p),
+		if (dns_upstream_parse(p, (size_t)(e - p),
 		    &d->d_up[d->d_nup], why) == -1)
 			goto fail;
 		d->d_nup++;
@@ -371,8 +324,22 @@ dns_new(const char *resolvers, int timeout_ms, struct buf *why)
 	dns_give(d, ctx);
 	return d;
 fail:
+	free(d->d_idle);
 	free(d);
 	return NULL;
+}
+
+void
+dns_set_max_queries(struct dns *d, int n)
+{
+	pthread_mutex_lock(&d->d_lock);
+	if (n > 0 && (size_t)n > d->d_max) {
+		d->d_idle = xreallocarray(d->d_idle, (size_t)n,
+		    sizeof(*d->d_idle));
+		d->d_max = (size_t)n;
+		pthread_cond_broadcast(&d->d_cond);
+	}
+	pthread_mutex_unlock(&d->d_lock);
 }
 
 void
@@ -387,6 +354,7 @@ dns_free(struct dns *d)
 		getdns_context_destroy(d->d_idle[i]);
 	pthread_cond_destroy(&d->d_cond);
 	pthread_mutex_destroy(&d->d_lock);
+	free(d->d_idle);
 	free(d);
 }
 

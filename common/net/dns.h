@@ -38,6 +38,8 @@ struct dns_rrset {
 
 struct dns	*dns_new(const char *resolvers, int timeout_ms, struct buf *why);
 void		 dns_free(struct dns *);
+/* dns_set_max_queries - allow up to n queries at once (default 8) */
+void		 dns_set_max_queries(struct dns *, int n);
 enum status	 dns_txt(struct dns *, const char *name, struct dns_rrset *out,
 		    struct buf *why);
 enum status	 dns_mx(struct dns *, const char *name, struct dns_rrset *out,

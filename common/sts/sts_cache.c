@@ -36,6 +36,7 @@
 #include "sts_cache.h"
 #include "sts_state.h"
 #include "sts_store.h"
+#include "workq.h"
 #include "xmalloc.h"
 
 #define NSHARD		64
@@ -62,9 +63,12 @@ struct shard {
 	atomic_uint		  s_gen;
 };
 
-struct queue_item {
-	struct queue_item	*q_next;
-	char			*q_domain;
+/* a job of the pool: a discovery (a waiter wants it) or a refresh */
+enum job_kind { JOB_REFRESH = 1, JOB_DISCOVER = 2 };
+
+struct job {
+	char		*j_domain;
+	enum job_kind	 j_kind;
 };
 
 struct sts_cache {
@@ -72,15 +76,17 @@ struct sts_cache {
 	struct sts_state_opts	 c_so;
 	char			*c_dir;		/* <state_dir>/cache or NULL */
 	struct shard		 c_shard[NSHARD];
-	pthread_mutex_t		 c_qmu;
-	pthread_cond_t		 c_qcv;
-	struct queue_item	*c_qhead, *c_qtail;
+	struct workq		*c_wq;		/* the fetches; NULL: inline */
+	pthread_mutex_t		 c_tmu;		/* the refresh timer: */
+	pthread_cond_t		 c_tcv;
 	int			 c_stop;
-	int			 c_nthreads;
+	int			 c_timer;	/* its thread runs */
+	pthread_t		 c_timer_thread;
 	void			(*c_fail_fn)(void *, const char *,
 				    const struct sts_lookup *);
 	void			*c_fail_arg;
-	pthread_t		*c_threads;
+	void			(*c_ready_fn)(void *, const char *);
+	void			*c_ready_arg;
 };
 
 static uint32_t
@@ -311,13 +317,25 @@ wait_busy(struct sts_cache *c, struct shard *s, struct timespec *dl)
 	    -1 : 0;
 }
 
-static void enqueue(struct sts_cache *, struct entry *);
+static int enqueue(struct sts_cache *, struct entry *, enum job_kind);
 
-/*
- * lookup_step - one decision of the lookup loop; s locked.  Returns
- * 1 to decide again (something ran or changed), 0 to answer, -1 when
- * a wait for another thread timed out.
- */
+#define STEP_AGAIN	1	/* decide again: something ran or changed */
+#define STEP_ANSWER	0
+#define STEP_TIMEOUT	(-1)	/* a wait for another thread timed out */
+#define STEP_FULL	(-2)	/* the pool's queue is full */
+#define STEP_STARTED	(-3)	/* STS_LOOKUP_START queued the work */
+
+/* step_queue - the pool does e's work (read, discovery) for this lookup */
+static int
+step_queue(struct sts_cache *c, struct entry *e, int flags, int *checked_here)
+{
+	if (enqueue(c, e, JOB_DISCOVER) == -1)
+		return STEP_FULL;
+	*checked_here = 1;		/* the pool checks for us */
+	return (flags & STS_LOOKUP_START) ? STEP_STARTED : STEP_AGAIN;
+}
+
+/* lookup_step - one decision of the lookup loop; s locked */
 static int
 lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
     uint32_t h, const char *domain, int flags, int *checked_here,
@@ -325,46 +343,89 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 {
 	struct entry	*e = *ep;
 	time_t		 now = clock_now();
-	int		 cached = flags & STS_LOOKUP_CACHED, rc;
+	int		 cached = flags & STS_LOOKUP_CACHED, rc, due;
+	int		 start = flags & STS_LOOKUP_START;
+	int		 pool = c->c_wq != NULL &&
+			    (flags & (STS_LOOKUP_BACKGROUND | STS_LOOKUP_START));
 
-	if (!e->e_loaded && !e->e_busy) {
-		if (cached && !(flags & STS_LOOKUP_LOAD))
-			return 0;		/* no disk on this thread */
-		load_entry(c, s, e);
-		return 1;
-	}
 	if (!*checked_here && sts_state_expire(&e->e_st, now)) {
-		changed(s);
+		changed(s);			/* STS-CACHE-1 */
 		if (!e->e_busy)		/* else the running check persists */
 			unpersist(c, s, e);
-		return 1;
+		return STEP_AGAIN;
 	}
-	if (e->e_st.st_policy != NULL) {
-		int due = (flags & STS_LOOKUP_FORCE) ||
-		    now - e->e_st.st_checked >= c->c_o.txt_check_interval ||
-		    sts_state_refresh_due(&e->e_st, c->c_o.refresh_interval,
-		    now);
-
-		if (!due || *checked_here || e->e_busy || cached)
-			return 0;
-		if (flags & STS_LOOKUP_ASYNC) {
-			enqueue(c, e);
-			return 0;
-		}
-	} else if (e->e_busy) {
-		if (cached)
-			return 0;
+	if (e->e_busy || e->e_queued) {
+		if (e->e_st.st_policy != NULL || cached || start)
+			return STEP_ANSWER;
 		rc = wait_busy(c, s, dl);
 		/* While we waited the entry may have been evicted or
 		 * flushed: find it again. */
 		*ep = shard_get(c, s, h, domain);
-		return rc == -1 && (*ep)->e_busy ? -1 : 1;
+		return rc == -1 && ((*ep)->e_busy || (*ep)->e_queued) ?
+		    STEP_TIMEOUT : STEP_AGAIN;
+	}
+	if (!e->e_loaded) {
+		if ((cached && !(flags & STS_LOOKUP_LOAD)) ||
+		    (start && !pool))
+			return STEP_ANSWER;	/* no disk on this thread */
+		if (pool)
+			return step_queue(c, e, flags, checked_here);
+		load_entry(c, s, e);
+		return STEP_AGAIN;
+	}
+	if (e->e_st.st_policy != NULL) {
+		due = (flags & STS_LOOKUP_FORCE) ||
+		    now - e->e_st.st_checked >= c->c_o.txt_check_interval ||
+		    sts_state_refresh_due(&e->e_st, c->c_o.refresh_interval,
+		    now);
+		if (!due || *checked_here || cached)
+			return STEP_ANSWER;
+		if (flags & (STS_LOOKUP_ASYNC | STS_LOOKUP_BACKGROUND |
+		    STS_LOOKUP_START)) {
+			(void)enqueue(c, e, JOB_REFRESH);
+			return STEP_ANSWER;
+		}
 	} else if (*checked_here || cached ||
 	    (now < e->e_st.st_neg_until && !(flags & STS_LOOKUP_FORCE)))
-		return 0;
+		return STEP_ANSWER;
+	else if (pool)
+		return step_queue(c, e, flags, checked_here);
+	else if (start)
+		return STEP_ANSWER;
 	run_check(c, s, e, flags & STS_LOOKUP_FORCE);
 	*checked_here = 1;
-	return 1;
+	return STEP_AGAIN;
+}
+
+/* lookup_locked - the lookup of e (found by shard_get); s locked */
+static enum status
+lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
+    uint32_t h, const char *domain, int flags, struct sts_lookup *out)
+{
+	static const char *const why[] = { "", "policy discovery still running",
+	    "too many policy discoveries waiting", "policy discovery started" };
+	int		 checked_here = 0, rc;
+	struct timespec	 dl = { 0, 0 };
+
+	while ((rc = lookup_step(c, s, &e, h, domain, flags, &checked_here,
+	    &dl)) == STEP_AGAIN)
+		;
+	if (rc < 0) {
+		snprintf(out->reason, sizeof(out->reason), "%s", why[-rc]);
+		return ST_TEMPFAIL;
+	}
+	answer(&e->e_st, out);
+	out->from_cache = !checked_here;
+	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
+	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
+	if (e->e_st.st_policy != NULL)
+		return ST_OK;
+	if (e->e_loaded && (clock_now() < e->e_st.st_neg_until ||
+	    checked_here))
+		return e->e_st.st_neg_status == ST_TEMPFAIL ? ST_TEMPFAIL :
+		    ST_NOTFOUND;
+	snprintf(out->reason, sizeof(out->reason), "not cached");
+	return ST_TEMPFAIL;		/* CACHED only and nothing known */
 }
 
 enum status
@@ -373,10 +434,7 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 {
 	uint32_t	 h = hash_domain(domain);
 	struct shard	*s = shard_of(c, h);
-	struct entry	*e;
-	int		 checked_here = 0, rc;
 	enum status	 st;
-	struct timespec	 dl = { 0, 0 };
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->s_mu);
@@ -385,30 +443,8 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 		snprintf(out->reason, sizeof(out->reason), "not cached");
 		return ST_TEMPFAIL;
 	}
-	e = shard_get(c, s, h, domain);
-	while ((rc = lookup_step(c, s, &e, h, domain, flags, &checked_here,
-	    &dl)) == 1)
-		;
-	if (rc == -1) {
-		pthread_mutex_unlock(&s->s_mu);
-		snprintf(out->reason, sizeof(out->reason),
-		    "policy discovery still running");
-		return ST_TEMPFAIL;
-	}
-	answer(&e->e_st, out);
-	out->from_cache = !checked_here;
-	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
-	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
-	if (e->e_st.st_policy != NULL)
-		st = ST_OK;
-	else if (e->e_loaded && (clock_now() < e->e_st.st_neg_until ||
-	    checked_here))
-		st = e->e_st.st_neg_status == ST_TEMPFAIL ? ST_TEMPFAIL :
-		    ST_NOTFOUND;
-	else {
-		st = ST_TEMPFAIL;	/* CACHED only and nothing known */
-		snprintf(out->reason, sizeof(out->reason), "not cached");
-	}
+	st = lookup_locked(c, s, shard_get(c, s, h, domain), h, domain, flags,
+	    out);
 	pthread_mutex_unlock(&s->s_mu);
 	return st;
 }
@@ -420,27 +456,69 @@ sts_lookup_clear(struct sts_lookup *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* --- background refresh ----------------------------------------------- */
+/* --- the pool of fetches and the refresh timer ---------------------- */
 
-/* enqueue - queue e for a background check; shard locked */
-static void
-enqueue(struct sts_cache *c, struct entry *e)
+/* enqueue - queue work on e for the pool; shard locked; -1 if full */
+static int
+enqueue(struct sts_cache *c, struct entry *e, enum job_kind kind)
 {
-	struct queue_item *q;
+	struct job	*j;
 
-	if (e->e_queued || c->c_nthreads == 0)
-		return;
+	if (e->e_queued)
+		return 0;
+	if (c->c_wq == NULL)
+		return -1;
+	j = xcalloc(1, sizeof(*j));
+	j->j_domain = xstrdup(e->e_domain);
+	j->j_kind = kind;
+	if (workq_push(c->c_wq, j) == -1) {
+		free(j->j_domain);
+		free(j);
+		return -1;
+	}
 	e->e_queued = 1;
-	q = xcalloc(1, sizeof(*q));
-	q->q_domain = xstrdup(e->e_domain);
-	pthread_mutex_lock(&c->c_qmu);
-	if (c->c_qtail)
-		c->c_qtail->q_next = q;
-	else
-		c->c_qhead = q;
-	c->c_qtail = q;
-	pthread_cond_signal(&c->c_qcv);
-	pthread_mutex_unlock(&c->c_qmu);
+	return 0;
+}
+
+static void
+job_drop(void *arg)
+{
+	struct job	*j = arg;
+
+	free(j->j_domain);
+	free(j);
+}
+
+/* job_run - one job on a pool thread: the lookup a caller left to us */
+static void
+job_run(void *ctx, void *arg)
+{
+	struct sts_cache	*c = ctx;
+	struct job		*j = arg;
+	uint32_t		 h = hash_domain(j->j_domain);
+	struct shard		*s = shard_of(c, h);
+	struct entry		*e;
+	struct sts_lookup	 l;
+	int			 ran = 0;
+
+	memset(&l, 0, sizeof(l));
+	pthread_mutex_lock(&s->s_mu);
+	if ((e = shard_find(s, h, j->j_domain)) != NULL && e->e_queued) {
+		e->e_queued = 0;	/* and busy before the lock drops */
+		(void)lookup_locked(c, s, e, h, j->j_domain, 0, &l);
+		pthread_cond_broadcast(&s->s_cv);
+		ran = 1;
+	}
+	pthread_mutex_unlock(&s->s_mu);
+	/* RFC 8461 6: a failed refresh is reportable (not for none) */
+	if (ran && j->j_kind == JOB_REFRESH && l.fetch_failed &&
+	    !l.from_cache && c->c_fail_fn != NULL &&
+	    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
+		c->c_fail_fn(c->c_fail_arg, j->j_domain, &l);
+	if (ran && j->j_kind == JOB_DISCOVER && c->c_ready_fn != NULL)
+		c->c_ready_fn(c->c_ready_arg, j->j_domain);
+	sts_lookup_clear(&l);
+	job_drop(j);
 }
 
 /* scan_due - queue every cached policy whose refresh is due */
@@ -460,59 +538,31 @@ scan_due(struct sts_cache *c)
 				if (e->e_st.st_policy && !e->e_busy &&
 				    sts_state_refresh_due(&e->e_st,
 				    c->c_o.refresh_interval, now))
-					enqueue(c, e);
+					(void)enqueue(c, e, JOB_REFRESH);
 		pthread_mutex_unlock(&s->s_mu);
 	}
 }
 
+/* timer - every minute, queue the refreshes that are due (STS-CACHE-3) */
 static void *
-refresher(void *arg)
+timer(void *arg)
 {
 	struct sts_cache	*c = arg;
-	struct queue_item	*q;
 	struct timespec		 ts;
-	struct sts_lookup	 l;
-	uint32_t		 h;
-	struct shard		*s;
-	struct entry		*e;
 
-	for (;;) {
-		pthread_mutex_lock(&c->c_qmu);
-		while (c->c_qhead == NULL && !c->c_stop) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 60;
-			if (pthread_cond_timedwait(&c->c_qcv, &c->c_qmu, &ts) ==
-			    ETIMEDOUT) {
-				pthread_mutex_unlock(&c->c_qmu);
-				scan_due(c);
-				pthread_mutex_lock(&c->c_qmu);
-			}
+	pthread_mutex_lock(&c->c_tmu);
+	while (!c->c_stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 60;
+		if (pthread_cond_timedwait(&c->c_tcv, &c->c_tmu, &ts) ==
+		    ETIMEDOUT && !c->c_stop) {
+			pthread_mutex_unlock(&c->c_tmu);
+			scan_due(c);
+			pthread_mutex_lock(&c->c_tmu);
 		}
-		if (c->c_stop) {
-			pthread_mutex_unlock(&c->c_qmu);
-			return NULL;
-		}
-		q = c->c_qhead;
-		c->c_qhead = q->q_next;
-		if (c->c_qhead == NULL)
-			c->c_qtail = NULL;
-		pthread_mutex_unlock(&c->c_qmu);
-
-		h = hash_domain(q->q_domain);
-		s = shard_of(c, h);
-		pthread_mutex_lock(&s->s_mu);
-		if ((e = shard_find(s, h, q->q_domain)) != NULL)
-			e->e_queued = 0;
-		pthread_mutex_unlock(&s->s_mu);
-		(void)sts_cache_lookup(c, q->q_domain, 0, &l);
-		/* RFC 8461 6: a failed refresh is reportable (not for none) */
-		if (l.fetch_failed && !l.from_cache && c->c_fail_fn != NULL &&
-		    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
-			c->c_fail_fn(c->c_fail_arg, q->q_domain, &l);
-		sts_lookup_clear(&l);
-		free(q->q_domain);
-		free(q);
 	}
+	pthread_mutex_unlock(&c->c_tmu);
+	return NULL;
 }
 
 void
@@ -523,17 +573,26 @@ sts_cache_on_fetch_failure(struct sts_cache *c, void (*fn)(void *,
 	c->c_fail_fn = fn;
 }
 
+void
+sts_cache_on_ready(struct sts_cache *c, void (*fn)(void *, const char *),
+    void *arg)
+{
+	c->c_ready_arg = arg;
+	c->c_ready_fn = fn;
+}
+
 int
 sts_cache_start_refresher(struct sts_cache *c, int n)
 {
-	int	i;
+	int	max = c->c_o.max_fetches > 0 ? c->c_o.max_fetches : n;
 
-	c->c_threads = xcalloc((size_t)n, sizeof(pthread_t));
-	for (i = 0; i < n; i++) {
-		if (pthread_create(&c->c_threads[i], NULL, refresher, c) != 0)
-			return -1;
-		c->c_nthreads++;
-	}
+	if (c->c_wq != NULL)
+		return 0;
+	c->c_wq = workq_new(max, (size_t)max * 16 < 64 ? 64 :
+	    (size_t)max * 16, job_run, c);
+	if (pthread_create(&c->c_timer_thread, NULL, timer, c) != 0)
+		return -1;
+	c->c_timer = 1;
 	return 0;
 }
 
@@ -557,6 +616,7 @@ sts_cache_opts_conf(struct sts_cache_opts *o, const struct conf *c,
 	o->tempfail_ttl = c->tempfail_ttl;
 	o->max_entries = (size_t)c->cache_max_entries;
 	o->wait_ms = c->gate_deadline * 1000;
+	o->max_fetches = c->fetch_concurrency;
 }
 
 struct sts_cache *
@@ -592,8 +652,8 @@ sts_cache_new(const struct sts_cache_opts *o)
 		c->c_shard[i].s_nbuckets = 16;
 		c->c_shard[i].s_tab = xcalloc(16, sizeof(struct entry *));
 	}
-	pthread_mutex_init(&c->c_qmu, NULL);
-	pthread_cond_init(&c->c_qcv, NULL);
+	pthread_mutex_init(&c->c_tmu, NULL);
+	pthread_cond_init(&c->c_tcv, NULL);
 	return c;
 }
 
@@ -601,23 +661,19 @@ void
 sts_cache_free(struct sts_cache *c)
 {
 	struct entry		*e, *next;
-	struct queue_item	*q;
 	size_t			 i, b;
 
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->c_qmu);
+	pthread_mutex_lock(&c->c_tmu);
 	c->c_stop = 1;
-	pthread_cond_broadcast(&c->c_qcv);
-	pthread_mutex_unlock(&c->c_qmu);
-	for (i = 0; i < (size_t)c->c_nthreads; i++)
-		pthread_join(c->c_threads[i], NULL);
-	free(c->c_threads);
-	while ((q = c->c_qhead) != NULL) {
-		c->c_qhead = q->q_next;
-		free(q->q_domain);
-		free(q);
-	}
+	pthread_cond_broadcast(&c->c_tcv);
+	pthread_mutex_unlock(&c->c_tmu);
+	if (c->c_timer)
+		pthread_join(c->c_timer_thread, NULL);
+	workq_free(c->c_wq, job_drop);
+	pthread_cond_destroy(&c->c_tcv);
+	pthread_mutex_destroy(&c->c_tmu);
 	for (i = 0; i < NSHARD; i++) {
 		for (b = 0; b < c->c_shard[i].s_nbuckets; b++)
 			for (e = c->c_shard[i].s_tab[b]; e; e = next) {

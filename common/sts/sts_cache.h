@@ -56,6 +56,7 @@ struct sts_cache_opts {
 	int			 tempfail_ttl;
 	size_t			 max_entries;
 	int			 wait_ms;	/* wait for another thread's fetch */
+	int			 max_fetches;	/* checks in flight (the pool) */
 };
 
 /* lookup flags */
@@ -69,6 +70,12 @@ struct sts_cache_opts {
 					 * is not created */
 #define STS_LOOKUP_LOAD		0x10	/* with CACHED: may read the state
 					 * directory (stsctl) */
+#define STS_LOOKUP_BACKGROUND	0x20	/* the work this lookup needs (first
+					 * read, discovery) runs in the pool;
+					 * the caller waits up to wait_ms */
+#define STS_LOOKUP_START	0x40	/* never wait: queue that work and
+					 * answer at once ("policy discovery
+					 * started"); on_ready fires when done */
 
 struct sts_lookup {
 	struct sts_policy	*policy;	/* caller's copy; NULL = none */
@@ -114,8 +121,20 @@ int		  sts_cache_foreach(struct sts_cache *,
 void		  sts_cache_on_fetch_failure(struct sts_cache *,
 		      void (*fn)(void *, const char *domain,
 		      const struct sts_lookup *), void *arg);
-/* sts_cache_start_refresher - background threads that run ASYNC checks
- * and refresh policies before they expire (STS-CACHE-3) */
+/* sts_cache_on_ready - fn is called (from a pool thread) when work
+ * queued by a BACKGROUND or START lookup of domain is done; set it
+ * before sts_cache_start_refresher() */
+void		  sts_cache_on_ready(struct sts_cache *,
+		      void (*fn)(void *, const char *domain), void *arg);
+/*
+ * sts_cache_start_refresher - the pool of fetches: up to max_fetches
+ * checks in flight (nthreads when max_fetches is 0), run by threads
+ * started on demand, 16 times as many waiting; beyond that a lookup
+ * answers ST_TEMPFAIL "too many policy discoveries waiting".  The pool
+ * runs ASYNC checks, BACKGROUND/START work, and every minute the
+ * refreshes that are due (STS-CACHE-3).  Without it every lookup does
+ * its own work (stsctl, tests).
+ */
 int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
 size_t		  sts_cache_size(struct sts_cache *);
 /*

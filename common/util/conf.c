@@ -58,6 +58,8 @@ const struct conf_key conf_keys[] = {
 	  "remember that a domain has no policy for this long" },
 	{ "tempfail_ttl", CONF_TIME, O(tempfail_ttl), "1m", 0, DAY,
 	  "remember a DNS failure for this long" },
+	{ "fetch_concurrency", CONF_INT, O(fetch_concurrency), "256", 1, 4096,
+	  "policy discoveries (DNS + HTTPS) in flight at once; 16 times as many wait, then \"no policy yet\"" },
 	{ "cache_max_entries", CONF_INT, O(cache_max_entries), "2000000", 100, 100000000,
 	  "policy cache entries kept in memory" },
 

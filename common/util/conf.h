@@ -42,6 +42,7 @@ struct conf {
 	int	 negative_ttl;		/* remember "no policy" */
 	int	 tempfail_ttl;		/* remember DNS trouble */
 	int	 cache_max_entries;
+	int	 fetch_concurrency;	/* discoveries in flight */
 
 	/* milter */
 	char	*milter_socket;

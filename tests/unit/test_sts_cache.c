@@ -3,6 +3,8 @@
  * fakes (rfc-checklist 1.6 and vectors C-1..C-9)
  */
 #include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -487,6 +489,140 @@ test_cache_bounded(void)
 	sts_cache_free(c);
 }
 
+static int		g_ready;
+static pthread_mutex_t	g_ready_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+on_ready(void *arg, const char *domain)
+{
+	(void)arg;
+	(void)domain;
+	pthread_mutex_lock(&g_ready_mu);
+	g_ready++;
+	pthread_mutex_unlock(&g_ready_mu);
+}
+
+static int
+ready_count(void)
+{
+	int	n;
+
+	pthread_mutex_lock(&g_ready_mu);
+	n = g_ready;
+	pthread_mutex_unlock(&g_ready_mu);
+	return n;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * issue 15: the pool of fetches.  START never waits and on_ready tells
+ * when the work is done; BACKGROUND waits for the pool; at most
+ * max_fetches discoveries run at once; a full queue is a clear answer.
+ */
+static void
+test_cache_pool(void)
+{
+	static const struct {
+		int	max_fetches;
+		int	ndomains;
+		int	min_ms;		/* ndomains / max_fetches * delay */
+		int	full;		/* some answers "too many waiting" */
+	} rows[] = {
+		{ 4, 20, 450, 0 },	/* 5 waves of 100 ms */
+		{ 20, 20, 90, 0 },	/* one wave */
+		{ 1, 100, 0, 1 },	/* 1 running + 64 queued: the rest refused */
+	};
+	struct sts_cache_opts	 o;
+	struct sts_cache	*c;
+	struct sts_lookup	 l;
+	char			 d[64];
+	size_t			 r;
+	int			 i, nfull, nstarted;
+	int64_t			 t0;
+
+	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		setup(NULL, NULL);
+		for (i = 0; i < rows[r].ndomains; i++) {
+			snprintf(d, sizeof(d), "p%d.example", i);
+			fake_sts_domain(d, "P1", POL_A);
+		}
+		fake_http_delay_ms(100);
+		fake_cache_opts(&o, NULL);
+		o.max_fetches = rows[r].max_fetches;
+		c = sts_cache_new(&o);
+		g_ready = 0;
+		sts_cache_on_ready(c, on_ready, NULL);
+		CHECK_INT(sts_cache_start_refresher(c, 1), 0);
+		t0 = now_ms();
+		nfull = nstarted = 0;
+		for (i = 0; i < rows[r].ndomains; i++) {
+			snprintf(d, sizeof(d), "p%d.example", i);
+			CHECK_INT(sts_cache_lookup(c, d, STS_LOOKUP_START, &l),
+			    ST_TEMPFAIL);
+			nfull += strcmp(l.reason, "too many policy discoveries "
+			    "waiting") == 0;
+			nstarted += strcmp(l.reason, "policy discovery "
+			    "started") == 0;
+			sts_lookup_clear(&l);
+		}
+		CHECKF(nfull + nstarted == rows[r].ndomains, "row %zu", r);
+		CHECKF((nfull > 0) == rows[r].full, "row %zu: %d full", r,
+		    nfull);
+		while (ready_count() < nstarted && now_ms() - t0 < 20000)
+			usleep(10000);
+		CHECKF(ready_count() == nstarted, "row %zu: %d of %d ready", r,
+		    ready_count(), nstarted);
+		CHECKF(now_ms() - t0 >= rows[r].min_ms, "row %zu: %lld ms", r,
+		    (long long)(now_ms() - t0));
+		/* done: the reactor's CACHED lookup has it now */
+		snprintf(d, sizeof(d), "p%d.example", 0);
+		CHECK_INT(sts_cache_lookup(c, d, STS_LOOKUP_CACHED, &l), ST_OK);
+		sts_lookup_clear(&l);
+		sts_cache_free(c);
+	}
+	fake_http_delay_ms(0);
+}
+
+/* BACKGROUND: the pool does the discovery, the caller waits for it */
+static void
+test_cache_background(void)
+{
+	struct sts_cache_opts	 o;
+	struct sts_cache	*c;
+	struct sts_lookup	 l;
+
+	setup("v=STSv1; id=A1", POL_A);
+	fake_cache_opts(&o, tmpdir);
+	o.max_fetches = 2;
+	c = sts_cache_new(&o);
+	CHECK_INT(sts_cache_start_refresher(c, 1), 0);
+	CHECK_INT(sts_cache_lookup(c, "example.com", STS_LOOKUP_BACKGROUND,
+	    &l), ST_OK);
+	CHECK_STR(l.id, "A1");
+	CHECK_INT(l.from_cache, 0);
+	sts_lookup_clear(&l);
+	CHECK_INT(fake_http_calls(), 1);
+	sts_cache_free(c);
+	/* after a restart the first read of the file is the pool's too */
+	c = sts_cache_new(&o);
+	CHECK_INT(sts_cache_start_refresher(c, 1), 0);
+	CHECK_INT(sts_cache_lookup(c, "example.com", STS_LOOKUP_BACKGROUND,
+	    &l), ST_OK);
+	CHECK_STR(l.id, "A1");
+	sts_lookup_clear(&l);
+	CHECK_INT(fake_http_calls(), 1);
+	CHECK_INT(sts_cache_flush(c, NULL) >= 1, 1);
+	sts_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -508,6 +644,8 @@ main(void)
 	RUN(test_cache_coalesces);
 	RUN(test_cache_async_refresh);
 	RUN(test_cache_bounded);
+	RUN(test_cache_pool);
+	RUN(test_cache_background);
 	{
 		char cmd[128];
 
