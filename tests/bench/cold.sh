@@ -29,8 +29,10 @@
 # BENCH_COLD_CONNS ("1 10 100"); BENCH_COLD_SLOW_CONNS ("10 100": at one
 # connection the slow set takes minutes and says nothing new);
 # BENCH_COLD_DELAY_MS (100); BENCH_COLD_SETS ("fast slow");
-# BENCH_COLD_ONLY (sts or res: one daemon only); BENCH_STRICT=1 exits 2
-# when a target is missed.  Exit 0 when the benchmark ran, 1 when it
+# BENCH_COLD_ONLY (sts or res: one daemon only); BENCH_COLD_BASE=path
+# of another sts-milter binary measured in the same rounds as "base"
+# (before/after a change); BENCH_STRICT=1 exits 2 when a target is
+# missed.  Exit 0 when the benchmark ran, 1 when it
 # could not run.
 set -uo pipefail
 export LC_ALL=C
@@ -197,22 +199,36 @@ wait_port() {
 	return 1
 }
 
-# start_daemon sts|res: a fresh daemon with an empty cache; sets DPID, DPORT
+# start_daemon sts|base|res: a fresh daemon with an empty cache; sets
+# DPID, DPORT.  A port someone else took: another port, three times.
 start_daemon() {
+	local try
+	for try in 1 2 3; do
+		start_daemon1 "$1" && return 0
+		stop_daemon
+	done
+	tail -5 "$W/$1/log"
+	echo "cold: $1 did not start"
+	return 1
+}
+start_daemon1() {
 	DPORT=$(port)
+	while (exec 3<>"/dev/tcp/127.0.0.1/$DPORT") 2>/dev/null; do DPORT=$(port); done
 	rm -rf "$W/$1"
 	mkdir -p "$W/$1/state"
 	case $1 in
-	sts)
-		cat >"$W/sts/sts-milter.conf" <<EOF
+	sts|base)
+		cat >"$W/$1/sts-milter.conf" <<EOF
 dns_resolvers = $IP_DNS:53
 ca_file = $BUNDLE
-state_dir = $W/sts/state
-milter_socket = unix:$W/sts/milter.sock
+state_dir = $W/$1/state
+milter_socket = unix:$W/$1/milter.sock
 policymap_socket = inet:$DPORT@127.0.0.1
-pid_file = $W/sts/pid
+pid_file = $W/$1/pid
 EOF
-		"$BUILD/sts-milter" -f -c "$W/sts/sts-milter.conf" 2>"$W/sts/log" &
+		bin=$BUILD/sts-milter
+		[ "$1" = base ] && bin=$BENCH_COLD_BASE
+		"$bin" -f -c "$W/$1/sts-milter.conf" 2>"$W/$1/log" &
 		DPID=$!
 		;;
 	res)
@@ -234,9 +250,10 @@ EOF
 		DPID=$!
 		;;
 	esac
-	wait_port "$DPORT" || { tail -5 "$W/$1/log"; echo "cold: $1 did not start"; return 1; }
+	wait_port "$DPORT" && kill -0 "$DPID" 2>/dev/null
 }
 stop_daemon() {
+	[ -n "$DPID" ] || return 0
 	kill "$DPID" 2>/dev/null
 	wait "$DPID" 2>/dev/null
 	DPID=
@@ -269,6 +286,7 @@ measure() {
 	    -v p50="$(field p50_us "$probe")" -v p99="$(field p99_us "$probe")" \
 	    'BEGIN { printf "%.0f %d %d %s %s\n", (lk - bad) / (s > 0 ? s : 1), lk, bad + err, p50, p99 }' \
 	    >>"$W/$1.$2.$3"
+	echo "cold:   $1 $2 $3 conns: $(tail -1 "$W/$1.$2.$3" | awk '{printf "%s/s, %s bad, cached p99 %s us", $1, $3, $5}')"
 }
 median() {
 	[ -s "$1" ] || { echo -; return; }
@@ -282,6 +300,7 @@ worst() {
 daemons="sts res"
 [ "$HAVE_RES" = 0 ] && daemons=sts
 [ -n "$ONLY" ] && daemons=$ONLY
+[ -n "${BENCH_COLD_BASE:-}" ] && daemons="base $daemons"
 t0=$(date +%s)
 for r in $(seq "$ROUNDS"); do
 	for set in $SETS; do
@@ -291,7 +310,7 @@ for r in $(seq "$ROUNDS"); do
 			order=$daemons
 			[ $((r % 2)) = 0 ] && order=$(echo "$daemons" | tr ' ' '\n' | tac | tr '\n' ' ')
 			for d in $order; do
-				measure "$d" "$set" "$c" || exit 1
+				measure "$d" "$set" "$c" || echo "cold:   $d $set $c conns: no figure (see above)"
 			done
 		done
 	done
@@ -302,8 +321,8 @@ echo
 echo "cold: $N new domains per run, each asked once (postfix flavour), fresh daemon, empty cache;"
 echo "cold: medians of $ROUNDS interleaved rounds; $(nproc) CPUs shared with nginx, unbound and the load client;"
 echo "cold: slow = the policy host answers after $DELAY_MS ms; cached p99 = a cached domain asked every 2 ms during the run"
-printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ----------------
+printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)" "base /s, p99"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ---------------- --------------
 miss=0
 verdicts=()
 for set in $SETS; do
@@ -315,8 +334,10 @@ for set in $SETS; do
 		ratio=-
 		[ "$sr" != - ] && [ "$rr" != - ] && ratio=$(awk -v a="$sr" -v b="$rr" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 		ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
-		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
-		    "$(ms "$(median "$s" 5)")" "$(ms "$(median "$rs" 5)")" "$(worst "$s" 3)/$(worst "$rs" 3)"
+		b=$W/base.$set.$c
+		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
+		    "$(ms "$(median "$s" 5)")" "$(ms "$(median "$rs" 5)")" "$(worst "$s" 3)/$(worst "$rs" 3)" \
+		    "$(median "$b" 1), $(ms "$(median "$b" 5)")"
 		want=
 		[ "$set" = fast ] && [ "$c" -ge 10 ] && want=1.5
 		[ "$set" = slow ] && [ "$c" -ge 100 ] && want=2
