@@ -17,6 +17,7 @@
  * disk (it may run on a reactor thread): an entry not read yet answers
  * "not cached", unless STS_LOOKUP_LOAD allows the read.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -275,6 +276,24 @@ answer(const struct sts_state *st, struct sts_lookup *out)
 		out->reason[0] = '\0';
 }
 
+/*
+ * yield_cpu - a thread that runs discoveries leaves the CPU to lookups
+ * answered from the cache: it runs at nice +10 from its first discovery
+ * on (Linux nice is per thread; unprivileged, so it is never undone:
+ * such threads do discovery work).  Cached lookups keep their latency
+ * while TLS handshakes saturate the CPUs (issue 15).
+ */
+static void
+yield_cpu(void)
+{
+	static _Thread_local int	niced;
+
+	if (!niced) {
+		niced = 1;
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	}
+}
+
 /* run_check - discover for e and apply; shard locked on entry and exit */
 static void
 run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
@@ -283,6 +302,7 @@ run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 	struct sts_state_outcome o;
 	int			 save;
 
+	yield_cpu();
 	sts_state_snapshot(&e->e_st, &c->c_so, e->e_domain, force,
 	    clock_now(), &sn);
 	e->e_busy = 1;
@@ -355,8 +375,10 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 		return STEP_AGAIN;
 	}
 	if (e->e_busy || e->e_queued) {
-		if (e->e_st.st_policy != NULL || cached || start)
+		if (e->e_st.st_policy != NULL || cached)
 			return STEP_ANSWER;
+		if (start)		/* on_ready will tell */
+			return c->c_wq != NULL ? STEP_STARTED : STEP_ANSWER;
 		rc = wait_busy(c, s, dl);
 		/* While we waited the entry may have been evicted or
 		 * flushed: find it again. */
@@ -515,7 +537,7 @@ job_run(void *ctx, void *arg)
 	    !l.from_cache && c->c_fail_fn != NULL &&
 	    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
 		c->c_fail_fn(c->c_fail_arg, j->j_domain, &l);
-	if (ran && j->j_kind == JOB_DISCOVER && c->c_ready_fn != NULL)
+	if (ran && c->c_ready_fn != NULL)	/* START callers wait for it */
 		c->c_ready_fn(c->c_ready_arg, j->j_domain);
 	sts_lookup_clear(&l);
 	job_drop(j);

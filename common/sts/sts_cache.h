@@ -73,7 +73,8 @@ struct sts_cache_opts {
 #define STS_LOOKUP_BACKGROUND	0x20	/* the work this lookup needs (first
 					 * read, discovery) runs in the pool;
 					 * the caller waits up to wait_ms */
-#define STS_LOOKUP_START	0x40	/* never wait: queue that work and
+#define STS_LOOKUP_START	0x40	/* never wait: queue that work (or
+					 * find it queued or running) and
 					 * answer at once ("policy discovery
 					 * started"); on_ready fires when done */
 
@@ -121,9 +122,9 @@ int		  sts_cache_foreach(struct sts_cache *,
 void		  sts_cache_on_fetch_failure(struct sts_cache *,
 		      void (*fn)(void *, const char *domain,
 		      const struct sts_lookup *), void *arg);
-/* sts_cache_on_ready - fn is called (from a pool thread) when work
- * queued by a BACKGROUND or START lookup of domain is done; set it
- * before sts_cache_start_refresher() */
+/* sts_cache_on_ready - fn is called (from a pool thread) whenever the
+ * pool has done work on domain (a START lookup's, any other's): a START
+ * caller looks again then; set it before sts_cache_start_refresher() */
 void		  sts_cache_on_ready(struct sts_cache *,
 		      void (*fn)(void *, const char *domain), void *arg);
 /*

@@ -573,6 +573,12 @@ test_cache_pool(void)
 			    "started") == 0;
 			sts_lookup_clear(&l);
 		}
+		/* a second START of a domain in flight waits for it too */
+		snprintf(d, sizeof(d), "p%d.example", 0);
+		CHECK_INT(sts_cache_lookup(c, d, STS_LOOKUP_START, &l),
+		    ST_TEMPFAIL);
+		CHECK_STR(l.reason, "policy discovery started");
+		sts_lookup_clear(&l);
 		CHECKF(nfull + nstarted == rows[r].ndomains, "row %zu", r);
 		CHECKF((nfull > 0) == rows[r].full, "row %zu: %d full", r,
 		    nfull);
