@@ -23,10 +23,11 @@ inc="-Icommon/util -Icommon/net"
 mkdir -p "$build/tools"
 # shellcheck disable=SC2046,SC2086
 $cc $cflags $inc $(pkg-config --cflags getdns) -o "$build/tools/dns_query" \
-    tests/tools/dns_query.c common/net/dns.c $common \
+    tests/tools/dns_query.c common/net/dns.c common/net/dns_upstream.c $common \
     $(pkg-config --libs getdns) -lpthread
 # shellcheck disable=SC2046,SC2086
 $cc $cflags $inc $(pkg-config --cflags libcurl openssl) \
-    -o "$build/tools/http_get" tests/tools/http_get.c common/net/http.c $common \
+    -o "$build/tools/http_get" tests/tools/http_get.c common/net/http.c \
+    common/net/trust.c $common \
     $(pkg-config --libs libcurl openssl) -lpthread
 echo "built $build/tools/dns_query $build/tools/http_get"
