@@ -63,6 +63,13 @@ $(OBJ)/stsctl/%.o:        CPPFLAGS += $(INC_COMMON) -Istsctl
 $(OBJ)/tests/%.o:         CPPFLAGS += $(INC_COMMON) -Imilter -Ireporter -Istsctl \
 			     -Itests -Itests/fakes
 
+# The version: the first line of debian/changelog (the package's), compiled
+# into version.o (the programs' -V) and http.o (the User-Agent) only.
+VERSION	:= $(or $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null),unknown)
+VERSION_OBJS = $(OBJ)/common/util/version.o $(OBJ)/common/net/http.o
+$(VERSION_OBJS): CPPFLAGS += -DPKG_VERSION='"$(VERSION)"'
+$(VERSION_OBJS): $(wildcard debian/changelog)
+
 LIBCOMMON	= $(BUILD)/libcommon.a
 LIBTEST		= $(BUILD)/libtest.a
 LIBMILTER	= $(BUILD)/libstsmilter.a

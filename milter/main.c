@@ -1,9 +1,10 @@
 /*
  * main.c - sts-milter: the daemon
  *
- * sts-milter [-f] [-n] [-c config]
- *	-f	stay in the foreground and log to stderr
+ * sts-milter [-f [-s]] [-n] [-c config] | -h | -V
+ *	-f	stay in the foreground and log to stderr (-s: to syslog)
  *	-n	check the configuration, print it and exit
+ *	-h	usage on stdout; -V: version and library versions
  *
  * Start-up order: configuration, milter and policy-map sockets (as
  * root), privilege drop, detach, then threads.  libmilter runs in a
@@ -29,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
 #include <poll.h>
@@ -40,6 +42,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <idn2.h>
 #include <libmilter/mfapi.h>
 
 #include "clock.h"
@@ -62,6 +65,7 @@
 #include "statusfile.h"
 #include "sts_cache.h"
 #include "trust.h"
+#include "version.h"
 #include "xmalloc.h"
 
 static int	sigpipe_fd[2] = { -1, -1 };
@@ -77,11 +81,36 @@ on_signal(int sig)
 	errno = saved;
 }
 
+/* usage - on stdout and 0 when asked for (-h), else on stderr and 64 */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: sts-milter [-f [-s]] [-n] [-c config]\n");
-	exit(64);
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: sts-milter [-f [-s]] [-n] [-c config]\n"
+	    "       sts-milter -h | -V\n"
+	    "  -c, --config FILE  configuration (default %s)\n"
+	    "  -f, --foreground   do not detach; log to stderr\n"
+	    "  -s, --syslog       with -f: log to syslog instead\n"
+	    "  -n, --check        check the configuration, print it, exit\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      version and library versions\n",
+	    CONF_DEFAULT_PATH);
+	exit(status);
+}
+
+/* version - -V: ours, the common libraries', libidn2's and libmilter's */
+static void
+version(void)
+{
+	unsigned int	 maj = 0, min = 0, pl = 0;
+	char		 milter[64], idn[64];
+	const char	*extra[] = { idn, milter, NULL };
+
+	(void)smfi_version(&maj, &min, &pl);
+	snprintf(milter, sizeof(milter), "libmilter %u.%u.%u", maj, min, pl);
+	snprintf(idn, sizeof(idn), "libidn2 %s", idn2_check_version(NULL));
+	version_print(stdout, "sts-milter", extra);
+	exit(0);
 }
 
 /* socket_dir - create the directory of a unix: socket, reachable by the MTA */
@@ -282,6 +311,15 @@ reload(const char *path, struct conf **cur, struct gate *g,
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "foreground",	no_argument,	   NULL, 'f' },
+		{ "syslog",	no_argument,	   NULL, 's' },
+		{ "check",	no_argument,	   NULL, 'n' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char		*path = NULL;
 	struct conf		*c;
 	struct buf		 why = BUF_INIT;
@@ -305,7 +343,8 @@ main(int argc, char **argv)
 	time_t			 started;
 	int64_t			 next_status;
 
-	while ((ch = getopt(argc, argv, "c:fns")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fnshV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -319,12 +358,18 @@ main(int argc, char **argv)
 		case 'n':
 			check = 1;
 			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			version();
+			break;
 		default:
-			usage();
+			usage(64);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(64);
 	log_init("sts-milter", LOG_MAIL, 1);
 	if ((c = conf_load(path, &why)) == NULL)
 		fatalx("configuration: %s", buf_str(&why));

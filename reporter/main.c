@@ -5,6 +5,7 @@
  *	tlsrpt-reporter [-c CONFIG] [--day YYYY-MM-DD] [--domain D]
  *	    [--dry-run [--to ADDR]] [-d] [-v]
  *	tlsrpt-reporter [-c CONFIG] --dkim-txt
+ *	tlsrpt-reporter -h | -V
  *
  * DESCRIPTION
  *	See doc/tlsrpt-reporter.8 and report_run.h.  This file only reads
@@ -28,17 +29,31 @@
 #include "http.h"
 #include "log.h"
 #include "report_run.h"
+#include "version.h"
 #include "xmalloc.h"
 
+/* usage - on stdout and 0 when asked for (-h), else on stderr and 64 */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == EX_OK ? stdout : stderr,
 	    "usage: tlsrpt-reporter [-c config] [--day YYYY-MM-DD] "
 	    "[--domain D]\n"
 	    "                       [--dry-run [--to ADDR]] [-d] [-v]\n"
-	    "       tlsrpt-reporter [-c config] --dkim-txt\n");
-	exit(EX_USAGE);
+	    "       tlsrpt-reporter [-c config] --dkim-txt\n"
+	    "       tlsrpt-reporter -h | -V\n"
+	    "  -c, --config FILE  configuration (default %s)\n"
+	    "  --day D            report this UTC day only\n"
+	    "  --domain D         only this policy domain\n"
+	    "  --dry-run          build and print the reports, send nothing\n"
+	    "  --to ADDR          with --dry-run: address them to ADDR\n"
+	    "  --dkim-txt         print the DKIM key's DNS TXT record\n"
+	    "  -d                 log to stderr, print a summary\n"
+	    "  -v                 more debug logging (repeatable)\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      version and library versions\n",
+	    CONF_DEFAULT_PATH);
+	exit(status);
 }
 
 int
@@ -52,6 +67,7 @@ main(int argc, char *argv[])
 		{ "to",		required_argument, NULL, 't' },
 		{ "dkim-txt",	no_argument,	   NULL, 'k' },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct report_run_opts	 o;
@@ -67,7 +83,7 @@ main(int argc, char *argv[])
 	size_t			 i;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "c:dvhn", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "c:dvhnV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c': cfg = optarg; break;
 		case 'D': o.day = optarg; break;
@@ -85,10 +101,14 @@ main(int argc, char *argv[])
 		case 'k': dkimtxt = 1; break;
 		case 'd': fg = 1; break;
 		case 'v': verbose++; break;
-		default: usage();
+		case 'h': usage(EX_OK); break;
+		case 'V':
+			version_print(stdout, "tlsrpt-reporter", NULL);
+			return EX_OK;
+		default: usage(EX_USAGE);
 		}
 	if (optind != argc || (o.dry_to != NULL && !o.dry_run))
-		usage();
+		usage(EX_USAGE);
 	/* a dry run is for a person: its diagnostics go to the terminal */
 	log_init("tlsrpt-reporter", LOG_MAIL, fg || o.dry_run || dkimtxt);
 	if ((c = conf_load(cfg, &why)) == NULL) {

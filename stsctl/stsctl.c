@@ -36,15 +36,18 @@
 #include "sts_txt.h"
 #include "timefmt.h"
 #include "tlsrpt_txt.h"
+#include "version.h"
 #include "xmalloc.h"
 
 static const char *conf_path;
 
+/* print_usage - the commands; -h asks for it on stdout */
 static void
-usage(void)
+print_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: stsctl [-c config] command [args]\n"
+	    "       stsctl -h | -V     this text | version and library versions\n"
 	    "  check-policy FILE|-        parse a policy body (RFC 8461 3.2)\n"
 	    "  parse-sts-txt 'TXT'        parse an _mta-sts TXT string\n"
 	    "  parse-tlsrpt-txt 'TXT'     parse an _smtp._tls TXT string\n"
@@ -60,6 +63,12 @@ usage(void)
 	    "                             stands per destination\n"
 	    "  status                     is sts-milter running; its counters\n"
 	    "  config                     print the effective configuration\n");
+}
+
+static void
+usage(void)
+{
+	print_usage(stderr);
 	exit(EX_USAGE);
 }
 
@@ -477,14 +486,26 @@ static const struct {
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int	ch, i;
 
 	log_init("stsctl", 0, 1);
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conf_path = optarg;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return EX_OK;
+		case 'V':
+			version_print(stdout, "stsctl", NULL);
+			return EX_OK;
 		default:
 			usage();
 		}

@@ -15,7 +15,7 @@
  *	also for redirects, which are never followed (STS-HTTP-2); no
  *	proxy, whatever the environment says; TLS 1.2 or later
  *	(STS-HTTP-7); no cache or conditional request headers, and no
- *	Accept-Encoding.  User-Agent is "sts-milter/0.1".
+ *	Accept-Encoding.  User-Agent is "sts-milter/<version>".
  *
  *	With verify set, the chain must lead to ca_file (or the system
  *	store when ca_file is NULL; the store is built once and shared by
@@ -83,7 +83,11 @@
 #include "trust.h"
 #include "xmalloc.h"
 
-#define HTTP_USER_AGENT		"sts-milter/0.1"
+#ifndef PKG_VERSION
+#define PKG_VERSION		"unknown"	/* built outside the Makefile */
+#endif
+#define HTTP_USER_AGENT		"sts-milter/" PKG_VERSION
+
 #define HTTP_BODY_DEFAULT	(16u * 1024 * 1024)	/* as buf.c */
 
 /* Per-request state shared with the curl callbacks. */
