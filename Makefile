@@ -1,6 +1,6 @@
 # sts-milter - MTA-STS enforcement and TLS-RPT reporting
 #
-# Targets: all check demo bench fuzz install clean (see README.md).
+# Targets: all check demo bench fuzz install deb clean (see README.md).
 # Objects go to $(BUILD)/obj; "make check" also builds the unit tests with
 # ASan/UBSan into build-asan.
 
@@ -90,7 +90,7 @@ INTEG_TESTS	= $(sort $(wildcard tests/integration/t_*.sh))
 
 .SECONDARY:
 
-.PHONY: tools all check check-unit check-asan check-fuzz check-integration demo \
+.PHONY: deb tools all check check-unit check-asan check-fuzz check-integration demo \
 	bench fuzz install clean deps unit progs
 
 all: progs
@@ -194,6 +194,28 @@ install: progs
 	    chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; done
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' conf/tlsrpt-reporter.cron \
 	    > $(DESTDIR)/etc/sts-milter/tlsrpt-reporter.cron.sample
+
+# deb: the Debian package, $(BUILD)/deb/sts-milter_<version>_<arch>.deb
+# (debian/; README "Installing"), built with dpkg-buildpackage in a copy
+# of the tree and checked by lintian.  DEB_VERSION=V builds version V
+# (a changelog entry in the copy; the programs' -V says V too).
+# LINTIAN=: skips lintian.
+DEBDIR	 = $(BUILD)/deb
+LINTIAN	?= lintian --allow-root --fail-on error,warning
+DEB_MAINT = $(shell sed -n '/^ -- /{s/^ -- \(.*>\).*/\1/p;q;}' debian/changelog)
+deb:
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/sts-milter
+	tar -cf - --exclude=./.git --exclude='./build*' . | \
+	    tar -xf - -C $(DEBDIR)/sts-milter
+	$(if $(DEB_VERSION),{ printf 'sts-milter (%s) UNRELEASED; urgency=medium\n\n  * Built by make deb DEB_VERSION=%s.\n\n -- %s  %s\n\n' \
+	    '$(DEB_VERSION)' '$(DEB_VERSION)' '$(DEB_MAINT)' "$$(date -R)"; \
+	    cat debian/changelog; } > $(DEBDIR)/sts-milter/debian/changelog)
+	cd $(DEBDIR)/sts-milter && \
+	    DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" \
+	    dpkg-buildpackage -b -us -uc
+	rm -rf $(DEBDIR)/sts-milter
+	$(LINTIAN) $(DEBDIR)/*.changes
+	@ls $(DEBDIR)/*.deb
 
 clean:
 	rm -rf build build-asan build-fuzz
