@@ -141,7 +141,7 @@ D1=${DEB1##*/} D2=${DEB2##*/}
 T1=$(date +%s)
 in_root "apt-get -q update" >"$WORK/apt.log" 2>&1
 ok "apt-get install ./$(basename "$DEB1")" \
-    in_root "cd /tmp && apt-get install -y -q --no-install-recommends ./$D1 </dev/null >>/tmp/apt.log 2>&1"
+    in_root "cd /tmp && apt-get install -y -q ./$D1 </dev/null >>/tmp/apt.log 2>&1"
 cat "$R/tmp/apt.log" >>"$WORK/apt.log"
 # keep what apt fetched for the next run
 cp -a "$R/var/lib/apt/lists/." "$APT_LISTS/" 2>/dev/null
@@ -264,7 +264,7 @@ echo "# edited by t_deb" >> "$CONF"
 EDITED=$(md5sum < "$CONF")
 in_root "echo kept > /var/lib/sts-milter/t_deb.marker && chown sts-milter: /var/lib/sts-milter/t_deb.marker"
 ok "apt-get install ./$(basename "$DEB2") (upgrade)" \
-    in_root "cd /tmp && apt-get install -y -q --no-install-recommends ./$D2 </dev/null >>/tmp/apt.log 2>&1"
+    in_root "cd /tmp && apt-get install -y -q ./$D2 </dev/null >>/tmp/apt.log 2>&1"
 expect_eq "dpkg: upgraded to $V2" \
     "$(in_root "dpkg-query -W -f='\${Status} \${Version}' sts-milter")" \
     "install ok installed $V2"
