@@ -177,6 +177,7 @@ expect_match "the units run the installed programs" \
     "$(grep -h '^ExecStart=' "$R"/lib/systemd/system/sts-milter.service \
     "$R"/lib/systemd/system/tlsrpt-reporter.service | tr '\n' ' ')" \
     '^ExecStart=/usr/sbin/sts-milter -f -s ExecStart=/usr/sbin/tlsrpt-reporter $'
+ok "ExecReload's /bin/kill is there (procps)" test -x "$R/bin/kill"
 ok "cron sample names /usr/sbin/tlsrpt-reporter" \
     grep -q '[[:space:]]/usr/sbin/tlsrpt-reporter$' \
     "$R/usr/share/doc/sts-milter/examples/tlsrpt-reporter.cron"
