@@ -503,41 +503,41 @@ conn_seen(struct collect *c, const char *k, time_t now)
 	return seen;
 }
 
-int
-collect_exim_line(struct collect *c, const char *line, time_t now)
+/* exim_invalid - count an event that could not be read; one log line
+ * a second at most */
+static void
+exim_invalid(struct collect *c, const char *why, time_t now)
 {
-	struct exim_event	 ev;
+	long	last;
+
+	atomic_fetch_add(&c->c_exim_invalid, 1);
+	last = atomic_load(&c->c_lastexim);
+	if ((long)now != last && atomic_compare_exchange_strong(
+	    &c->c_lastexim, &last, (long)now))
+		log_warnx("tlsrpt: invalid Exim event: %s", why);
+}
+
+int
+collect_exim_event(struct collect *c, const struct exim_event *in,
+    time_t now)
+{
+	struct exim_event	 ev = *in;
 	struct sts_lookup	 l;
 	struct journal_rec	 r;
-	struct buf		 why = BUF_INIT;
 	enum status		 st, pst = ST_TEMPFAIL;
-	long			 last;
 	int			 rc = 0;
 
 	memset(&l, 0, sizeof(l));
 	memset(&r, 0, sizeof(r));
-	/* Read first (the domain, normalised, as the line means it),
-	 * then the policy, then classify for it. */
-	st = exim_event_read(line, &ev, &why);
-	if (st != ST_INVALID && c->c_cache != NULL) {
+	/* The domain's policy first, then classify for it. */
+	if (c->c_cache != NULL) {
 		pst = sts_cache_lookup(c->c_cache, ev.domain,
 		    STS_LOOKUP_CACHED | STS_LOOKUP_PEEK, &l);
 		if (pst == ST_OK && l.policy != NULL && l.policy->p_mode ==
 		    STS_MODE_NONE)
 			pst = ST_NOTFOUND;	/* mode none: no policy */
 	}
-	if (st != ST_INVALID)
-		st = exim_event_classify(&ev, now, pst != ST_OK);
-	if (st == ST_INVALID) {
-		atomic_fetch_add(&c->c_exim_invalid, 1);
-		last = atomic_load(&c->c_lastexim);
-		if ((long)now != last && atomic_compare_exchange_strong(
-		    &c->c_lastexim, &last, (long)now))
-			log_warnx("tlsrpt: invalid Exim event: %s",
-			    buf_str(&why));
-		rc = -1;
-		goto out;
-	}
+	st = exim_event_classify(&ev, now, pst != ST_OK);
 	if (st != ST_OK || (pst != ST_OK && pst != ST_NOTFOUND))
 		goto out;		/* no TLS outcome, or an unknown domain */
 	if (ev.conn[0] != '\0' && conn_seen(c, ev.conn, now))
@@ -564,20 +564,40 @@ collect_exim_line(struct collect *c, const char *line, time_t now)
 		goto out;
 	}
 	atomic_fetch_add(&c->c_exim, 1);
-	log_debug(1, "tlsrpt: src=exim domain=%s policy_type=%s result=%s "
-	    "mx=%s", r.domain, r.ptype, tlsrpt_result_str(r.result),
-	    r.mx[0] ? r.mx : "-");
+	log_debug(LOG_LEVEL_EVENTS, "tlsrpt: src=exim domain=%s "
+	    "policy_type=%s result=%s mx=%s", r.domain, r.ptype,
+	    tlsrpt_result_str(r.result), r.mx[0] ? r.mx : "-");
 	rc = 1;
 out:
 	sts_lookup_clear(&l);
+	return rc;
+}
+
+int
+collect_exim_line(struct collect *c, const char *line, time_t now)
+{
+	struct exim_event	 ev;
+	struct buf		 why = BUF_INIT;
+	int			 rc = -1;
+
+	if (exim_event_read(line, &ev, &why) == ST_OK)
+		rc = collect_exim_event(c, &ev, now);
+	else
+		exim_invalid(c, buf_str(&why), now);
 	buf_free(&why);
 	return rc;
 }
 
 void
-collect_exim(void *arg, const char *line)
+collect_exim(void *arg, const struct exim_event *ev)
 {
-	(void)collect_exim_line(arg, line, clock_now());
+	(void)collect_exim_event(arg, ev, clock_now());
+}
+
+void
+collect_exim_invalid(void *arg, const char *why)
+{
+	exim_invalid(arg, why, clock_now());
 }
 
 int

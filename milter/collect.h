@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "exim_event.h"
 #include "journal.h"
 #include "sts_cache.h"
 #include "tlsrpt_dgram.h"
@@ -56,15 +57,22 @@ void		 collect_drain(struct collect *);
 void		 collect_stop(struct collect *);
 void		 collect_stats(struct collect *, struct collect_stats *);
 /*
- * collect_exim - journal one TLS outcome Exim reported through the
- * policy map ("exim-tlsrpt KEY=VALUE ...", exim_event.h); the policy is
- * the one cached for the domain (an unknown domain is not journaled).
- * Thread-safe; the signature fits policymap_on_report().  Returns 1
- * journaled, 0 nothing to journal, -1 invalid (logged, rate-limited).
+ * collect_exim_event - journal one TLS outcome Exim reported through the
+ * policy map (exim_event.h: "exim-tlsrpt KEY=VALUE ..." read by
+ * exim_event_read, or a veto from exim_event_veto); the policy is the
+ * one cached for the domain (an unknown domain is not journaled).
+ * Thread-safe.  Returns 1 journaled, 0 nothing to journal.
+ * collect_exim_line - read a line, then the same; -1 if it is invalid
+ * (counted, logged at most once a second).
+ * collect_exim and collect_exim_invalid fit the policy map's Exim hook
+ * (pmap_server.h; arg is the struct collect).
  */
+int		 collect_exim_event(struct collect *,
+		    const struct exim_event *, time_t now);
 int		 collect_exim_line(struct collect *, const char *line,
 		    time_t now);
-void		 collect_exim(void *collect, const char *line);
+void		 collect_exim(void *collect, const struct exim_event *);
+void		 collect_exim_invalid(void *collect, const char *why);
 /*
  * collect_datagram - journal one datagram as if it had arrived (the
  * receiving thread's work; exposed for the unit tests).  Returns the

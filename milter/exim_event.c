@@ -159,6 +159,24 @@ exim_event_read(const char *line, struct exim_event *ev, struct buf *why)
 }
 
 enum status
+exim_event_veto(struct exim_event *ev, const char *domain, const char *mx,
+    struct buf *why)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (domain_normalize(domain, ev->domain, NULL) != ST_OK) {
+		whyf(why, "no valid domain=");
+		return ST_INVALID;
+	}
+	if (set(ev->mx, sizeof(ev->mx), mx, strlen(mx)) < 0 ||
+	    domain_syntax(ev->mx, strlen(ev->mx), NULL) != ST_OK) {
+		whyf(why, "mx= is not a host name");
+		return ST_INVALID;
+	}
+	ev->veto[0] = '1';
+	return ST_OK;
+}
+
+enum status
 exim_event_classify(struct exim_event *ev, time_t now, int no_policy)
 {
 	int	cert, any_dns, covers;

@@ -6,8 +6,8 @@
  * Exim has no TLS-RPT of its own.  The fragment's transports ask
  * ${readsocket} with a line "exim-tlsrpt KEY=VALUE ..." at tcp:close
  * (one per SMTP connection: the session) and at smtp:ehlo when the
- * server offers no STARTTLS; the daemon adds "veto=1" lines itself when
- * it tells Exim not to connect to an MX host.  Keys (unknown ones are
+ * server offers no STARTTLS; the daemon makes "veto=1" events itself
+ * (exim_event_veto) when it tells Exim not to connect to an MX host.  Keys (unknown ones are
  * ignored, values have no spaces, any may be empty):
  *	domain	the recipient domain ($domain): required
  *	mx	the MX host name ($host)
@@ -78,6 +78,11 @@ struct exim_event {
 /* exim_event_read - the fields of one line: ST_OK or ST_INVALID */
 enum status	exim_event_read(const char *line, struct exim_event *,
 		    struct buf *why);
+/* exim_event_veto - the event of an MX host the daemon told Exim not
+ * to connect to (veto=1): ST_OK, or ST_INVALID for a domain or host
+ * that is not a name (as exim_event_read would judge them) */
+enum status	exim_event_veto(struct exim_event *, const char *domain,
+		    const char *mx, struct buf *why);
 /* exim_event_classify - result and reason of what was read: ST_OK, or
  * ST_NOTFOUND (no TLS outcome to report) */
 enum status	exim_event_classify(struct exim_event *, time_t now,

@@ -59,7 +59,7 @@
 #include "logtail.h"
 #include "mlfi.h"
 #include "override.h"
-#include "policymap.h"
+#include "pmap_server.h"
 #include "sockspec.h"
 #include "statedir.h"
 #include "statusfile.h"
@@ -184,13 +184,13 @@ end_pidfile(int fd, const char *path)
 static void
 status_now(const struct conf *c, time_t started, int stopped,
     struct sts_cache *cache, struct journal *j, struct gate *g,
-    struct policymap *pm, struct collect *col, struct logtail *lt)
+    struct pmap_server *pm, struct collect *col, struct logtail *lt)
 {
 	static int			 warned;
 	struct statusfile_head		 h;
 	struct statusfile_group		 grp[5];
 	struct gate_stats		 gs;
-	struct policymap_stats		 ps;
+	struct pmap_server_stats	 ps;
 	struct collect_stats		 cs;
 	struct logtail_stats		 ls;
 	int				 have_lt, n = 0;
@@ -205,7 +205,7 @@ status_now(const struct conf *c, time_t started, int stopped,
 	h.stopped = stopped;
 	gate_stats(g, &gs);
 	if (pm != NULL)
-		policymap_stats(pm, &ps);
+		pmap_server_stats(pm, &ps);
 	if (col != NULL)
 		collect_stats(col, &cs);
 	if ((have_lt = lt != NULL && c->postfix_log[0] != '\0'))
@@ -218,7 +218,7 @@ status_now(const struct conf *c, time_t started, int stopped,
 		{ "rcpts", gs.rcpts }, { "deferred", gs.deferred },
 	}, pmc[] = {
 		{ "requests", ps.requests }, { "memo_hits", ps.memo_hits },
-		{ "connections", ps.connections },
+		{ "connections", ps.connections }, { "deadline", ps.deadline },
 	}, tlsrpt[] = {
 		{ "datagrams", cs.datagrams }, { "records", cs.records },
 		{ "invalid", cs.invalid }, { "dropped", cs.dropped },
@@ -260,7 +260,7 @@ milter_thread(void *arg)
 /* reload - SIGHUP: a new configuration, or the old one if invalid */
 static void
 reload(const char *path, struct conf **cur, struct gate *g,
-    struct policymap *pm, struct override **ov)
+    struct pmap_server *pm, struct override **ov)
 {
 	struct buf	 why = BUF_INIT;
 	struct conf	*nc;
@@ -295,7 +295,7 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	}
 	gate_set_overrides(g, nov);
 	if (pm != NULL)
-		policymap_set_overrides(pm, nov);
+		pmap_server_set_overrides(pm, nov);
 	mlfi_set_conf(nc);
 	log_setverbose(nc->log_level);
 	trust_reload();		/* a CA bundle updated on disk: read it again */
@@ -329,7 +329,7 @@ main(int argc, char **argv)
 	struct journal		*j;
 	struct gate		*g;
 	struct override		*ov;
-	struct policymap	*pm = NULL;
+	struct pmap_server	*pm = NULL;
 	struct collect		*col = NULL;
 	struct logtail		*lt = NULL;
 	struct passwd		*pw = NULL;
@@ -419,9 +419,12 @@ main(int argc, char **argv)
 	sts_cache_opts_conf(&co, c, dns);
 	cache = sts_cache_new(&co);
 	if (c->policymap_socket[0] != '\0') {
+		struct pmap_server_opts	po;
+
 		socket_dir(c->policymap_socket, pw ? pw->pw_uid : (uid_t)-1,
 		    pw ? pw->pw_gid : (gid_t)-1);
-		if ((pm = policymap_new(c->policymap_socket, cache, c,
+		pmap_server_opts_conf(&po, c);
+		if ((pm = pmap_server_new(c->policymap_socket, cache, &po,
 		    &why)) == NULL)
 			fatalx("policymap_socket %s: %s", c->policymap_socket,
 			    buf_str(&why));
@@ -500,9 +503,12 @@ main(int argc, char **argv)
 	if (logtail_start(lt, j) != 0)
 		fatalx("postfix_log: cannot start the log follower");
 	if (pm != NULL) {
-		policymap_set_overrides(pm, ov);
-		policymap_on_report(pm, collect_exim, col);
-		if (policymap_start(pm) != 0)
+		struct pmap_exim_hook	hook = { collect_exim,
+					    collect_exim_invalid, col };
+
+		pmap_server_set_overrides(pm, ov);
+		pmap_server_on_exim(pm, &hook);
+		if (pmap_server_start(pm) != 0)
 			fatalx("policymap: cannot start");
 	}
 
@@ -569,7 +575,7 @@ main(int argc, char **argv)
 	logtail_drain(lt);
 	status_now(c, started, 1, cache, j, g, pm, col, lt);
 	if (pm != NULL)
-		policymap_stop(pm);	/* frees pm: after its counts */
+		pmap_server_stop(pm);	/* frees pm: after its counts */
 	if (ctlfd >= 0)
 		close(ctlfd);
 	collect_stop(col);

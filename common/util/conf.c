@@ -40,7 +40,7 @@ const struct conf_key conf_keys[] = {
 	{ "syslog_facility", CONF_STR, O(syslog_facility), "mail", 0, 0,
 	  "syslog facility: mail, daemon or local0..local7" },
 	{ "log_level", CONF_INT, O(log_level), "0", 0, 3,
-	  "debug verbosity (0 = decisions only)" },
+	  "debug verbosity: 0 decisions, 1 events (probes, sessions), 2 every policy-map answer, 3 all" },
 
 	{ "fetch_timeout", CONF_TIME, O(fetch_timeout), "15s", 1, 120,
 	  "whole HTTPS policy fetch; keep well under the MTA's milter timeout" },
@@ -91,6 +91,8 @@ const struct conf_key conf_keys[] = {
 	  "{rcpt_mailer} values that mean local delivery (not gated)" },
 	{ "policymap_tempfail", CONF_BOOL, O(policymap_tempfail), "no", 0, 1,
 	  "answer TEMP to the MTA when DNS fails and nothing is cached" },
+	{ "policymap_deadline", CONF_TIME, O(policymap_deadline), "3s", 1, 60,
+	  "answer every map lookup within this long, \"no policy\" while a fetch runs (under the MTA's map timeout)" },
 
 	{ "report_org_name", CONF_STR, O(report_org_name), "", 0, 0,
 	  "RFC 8460 organization-name; empty: the host name" },

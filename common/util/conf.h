@@ -59,6 +59,7 @@ struct conf {
 	char	*override_file;
 	char	*local_mailers;		/* space-separated {rcpt_mailer} values */
 	int	 policymap_tempfail;	/* answer TEMP on DNS trouble */
+	int	 policymap_deadline;	/* seconds a map lookup may take */
 
 	/* reporter */
 	char	*report_org_name;

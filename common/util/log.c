@@ -57,6 +57,12 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+int
+log_enabled(enum log_level level)
+{
+	return (int)level <= log_verbose;
+}
+
 /* vlog - format once, send to syslog or stderr */
 static void __attribute__((__format__(__printf__, 3, 0)))
 vlog(int pri, const char *errstr, const char *fmt, va_list ap)
@@ -103,11 +109,11 @@ LOGFN(log_warn, LOG_WARNING, 1)
 LOGFN(log_warnx, LOG_WARNING, 0)
 
 void
-log_debug(int level, const char *fmt, ...)
+log_debug(enum log_level level, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (level > log_verbose)
+	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
 	vlog(LOG_DEBUG, NULL, fmt, ap);

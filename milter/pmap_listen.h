@@ -1,0 +1,32 @@
+/*
+ * pmap_listen.h - the policy map's listening sockets
+ *
+ * Socket specs: "unix:/path" (also "local:/path"), "inet:port@host",
+ * "inet:host:port", "inet6:port@host", "inet:port" (all addresses).
+ * Several specs may be given, separated by spaces or commas; an empty
+ * spec opens nothing.  A stale unix socket is replaced; a new one is
+ * mode 0666 (the MTA's lookup clients run as other users).  Sockets are
+ * non-blocking and close-on-exec.  Open them before dropping privileges.
+ */
+#ifndef PMAP_LISTEN_H
+#define PMAP_LISTEN_H
+
+#include "buf.h"
+
+#define PMAP_LISTEN_MAX	8
+
+struct pmap_listen {
+	int	 fd[PMAP_LISTEN_MAX];
+	char	*path[PMAP_LISTEN_MAX];	/* unix sockets: removed at close */
+	int	 n;
+};
+
+/* pmap_listen_open - every socket of spec into l; -1 (one line in why,
+ * nothing left open) on the first that fails */
+int	pmap_listen_open(struct pmap_listen *l, const char *spec,
+	    struct buf *why);
+void	pmap_listen_close(struct pmap_listen *l);
+/* pmap_listen_nonblock - set O_NONBLOCK on fd; -1 on error */
+int	pmap_listen_nonblock(int fd);
+
+#endif

@@ -1,0 +1,932 @@
+/*
+ * pmap_server.c - the policy-map listener: reactors, connections, the
+ * fetch step and the deadline (see pmap_server.h)
+ *
+ * SYNOPSIS
+ *	#include "pmap_server.h"
+ *
+ * DESCRIPTION
+ *	Reactors.  Reactor threads (half the CPUs, at least one; the
+ *	environment variable STS_POLICYMAP_REACTORS overrides), each with
+ *	its own epoll set, own the connections; reactor 0 also accepts and
+ *	deals new connections round-robin.  Only a connection's reactor
+ *	ever touches it, so no connection state is locked.  A reactor
+ *	answers a request itself when the cache can answer it without
+ *	network I/O (sts_cache_lookup with STS_LOOKUP_CACHED and
+ *	pmap_reply_fresh(): the hot path, no epoll_ctl, no allocation
+ *	but the cache's policy copy; a reply it made in the same clock
+ *	second from an unchanged cache entry and override table is sent
+ *	again from its memo, pmap_memo.h).
+ *
+ *	Jobs.  Anything else becomes a job and the connection waits for
+ *	it out of the epoll set: a lookup job (a cold domain, a due TXT
+ *	check, DNS trouble) runs the fetch step, fetch_start(), the one
+ *	place where a lookup leaves the reactor -- today a small worker
+ *	pool calling sts_cache_lookup(STS_LOOKUP_ASYNC), which blocks
+ *	only while nothing is known yet; an event job hands an Exim TLS
+ *	outcome to the hook (journal I/O).  Requests of one reactor for
+ *	the same domain share one lookup job.  A finished job goes back
+ *	to its reactor (a queue and an eventfd), which answers every
+ *	connection still waiting for it.
+ *
+ *	Deadline.  A waiting connection whose deadline passes is
+ *	answered from what the cache knows then (pmap_obs.pending): the
+ *	cached policy if any, else "no policy".  Deadlines are all
+ *	"arrival + deadline_ms", so each reactor keeps its waiting
+ *	connections in one list, oldest first, and sleeps in epoll_wait
+ *	until the first is due.  The job goes on; its result lands in the
+ *	cache for the next lookup.
+ *
+ *	Sends use MSG_NOSIGNAL; a client that vanishes mid-request costs
+ *	a lookup and an EPIPE, nothing else.  Idle connections cost one
+ *	epoll registration and a few hundred bytes.
+ *
+ * DIAGNOSTICS
+ *	pmap_server_new() returns NULL with one line in why.  Protocol
+ *	errors are logged (at most one line a second) and answered with
+ *	PERM (line requests: "error ..."), then the connection is closed.
+ *
+ * SEE ALSO
+ *	pmap_reply.h, pmap_frame.h, pmap_memo.h, pmap_listen.h,
+ *	rfc-checklist.md 1.3 (STS-HTTP-8, STS-HTTP-9), 1.6
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "exim_event.h"
+#include "log.h"
+#include "override.h"
+#include "pmap_conn.h"
+#include "pmap_frame.h"
+#include "pmap_job.h"
+#include "pmap_listen.h"
+#include "pmap_memo.h"
+#include "pmap_reply.h"
+#include "pmap_server.h"
+#include "sts_cache.h"
+#include "xmalloc.h"
+
+#define PM_MAX_REACTORS	4
+#define PM_WORKERS	8
+#define PM_EVENTS	64
+/* epoll data of the non-connection fds: NULL is the stop eventfd,
+ * 1..PMAP_LISTEN_MAX the listeners, this a reactor's done eventfd */
+#define PM_DONE_TAG	((void *)(intptr_t)(PMAP_LISTEN_MAX + 1))
+
+struct conn {
+	struct pmap_conn	 c_io;
+	int			 c_reactor;
+	uint32_t		 c_events;	/* registered epoll events */
+	int			 c_inset;	/* in its reactor's epoll set */
+	/* waiting for a job (the request is copied: c_io.in moves on) */
+	struct pmap_job		*c_job;
+	char			*c_req;
+	size_t			 c_reqlen;
+	int64_t			 c_deadline;	/* clock_mono_ms() */
+	struct conn		*c_wprev, *c_wnext;	/* reactor's waiting */
+	struct conn		*c_jnext;	/* the job's waiters */
+	struct conn		*c_prev, *c_next;	/* all connections */
+	/* accept hands a connection to another reactor through epoll_ctl
+	 * and epoll_wait; this release/acquire pair says so to the
+	 * compiler and TSan */
+	atomic_uint		 c_handoff;
+};
+
+struct reactor {
+	struct pmap_server	*r_pm;
+	int			 r_idx;
+	int			 r_ep;
+	pthread_t		 r_thread;
+	int			 r_started;
+	struct pmap_memo	*r_memo;
+	struct pmap_job_box	 r_done;	/* jobs finished for it */
+	struct conn		*r_whead, *r_wtail;	/* waiting, by deadline */
+	struct pmap_job		*r_inflight;	/* lookup jobs not yet done */
+};
+
+struct pmap_server {
+	struct sts_cache	*pm_cache;
+	struct pmap_server_opts	 pm_o;
+	struct pmap_listen	 pm_listen;
+	int			 pm_evfd;		/* stop signal */
+	int			 pm_nreactors;
+	struct reactor		 pm_r[PM_MAX_REACTORS];
+	atomic_uint		 pm_rr;
+	atomic_int		 pm_stop;
+
+	pthread_rwlock_t	 pm_ovlock;
+	const struct override	*pm_ov;
+	atomic_uint		 pm_ovgen;	/* bumped with pm_ov */
+
+	struct pmap_exim_hook	 pm_hook;
+
+	atomic_ulong		 pm_requests, pm_memo_hits, pm_deadline;
+	atomic_ulong		 pm_nconns;
+
+	struct pmap_job_pool	*pm_jobs;
+
+	pthread_mutex_t		 pm_cmu;	/* connection list */
+	struct conn		*pm_conns;
+	atomic_long		 pm_lastwarn;
+};
+
+static void	conn_run(struct pmap_server *, struct reactor *, struct conn *,
+		    struct buf *);
+
+void
+pmap_server_opts_conf(struct pmap_server_opts *o, const struct conf *c)
+{
+	o->tempfail = c ? c->policymap_tempfail : 0;
+	o->txt_check_interval = c ? c->txt_check_interval : 300;
+	o->refresh_interval = c ? c->refresh_interval : 86400;
+	o->deadline_ms = (c ? c->policymap_deadline : 3) * 1000;
+}
+
+/* warn_limited - at most one protocol warning per second */
+static void
+warn_limited(struct pmap_server *pm, const char *what, int fd)
+{
+	long	now = (long)time(NULL), last = atomic_load(&pm->pm_lastwarn);
+
+	if (now == last || !atomic_compare_exchange_strong(&pm->pm_lastwarn,
+	    &last, now))
+		return;
+	log_warnx("policymap: fd=%d %s", fd, what);
+}
+
+/*
+ * answered - count one answered request and, at LOG_LEVEL_LOOKUPS, log
+ * it: the one place that says what the maps answer.  q may be NULL
+ * (then req is read again, only when the line is wanted).
+ */
+static void
+answered(struct pmap_server *pm, const struct conn *c, const char *req,
+    size_t reqlen, const struct pmap_req *q, const char *reply, size_t rlen,
+    const char *state)
+{
+	struct pmap_req	*tmp = NULL;
+	char		 d[DOMAIN_MAX + 1], r[512];
+	size_t		 n = rlen < sizeof(r) - 1 ? rlen : sizeof(r) - 1;
+
+	atomic_fetch_add_explicit(&pm->pm_requests, 1, memory_order_relaxed);
+	if (!log_enabled(LOG_LEVEL_LOOKUPS))
+		return;
+	if (q == NULL) {
+		tmp = xmalloc(sizeof(*tmp));
+		pmap_reply_read(req, reqlen, c->c_io.mode == PMAP_FRAME_LINE,
+		    tmp);
+		q = tmp;
+	}
+	memcpy(r, reply, n);
+	r[n] = '\0';
+	(void)log_printable(r, sizeof(r), r);
+	(void)log_printable(d, sizeof(d), q->kst == ST_OK ? q->domain :
+	    q->key);
+	log_debug(LOG_LEVEL_LOOKUPS, "policymap: flavour=%s domain=%s "
+	    "cache=%s reply=\"%s%s\"", pmap_reply_flavour_name(q->fl),
+	    d[0] ? d : "-", state, r, n < rlen ? "..." : "");
+	free(tmp);
+}
+
+/* --- connections ------------------------------------------------------ */
+
+static struct conn *
+conn_new(struct pmap_server *pm, int fd)
+{
+	struct conn	*c = xcalloc(1, sizeof(*c));
+
+	c->c_io.fd = fd;
+	c->c_reactor = (int)(atomic_fetch_add(&pm->pm_rr, 1) %
+	    (unsigned)pm->pm_nreactors);
+	atomic_fetch_add_explicit(&pm->pm_nconns, 1, memory_order_relaxed);
+	pthread_mutex_lock(&pm->pm_cmu);
+	c->c_next = pm->pm_conns;
+	if (pm->pm_conns)
+		pm->pm_conns->c_prev = c;
+	pm->pm_conns = c;
+	pthread_mutex_unlock(&pm->pm_cmu);
+	return c;
+}
+
+/* wait_unlink - c no longer waits: out of its job and the deadline list */
+static void
+wait_unlink(struct pmap_server *pm, struct conn *c)
+{
+	struct reactor	 *rx = &pm->pm_r[c->c_reactor];
+	struct conn	**pp;
+
+	if (c->c_job == NULL)
+		return;
+	for (pp = &c->c_job->j_waiters; *pp != NULL; pp = &(*pp)->c_jnext)
+		if (*pp == c) {
+			*pp = c->c_jnext;
+			break;
+		}
+	if (c->c_wprev)
+		c->c_wprev->c_wnext = c->c_wnext;
+	else
+		rx->r_whead = c->c_wnext;
+	if (c->c_wnext)
+		c->c_wnext->c_wprev = c->c_wprev;
+	else
+		rx->r_wtail = c->c_wprev;
+	c->c_job = NULL;
+	c->c_jnext = c->c_wprev = c->c_wnext = NULL;
+}
+
+static void
+conn_free(struct pmap_server *pm, struct conn *c)
+{
+	wait_unlink(pm, c);
+	pthread_mutex_lock(&pm->pm_cmu);
+	if (c->c_prev)
+		c->c_prev->c_next = c->c_next;
+	else
+		pm->pm_conns = c->c_next;
+	if (c->c_next)
+		c->c_next->c_prev = c->c_prev;
+	pthread_mutex_unlock(&pm->pm_cmu);
+	atomic_fetch_sub_explicit(&pm->pm_nconns, 1, memory_order_relaxed);
+	pmap_conn_close(&c->c_io);
+	free(c->c_req);
+	free(c);
+}
+
+/*
+ * conn_arm - make c's reactor wait for want (EPOLLIN, EPOLLOUT or 0 =
+ * nothing, while c waits for a job).  Level-triggered: the hot path
+ * never calls epoll_ctl.  -1: epoll_ctl failed and c is freed.
+ */
+static int
+conn_arm(struct pmap_server *pm, struct conn *c, uint32_t want)
+{
+	struct epoll_event	ev;
+	int			fd = c->c_io.fd, ep = pm->pm_r[c->c_reactor].r_ep;
+	int			op = c->c_inset ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (want == 0) {
+		/* Out of the set: EPOLLHUP/EPOLLERR come even with no
+		 * events asked for, and the reactor must not see c. */
+		if (!c->c_inset)
+			return 0;
+		c->c_inset = 0;
+		c->c_events = 0;
+		if (epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) < 0) {
+			log_warn("policymap: epoll_ctl");
+			conn_free(pm, c);
+			return -1;
+		}
+		return 0;
+	}
+	if (c->c_inset && c->c_events == want)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = want | EPOLLRDHUP;
+	ev.data.ptr = c;
+	c->c_events = want;
+	c->c_inset = 1;
+	atomic_fetch_add_explicit(&c->c_handoff, 1, memory_order_release);
+	if (epoll_ctl(ep, op, fd, &ev) < 0) {
+		log_warn("policymap: epoll_ctl");
+		conn_free(pm, c);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- jobs --------------------------------------------------------------- */
+
+/* job_done - the pool hands a finished job back to its reactor */
+static void
+job_done(void *arg, struct pmap_job *j)
+{
+	struct pmap_server	*pm = arg;
+
+	pmap_job_box_post(&pm->pm_r[j->j_owner].r_done, j);
+}
+
+/*
+ * fetch_start - the fetch step: find out, with network I/O if need be,
+ * what the cache says about j->j_domain (j_st, j_l), then job_done(j).
+ * The one place a lookup leaves the reactor; today a worker of the
+ * pool runs it (pmap_job.h).
+ */
+static void
+fetch_start(struct pmap_server *pm, struct pmap_job *j)
+{
+	pmap_job_start(pm->pm_jobs, j);
+}
+
+/* lookup_job - the lookup job of rx for domain: the one in flight, or a
+ * new one handed to the fetch step */
+static struct pmap_job *
+lookup_job(struct pmap_server *pm, struct reactor *rx, const char *domain)
+{
+	struct pmap_job	*j;
+
+	for (j = rx->r_inflight; j != NULL; j = j->j_onext)
+		if (strcmp(j->j_domain, domain) == 0)
+			return j;
+	j = pmap_job_lookup(domain);
+	j->j_owner = rx->r_idx;
+	j->j_onext = rx->r_inflight;
+	rx->r_inflight = j;
+	fetch_start(pm, j);
+	return j;
+}
+
+/* event_job - start event job j of rx; its waiter will get reply */
+static struct pmap_job *
+event_job(struct pmap_server *pm, struct reactor *rx, struct pmap_job *j,
+    const char *reply, size_t rlen)
+{
+	j->j_owner = rx->r_idx;
+	buf_init(&j->j_reply, rlen + 1);
+	buf_append(&j->j_reply, reply, rlen);
+	pmap_job_start(pm->pm_jobs, j);
+	return j;
+}
+
+/* veto_job - Exim is told not to connect to an MX host: a session the
+ * policy refused, for the journal */
+static struct pmap_job *
+veto_job(struct pmap_server *pm, struct reactor *rx, const struct pmap_req *q,
+    const struct buf *reply)
+{
+	return event_job(pm, rx, pmap_job_veto(q->domain, q->host),
+	    buf_str(reply), reply->b_len);
+}
+
+/* --- answering --------------------------------------------------------- */
+
+/* overrides - the override for domain, and the generation of the table
+ * it came from */
+static enum override_action
+overrides(struct pmap_server *pm, const char *domain, unsigned *gen)
+{
+	enum override_action	ov;
+
+	pthread_rwlock_rdlock(&pm->pm_ovlock);
+	*gen = atomic_load_explicit(&pm->pm_ovgen, memory_order_relaxed);
+	ov = override_lookup(pm->pm_ov, domain);
+	pthread_rwlock_unlock(&pm->pm_ovlock);
+	return ov;
+}
+
+/*
+ * answer - answer q from the cache without network I/O into r (1), or
+ * start the job it needs (0, *jp).  mn says what a reply came from (for
+ * the memo), *kind and *state what it is (for the log).
+ */
+static int
+answer(struct pmap_server *pm, struct reactor *rx, const struct pmap_req *q,
+    struct buf *r, struct pmap_memo_note *mn, struct pmap_job **jp,
+    enum pmap_kind *kind, const char **state)
+{
+	struct pmap_obs		o;
+	struct sts_lookup	l;
+
+	memset(&o, 0, sizeof(o));
+	o.st = ST_NOTFOUND;
+	o.tempfail = pm->pm_o.tempfail;
+	*jp = NULL;
+	*state = "none";
+	if (q->fl == PMAP_EXIM_TLSRPT) {
+		mn->ok = 0;			/* an event: no memo */
+		*state = "event";
+		if (pm->pm_hook.event != NULL) {
+			*jp = event_job(pm, rx, pmap_job_report(q->key), "", 0);
+			return 0;
+		}
+	} else if (pmap_reply_lookup(q)) {
+		o.ov = overrides(pm, q->domain, &mn->ovgen);
+		if (o.ov == OVERRIDE_SKIP)
+			*state = "override";
+		else {
+			o.st = sts_cache_lookup(pm->pm_cache, q->domain,
+			    STS_LOOKUP_CACHED, &l);
+			mn->hasstamp = 1;
+			mn->stamp = l.stamp;
+			if (!pmap_reply_fresh(o.st, &l, mn->second,
+			    pm->pm_o.txt_check_interval,
+			    pm->pm_o.refresh_interval)) {
+				sts_lookup_clear(&l);
+				*jp = lookup_job(pm, rx, q->domain);
+				return 0;
+			}
+			o.lookup = &l;
+			*state = "hit";
+		}
+	}
+	*kind = pmap_reply_make(q, &o, r);
+	if (o.lookup != NULL)
+		sts_lookup_clear(&l);
+	if (*kind == PMAP_VETO && pm->pm_hook.event != NULL) {
+		mn->ok = 0;
+		*jp = veto_job(pm, rx, q, r);
+		return 0;
+	}
+	return 1;
+}
+
+/* park - c waits for job j with the request req (its deadline runs from
+ * now); c leaves the epoll set.  -1: c is gone. */
+static int
+park(struct pmap_server *pm, struct reactor *rx, struct conn *c,
+    struct pmap_job *j, const char *req, size_t reqlen)
+{
+	if (conn_arm(pm, c, 0) < 0)
+		return -1;
+	c->c_req = xmalloc(reqlen + 1);
+	memcpy(c->c_req, req, reqlen);
+	c->c_req[reqlen] = '\0';
+	c->c_reqlen = reqlen;
+	c->c_job = j;
+	c->c_jnext = j->j_waiters;
+	j->j_waiters = c;
+	c->c_deadline = clock_mono_ms() + pm->pm_o.deadline_ms;
+	c->c_wnext = NULL;
+	c->c_wprev = rx->r_wtail;
+	if (rx->r_wtail)
+		rx->r_wtail->c_wnext = c;
+	else
+		rx->r_whead = c;
+	rx->r_wtail = c;
+	return 0;
+}
+
+/* resume - c's wait is over: send reply, go on with the connection */
+static void
+resume(struct pmap_server *pm, struct reactor *rx, struct conn *c,
+    const struct pmap_req *q, const struct buf *reply, const char *state,
+    struct buf *r)
+{
+	wait_unlink(pm, c);
+	answered(pm, c, c->c_req, c->c_reqlen, q, buf_str(reply),
+	    reply->b_len, state);
+	(void)pmap_conn_reply(&c->c_io, buf_str(reply), reply->b_len);
+	free(c->c_req);
+	c->c_req = NULL;
+	conn_run(pm, rx, c, r);
+}
+
+/* conn_request - one request of c: from the memo, answered, or parked
+ * (0: c waits, or is gone) */
+static int
+conn_request(struct pmap_server *pm, struct reactor *rx, struct conn *c,
+    const char *req, size_t reqlen, size_t used, struct buf *r)
+{
+	struct pmap_memo_note	 mn;
+	struct pmap_req		 q;
+	struct pmap_job		*j;
+	const char		*m, *state;
+	enum pmap_kind		 kind = PMAP_NONE;
+	size_t			 mlen, body, at, hlen;
+	uint64_t		 h = 0;
+	int			 memo;
+
+	memset(&mn, 0, sizeof(mn));
+	mn.ok = 1;			/* so far: depends on the request only */
+	mn.second = clock_now();	/* before anything is read */
+	mn.ovgen = atomic_load_explicit(&pm->pm_ovgen, memory_order_acquire);
+	memo = c->c_io.mode == PMAP_FRAME_NETSTRING && reqlen <= PMAP_MEMO_KEY_MAX;
+	if (memo) {
+		h = pmap_memo_hash(req, reqlen);
+		m = pmap_memo_get(rx->r_memo, h, req, reqlen, mn.second,
+		    mn.ovgen, pm->pm_cache, &mlen, &body);
+		if (m != NULL) {
+			pmap_conn_append(&c->c_io, m, mlen);
+			atomic_fetch_add_explicit(&pm->pm_memo_hits, 1,
+			    memory_order_relaxed);
+			answered(pm, c, req, reqlen, NULL, m + body,
+			    mlen - body - 1, "memo");
+			pmap_conn_consume(&c->c_io, used);
+			return 1;
+		}
+	}
+	pmap_reply_read(req, reqlen, c->c_io.mode == PMAP_FRAME_LINE, &q);
+	buf_reset(r);
+	if (!answer(pm, rx, &q, r, &mn, &j, &kind, &state)) {
+		if (park(pm, rx, c, j, req, reqlen) < 0)
+			return 0;
+		pmap_conn_consume(&c->c_io, used);
+		return 0;
+	}
+	answered(pm, c, req, reqlen, &q, buf_str(r), r->b_len, state);
+	at = c->c_io.outlen;
+	hlen = pmap_conn_reply(&c->c_io, buf_str(r), r->b_len);
+	if (memo)
+		pmap_memo_put(rx->r_memo, h, req, reqlen, c->c_io.out + at,
+		    c->c_io.outlen - at, hlen, &mn);
+	pmap_conn_consume(&c->c_io, used);
+	return 1;
+}
+
+/*
+ * conn_run - answer what can be answered, write, and hand c on: back to
+ * its epoll set, to a job, or to close().  r is the reactor's scratch
+ * buffer.
+ */
+static void
+conn_run(struct pmap_server *pm, struct reactor *rx, struct conn *c,
+    struct buf *r)
+{
+	const char	*err;
+	size_t		 off, reqlen, used;
+	int		 k;
+
+	for (;;) {
+		if (c->c_io.outlen > 0) {
+			k = pmap_conn_write(&c->c_io);
+			if (k < 0)
+				goto gone;
+			if (k == 0) {
+				(void)conn_arm(pm, c, EPOLLOUT);
+				return;
+			}
+		}
+		if (c->c_io.closing)
+			goto gone;
+		k = pmap_conn_next(&c->c_io, &off, &reqlen, &used, &err);
+		if (k < 0) {
+			warn_limited(pm, err, c->c_io.fd);
+			continue;			/* write the PERM */
+		}
+		if (k == 0) {
+			if (c->c_io.eof)
+				goto gone;
+			break;				/* EPOLLIN */
+		}
+		if (!conn_request(pm, rx, c, c->c_io.in + off, reqlen, used,
+		    r))
+			return;				/* waits for a job */
+		/* Lock-step clients wait for this reply: send it now. */
+	}
+	(void)conn_arm(pm, c, EPOLLIN);
+	return;
+gone:
+	conn_free(pm, c);
+}
+
+/* finish - a finished lookup job: answer each connection waiting for it */
+static void
+finish_lookup(struct pmap_server *pm, struct reactor *rx, struct pmap_job *j,
+    struct buf *r)
+{
+	struct pmap_obs		 o;
+	struct pmap_req		*q = xmalloc(sizeof(*q));
+	struct conn		*c;
+	struct pmap_job		*ev;
+	enum pmap_kind		 kind;
+	unsigned		 gen;
+
+	while ((c = j->j_waiters) != NULL) {
+		pmap_reply_read(c->c_req, c->c_reqlen,
+		    c->c_io.mode == PMAP_FRAME_LINE, q);
+		memset(&o, 0, sizeof(o));
+		o.st = j->j_st;
+		o.lookup = &j->j_l;
+		o.ov = overrides(pm, q->domain, &gen);
+		o.tempfail = pm->pm_o.tempfail;
+		buf_reset(r);
+		kind = pmap_reply_make(q, &o, r);
+		if (kind == PMAP_VETO && pm->pm_hook.event != NULL) {
+			/* wait on for the journal, same deadline */
+			ev = veto_job(pm, rx, q, r);
+			j->j_waiters = c->c_jnext;
+			c->c_job = ev;
+			c->c_jnext = NULL;
+			ev->j_waiters = c;
+			continue;
+		}
+		resume(pm, rx, c, q, r, j->j_l.from_cache ? "hit" : "fetched",
+		    r);
+	}
+	free(q);
+}
+
+/* jobs_done - every job the fetch step or the hook finished for rx */
+static void
+jobs_done(struct pmap_server *pm, struct reactor *rx, struct buf *r)
+{
+	struct pmap_job	*j, *next, **pp;
+	struct conn	*c;
+
+	for (j = pmap_job_box_take(&rx->r_done); j != NULL; j = next) {
+		next = j->j_next;
+		if (j->j_kind == PMAP_JOB_LOOKUP) {
+			for (pp = &rx->r_inflight; *pp != j;
+			    pp = &(*pp)->j_onext)
+				;
+			*pp = j->j_onext;
+			finish_lookup(pm, rx, j, r);
+		} else if ((c = j->j_waiters) != NULL)
+			resume(pm, rx, c, NULL, &j->j_reply, "event", r);
+		pmap_job_free(j);
+	}
+}
+
+/*
+ * expire - answer every waiting connection whose deadline has passed
+ * from what the cache knows now (RFC 8461 3.3: STS-HTTP-9 a cached
+ * policy applies, STS-HTTP-8 else deliver as without one); the job goes
+ * on.  Returns the milliseconds until the next deadline, -1 for none.
+ */
+static int
+expire(struct pmap_server *pm, struct reactor *rx, struct buf *r)
+{
+	struct pmap_obs		 o;
+	struct pmap_req		*q = NULL;
+	struct sts_lookup	 l;
+	struct conn		*c;
+	enum pmap_kind		 kind;
+	int64_t			 now = clock_mono_ms();
+	unsigned		 gen;
+
+	while ((c = rx->r_whead) != NULL && c->c_deadline <= now) {
+		atomic_fetch_add_explicit(&pm->pm_deadline, 1,
+		    memory_order_relaxed);
+		if (c->c_job->j_kind == PMAP_JOB_EVENT) {
+			resume(pm, rx, c, NULL, &c->c_job->j_reply, "event",
+			    r);
+			continue;
+		}
+		if (q == NULL)
+			q = xmalloc(sizeof(*q));
+		pmap_reply_read(c->c_req, c->c_reqlen,
+		    c->c_io.mode == PMAP_FRAME_LINE, q);
+		memset(&o, 0, sizeof(o));
+		o.st = sts_cache_lookup(pm->pm_cache, q->domain,
+		    STS_LOOKUP_CACHED, &l);
+		o.lookup = &l;
+		o.ov = overrides(pm, q->domain, &gen);
+		o.pending = 1;
+		o.tempfail = pm->pm_o.tempfail;
+		buf_reset(r);
+		kind = pmap_reply_make(q, &o, r);
+		sts_lookup_clear(&l);
+		if (kind == PMAP_VETO && pm->pm_hook.event != NULL)
+			(void)veto_job(pm, rx, q, r);	/* nobody waits */
+		resume(pm, rx, c, q, r, "pending", r);
+	}
+	free(q);
+	if (rx->r_whead == NULL)
+		return -1;
+	return (int)(rx->r_whead->c_deadline - now);
+}
+
+/* --- reactors ----------------------------------------------------------- */
+
+/* accept_all - take every pending connection on listener lfd */
+static void
+accept_all(struct pmap_server *pm, int lfd)
+{
+	struct conn	*c;
+	int		 fd, one = 1;
+
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				warn_limited(pm, "out of file descriptors",
+				    lfd);
+				/* Level-triggered: back off, do not spin. */
+				usleep(10000);
+			}
+			return;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));			/* fails on unix: fine */
+		c = conn_new(pm, fd);
+		(void)conn_arm(pm, c, EPOLLIN);
+	}
+}
+
+static void *
+reactor(void *arg)
+{
+	struct reactor		*rx = arg;
+	struct pmap_server	*pm = rx->r_pm;
+	struct epoll_event	 ev[PM_EVENTS];
+	struct conn		*c;
+	struct buf		 r = BUF_INIT;
+	int			 n, i, wait = -1;
+
+	buf_init(&r, 1 << 20);
+	while (!atomic_load(&pm->pm_stop)) {
+		n = epoll_wait(rx->r_ep, ev, PM_EVENTS, wait);
+		if (n < 0 && errno != EINTR) {
+			log_warn("policymap: epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.ptr == NULL)
+				goto out;		/* stop */
+			if (ev[i].data.ptr == PM_DONE_TAG) {
+				jobs_done(pm, rx, &r);
+				continue;
+			}
+			if ((uintptr_t)ev[i].data.ptr <= PMAP_LISTEN_MAX) {
+				accept_all(pm, pm->pm_listen.fd[
+				    (uintptr_t)ev[i].data.ptr - 1]);
+				continue;
+			}
+			c = ev[i].data.ptr;
+			(void)atomic_load_explicit(&c->c_handoff,
+			    memory_order_acquire);
+			if ((ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+			    EPOLLERR)) && pmap_conn_read(&c->c_io) < 0) {
+				conn_free(pm, c);
+				continue;
+			}
+			conn_run(pm, rx, c, &r);
+		}
+		wait = expire(pm, rx, &r);
+	}
+out:
+	buf_free(&r);
+	return NULL;
+}
+
+/* reactor_init - reactor i's epoll set: the stop fd, its done fd, and
+ * (reactor 0) the listeners */
+static int
+reactor_init(struct pmap_server *pm, int i, struct buf *why)
+{
+	struct reactor		*rx = &pm->pm_r[i];
+	struct epoll_event	 ev;
+	int			 j;
+
+	rx->r_pm = pm;
+	rx->r_idx = i;
+	rx->r_memo = pmap_memo_new();
+	if ((rx->r_ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    pmap_job_box_init(&rx->r_done) < 0) {
+		buf_printf(why, "epoll/eventfd: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	(void)epoll_ctl(rx->r_ep, EPOLL_CTL_ADD, pm->pm_evfd, &ev);
+	ev.data.ptr = PM_DONE_TAG;
+	(void)epoll_ctl(rx->r_ep, EPOLL_CTL_ADD, rx->r_done.fd, &ev);
+	for (j = 0; i == 0 && j < pm->pm_listen.n; j++) {
+		/* listeners: small integers cast to pointers */
+		ev.data.ptr = (void *)(intptr_t)(j + 1);
+		(void)epoll_ctl(rx->r_ep, EPOLL_CTL_ADD, pm->pm_listen.fd[j],
+		    &ev);
+	}
+	return 0;
+}
+
+struct pmap_server *
+pmap_server_new(const char *spec, struct sts_cache *cache,
+    const struct pmap_server_opts *o, struct buf *why)
+{
+	struct pmap_server	*pm = xcalloc(1, sizeof(*pm));
+	int			 i;
+
+	pm->pm_cache = cache;
+	if (o != NULL)
+		pm->pm_o = *o;
+	else
+		pmap_server_opts_conf(&pm->pm_o, NULL);
+	pm->pm_evfd = -1;
+	for (i = 0; i < PM_MAX_REACTORS; i++)
+		pm->pm_r[i].r_ep = pm->pm_r[i].r_done.fd = -1;
+	pthread_rwlock_init(&pm->pm_ovlock, NULL);
+	pthread_mutex_init(&pm->pm_cmu, NULL);
+	if (pmap_listen_open(&pm->pm_listen, spec, why) < 0) {
+		pmap_server_stop(pm);
+		return NULL;
+	}
+	/* Half the CPUs: the MTA's own processes (the clients) need the
+	 * rest, and a reactor that sleeps less answers sooner. */
+	i = (int)sysconf(_SC_NPROCESSORS_ONLN) / 2;
+	if (getenv("STS_POLICYMAP_REACTORS") != NULL)
+		i = atoi(getenv("STS_POLICYMAP_REACTORS"));
+	pm->pm_nreactors = i < 1 ? 1 : i > PM_MAX_REACTORS ? PM_MAX_REACTORS : i;
+	if ((pm->pm_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		buf_printf(why, "eventfd: %s", strerror(errno));
+		pmap_server_stop(pm);
+		return NULL;
+	}
+	for (i = 0; i < pm->pm_nreactors; i++)
+		if (reactor_init(pm, i, why) < 0) {
+			pmap_server_stop(pm);
+			return NULL;
+		}
+	return pm;
+}
+
+int
+pmap_server_add_fd(struct pmap_server *pm, int fd)
+{
+	struct conn	*c;
+
+	if (pmap_listen_nonblock(fd) < 0)
+		return -1;
+	c = conn_new(pm, fd);
+	return conn_arm(pm, c, EPOLLIN);
+}
+
+int
+pmap_server_start(struct pmap_server *pm)
+{
+	int	i;
+
+	if ((pm->pm_jobs = pmap_job_pool_new(PM_WORKERS, pm->pm_cache,
+	    &pm->pm_hook, job_done, pm)) == NULL)
+		return -1;
+	for (i = 0; i < pm->pm_nreactors; i++) {
+		if (pthread_create(&pm->pm_r[i].r_thread, NULL, reactor,
+		    &pm->pm_r[i]) != 0)
+			return -1;
+		pm->pm_r[i].r_started = 1;
+	}
+	return 0;
+}
+
+void
+pmap_server_stats(struct pmap_server *pm, struct pmap_server_stats *s)
+{
+	s->requests = atomic_load_explicit(&pm->pm_requests,
+	    memory_order_relaxed);
+	s->memo_hits = atomic_load_explicit(&pm->pm_memo_hits,
+	    memory_order_relaxed);
+	s->deadline = atomic_load_explicit(&pm->pm_deadline,
+	    memory_order_relaxed);
+	s->connections = atomic_load_explicit(&pm->pm_nconns,
+	    memory_order_relaxed);
+}
+
+void
+pmap_server_on_exim(struct pmap_server *pm, const struct pmap_exim_hook *h)
+{
+	pm->pm_hook = *h;
+}
+
+void
+pmap_server_set_overrides(struct pmap_server *pm, const struct override *ov)
+{
+	pthread_rwlock_wrlock(&pm->pm_ovlock);
+	pm->pm_ov = ov;
+	atomic_fetch_add_explicit(&pm->pm_ovgen, 1, memory_order_release);
+	pthread_rwlock_unlock(&pm->pm_ovlock);
+}
+
+void
+pmap_server_stop(struct pmap_server *pm)
+{
+	uint64_t	one = 1;
+	int		i;
+
+	if (pm == NULL)
+		return;
+	atomic_store(&pm->pm_stop, 1);
+	if (pm->pm_evfd >= 0)
+		(void)write(pm->pm_evfd, &one, sizeof(one));
+	for (i = 0; i < PM_MAX_REACTORS; i++)
+		if (pm->pm_r[i].r_started)
+			pthread_join(pm->pm_r[i].r_thread, NULL);
+	/* The reactors are gone: every connection is in an epoll set or
+	 * waits for a job that is still allocated (the workers never free
+	 * one); then the pool frees the jobs it never started, and what
+	 * the workers finish lands in a done box. */
+	while (pm->pm_conns)
+		conn_free(pm, pm->pm_conns);
+	pmap_job_pool_stop(pm->pm_jobs);
+	pmap_listen_close(&pm->pm_listen);
+	for (i = 0; i < PM_MAX_REACTORS; i++) {
+		struct reactor *rx = &pm->pm_r[i];
+
+		pmap_job_box_free(&rx->r_done);
+		if (rx->r_ep >= 0)
+			close(rx->r_ep);
+		pmap_memo_free(rx->r_memo);
+	}
+	if (pm->pm_evfd >= 0)
+		close(pm->pm_evfd);
+	pthread_rwlock_destroy(&pm->pm_ovlock);
+	pthread_mutex_destroy(&pm->pm_cmu);
+	free(pm);
+}
