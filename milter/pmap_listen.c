@@ -6,16 +6,20 @@
 #include <sys/un.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "log.h"
 #include "pmap_listen.h"
 #include "xmalloc.h"
 
@@ -160,6 +164,34 @@ open_one(struct pmap_listen *l, const char *spec, struct buf *why)
 	}
 	l->fd[l->n++] = fd;
 	return 0;
+}
+
+int
+pmap_listen_accept(int lfd)
+{
+	static _Atomic long	 lastwarn;
+	long			 now, last;
+	int			 fd, one = 1;
+
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE) {
+			now = (long)time(NULL);
+			last = atomic_load(&lastwarn);
+			if (now != last && atomic_compare_exchange_strong(
+			    &lastwarn, &last, now))
+				log_warnx("policymap: fd=%d out of file "
+				    "descriptors", lfd);
+			usleep(10000);
+		}
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;				/* (fails on unix: fine) */
 }
 
 int

@@ -26,6 +26,13 @@ struct pmap_listen {
 int	pmap_listen_open(struct pmap_listen *l, const char *spec,
 	    struct buf *why);
 void	pmap_listen_close(struct pmap_listen *l);
+/*
+ * pmap_listen_accept - the next connection on listener lfd (non-blocking,
+ * close-on-exec, TCP_NODELAY on TCP): its fd, or -1 when none is pending.
+ * Out of descriptors: logged (once a second at most) after a 10 ms pause,
+ * so a level-triggered caller does not spin.
+ */
+int	pmap_listen_accept(int lfd);
 /* pmap_listen_nonblock - set O_NONBLOCK on fd; -1 on error */
 int	pmap_listen_nonblock(int fd);
 

@@ -6,40 +6,28 @@
  *	#include "pmap_server.h"
  *
  * DESCRIPTION
- *	Reactors.  Reactor threads (half the CPUs, at least one; the
- *	environment variable STS_POLICYMAP_REACTORS overrides), each with
- *	its own epoll set, own the connections; reactor 0 also accepts and
- *	deals new connections round-robin.  Only a connection's reactor
- *	ever touches it, so no connection state is locked.  A reactor
- *	answers a request itself when the cache can answer it without
- *	network I/O (sts_cache_lookup with STS_LOOKUP_CACHED and
- *	pmap_reply_fresh(): the hot path, no epoll_ctl, no allocation
- *	but the cache's policy copy; a reply it made in the same clock
- *	second from an unchanged cache entry and override table is sent
- *	again from its memo, pmap_memo.h).
+ *	Reactors (half the CPUs, at least one; STS_POLICYMAP_REACTORS
+ *	overrides), each with its own epoll set, own the connections;
+ *	reactor 0 also accepts and deals them round-robin.  Only its
+ *	reactor touches a connection: nothing of it is locked.  A reactor
+ *	answers what the cache knows without network I/O itself (the hot
+ *	path: STS_LOOKUP_CACHED, pmap_reply_fresh(), no epoll_ctl; a reply
+ *	made in the same second from unchanged state comes from its memo).
  *
- *	Jobs.  Anything else becomes a job and the connection waits for
- *	it out of the epoll set: a lookup job (a cold domain, a due TXT
- *	check, DNS trouble) runs the fetch step, fetch_start(), the one
- *	place where a lookup leaves the reactor -- today a small worker
- *	pool calling sts_cache_lookup(STS_LOOKUP_ASYNC), which blocks
- *	only while nothing is known yet; an event job hands an Exim TLS
- *	outcome to the hook (journal I/O).  Requests of one reactor for
- *	the same domain share one lookup job.  A finished job goes back
- *	to its reactor (a queue and an eventfd), which answers every
+ *	Anything else becomes a job (pmap_job.h) and the connection waits
+ *	out of the epoll set: a lookup job runs the fetch step,
+ *	fetch_start(), the one place where a lookup leaves the reactor;
+ *	an event job hands an Exim TLS outcome to the hook.  Requests of
+ *	a reactor for the same domain share one lookup job.  A finished
+ *	job comes back to its reactor's box, which answers every
  *	connection still waiting for it.
  *
- *	Deadline.  A waiting connection whose deadline passes is
- *	answered from what the cache knows then (pmap_obs.pending): the
- *	cached policy if any, else "no policy".  Deadlines are all
- *	"arrival + deadline_ms", so each reactor keeps its waiting
- *	connections in one list, oldest first, and sleeps in epoll_wait
- *	until the first is due.  The job goes on; its result lands in the
- *	cache for the next lookup.
- *
- *	Sends use MSG_NOSIGNAL; a client that vanishes mid-request costs
- *	a lookup and an EPIPE, nothing else.  Idle connections cost one
- *	epoll registration and a few hundred bytes.
+ *	Deadline.  A connection still waiting deadline_ms after its
+ *	request came is answered from what the cache knows then
+ *	(pmap_obs.pending): the cached policy, else "no policy".  All
+ *	deadlines are "arrival + deadline_ms", so a reactor keeps its
+ *	waiting connections in one list, oldest first, and sleeps in
+ *	epoll_wait until the first is due.  The job goes on.
  *
  * DIAGNOSTICS
  *	pmap_server_new() returns NULL with one line in why.  Protocol
@@ -53,9 +41,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -197,7 +182,7 @@ answered(struct pmap_server *pm, const struct conn *c, const char *req,
 	r[n] = '\0';
 	(void)log_printable(r, sizeof(r), r);
 	(void)log_printable(d, sizeof(d), q->kst == ST_OK ? q->domain :
-	    q->key);
+	    q->fl == PMAP_EXIM_TLSRPT ? "" : q->key);
 	log_debug(LOG_LEVEL_LOOKUPS, "policymap: flavour=%s domain=%s "
 	    "cache=%s reply=\"%s%s\"", pmap_reply_flavour_name(q->fl),
 	    d[0] ? d : "-", state, r, n < rlen ? "..." : "");
@@ -697,27 +682,10 @@ expire(struct pmap_server *pm, struct reactor *rx, struct buf *r)
 static void
 accept_all(struct pmap_server *pm, int lfd)
 {
-	struct conn	*c;
-	int		 fd, one = 1;
+	int	fd;
 
-	for (;;) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE) {
-				warn_limited(pm, "out of file descriptors",
-				    lfd);
-				/* Level-triggered: back off, do not spin. */
-				usleep(10000);
-			}
-			return;
-		}
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));			/* fails on unix: fine */
-		c = conn_new(pm, fd);
-		(void)conn_arm(pm, c, EPOLLIN);
-	}
+	while ((fd = pmap_listen_accept(lfd)) >= 0)
+		(void)conn_arm(pm, conn_new(pm, fd), EPOLLIN);
 }
 
 static void *

@@ -11,7 +11,8 @@ flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Icommo
 libs="$(pkg-config --libs getdns libcurl json-c openssl zlib) -lpthread"
 # the pure modules of common/ and the daemon's collector parsers
 pure="$(ls common/*/*.c | grep -v -e common/net/dns.c -e common/net/http.c \
-    -e common/util/clock.c) milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c"
+    -e common/util/clock.c) milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c
+    milter/pmap_frame.c milter/pmap_reply.c"
 fakes=$(ls tests/fakes/*.c 2>/dev/null || true)
 for f in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$f" .c); t=${t#fuzz_}

@@ -3,7 +3,9 @@
 # lab (issue 5): postmap -q through Postfix's own socketmap client for
 # every flavour and scenario, Sendmail's netstring protocol, Exim's
 # readsocket form (request, half-close, reply, close), garbage and
-# vanishing clients, and overrides reloaded with SIGHUP.
+# vanishing clients, overrides reloaded with SIGHUP, the deadline of a
+# lookup whose policy host is slow or hangs (issue 11), and the debug
+# log of each answer (log_level 2).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 MILTER=$BUILD/sts-milter
@@ -19,7 +21,7 @@ PORT=$((20000 + RANDOM % 20000))
 mkdir -p "$WORK/pm/state"
 C=$WORK/pm/sts-milter.conf
 {
-	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|override_file)[ =]' "$LAB_CONF"
+	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|override_file|log_level|policymap_deadline)[ =]' "$LAB_CONF"
 	cat <<EOF
 state_dir = $WORK/pm/state
 fetch_timeout = 4s
@@ -28,6 +30,8 @@ milter_socket = unix:$WORK/pm/milter.sock
 policymap_socket = unix:$SOCK inet:$PORT@127.0.0.1
 pid_file = $WORK/pm/sts-milter.pid
 override_file = $WORK/pm/override
+policymap_deadline = 1s
+log_level = 2
 EOF
 } > "$C"
 : > "$WORK/pm/override"
@@ -51,9 +55,82 @@ q() {
 	return 0
 }
 
-# Warm the cache (cold lookups wait for discovery), then check.
+# raw KIND ADDR PAYLOAD: one request over a raw socket (python, stdlib)
+raw() {
+	"$PY" - "$@" <<'PY'
+import socket, sys
+kind, addr, payload = sys.argv[1], sys.argv[2], sys.argv[3].encode().decode('unicode_escape').encode('latin-1')
+if addr.startswith('/'):
+    s = socket.socket(socket.AF_UNIX); s.connect(addr)
+else:
+    h, p = addr.rsplit(':', 1); s = socket.create_connection((h, int(p)))
+s.settimeout(10)
+s.sendall(payload)
+if kind == 'close':             # vanish mid-request
+    s.close(); sys.exit(0)
+if kind == 'halfclose':
+    s.shutdown(socket.SHUT_WR)
+out = b''
+try:
+    while True:
+        b = s.recv(65536)
+        if not b: out += b'<EOF>'; break
+        out += b
+        if kind == 'one' and out.endswith(b','): break
+except socket.timeout:
+    out += b'<TIMEOUT>'
+sys.stdout.write(out.decode('latin-1'))
+PY
+}
+
+# timed KIND ADDR PAYLOAD: raw, then the milliseconds it took
+timed() {
+	local t0 out
+	t0=$(date +%s%3N)
+	out=$(raw "$@")
+	echo "$out $(( $(date +%s%3N) - t0 ))"
+}
+
+# The deadline (issue 11): a cold lookup whose policy host is slow
+# (slow.test answers after ~2.5 s) or never answers (hang.test) gets the
+# flavour's "no policy" at policymap_deadline (1 s here), under every
+# MTA's map timeout (Sendmail FEATURE(sts) -d5, Exim 5s): RFC 8461 3.3,
+# STS-HTTP-8, deliver as though there were no policy.  The fetch goes on
+# and serves the next lookup.
+expect_eq "deadline: postmap postfix slow.test (cold)" "$(q postfix slow.test)" "NOTFOUND"
+# timed in the client itself: a cold lookup of a host that never answers
+R=$(timed halfclose "$SOCK" 'exim hang.test')
+expect_match "deadline: exim hang.test (cold): none at the deadline" "$R" '^none<EOF> [0-9]+$'
+DT=${R##* }
+ok "deadline: answered in ${DT} ms (deadline 1000 ms, Exim waits 5 s)" test "$DT" -ge 900 -a "$DT" -lt 2500
+R=$(timed one "$SOCK" '13:sts hang.test,')
+expect_match "deadline: sendmail hang.test: NOTFOUND in time (Sendmail -d5)" "$R" '^9:NOTFOUND , [0-9]+$'
+ok "deadline: answered in ${R##* } ms" test "${R##* }" -lt 2500
+expect_eq "deadline: postfix-tlsrpt hang.test" "$(q postfix-tlsrpt hang.test)" "NOTFOUND"
+for _ in $(seq 50); do
+	[ "$(q postfix slow.test)" = NOTFOUND ] || break
+	sleep 0.1
+done
+expect_eq "deadline: the fetch went on, the next lookup has the policy" \
+    "$(q postfix slow.test)" "secure match=mx1.enforce.test servername=hostname"
+expect_match "debug log: the deadline answer" "$(cat "$WORK/pm/milter.log")" \
+    'policymap: flavour=postfix domain=slow\.test cache=pending reply="NOTFOUND "'
+expect_match "debug log: exim" "$(cat "$WORK/pm/milter.log")" \
+    'policymap: flavour=exim domain=hang\.test cache=pending reply="none"'
+expect_match "debug log: sendmail" "$(cat "$WORK/pm/milter.log")" \
+    'policymap: flavour=sendmail domain=hang\.test cache=(pending|fetched) reply="NOTFOUND "'
+expect_match "debug log: the policy from the cache" "$(cat "$WORK/pm/milter.log")" \
+    'policymap: flavour=postfix domain=slow\.test cache=(hit|memo) reply="OK secure match=mx1\.enforce\.test servername=hostname"'
+
+# Warm the cache (a cold lookup may take longer than the deadline), then
+# check.
 for d in enforce.test testing.test wildcard.test none.test nopolicy.test \
     notfound.test badcert.test crlf.test; do q postfix "$d" >/dev/null; done
+for _ in $(seq 50); do
+	[ "$(q postfix enforce.test)" = NOTFOUND ] || break
+	sleep 0.1
+done
+sleep 0.5
 
 ENF='secure match=mx1.enforce.test:mx2.enforce.test servername=hostname'
 while IFS='|' read -r name key want; do
@@ -89,34 +166,6 @@ expect_match "postmap postfix-tlsrpt testing.test: may + STS attributes" "$TST" 
 
 # Postfix's parent-domain walk (.enforce.test) never reaches the DNS.
 ok "no lookup for .enforce.test" sh -c "! grep -q '_mta-sts\\.\\.enforce' '$LAB_DIR/unbound/unbound.log' 2>/dev/null"
-
-# raw KIND ADDR PAYLOAD: one request over a raw socket (python, stdlib)
-raw() {
-	"$PY" - "$@" <<'PY'
-import socket, sys
-kind, addr, payload = sys.argv[1], sys.argv[2], sys.argv[3].encode().decode('unicode_escape').encode('latin-1')
-if addr.startswith('/'):
-    s = socket.socket(socket.AF_UNIX); s.connect(addr)
-else:
-    h, p = addr.rsplit(':', 1); s = socket.create_connection((h, int(p)))
-s.settimeout(10)
-s.sendall(payload)
-if kind == 'close':             # vanish mid-request
-    s.close(); sys.exit(0)
-if kind == 'halfclose':
-    s.shutdown(socket.SHUT_WR)
-out = b''
-try:
-    while True:
-        b = s.recv(65536)
-        if not b: out += b'<EOF>'; break
-        out += b
-        if kind == 'one' and out.endswith(b','): break
-except socket.timeout:
-    out += b'<TIMEOUT>'
-sys.stdout.write(out.decode('latin-1'))
-PY
-}
 
 # Sendmail speaks the same netstrings; FEATURE(sts) asks map "sts".
 expect_eq "sendmail: netstring over unix" "$(raw one "$SOCK" '16:sts enforce.test,')" \
