@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "sockspec.h"
 #include "pmap_listen.h"
 #include "xmalloc.h"
 
@@ -111,52 +112,21 @@ listen_inet(const char *host, const char *port, int family, struct buf *why)
 static int
 open_one(struct pmap_listen *l, const char *spec, struct buf *why)
 {
-	char		 host[300], port[32];
-	const char	*a, *at, *colon;
-	int		 fd, family = AF_UNSPEC;
+	struct sockspec	ss;
+	int		fd;
 
 	if (l->n == PMAP_LISTEN_MAX) {
 		buf_printf(why, "too many sockets");
 		return -1;
 	}
-	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-		a = strchr(spec, ':') + 1;
-		if ((fd = listen_unix(a, why)) < 0)
-			return -1;
-		l->path[l->n] = xstrdup(a);
-	} else if (strncmp(spec, "inet:", 5) == 0 ||
-	    strncmp(spec, "inet6:", 6) == 0) {
-		family = spec[4] == '6' ? AF_INET6 : AF_INET;
-		a = strchr(spec, ':') + 1;
-		host[0] = '\0';
-		if ((at = strchr(a, '@')) != NULL) {		/* port@host */
-			snprintf(port, sizeof(port), "%.*s", (int)(at - a), a);
-			snprintf(host, sizeof(host), "%s", at + 1);
-		} else if ((colon = strrchr(a, ':')) != NULL) {	/* host:port */
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - a),
-			    a);
-			snprintf(port, sizeof(port), "%s", colon + 1);
-			if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-				memmove(host, host + 1, strlen(host));
-				host[strlen(host) - 1] = '\0';
-				family = AF_INET6;
-			}
-		} else
-			snprintf(port, sizeof(port), "%s", a);
-		if (port[0] == '\0' || strspn(port, "0123456789") !=
-		    strlen(port)) {
-			buf_printf(why, "%s: bad port", spec);
-			return -1;
-		}
-		if (strchr(host, ':') != NULL)
-			family = AF_INET6;
-		if ((fd = listen_inet(host, port, family, why)) < 0)
-			return -1;
-	} else {
-		buf_printf(why, "%s: expected unix:/path or inet:port@host",
-		    spec);
+	if (sockspec_parse(spec, &ss, why) != ST_OK)
 		return -1;
-	}
+	if (ss.kind == SOCKSPEC_UNIX) {
+		if ((fd = listen_unix(ss.path, why)) < 0)
+			return -1;
+		l->path[l->n] = xstrdup(ss.path);
+	} else if ((fd = listen_inet(ss.host, ss.port, ss.family, why)) < 0)
+		return -1;
 	if (pmap_listen_nonblock(fd) < 0) {
 		buf_printf(why, "fcntl: %s", strerror(errno));
 		close(fd);

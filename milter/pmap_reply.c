@@ -4,7 +4,7 @@
  *
  * SEE ALSO
  *	enforcement-anchors.md 4.1-4.3, rfc-checklist.md 1.1, 1.3, 1.7,
- *	1.8, doc/README-policymap.md
+ *	1.8, README.md "The MTA policy maps"
  */
 #include <ctype.h>
 #include <stdlib.h>

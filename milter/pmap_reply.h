@@ -11,7 +11,7 @@
  * be given as it is or needs the fetch step first.  No I/O, no locks,
  * no logging, no clock of its own: the caller passes "now".
  *
- * Replies, per flavour (doc/README-policymap.md has the tables):
+ * Replies, per flavour (README.md, "The MTA policy maps", has the tables):
  *   postfix, sendmail ("sts" too): enforce -> "OK secure match=P:P
  *	servername=hostname", "*.d" written ".d" (Postfix and Sendmail
  *	parent-domain syntax); everything else "NOTFOUND ".

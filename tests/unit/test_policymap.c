@@ -7,6 +7,9 @@
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -715,6 +718,25 @@ test_listener_deadline(void)
 	lab_teardown();
 }
 
+/* free_port - a TCP port of 127.0.0.1 that was free a moment ago */
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
 /* Socket specs: unix and inet forms open; bad ones are refused. */
 static void
 test_specs(void)
@@ -722,10 +744,11 @@ test_specs(void)
 	struct pmap_server	*pm;
 	struct buf		 why = BUF_INIT;
 	char			 path[64], spec[200];
+	int			 p1 = free_port(), p2 = free_port();
 
 	snprintf(path, sizeof(path), "/tmp/pm-test-%d.sock", (int)getpid());
-	snprintf(spec, sizeof(spec), "unix:%s inet:0@127.0.0.1 "
-	    "inet:127.0.0.1:0", path);
+	snprintf(spec, sizeof(spec), "unix:%s inet:%d@127.0.0.1 "
+	    "inet:127.0.0.1:%d", path, p1, p2);
 	pm = pmap_server_new(spec, NULL, NULL, &why);
 	CHECKF(pm != NULL, "%s", buf_str(&why));
 	CHECK(access(path, F_OK) == 0);
