@@ -160,10 +160,35 @@ test_limits(void)
 	buf_free(&why);
 }
 
+/* The daemon's own veto events: the same event a "veto=1" line reads
+ * as, classified validation-failure / mx-host-not-in-policy; names that
+ * a line could not carry are refused the same way. */
+static void
+test_veto(void)
+{
+	struct exim_event	ev, line;
+	struct buf		why = BUF_INIT;
+
+	CHECK_INT(exim_event_veto(&ev, "Enforce.Test.", "mx.evil.test", &why),
+	    ST_OK);
+	CHECK_INT(exim_event_read("domain=enforce.test mx=mx.evil.test veto=1",
+	    &line, &why), ST_OK);
+	CHECK(memcmp(&ev, &line, sizeof(ev)) == 0);
+	CHECK_INT(exim_event_classify(&ev, NOW, 0), ST_OK);
+	CHECK_INT(ev.result, TLSRPT_VALIDATION_FAILURE);
+	CHECK_STR(ev.reason, "mx-host-not-in-policy");
+	CHECK_INT(exim_event_veto(&ev, "bad domain", "mx.evil.test", &why),
+	    ST_INVALID);
+	CHECK_INT(exim_event_veto(&ev, "enforce.test", "mx bad", &why),
+	    ST_INVALID);
+	buf_free(&why);
+}
+
 int
 main(void)
 {
 	RUN(test_table);
 	RUN(test_limits);
+	RUN(test_veto);
 	return harness_done("test_exim_event");
 }
