@@ -344,8 +344,8 @@ collect_datagram(struct collect *c, const char *d, size_t len, time_t now,
 		}
 		atomic_fetch_add(&c->c_records, 1);
 		n++;
-		log_debug(1, "tlsrpt: src=postfix domain=%s policy_type=%s "
-		    "result=%s mx=%s", r.domain, r.ptype,
+		log_debug(LOG_LEVEL_EVENTS, "tlsrpt: src=postfix domain=%s "
+		    "policy_type=%s result=%s mx=%s", r.domain, r.ptype,
 		    tlsrpt_result_str(r.result), r.mx[0] ? r.mx : "-");
 	}
 	tlsrpt_dgram_free(g);

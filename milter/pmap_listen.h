@@ -3,9 +3,10 @@
  *
  * Socket specs as sockspec.h reads them ("unix:/path", "inet:port@host",
  * "inet:host:port", "inet6:port@host", "inet:port" for all addresses);
- * several, separated by spaces or commas; an empty spec opens nothing.  A stale unix socket is replaced; a new one is
- * mode 0666 (the MTA's lookup clients run as other users).  Sockets are
- * non-blocking and close-on-exec.  Open them before dropping privileges.
+ * several, separated by spaces or commas; an empty spec opens nothing.
+ * A stale unix socket is replaced; a new one is mode 0666 (the MTA's
+ * lookup clients run as other users).  Sockets are non-blocking and
+ * close-on-exec.  Open them before dropping privileges.
  */
 #ifndef PMAP_LISTEN_H
 #define PMAP_LISTEN_H
