@@ -61,7 +61,11 @@ struct gate {
 	pthread_cond_t		 g_bgcv;
 	int			 g_bg;
 	unsigned long		 g_jerr_logged;
-	unsigned long		 g_rcpts, g_deferred;	/* __atomic */
+	/* counters, __atomic (see struct gate_stats) */
+	unsigned long		 g_rcpts, g_deferred;
+	unsigned long		 g_decisions[2][GATE_STAT_MAX];
+	unsigned long		 g_deferrals[TLSRPT_RESULT_MAX];
+	unsigned long		 g_probes[TLSRPT_RESULT_MAX + 1];
 };
 
 /*
@@ -353,6 +357,9 @@ probe(struct gate *g, const struct gate_obs *o, const char *host,
 	opts.total_timeout_ms = left > 1000 ? (int)left : 1000;
 	v = xcalloc(1, sizeof(*v));
 	v->st = tls_probe(host, ip, &opts, &v->r, &why);
+	__atomic_add_fetch(&g->g_probes[v->st != ST_OK ? TLSRPT_RESULT_MAX :
+	    v->r.result < TLSRPT_RESULT_MAX ? v->r.result :
+	    TLSRPT_VALIDATION_FAILURE], 1, __ATOMIC_RELAXED);
 	if (v->st != ST_OK && !v->r.transient) {
 		/* our own trouble (bad ca_file, arguments) */
 		v->r.result = TLSRPT_VALIDATION_FAILURE;
@@ -638,7 +645,40 @@ log_decision(const char *q, const char *rcpt, const struct gate_obs *o,
 	}
 }
 
-/* decide - gate_rcpt() without the counting */
+/* count - the decision's counters (gate_stats) */
+static void
+count(struct gate *g, const struct gate_decision *d)
+{
+	enum gate_stat_mode	m;
+
+	switch (d->why) {
+	case GATE_OVERRIDE_SKIP:
+		m = GATE_STAT_EXEMPT;
+		break;
+	case GATE_NO_POLICY:
+	case GATE_DISCOVERY_TEMPFAIL:
+		m = GATE_STAT_NO_POLICY;
+		break;
+	case GATE_MODE_NONE:
+		m = GATE_STAT_NONE;
+		break;
+	case GATE_MODE_TESTING:
+		m = GATE_STAT_TESTING;
+		break;
+	default:		/* deferred, validated, MX lookup failed */
+		m = GATE_STAT_ENFORCE;
+	}
+	__atomic_add_fetch(&g->g_rcpts, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g->g_decisions[d->action == GATE_DEFER][m], 1,
+	    __ATOMIC_RELAXED);
+	if (d->action == GATE_DEFER) {
+		__atomic_add_fetch(&g->g_deferred, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&g->g_deferrals[d->result < TLSRPT_RESULT_MAX ?
+		    d->result : TLSRPT_VALIDATION_FAILURE], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* decide - gate_rcpt(): observe, decide, log, journal, count */
 static void
 decide(struct gate *g, const char *qid, const char *rcpt,
     const char *domain, struct gate_verdict *out)
@@ -666,6 +706,7 @@ decide(struct gate *g, const char *qid, const char *rcpt,
 		gate_rule_text(&w.o, &d, out->text, sizeof(out->text));
 	}
 	log_decision(q, rcpt, &w.o, &d);
+	count(g, &d);
 	if (d.action == GATE_DEFER)
 		journal_deferral(g, qid, rcpt, &w, &d, out);
 	if (d.background)
@@ -680,14 +721,23 @@ gate_rcpt(struct gate *g, const char *qid, const char *rcpt,
     const char *domain, struct gate_verdict *out)
 {
 	decide(g, qid, rcpt, domain, out);
-	__atomic_add_fetch(&g->g_rcpts, 1, __ATOMIC_RELAXED);
-	if (out->action == GATE_DEFER)
-		__atomic_add_fetch(&g->g_deferred, 1, __ATOMIC_RELAXED);
 }
 
 void
 gate_stats(struct gate *g, struct gate_stats *s)
 {
+	int	i, m;
+
 	s->rcpts = __atomic_load_n(&g->g_rcpts, __ATOMIC_RELAXED);
 	s->deferred = __atomic_load_n(&g->g_deferred, __ATOMIC_RELAXED);
+	for (i = 0; i < 2; i++)
+		for (m = 0; m < GATE_STAT_MAX; m++)
+			s->decisions[i][m] = __atomic_load_n(
+			    &g->g_decisions[i][m], __ATOMIC_RELAXED);
+	for (i = 0; i < TLSRPT_RESULT_MAX; i++)
+		s->deferrals[i] = __atomic_load_n(&g->g_deferrals[i],
+		    __ATOMIC_RELAXED);
+	for (i = 0; i <= TLSRPT_RESULT_MAX; i++)
+		s->probes[i] = __atomic_load_n(&g->g_probes[i],
+		    __ATOMIC_RELAXED);
 }

@@ -39,9 +39,24 @@ void		 gate_refresh_failed(void *gate, const char *domain,
 /* gate_wait_idle - wait for background probes (tests, shutdown) */
 void		 gate_wait_idle(struct gate *, int timeout_ms);
 
+/* the policy mode a recipient was decided under (a metrics label) */
+enum gate_stat_mode {
+	GATE_STAT_NO_POLICY = 0,	/* none found, or discovery failed */
+	GATE_STAT_NONE,
+	GATE_STAT_TESTING,
+	GATE_STAT_ENFORCE,
+	GATE_STAT_EXEMPT,		/* override_file "skip" */
+	GATE_STAT_MAX
+};
+
 struct gate_stats {
 	unsigned long	rcpts;		/* recipients decided */
 	unsigned long	deferred;	/* of them deferred (451 4.7.5) */
+	unsigned long	decisions[2][GATE_STAT_MAX];	/* [action][mode] */
+	unsigned long	deferrals[TLSRPT_RESULT_MAX];	/* by result type */
+	/* MX probes run (not verdicts reused), by the result of the TLS
+	 * session; [TLSRPT_RESULT_MAX]: no session (connect, timeout) */
+	unsigned long	probes[TLSRPT_RESULT_MAX + 1];
 };
 void		 gate_stats(struct gate *, struct gate_stats *);
 

@@ -57,6 +57,7 @@
 #include "journal.h"
 #include "log.h"
 #include "logtail.h"
+#include "metrics_listen.h"
 #include "mlfi.h"
 #include "override.h"
 #include "pmap_server.h"
@@ -247,6 +248,47 @@ status_now(const struct conf *c, time_t started, int stopped,
 		log_warn("status file in %s", c->state_dir);
 }
 
+#ifndef STS_MILTER_VERSION
+#define STS_MILTER_VERSION	"unknown"
+#endif
+
+/* what a metrics scrape reads: the same counters as status_now() */
+struct metrics_src {
+	time_t			 started;
+	struct dns		*dns;
+	struct sts_cache	*cache;
+	struct journal		*j;
+	struct gate		*g;
+	struct policymap	*pm;
+	struct collect		*col;
+	struct logtail		*lt;	/* NULL: postfix_log off */
+};
+
+/* metrics_fill - metrics_listen's callback, in its thread */
+static void
+metrics_fill(void *arg, struct metrics_snap *s)
+{
+	const struct metrics_src *m = arg;
+
+	s->now = time(NULL);
+	s->started = m->started;
+	s->version = STS_MILTER_VERSION;
+	s->cache_entries = (unsigned long)sts_cache_size(m->cache);
+	s->journal_errors = m->j != NULL ? journal_errors(m->j) : 0;
+	gate_stats(m->g, &s->gate);
+	sts_cache_stats(m->cache, &s->cache);
+	dns_stats(m->dns, &s->dns);
+	if (m->pm != NULL) {
+		s->have_pm = 1;
+		policymap_stats(m->pm, &s->pm);
+	}
+	collect_stats(m->col, &s->col);
+	if (m->lt != NULL) {
+		s->have_lt = 1;
+		logtail_stats(m->lt, &s->lt);
+	}
+}
+
 static void *
 milter_thread(void *arg)
 {
@@ -267,7 +309,7 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	struct override	*nov;
 	static const char *const restart_keys[] = { "milter_socket",
 	    "policymap_socket", "tlsrpt_socket", "state_dir", "dns_resolvers",
-	    "ca_file", "user", "postfix_log", NULL };
+	    "ca_file", "user", "postfix_log", "metrics_listen", NULL };
 	int		 i;
 
 	if ((nc = conf_load(path, &why)) == NULL) {
@@ -332,6 +374,8 @@ main(int argc, char **argv)
 	struct pmap_server	*pm = NULL;
 	struct collect		*col = NULL;
 	struct logtail		*lt = NULL;
+	struct metrics_listen	*ml = NULL;
+	struct metrics_src	 msrc;
 	struct passwd		*pw = NULL;
 	struct sockspec		 ss;
 	struct sigaction	 sa;
@@ -438,6 +482,10 @@ main(int argc, char **argv)
 	    &why)) == NULL)
 		fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket, buf_str(&why));
 
+	if (c->metrics_listen[0] != '\0' &&
+	    (ml = metrics_listen_new(c->metrics_listen, &why)) == NULL)
+		fatalx("metrics_listen: %s", buf_str(&why));
+
 	pidfd = open_pidfile(c->pid_file);	/* as root: /run is root's */
 	pid_path = xstrdup(c->pid_file);	/* a reload may change the key */
 	if (pw != NULL) {
@@ -514,6 +562,13 @@ main(int argc, char **argv)
 
 	if (pthread_create(&mt, NULL, milter_thread, &mrc) != 0)
 		fatal("pthread_create");
+	started = time(NULL);
+	if (ml != NULL) {
+		msrc = (struct metrics_src){ started, dns, cache, j, g, pm, col,
+		    c->postfix_log[0] != '\0' ? lt : NULL };
+		if (metrics_listen_start(ml, metrics_fill, &msrc) != 0)
+			fatalx("metrics_listen: cannot start");
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -523,11 +578,11 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	log_info("started: milter_socket=%s policymap_socket=%s "
-	    "tlsrpt_socket=%s state_dir=%s", c->milter_socket,
+	    "tlsrpt_socket=%s metrics_listen=%s state_dir=%s", c->milter_socket,
 	    c->policymap_socket[0] ? c->policymap_socket : "off",
-	    c->tlsrpt_socket[0] ? c->tlsrpt_socket : "off", c->state_dir);
+	    c->tlsrpt_socket[0] ? c->tlsrpt_socket : "off",
+	    c->metrics_listen[0] ? c->metrics_listen : "off", c->state_dir);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	started = time(NULL);
 	status_now(c, started, 0, cache, j, g, pm, col, lt);
 	next_status = clock_mono_ms() + c->status_interval * 1000LL;
 	for (;;) {
@@ -574,6 +629,7 @@ main(int argc, char **argv)
 	collect_drain(col);		/* log their counts */
 	logtail_drain(lt);
 	status_now(c, started, 1, cache, j, g, pm, col, lt);
+	metrics_listen_stop(ml);	/* before what it reads is freed */
 	if (pm != NULL)
 		pmap_server_stop(pm);	/* frees pm: after its counts */
 	if (ctlfd >= 0)

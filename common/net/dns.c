@@ -126,6 +126,8 @@ struct dns {
 	size_t			 d_nup;		/* 0 = /etc/resolv.conf */
 	int			 d_timeout;	/* ms, for one query */
 	int			 d_tries;	/* attempts per query */
+	unsigned long		 d_queries[DNS_Q_MAX];	/* __atomic */
+	unsigned long		 d_failures[DNS_Q_MAX];
 };
 
 /* A domain name in uncompressed wire form. */
@@ -818,11 +820,39 @@ dns_query(struct dns *d, const char *name, uint16_t type,
 	return st;
 }
 
+/* dns_counted - dns_query() counted for dns_stats() */
+static enum status
+dns_counted(struct dns *d, const char *name, uint16_t type,
+    struct dns_rrset *out, struct buf *why)
+{
+	enum dns_qtype	q = type == RR_TXT ? DNS_Q_TXT : type == RR_MX ?
+			    DNS_Q_MX : type == RR_A ? DNS_Q_A : DNS_Q_AAAA;
+	enum status	st = dns_query(d, name, type, out, why);
+
+	__atomic_add_fetch(&d->d_queries[q], 1, __ATOMIC_RELAXED);
+	if (st == ST_TEMPFAIL || st == ST_INVALID)
+		__atomic_add_fetch(&d->d_failures[q], 1, __ATOMIC_RELAXED);
+	return st;
+}
+
+void
+dns_stats(struct dns *d, struct dns_stats *s)
+{
+	int	i;
+
+	for (i = 0; i < DNS_Q_MAX; i++) {
+		s->queries[i] = __atomic_load_n(&d->d_queries[i],
+		    __ATOMIC_RELAXED);
+		s->failures[i] = __atomic_load_n(&d->d_failures[i],
+		    __ATOMIC_RELAXED);
+	}
+}
+
 enum status
 dns_txt(struct dns *d, const char *name, struct dns_rrset *out,
     struct buf *why)
 {
-	return dns_query(d, name, RR_TXT, out, why);
+	return dns_counted(d, name, RR_TXT, out, why);
 }
 
 enum status
@@ -831,7 +861,7 @@ dns_mx(struct dns *d, const char *name, struct dns_rrset *out,
 {
 	enum status	st;
 
-	if ((st = dns_query(d, name, RR_MX, out, why)) == ST_OK)
+	if ((st = dns_counted(d, name, RR_MX, out, why)) == ST_OK)
 		dns_sort_mx(out);
 	return st;
 }
@@ -845,8 +875,8 @@ dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
 	enum status		 st4, st6, st;
 	size_t			 i;
 
-	st4 = dns_query(d, name, RR_A, out, &why4);
-	st6 = dns_query(d, name, RR_AAAA, &v6, &why6);
+	st4 = dns_counted(d, name, RR_A, out, &why4);
+	st6 = dns_counted(d, name, RR_AAAA, &v6, &why6);
 	if (st4 == ST_OK || st6 == ST_OK) {
 		if (st4 != ST_OK) {
 			dns_rrset_clear(out);

@@ -49,4 +49,13 @@ enum status	 dns_addr(struct dns *, const char *name, struct dns_rrset *out,
 		    struct buf *why);
 void		 dns_rrset_clear(struct dns_rrset *);
 
+/* dns_stats - queries asked through the handle since dns_new(), and of
+ * them failures (ST_TEMPFAIL, ST_INVALID: not NXDOMAIN/NODATA), by
+ * record type; lock-free */
+enum dns_qtype { DNS_Q_TXT = 0, DNS_Q_MX, DNS_Q_A, DNS_Q_AAAA, DNS_Q_MAX };
+struct dns_stats {
+	unsigned long	queries[DNS_Q_MAX], failures[DNS_Q_MAX];
+};
+void		 dns_stats(struct dns *, struct dns_stats *);
+
 #endif

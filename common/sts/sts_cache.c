@@ -62,6 +62,9 @@ struct shard {
 	/* Bumped (under s_mu) whenever an entry's answer may change;
 	 * read without the lock by sts_cache_stamp_valid(). */
 	atomic_uint		  s_gen;
+	/* sts_cache_stats(): per shard, so lookups of different shards
+	 * never share the counters' cache line */
+	atomic_ulong		  s_hits, s_misses;
 };
 
 /* a job of the pool: a discovery (a waiter wants it) or a refresh */
@@ -88,6 +91,7 @@ struct sts_cache {
 	void			*c_fail_arg;
 	void			(*c_ready_fn)(void *, const char *);
 	void			*c_ready_arg;
+	atomic_ulong		 c_fetches[TLSRPT_RESULT_MAX];	/* stats */
 };
 
 static uint32_t
@@ -309,6 +313,11 @@ run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 	pthread_mutex_unlock(&s->s_mu);
 
 	sts_state_discover(&c->c_so, &sn, &o);
+	if (o.o_fetched)		/* sts_cache_stats(), RPT-RES-* */
+		atomic_fetch_add_explicit(&c->c_fetches[o.o_policy != NULL ?
+		    TLSRPT_SUCCESS : o.o_rt >= TLSRPT_STS_POLICY_FETCH_ERROR &&
+		    o.o_rt < TLSRPT_RESULT_MAX ? o.o_rt :
+		    TLSRPT_STS_POLICY_FETCH_ERROR], 1, memory_order_relaxed);
 
 	pthread_mutex_lock(&s->s_mu);
 	save = sts_state_apply(&e->e_st, &c->c_so, &o, clock_now());
@@ -419,10 +428,12 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 	return STEP_AGAIN;
 }
 
-/* lookup_locked - the lookup of e (found by shard_get); s locked */
+/* lookup_locked - the lookup of e (found by shard_get); s locked; *hit
+ * (if not NULL) 1 when answered from what the cache knew */
 static enum status
 lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
-    uint32_t h, const char *domain, int flags, struct sts_lookup *out)
+    uint32_t h, const char *domain, int flags, struct sts_lookup *out,
+    int *hit)
 {
 	static const char *const why[] = { "", "policy discovery still running",
 	    "too many policy discoveries waiting", "policy discovery started" };
@@ -440,12 +451,16 @@ lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
 	out->from_cache = !checked_here;
 	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
 	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
+	if (hit != NULL)
+		*hit = !checked_here;
 	if (e->e_st.st_policy != NULL)
 		return ST_OK;
 	if (e->e_loaded && (clock_now() < e->e_st.st_neg_until ||
 	    checked_here))
 		return e->e_st.st_neg_status == ST_TEMPFAIL ? ST_TEMPFAIL :
 		    ST_NOTFOUND;
+	if (hit != NULL)
+		*hit = 0;
 	snprintf(out->reason, sizeof(out->reason), "not cached");
 	return ST_TEMPFAIL;		/* CACHED only and nothing known */
 }
@@ -457,16 +472,21 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 	uint32_t	 h = hash_domain(domain);
 	struct shard	*s = shard_of(c, h);
 	enum status	 st;
+	int		 hit = 0;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->s_mu);
 	if ((flags & STS_LOOKUP_PEEK) && shard_find(s, h, domain) == NULL) {
 		pthread_mutex_unlock(&s->s_mu);
+		atomic_fetch_add_explicit(&s->s_misses, 1,
+		    memory_order_relaxed);
 		snprintf(out->reason, sizeof(out->reason), "not cached");
 		return ST_TEMPFAIL;
 	}
 	st = lookup_locked(c, s, shard_get(c, s, h, domain), h, domain, flags,
-	    out);
+	    out, &hit);
+	atomic_fetch_add_explicit(hit ? &s->s_hits : &s->s_misses, 1,
+	    memory_order_relaxed);
 	pthread_mutex_unlock(&s->s_mu);
 	return st;
 }
@@ -527,7 +547,7 @@ job_run(void *ctx, void *arg)
 	pthread_mutex_lock(&s->s_mu);
 	if ((e = shard_find(s, h, j->j_domain)) != NULL && e->e_queued) {
 		e->e_queued = 0;	/* and busy before the lock drops */
-		(void)lookup_locked(c, s, e, h, j->j_domain, 0, &l);
+		(void)lookup_locked(c, s, e, h, j->j_domain, 0, &l, NULL);
 		pthread_cond_broadcast(&s->s_cv);
 		ran = 1;
 	}
@@ -791,6 +811,23 @@ sts_cache_stamp_valid(struct sts_cache *c, uint64_t stamp)
 
 	return i < NSHARD && atomic_load_explicit(&c->c_shard[i].s_gen,
 	    memory_order_acquire) == (unsigned)(stamp & 0xffffffffu);
+}
+
+void
+sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *s)
+{
+	int	i;
+
+	s->hits = s->misses = 0;
+	for (i = 0; i < NSHARD; i++) {
+		s->hits += atomic_load_explicit(&c->c_shard[i].s_hits,
+		    memory_order_relaxed);
+		s->misses += atomic_load_explicit(&c->c_shard[i].s_misses,
+		    memory_order_relaxed);
+	}
+	for (i = 0; i < TLSRPT_RESULT_MAX; i++)
+		s->fetches[i] = atomic_load_explicit(&c->c_fetches[i],
+		    memory_order_relaxed);
 }
 
 size_t

@@ -139,6 +139,19 @@ void		  sts_cache_on_ready(struct sts_cache *,
 int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
 size_t		  sts_cache_size(struct sts_cache *);
 /*
+ * sts_cache_stats - counters since sts_cache_new() (lock-free reads):
+ * a hit is a lookup answered from what the cache knows (a policy or a
+ * remembered "no policy"/DNS failure) without waiting for discovery; a
+ * miss is one that ran or waited for a discovery, or found nothing with
+ * CACHED.  Fetches are HTTPS policy fetch attempts by outcome
+ * (TLSRPT_SUCCESS or the RFC 8460 sts-* failure type, RPT-RES-*).
+ */
+struct sts_cache_stats {
+	unsigned long	hits, misses;
+	unsigned long	fetches[TLSRPT_RESULT_MAX];
+};
+void		  sts_cache_stats(struct sts_cache *, struct sts_cache_stats *);
+/*
  * sts_cache_stamp_valid - 1 while nothing that decides the answer of
  * the lookup that returned stamp has changed in the cache (a check or
  * fetch applied, an expiry, a flush or an eviction near it; may report

@@ -73,6 +73,8 @@ const struct conf_key conf_keys[] = {
 	  "Postfix < 3.10: follow this mail log for smtp(8) TLS sessions (needs smtp_tls_loglevel >= 1); empty: off" },
 	{ "status_interval", CONF_TIME, O(status_interval), "30s", 1, 3600,
 	  "how often the daemon writes state_dir/status.json (stsctl status)" },
+	{ "metrics_listen", CONF_STR, O(metrics_listen), "", 0, 0,
+	  "Prometheus GET /metrics listener: inet:port@host (e.g. inet:9469@127.0.0.1); empty: off" },
 	{ "user", CONF_STR, O(user), "", 0, 0,
 	  "drop root to this user after opening sockets; empty: stay" },
 	{ "pid_file", CONF_STR, O(pid_file), "/run/sts-milter/sts-milter.pid", 0, 0,
@@ -117,6 +119,8 @@ const struct conf_key conf_keys[] = {
 	  "rsa-sha256 or ed25519-sha256" },
 	{ "journal_retention", CONF_INT, O(journal_retention), "14", 1, 3650,
 	  "days of journal kept once their reports are done" },
+	{ "report_metrics_file", CONF_STR, O(report_metrics_file), "", 0, 0,
+	  "write each run's figures here for node-exporter's textfile collector (e.g. /var/lib/prometheus/node-exporter/tlsrpt-reporter.prom); empty: off" },
 	{ "report_clock", CONF_STR, O(report_clock), "", 0, 0,
 	  "pretend it is this UTC time (YYYY-MM-DDTHH:MM:SSZ); for tests" },
 	{ NULL, CONF_STR, 0, NULL, 0, 0, NULL }

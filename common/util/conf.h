@@ -49,6 +49,7 @@ struct conf {
 	char	*policymap_socket;
 	char	*tlsrpt_socket;		/* libtlsrpt datagrams; "" off */
 	int	 status_interval;	/* seconds between status.json writes */
+	char	*metrics_listen;	/* Prometheus /metrics; "" off */
 	char	*postfix_log;		/* mail log to follow; "" off */
 	char	*user;
 	char	*pid_file;
@@ -75,6 +76,7 @@ struct conf {
 	char	*dkim_algorithm;
 	int	 journal_retention;	/* days */
 	char	*report_clock;		/* "YYYY-MM-DDTHH:MM:SSZ" override */
+	char	*report_metrics_file;	/* node-exporter textfile; "" off */
 };
 
 enum conf_type { CONF_STR, CONF_INT, CONF_TIME, CONF_SIZE, CONF_BOOL };
