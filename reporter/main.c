@@ -28,6 +28,7 @@
 #include "dns.h"
 #include "http.h"
 #include "log.h"
+#include "report_metrics.h"
 #include "report_run.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -175,13 +176,27 @@ main(int argc, char *argv[])
 	}
 	s = report_send_new(c, dns, x->from, x->helo);
 	o.out = stdout;
+	/* a person at a terminal sees progress and a table; cron and
+	 * systemd (no terminal) only the log lines */
 	o.progress = !o.dry_run && isatty(STDOUT_FILENO);
 	rc = report_run(&o, x, s, &st);
-	if (o.progress || (fg && !o.dry_run))
+	if (o.progress && st.ran) {
+		if (st.days > 0)
+			report_run_table(stdout, "total", &st);
+		printf("%u days, %lu sessions, %u reports built, %u delivered "
+		    "(%u by mail, %u by https), %u pending retry, %u given up, "
+		    "%u domains without rua\n", st.days, st.sessions,
+		    st.built, st.delivered, st.sent[0], st.sent[1], st.pending,
+		    st.gaveup, st.norua);
+	} else if (fg && !o.dry_run)
 		printf("%u days, %lu sessions, %u reports built, %u delivered, "
 		    "%u pending retry, %u given up, %u domains without rua\n",
 		    st.days, st.sessions, st.built, st.delivered, st.pending,
 		    st.gaveup, st.norua);
+	if (!o.dry_run && st.ran && c->report_metrics_file[0] != '\0' &&
+	    report_metrics_write(c->report_metrics_file, &st, o.now, rc,
+	    &why) != 0)
+		log_warnx("report_metrics_file: %s", buf_str(&why));
 	report_send_free(s);
 	dns_free(dns);
 	report_make_ctx_free(x);

@@ -107,17 +107,48 @@ lookup_rua(struct run *r, const char *domain, struct tlsrpt_txt **t,
 	return st;
 }
 
+/* progress - one line rewritten in place: what the run is doing now */
 static void
-progress(struct run *r, const char *day, size_t i, size_t n)
+progress(struct run *r, const char *day, const char *what, size_t i,
+    size_t n)
 {
 	if (!r->o->progress)
 		return;
-	if (i < n)
-		fprintf(stdout, "\r%s: building report %zu of %zu ", day, i + 1,
-		    n);
-	else
-		fprintf(stdout, "\r%s: %zu reports built%20s\n", day, n, "");
-	fflush(stdout);
+	fprintf(r->o->out, "\r\033[K%s: %s %zu of %zu", day, what, i + 1, n);
+	fflush(r->o->out);
+}
+
+void
+report_run_table(FILE *f, const char *label, const struct report_run_stats *st)
+{
+	fprintf(f, "\r\033[K%-10s %8lu %7u %9u %7u %7u %6u %6u\n", label,
+	    st->sessions, st->built, st->delivered, st->pending, st->gaveup,
+	    st->norua, st->sends_failed);
+}
+
+/* table_row - the figures of the day just processed (before: the run's
+ * figures when the day began) */
+static void
+table_row(struct run *r, const char *day, const struct report_run_stats *b)
+{
+	struct report_run_stats	d;
+	static int		header;
+
+	if (!r->o->progress)
+		return;
+	if (!header++)
+		fprintf(r->o->out, "%-10s %8s %7s %9s %7s %7s %6s %6s\n", "DAY",
+		    "SESSIONS", "REPORTS", "DELIVERED", "PENDING", "GAVE-UP",
+		    "NO-RUA", "FAILED");
+	memset(&d, 0, sizeof(d));
+	d.sessions = r->st->sessions - b->sessions;
+	d.built = r->st->built - b->built;
+	d.delivered = r->st->delivered - b->delivered;
+	d.pending = r->st->pending - b->pending;
+	d.gaveup = r->st->gaveup - b->gaveup;
+	d.norua = r->st->norua - b->norua;
+	d.sends_failed = r->st->sends_failed - b->sends_failed;
+	report_run_table(r->o->out, day, &d);
 }
 
 /* dry_print - the report's JSON and the whole MIME message */
@@ -205,7 +236,7 @@ build_day(struct run *r, const char *day, const char *dd)
 		    "(policy-string left empty)", day,
 		    r->x->ptext_missing - missing);
 	for (i = 0; i < n; i++) {
-		progress(r, day, i, n);
+		progress(r, day, "building the report of domain", i, n);
 		gzp = xasprintf("%s/%s.json.gz", dd, doms[i]->d_name);
 		stp = xasprintf("%s/%s.state", dd, doms[i]->d_name);
 		if (!r->o->dry_run && exists(stp))
@@ -259,8 +290,6 @@ next:
 		free(gzp);
 		free(stp);
 	}
-	if (n > 0)
-		progress(r, day, n, n);
 	report_agg_free(agg);
 	buf_free(&why);
 	return ok;
@@ -294,7 +323,7 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 	enum status	 st;
 	char		*addr = NULL, *msg = NULL;
 	size_t		 len = 0;
-	int		 gave;
+	int		 gave, kind;
 
 	if (tlsrpt_rua_kind(d->uri) == RUA_MAILTO) {
 		st = tlsrpt_rua_mailto(d->uri, &addr, &why);
@@ -307,14 +336,17 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 			st = ST_INVALID;
 	} else
 		st = r->s->https(r->s, d->uri, m->gz.b_data, m->gz.b_len, &why);
+	kind = tlsrpt_rua_kind(d->uri) == RUA_MAILTO ? 0 : 1;
 	if (st == ST_OK) {
 		report_state_delivered(d, r->o->now);
 		r->st->sends_ok++;
+		r->st->sent[kind]++;
 		log_dest(m->day, m->domain, s, d, "delivered");
 	} else {
 		gave = report_state_failed(d, r->o->now, buf_str(&why),
 		    st == ST_INVALID);
 		r->st->sends_failed++;
+		r->st->failed[kind]++;
 		log_dest(m->day, m->domain, s, d, gave ? "gaveup" : "retry");
 	}
 	buf_reset(&why);
@@ -503,9 +535,10 @@ free_list(char **v, size_t n)
 static void
 process_day(struct run *r, const char *day)
 {
-	char	*dd, *built, *done, **names;
-	size_t	 n, i;
-	int	 all = 1;
+	struct report_run_stats	 before = *r->st;
+	char			*dd, *built, *done, **names;
+	size_t			 n, i;
+	int			 all = 1;
 
 	dd = xasprintf("%s/%s", r->rdir, day);
 	built = xasprintf("%s/.built", dd);
@@ -534,12 +567,14 @@ process_day(struct run *r, const char *day)
 		if (r->o->only_domain != NULL &&
 		    strcmp(names[i], r->o->only_domain) != 0)
 			continue;
+		progress(r, day, "delivering report", i, n);
 		if (!process_report(r, day, dd, names[i]))
 			all = 0;
 	}
 	free_list(names, n);
 	if (all && exists(built) && store(done, "", 0) != 0)
 		log_warn("%s", done);
+	table_row(r, day, &before);
 out:
 	free(dd);
 	free(built);
@@ -682,6 +717,7 @@ report_run(const struct report_run_opts *o, struct report_make_ctx *x,
 			goto out;
 		}
 	}
+	st->ran = 1;
 	if (o->day != NULL) {
 		process_day(&r, o->day);
 	} else {

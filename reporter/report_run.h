@@ -56,7 +56,8 @@ struct report_run_opts {
 	int		 dry_run;
 	const char	*dry_to;	/* dry-run: To instead of the rua */
 	FILE		*out;		/* dry-run output */
-	int		 progress;	/* progress line on stderr */
+	int		 progress;	/* for a person: progress and a
+					 * table of the days on out */
 	time_t		 now;
 };
 
@@ -68,12 +69,22 @@ struct report_run_stats {
 	unsigned	gaveup;		/* reports given up this run */
 	unsigned	norua;		/* domains without a TLSRPT record */
 	unsigned	sends_ok, sends_failed;
+	/* the same by transport: [0] mailto (SMTP), [1] https */
+	unsigned	sent[2], failed[2];
 	unsigned long	records, sessions, own_reports, bad;
 	unsigned	removed_days;
+	int		ran;		/* the run took the lock and went on */
 };
 
 int	report_run(const struct report_run_opts *, struct report_make_ctx *,
 	    struct report_send *, struct report_run_stats *);
+/*
+ * report_run_table - with opts.progress, the run prints one row per day
+ * as it finishes the day, under a header, and the caller ends the table
+ * with this total row (st: the whole run's figures)
+ */
+void	report_run_table(FILE *, const char *label,
+	    const struct report_run_stats *st);
 /* report_run_now - report_clock if set (YYYY-MM-DDTHH:MM:SSZ), else clock */
 int	report_run_now(const struct conf *, time_t *);
 
