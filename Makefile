@@ -142,7 +142,7 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 # Small drivers of the DNS and HTTPS seams for the lab tests.
-TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get
+TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get $(BUILD)/bench/milter_load
 tools: $(TOOL_BINS)
 $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)

@@ -8,7 +8,7 @@ libmilter-dev libidn2-dev libgetdns-dev libcurl4-openssl-dev libjson-c-dev zlib1
 openssl ca-certificates unbound nginx-light dnsutils curl jq
 postfix swaks python3-aiosmtpd python3-dkim
 python3-jsonschema python3-dnspython python3-nacl
-postfix-mta-sts-resolver
+postfix-mta-sts-resolver prometheus prometheus-node-exporter
 debhelper lintian debootstrap
 libmariadb3 libidn12 libspf2-2 libpq5 libgnutls-dane0 libldap-2.5-0 libperl5.36 libsasl2-2 libdb5.3 libsqlite3-0 libpcre2-8-0 libnsl2"
 if [ -f "$here/lab/packages.txt" ]; then
