@@ -30,6 +30,7 @@
 #include "status.h"
 #include "statusfile.h"
 #include "stsctl.h"
+#include "stsctl_table.h"
 #include "sts_cache.h"
 #include "sts_fetch.h"
 #include "sts_policy.h"
@@ -62,7 +63,9 @@ print_usage(FILE *f)
 	    "  reports [--since D|--day D] the reports built, and where each\n"
 	    "                             stands per destination\n"
 	    "  status                     is sts-milter running; its counters\n"
-	    "  config                     print the effective configuration\n");
+	    "  config                     print the effective configuration\n"
+	    "deferrals, reports, status and cache list print a table on a\n"
+	    "terminal; --json (or a pipe) gives JSON lines.\n");
 }
 
 static void
@@ -321,13 +324,20 @@ cmd_policy(int argc, char **argv)
 	return rc;
 }
 
+static const struct stsctl_col cache_cols[] = {
+	{ "DOMAIN", "domain" }, { "MODE", "policy.mode" }, { "ID", "id" },
+	{ "MX", "policy.mx" }, { "MAX-AGE", "policy.max_age" },
+	{ "FETCHED", "fetched" }, { "EXPIRES", "expires" },
+	{ NULL, NULL }
+};
+
 static void
 list_one(void *arg, const char *domain, const struct sts_lookup *l)
 {
 	struct buf	out = BUF_INIT;
 
 	stsctl_lookup_json(&out, domain, ST_OK, l);
-	printf("%s\n", buf_str(&out));
+	stsctl_table_line(arg, buf_str(&out));
 	buf_free(&out);
 }
 
@@ -411,7 +421,10 @@ cmd_cache(int argc, char **argv)
 	}
 	cache = stsctl_cache(c, NULL);
 	if (!strcmp(argv[1], "list") && argc == 2) {
-		sts_cache_foreach(cache, list_one, NULL);
+		struct stsctl_table *t = stsctl_table_new(cache_cols);
+
+		sts_cache_foreach(cache, list_one, t);
+		rc = stsctl_table_end(t);
 	} else if (!strcmp(argv[1], "show") && argc == 3) {
 		st = sts_cache_lookup(cache, domain, STS_LOOKUP_CACHED |
 		    STS_LOOKUP_LOAD, &l);
@@ -514,6 +527,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
+	argc = stsctl_out_setup(argc, argv);	/* --json: JSON on a tty too */
 	for (i = 0; commands[i].name != NULL; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].fn(argc, argv);

@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "mx_match.h"
 #include "stsctl.h"
+#include "stsctl_table.h"
 #include "timefmt.h"
 #include "tls_probe.h"
 #include "xmalloc.h"
@@ -198,6 +199,13 @@ dgroup_cmp(const void *a, const void *b)
 	return strcmp(x->domain, y->domain);
 }
 
+static const struct stsctl_col deferral_cols[] = {
+	{ "DOMAIN", "domain" }, { "RESULT", "result" }, { "COUNT", "count" },
+	{ "FIRST", "first" }, { "LAST", "last" },
+	{ "POLICY-ID", "policy_id" }, { "MX", "mx" },
+	{ NULL, NULL }
+};
+
 /* stsctl deferrals [--since YYYY-MM-DD]: by domain and result type */
 int
 stsctl_cmd_deferrals(int argc, char **argv)
@@ -205,6 +213,7 @@ stsctl_cmd_deferrals(int argc, char **argv)
 	struct conf		*c = stsctl_conf();
 	struct journal_stats	 st;
 	struct dsum		 s = { NULL, 0 };
+	struct stsctl_table	*t;
 	struct buf		 b = BUF_INIT;
 	char			 day[11], t1[TIMEFMT_LEN], t2[TIMEFMT_LEN];
 	time_t			 since, now = clock_now(), d;
@@ -224,6 +233,7 @@ stsctl_cmd_deferrals(int argc, char **argv)
 			rc = k;
 	}
 	qsort(s.g, s.n, sizeof(*s.g), dgroup_cmp);
+	t = stsctl_table_new(deferral_cols);
 	for (i = 0; i < s.n; i++) {
 		buf_reset(&b);
 		buf_puts(&b, "{\"domain\":");
@@ -238,8 +248,10 @@ stsctl_cmd_deferrals(int argc, char **argv)
 		buf_puts(&b, ",\"last_reply\":");
 		buf_json_str(&b, s.g[i].text);
 		buf_putc(&b, '}');
-		printf("%s\n", buf_str(&b));
+		stsctl_table_line(t, buf_str(&b));
 	}
+	if ((k = stsctl_table_end(t)) != EX_OK)
+		rc = k;
 	free(s.g);
 	buf_free(&b);
 	return rc;

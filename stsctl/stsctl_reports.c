@@ -38,6 +38,7 @@
 #include "report_state.h"
 #include "statedir.h"
 #include "stsctl.h"
+#include "stsctl_table.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -58,6 +59,19 @@ cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+/* the table a person sees (stsctl_table.h) */
+static const struct stsctl_col report_cols[] = {
+	{ "DAY", "day" }, { "DOMAIN", "domain" },
+	{ "SUCCESS", "sessions.success" }, { "FAILURE", "sessions.failure" },
+	{ "RUA", "rua" }, { "FINAL", "final" },
+	{ "DESTINATION", "destinations.uri" },
+	{ "STATE", "destinations.state" },
+	{ "ATTEMPTS", "destinations.attempts" },
+	{ "NEXT", "destinations.next" },
+	{ NULL, NULL }
+};
+static struct stsctl_table	*table;
 
 /* print_state - one report as a JSON line */
 static void
@@ -93,7 +107,7 @@ print_state(const char *day, const char *domain, const struct report_state *s)
 		buf_putc(&b, '}');
 	}
 	buf_puts(&b, "]}");
-	printf("%s\n", buf_str(&b));
+	stsctl_table_line(table, buf_str(&b));
 	buf_free(&b);
 }
 
@@ -182,11 +196,14 @@ stsctl_cmd_reports(int argc, char **argv)
 		return EX_USAGE;
 	}
 	rdir = statedir_reporter(c->state_dir);
+	table = stsctl_table_new(report_cols);
 	for (t = timefmt_day_start(since); t <= until; t += 86400) {
 		timefmt_day(t, day);
 		if ((k = one_day(rdir, day)) != EX_OK)
 			rc = k;
 	}
+	if ((k = stsctl_table_end(table)) != EX_OK)
+		rc = k;
 	free(rdir);
 	return rc;
 }

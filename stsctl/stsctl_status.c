@@ -24,6 +24,7 @@
 #include "statedir.h"
 #include "statusfile.h"
 #include "stsctl.h"
+#include "stsctl_table.h"
 
 static unsigned long long
 num(json_object *o, const char *key)
@@ -36,7 +37,7 @@ num(json_object *o, const char *key)
 
 /* print_status - the status object, postfix_log.format added */
 static void
-print_status(const char *json)
+print_status(struct stsctl_table *t, const char *json)
 {
 	static const char *const fmts[] = { "bsd", "rfc3339", "rfc5424" };
 	json_object	*o = json_tokener_parse(json), *pl;
@@ -46,7 +47,7 @@ print_status(const char *json)
 	size_t		 i;
 
 	if (o == NULL || !json_object_object_get_ex(o, "postfix_log", &pl)) {
-		printf("%s\n", json);
+		stsctl_table_line(t, json);
 		json_object_put(o);
 		return;
 	}
@@ -60,7 +61,7 @@ print_status(const char *json)
 	if (most == 0 && num(pl, "lines_other") > 0)
 		best = "other";
 	json_object_object_add(pl, "format", json_object_new_string(best));
-	printf("%s\n", json_object_to_json_string_ext(o,
+	stsctl_table_line(t, json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -71,6 +72,7 @@ stsctl_cmd_status(int argc, char **argv)
 	struct conf		*c = stsctl_conf();
 	struct statusfile_info	 in;
 	struct buf		 json = BUF_INIT;
+	struct stsctl_table	*t;
 	char			*path;
 	int			 rc, e;
 
@@ -81,7 +83,9 @@ stsctl_cmd_status(int argc, char **argv)
 	path = statedir_status(c->state_dir);
 	switch (statusfile_read(c->state_dir, clock_now(), &in, &json)) {
 	case ST_OK:
-		print_status(buf_str(&json));
+		t = stsctl_table_new(NULL);	/* KEY VALUE for a person */
+		print_status(t, buf_str(&json));
+		(void)stsctl_table_end(t);
 		if (!in.running)
 			fprintf(stderr, "stsctl: sts-milter is not running "
 			    "(pid %ld; status written %lld s ago%s)\n", in.pid,
