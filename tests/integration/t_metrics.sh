@@ -8,7 +8,10 @@
 # are checked against the lab resolver's own query log.  Also: the HTTP
 # answers (404, 405, HEAD, an oversize head, a silent client), that a
 # silent metrics client does not hold up a milter RCPT, and that the
-# alert rules of conf/ load into Prometheus.
+# alert rules of conf/ load into Prometheus.  tlsrpt-reporter runs on a
+# terminal (a table) and as from cron (quiet), and its textfile reaches
+# Prometheus through node-exporter; stsctl prints tables on a terminal
+# and JSON in a pipe.
 #
 # Prometheus runs on 127.0.9.1:9090 with its own configuration and
 # storage in the test's directory, and is stopped on every exit path.
@@ -46,6 +49,7 @@ tlsrpt_socket = $DGSOCK
 pid_file = $D/sts-milter.pid
 metrics_listen = inet:$MPORT@$ADDR
 fetch_timeout = 4s
+status_interval = 1s
 EOF
 } > "$C"
 
@@ -289,6 +293,41 @@ sed -i "s/^report_clock = .*/report_clock = $LATER/" "$RC_"
 expect_eq "after the give-up: exit 0" "$?" 0
 expect_match "the textfile has the last success" "$(cat "$TF")" \
     "^sts_milter_reporter_last_success_timestamp_seconds $(date -u -d "$LATER" +%s)\$"
+
+# --- stsctl for a person (a terminal: script(1) gives it a pty) and
+# for scripts (a pipe, or --json): the same facts
+S=$BUILD/stsctl
+on_tty() { script -qec "$S -c $C $*" /dev/null | tr -d '\r'; }
+OUT=$(on_tty deferrals)
+expect_match "stsctl deferrals on a terminal: a table" "$OUT" \
+    '^DOMAIN +RESULT +COUNT +FIRST +LAST +POLICY-ID +MX$'
+expect_match "... with the deferral's row" "$OUT" \
+    '^expired\.test +certificate-expired +1 +[0-9T:-]+Z +[0-9T:-]+Z +exp1 +mx\.expired\.test$'
+expect_eq "stsctl deferrals in a pipe: JSON lines" \
+    "$("$S" -c "$C" deferrals | jq -r '[.domain, .result, .count, .policy_id] | @tsv')" \
+    "$(printf 'expired.test\tcertificate-expired\t1\texp1')"
+expect_match "stsctl deferrals --json on a terminal: JSON" "$(on_tty deferrals --json)" \
+    '^\{"domain":"expired\.test","result":"certificate-expired","count":1,'
+OUT=$(on_tty reports)
+expect_match "stsctl reports on a terminal: a table" "$OUT" \
+    '^DAY +DOMAIN +SUCCESS +FAILURE +RUA +FINAL +DESTINATION +STATE +ATTEMPTS +NEXT$'
+expect_eq "... a row per report, as many as JSON lines in a pipe" \
+    "$(printf '%s\n' "$OUT" | grep -c "^$TODAY ")" "$("$S" -c "$C" reports | grep -c "\"day\":\"$TODAY\"")"
+expect_match "... testing.test: two destinations, both given up" "$OUT" \
+    "^$TODAY +testing\\.test +[0-9]+ +[0-9]+ +found +true +mailto:tlsrpt@reports\\.test,https://mta-sts\\.reports\\.test/tlsrpt +gaveup,gaveup "
+OUT=$(on_tty cache list)
+expect_match "stsctl cache list on a terminal: a table" "$OUT" \
+    '^DOMAIN +MODE +ID +MX +MAX-AGE +FETCHED +EXPIRES$'
+expect_match "... enforce.test's row" "$OUT" '^enforce\.test +enforce +enf1 +[^ ]*mx1\.enforce\.test'
+expect_eq "stsctl cache list: rows = JSON lines" "$(printf '%s\n' "$OUT" | grep -vc '^DOMAIN ')" \
+    "$("$S" -c "$C" cache list | wc -l)"
+sleep 1.2			# status_interval = 1s
+OUT=$(on_tty status)
+expect_match "stsctl status on a terminal: KEY VALUE" "$OUT" '^KEY +VALUE$'
+expect_match "... gate.rcpts" "$OUT" '^gate\.rcpts +9$'
+expect_match "... running" "$OUT" '^running +true$'
+expect_eq "stsctl status in a pipe: JSON" "$("$S" -c "$C" status | jq -c '[.gate.rcpts, .gate.deferred, .running]')" \
+    "[9,1,true]"
 
 # --- a silent metrics client holds the listener, never the mail path
 exec 3<>"/dev/tcp/$ADDR/$MPORT"
