@@ -33,7 +33,7 @@ MILTER_MAIN	= milter/main.c
 MILTER_SRCS	= $(filter-out $(MILTER_MAIN),$(wildcard milter/*.c))
 # The daemon's own parsers of collector input, linked by the fuzz targets.
 MILTER_PARSE_SRCS = milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c \
-		    milter/pmap_frame.c milter/pmap_reply.c
+		    milter/pmap_frame.c milter/pmap_reply.c milter/metrics.c
 STSCTL_MAIN	= stsctl/stsctl.c
 STSCTL_SRCS	= $(filter-out $(STSCTL_MAIN),$(wildcard stsctl/*.c))
 REPORTER_MAIN	= reporter/main.c
