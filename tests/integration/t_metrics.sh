@@ -252,6 +252,8 @@ RC_=$D/reporter.conf
 {
 	cat "$C"
 	echo "report_clock = ${TOMORROW}T00:30:00Z"
+	echo "report_org_name = Lab Sender"
+	echo "report_contact = tlsrpt@reporter.test"
 	echo "report_smtp = $ADDR:2"
 	echo "report_metrics_file = $D/textfile/tlsrpt-reporter.prom"
 } > "$RC_"
