@@ -137,7 +137,8 @@ table_row(struct run *r, const char *day, const struct report_run_stats *b)
 	if (!r->o->progress)
 		return;
 	if (!header++)
-		fprintf(r->o->out, "%-10s %8s %7s %9s %7s %7s %6s %6s\n", "DAY",
+		fprintf(r->o->out, "\r\033[K%-10s %8s %7s %9s %7s %7s %6s "
+		    "%6s\n", "DAY",
 		    "SESSIONS", "REPORTS", "DELIVERED", "PENDING", "GAVE-UP",
 		    "NO-RUA", "FAILED");
 	memset(&d, 0, sizeof(d));
