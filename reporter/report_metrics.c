@@ -70,7 +70,8 @@ report_metrics_render(const struct report_run_stats *st, time_t now, int rc,
 	    "yet).", (long long)last_success);
 	gauge(b, "last_run_exit_code", "Exit status of the last run "
 	    "(sysexits.h: 0 done, 75 retries pending).", rc);
-	gauge(b, "days", "Days processed by the last run.", st->days);
+	gauge(b, "periods_processed", "Report periods (UTC days) processed "
+	    "by the last run.", st->days);
 	gauge(b, "sessions", "TLS sessions aggregated by the last run.",
 	    (long long)st->sessions);
 	gauge(b, "reports_built", "Reports built by the last run.",

@@ -263,10 +263,19 @@ sed 's/\r$//; s/.*\x1b\[K//' "$D/tty.out" > "$D/tty.txt"
 expect_match "terminal: a table header" "$(cat "$D/tty.txt")" \
     '^DAY +SESSIONS +REPORTS +DELIVERED +PENDING +GAVE-UP +NO-RUA +FAILED$'
 ROW=$(grep "^$TODAY " "$D/tty.txt" | tr -s ' ')
-expect_eq "terminal: the day's row" "$ROW" "$TODAY 9 6 0 4 0 2 5"
-expect_eq "terminal: the total row" "$(grep '^total ' "$D/tty.txt" | tr -s ' ')" "total 9 6 0 4 0 2 5"
+# 8 sessions: 3 probes (enforce, expired, testing), 3 datagrams
+# (nopolicy), 2 failed fetches (notfound, badcert); 6 reports, 3 of
+# them for domains without a TLSRPT record (nopolicy, notfound,
+# badcert); 3 pending after 4 failed deliveries (enforce, expired and
+# testing by mail; testing by https)
+expect_eq "terminal: the day's row" "$ROW" "$TODAY 8 6 0 3 0 3 4"
+expect_eq "terminal: the total row" "$(grep '^total ' "$D/tty.txt" | tr -s ' ')" "total 8 6 0 3 0 3 4"
 expect_match "terminal: the summary line" "$(cat "$D/tty.txt")" \
-    '^1 days, 9 sessions, 6 reports built, 0 delivered \(0 by mail, 0 by https\), 4 pending retry, 0 given up, 2 domains without rua$'
+    '^1 days, 8 sessions, 6 reports built, 0 delivered \(0 by mail, 0 by https\), 3 pending retry, 0 given up, 3 domains without rua$'
+TF=$D/textfile/tlsrpt-reporter.prom
+expect_eq "textfile after it: failed deliveries by transport" \
+    "$(grep '^sts_milter_reporter_reports_failed' "$TF" | tr '\n' ' ')" \
+    'sts_milter_reporter_reports_failed{transport="smtp"} 3 sts_milter_reporter_reports_failed{transport="https"} 1 '
 ok "terminal: progress shown (building, delivering)" grep -q 'delivering report 1 of 6' "$D/tty.out"
 "$R" -c "$RC_" > "$D/cron.out" 2> "$D/cron.err"
 expect_eq "reporter from cron (no terminal): retries pending (75)" "$?" 75
@@ -278,10 +287,11 @@ expect_eq "the textfile has exactly the series README lists" \
     "$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$TF" | sort)" \
     "$(printf '%s\n' $README_SERIES | grep '^sts_milter_reporter_' | sort)"
 # Prometheus, through node-exporter: the second run's figures
-ok "Prometheus scraped the reporter's textfile" wait_q 'sts_milter_reporter_days{job="node"}' 1
+ok "Prometheus scraped the reporter's textfile" wait_q 'sts_milter_reporter_periods_processed{job="node"}' 1
 check 'sts_milter_reporter_reports_built' 0
-check 'sts_milter_reporter_retries_pending' 4
-check 'sts_milter_reporter_reports_failed{transport="smtp"}' 0
+check 'sts_milter_reporter_retries_pending' 3
+check 'sts_milter_reporter_reports_failed{transport="smtp"}' 0	# none due
+check 'sts_milter_reporter_domains_without_rua' 0	# found before
 check 'sts_milter_reporter_last_run_exit_code' 75
 check 'sts_milter_reporter_last_success_timestamp_seconds' 0
 check 'sts_milter_reporter_last_run_timestamp_seconds' "$(date -u -d "${TOMORROW}T00:30:00Z" +%s)"

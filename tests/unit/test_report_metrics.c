@@ -53,7 +53,7 @@ test_report_metrics_render(void)
 		"sts_milter_reporter_last_run_timestamp_seconds 1700000000\n",
 		"sts_milter_reporter_last_success_timestamp_seconds 1600000000\n",
 		"sts_milter_reporter_last_run_exit_code 75\n",
-		"sts_milter_reporter_days 2\n",
+		"sts_milter_reporter_periods_processed 2\n",
 		"sts_milter_reporter_sessions 1234\n",
 		"sts_milter_reporter_reports_built 5\n",
 		"sts_milter_reporter_reports_delivered{transport=\"smtp\"} 0\n",
