@@ -248,10 +248,6 @@ status_now(const struct conf *c, time_t started, int stopped,
 		log_warn("status file in %s", c->state_dir);
 }
 
-#ifndef STS_MILTER_VERSION
-#define STS_MILTER_VERSION	"unknown"
-#endif
-
 /* what a metrics scrape reads: the same counters as status_now() */
 struct metrics_src {
 	time_t			 started;
@@ -272,7 +268,7 @@ metrics_fill(void *arg, struct metrics_snap *s)
 
 	s->now = time(NULL);
 	s->started = m->started;
-	s->version = STS_MILTER_VERSION;
+	s->version = version_string();
 	s->cache_entries = (unsigned long)sts_cache_size(m->cache);
 	s->journal_errors = m->j != NULL ? journal_errors(m->j) : 0;
 	gate_stats(m->g, &s->gate);

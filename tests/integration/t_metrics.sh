@@ -221,6 +221,7 @@ check 'sts_milter_collector_rejected_total{source="datagram"}' 1
 check 'sts_milter_collector_dropped_total{reason="queue-full"}' 0
 check 'sts_milter_journal_write_errors_total' 0
 check 'sts_milter_build_info' 1
+check "sts_milter_build_info{version=\"$("$MILTER" -V | awk 'NR == 1 { print $2 }')\"}" 1
 check 'sts_milter_start_time_seconds > 0 and sts_milter_uptime_seconds >= 0' \
     "$(q sts_milter_start_time_seconds)"
 # DNS: by type, what the traffic asks (7 _mta-sts TXT; 3 MX of the
