@@ -255,7 +255,7 @@ struct metrics_src {
 	struct sts_cache	*cache;
 	struct journal		*j;
 	struct gate		*g;
-	struct policymap	*pm;
+	struct pmap_server	*pm;
 	struct collect		*col;
 	struct logtail		*lt;	/* NULL: postfix_log off */
 };
@@ -276,7 +276,7 @@ metrics_fill(void *arg, struct metrics_snap *s)
 	dns_stats(m->dns, &s->dns);
 	if (m->pm != NULL) {
 		s->have_pm = 1;
-		policymap_stats(m->pm, &s->pm);
+		pmap_server_stats(m->pm, &s->pm);
 	}
 	collect_stats(m->col, &s->col);
 	if (m->lt != NULL) {

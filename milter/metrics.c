@@ -147,12 +147,31 @@ render_dns(struct buf *b, const struct dns_stats *d)
 }
 
 static void
-render_pm(struct buf *b, const struct policymap_stats *p)
+render_pm(struct buf *b, const struct pmap_server_stats *p)
 {
+	char	l[96];
+	int	f, k;
+
+	family(b, "policymap_lookups_total", "counter", "Policy-map requests "
+	    "answered, by the map's flavour and the kind of reply (series "
+	    "appear once counted).");
+	for (f = 0; f < PMAP_NFLAVOURS; f++)
+		for (k = 0; k < PMAP_NKINDS; k++) {
+			if (p->lookups[f][k] == 0)
+				continue;
+			snprintf(l, sizeof(l), "flavour=\"%s\",reply=\"%s\"",
+			    pmap_reply_flavour_name((enum pmap_flavour)f),
+			    pmap_reply_kind_name((enum pmap_kind)k));
+			sample(b, "policymap_lookups_total", l,
+			    p->lookups[f][k]);
+		}
 	one(b, "policymap_requests_total", "counter", "Policy-map requests "
 	    "answered.", p->requests);
 	one(b, "policymap_memo_hits_total", "counter", "Policy-map requests "
 	    "answered again from a reactor's reply memo.", p->memo_hits);
+	one(b, "policymap_deadline_total", "counter", "Policy-map requests "
+	    "answered at policymap_deadline from what was known.",
+	    p->deadline);
 	one(b, "policymap_connections", "gauge", "Policy-map client "
 	    "connections open.", p->connections);
 }

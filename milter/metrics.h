@@ -30,7 +30,7 @@
 #include "dns.h"
 #include "gate.h"
 #include "logtail.h"
-#include "policymap.h"
+#include "pmap_server.h"
 #include "sts_cache.h"
 
 struct metrics_snap {
@@ -42,7 +42,7 @@ struct metrics_snap {
 	struct sts_cache_stats	 cache;
 	struct dns_stats	 dns;
 	int			 have_pm;	/* policy map configured */
-	struct policymap_stats	 pm;
+	struct pmap_server_stats pm;
 	struct collect_stats	 col;
 	int			 have_lt;	/* postfix_log followed */
 	struct logtail_stats	 lt;

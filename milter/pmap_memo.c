@@ -15,6 +15,7 @@ struct slot {
 	uint64_t	 s_stamp;
 	time_t		 s_second;
 	unsigned	 s_ovgen;
+	unsigned	 s_tag;
 	int		 s_hasstamp;
 	size_t		 s_klen, s_rlen, s_body, s_cap;
 	char		*s_data;	/* request, then the framed reply */
@@ -55,7 +56,7 @@ pmap_memo_hash(const char *s, size_t n)
 const char *
 pmap_memo_get(struct pmap_memo *m, uint64_t h, const char *req, size_t n,
     time_t now, unsigned ovgen, struct sts_cache *cache, size_t *rlen,
-    size_t *body)
+    size_t *body, unsigned *tag)
 {
 	struct slot	*s = &m->m_slot[h % MEMO_SLOTS];
 
@@ -66,6 +67,7 @@ pmap_memo_get(struct pmap_memo *m, uint64_t h, const char *req, size_t n,
 		return NULL;
 	*rlen = s->s_rlen;
 	*body = s->s_body;
+	*tag = s->s_tag;
 	return s->s_data + n;
 }
 
@@ -92,4 +94,5 @@ pmap_memo_put(struct pmap_memo *m, uint64_t h, const char *req, size_t n,
 	s->s_hasstamp = mn->hasstamp;
 	s->s_second = mn->second;
 	s->s_ovgen = mn->ovgen;
+	s->s_tag = mn->tag;
 }

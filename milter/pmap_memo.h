@@ -32,6 +32,7 @@ struct pmap_memo_note {
 	uint64_t	 stamp;
 	time_t		 second;
 	unsigned	 ovgen;
+	unsigned	 tag;		/* the caller's, given back by get */
 };
 
 struct pmap_memo *pmap_memo_new(void);
@@ -41,11 +42,11 @@ uint64_t	  pmap_memo_hash(const char *req, size_t n);
  * pmap_memo_get - the framed reply made for req (hash h) that is still
  * valid at second now with override generation ovgen and the cache as
  * it is; NULL if none.  *rlen: its length; *body: where the unframed
- * reply starts in it.
+ * reply starts in it; *tag: the note's tag it was put with.
  */
 const char	 *pmap_memo_get(struct pmap_memo *, uint64_t h, const char *req,
 		      size_t n, time_t now, unsigned ovgen, struct sts_cache *,
-		      size_t *rlen, size_t *body);
+		      size_t *rlen, size_t *body, unsigned *tag);
 /* pmap_memo_put - remember framed reply (body: its header length) */
 void		  pmap_memo_put(struct pmap_memo *, uint64_t h, const char *req,
 		      size_t n, const char *reply, size_t rlen, size_t body,

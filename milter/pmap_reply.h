@@ -74,6 +74,8 @@ enum pmap_kind {
 	PMAP_EMPTY,		/* exim-tlsrpt: "" */
 	PMAP_PERM		/* "PERM unknown map name" */
 };
+#define PMAP_NFLAVOURS	(PMAP_EXIM_TLSRPT + 1)
+#define PMAP_NKINDS	(PMAP_PERM + 1)
 
 /* one request, read (folded to lower case: Postfix folds keys,
  * Sendmail and Exim may not) */

@@ -122,6 +122,7 @@ struct pmap_server {
 	struct pmap_exim_hook	 pm_hook;
 
 	atomic_ulong		 pm_requests, pm_memo_hits, pm_deadline;
+	atomic_ulong		 pm_lookups[PMAP_NFLAVOURS][PMAP_NKINDS];
 	atomic_ulong		 pm_nconns;
 
 	struct pmap_job_pool	*pm_jobs;
@@ -163,13 +164,16 @@ warn_limited(struct pmap_server *pm, const char *what, int fd)
 static void
 answered(struct pmap_server *pm, const struct conn *c, const char *req,
     size_t reqlen, const struct pmap_req *q, const char *reply, size_t rlen,
-    const char *state)
+    const char *state, enum pmap_flavour fl, enum pmap_kind kind)
 {
 	struct pmap_req	*tmp = NULL;
 	char		 d[DOMAIN_MAX + 1], r[512];
 	size_t		 n = rlen < sizeof(r) - 1 ? rlen : sizeof(r) - 1;
 
 	atomic_fetch_add_explicit(&pm->pm_requests, 1, memory_order_relaxed);
+	if ((unsigned)fl < PMAP_NFLAVOURS && (unsigned)kind < PMAP_NKINDS)
+		atomic_fetch_add_explicit(&pm->pm_lookups[fl][kind], 1,
+		    memory_order_relaxed);
 	if (!log_enabled(LOG_LEVEL_LOOKUPS))
 		return;
 	if (q == NULL) {
@@ -456,15 +460,18 @@ park(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 	return 0;
 }
 
-/* resume - c's wait is over: send reply, go on with the connection */
+/* resume - c's wait is over: send reply, go on with the connection (q
+ * NULL: an event's, "" for an Exim report, else the veto's text) */
 static void
 resume(struct pmap_server *pm, struct reactor *rx, struct conn *c,
     const struct pmap_req *q, const struct buf *reply, const char *state,
-    struct buf *r)
+    enum pmap_kind kind, struct buf *r)
 {
 	wait_unlink(pm, c);
 	answered(pm, c, c->c_req, c->c_reqlen, q, buf_str(reply),
-	    reply->b_len, state);
+	    reply->b_len, state, q != NULL ? q->fl : reply->b_len == 0 ?
+	    PMAP_EXIM_TLSRPT : PMAP_EXIM, q != NULL ? kind :
+	    reply->b_len == 0 ? PMAP_EMPTY : PMAP_VETO);
 	(void)pmap_conn_reply(&c->c_io, buf_str(reply), reply->b_len);
 	free(c->c_req);
 	c->c_req = NULL;
@@ -484,6 +491,7 @@ conn_request(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 	enum pmap_kind		 kind = PMAP_NONE;
 	size_t			 mlen, body, at, hlen;
 	uint64_t		 h = 0;
+	unsigned		 tag;
 	int			 memo;
 
 	memset(&mn, 0, sizeof(mn));
@@ -494,13 +502,14 @@ conn_request(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 	if (memo) {
 		h = pmap_memo_hash(req, reqlen);
 		m = pmap_memo_get(rx->r_memo, h, req, reqlen, mn.second,
-		    mn.ovgen, pm->pm_cache, &mlen, &body);
+		    mn.ovgen, pm->pm_cache, &mlen, &body, &tag);
 		if (m != NULL) {
 			pmap_conn_append(&c->c_io, m, mlen);
 			atomic_fetch_add_explicit(&pm->pm_memo_hits, 1,
 			    memory_order_relaxed);
 			answered(pm, c, req, reqlen, NULL, m + body,
-			    mlen - body - 1, "memo");
+			    mlen - body - 1, "memo", tag / PMAP_NKINDS,
+			    tag % PMAP_NKINDS);
 			pmap_conn_consume(&c->c_io, used);
 			return 1;
 		}
@@ -513,7 +522,9 @@ conn_request(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 		pmap_conn_consume(&c->c_io, used);
 		return 0;
 	}
-	answered(pm, c, req, reqlen, &q, buf_str(r), r->b_len, state);
+	answered(pm, c, req, reqlen, &q, buf_str(r), r->b_len, state, q.fl,
+	    kind);
+	mn.tag = (unsigned)q.fl * PMAP_NKINDS + kind;	/* for memo hits */
 	at = c->c_io.outlen;
 	hlen = pmap_conn_reply(&c->c_io, buf_str(r), r->b_len);
 	if (memo)
@@ -601,7 +612,7 @@ finish_lookup(struct pmap_server *pm, struct reactor *rx, struct pmap_job *j,
 			continue;
 		}
 		resume(pm, rx, c, q, r, j->j_l.from_cache ? "hit" : "fetched",
-		    r);
+		    kind, r);
 	}
 	free(q);
 }
@@ -622,7 +633,8 @@ jobs_done(struct pmap_server *pm, struct reactor *rx, struct buf *r)
 			*pp = j->j_onext;
 			finish_lookup(pm, rx, j, r);
 		} else if ((c = j->j_waiters) != NULL)
-			resume(pm, rx, c, NULL, &j->j_reply, "event", r);
+			resume(pm, rx, c, NULL, &j->j_reply, "event",
+			    PMAP_EMPTY, r);
 		pmap_job_free(j);
 	}
 }
@@ -649,7 +661,7 @@ expire(struct pmap_server *pm, struct reactor *rx, struct buf *r)
 		    memory_order_relaxed);
 		if (c->c_job->j_kind == PMAP_JOB_EVENT) {
 			resume(pm, rx, c, NULL, &c->c_job->j_reply, "event",
-			    r);
+			    PMAP_EMPTY, r);
 			continue;
 		}
 		if (q == NULL)
@@ -668,7 +680,7 @@ expire(struct pmap_server *pm, struct reactor *rx, struct buf *r)
 		sts_lookup_clear(&l);
 		if (kind == PMAP_VETO && pm->pm_hook.event != NULL)
 			(void)veto_job(pm, rx, q, r);	/* nobody waits */
-		resume(pm, rx, c, q, r, "pending", r);
+		resume(pm, rx, c, q, r, "pending", kind, r);
 	}
 	free(q);
 	if (rx->r_whead == NULL)
@@ -837,6 +849,8 @@ pmap_server_start(struct pmap_server *pm)
 void
 pmap_server_stats(struct pmap_server *pm, struct pmap_server_stats *s)
 {
+	int	f, k;
+
 	s->requests = atomic_load_explicit(&pm->pm_requests,
 	    memory_order_relaxed);
 	s->memo_hits = atomic_load_explicit(&pm->pm_memo_hits,
@@ -845,6 +859,10 @@ pmap_server_stats(struct pmap_server *pm, struct pmap_server_stats *s)
 	    memory_order_relaxed);
 	s->connections = atomic_load_explicit(&pm->pm_nconns,
 	    memory_order_relaxed);
+	for (f = 0; f < PMAP_NFLAVOURS; f++)
+		for (k = 0; k < PMAP_NKINDS; k++)
+			s->lookups[f][k] = atomic_load_explicit(
+			    &pm->pm_lookups[f][k], memory_order_relaxed);
 }
 
 void

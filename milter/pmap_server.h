@@ -31,6 +31,7 @@
 #include "exim_event.h"
 #include "override.h"
 #include "pmap_job.h"
+#include "pmap_reply.h"
 #include "sts_cache.h"
 
 struct pmap_server;
@@ -70,6 +71,8 @@ struct pmap_server_stats {
 	unsigned long	memo_hits;	/* of them from a reactor's memo */
 	unsigned long	deadline;	/* of them at the deadline */
 	unsigned long	connections;	/* open now */
+	/* answered, by the request's flavour and the kind of reply */
+	unsigned long	lookups[PMAP_NFLAVOURS][PMAP_NKINDS];
 };
 void	 pmap_server_stats(struct pmap_server *, struct pmap_server_stats *);
 /* pmap_server_add_fd - serve an already connected stream socket (tests) */

@@ -215,6 +215,11 @@ check 'sts_milter_policy_cache_entries' 7
 check 'sts_milter_policy_cache_misses_total' 7
 check 'sts_milter_policy_cache_hits_total' 6
 check 'sts_milter_policymap_requests_total' 4
+check 'sts_milter_policymap_lookups_total{flavour="postfix",reply="secure"}' 1
+check 'sts_milter_policymap_lookups_total{flavour="postfix",reply="none"}' 1
+check 'sts_milter_policymap_lookups_total{flavour="postfix-tlsrpt",reply="may"}' 1
+check 'sts_milter_policymap_lookups_total{flavour="exim",reply="policy"}' 1
+check 'sum(sts_milter_policymap_lookups_total)' 4
 check 'sts_milter_collector_received_total{source="datagram"}' 4
 check 'sts_milter_collector_journaled_total{source="datagram"}' 3
 check 'sts_milter_collector_rejected_total{source="datagram"}' 1

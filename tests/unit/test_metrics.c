@@ -127,6 +127,9 @@ test_metrics_render_optional(void)
 	s.pm.requests = 40;
 	s.pm.memo_hits = 30;
 	s.pm.connections = 2;
+	s.pm.deadline = 1;
+	s.pm.lookups[PMAP_POSTFIX][PMAP_SECURE] = 25;
+	s.pm.lookups[PMAP_EXIM][PMAP_VETO] = 3;
 	s.have_lt = 1;
 	s.lt.lines = 50;
 	s.lt.recognised = 10;
@@ -137,6 +140,12 @@ test_metrics_render_optional(void)
 	CHECK(has_line(buf_str(&b), "sts_milter_policymap_requests_total 40"));
 	CHECK(has_line(buf_str(&b), "sts_milter_policymap_memo_hits_total 30"));
 	CHECK(has_line(buf_str(&b), "sts_milter_policymap_connections 2"));
+	CHECK(has_line(buf_str(&b), "sts_milter_policymap_deadline_total 1"));
+	CHECK(has_line(buf_str(&b), "sts_milter_policymap_lookups_total"
+	    "{flavour=\"postfix\",reply=\"secure\"} 25"));
+	CHECK(has_line(buf_str(&b), "sts_milter_policymap_lookups_total"
+	    "{flavour=\"exim\",reply=\"veto\"} 3"));
+	CHECK(strstr(buf_str(&b), "reply=\"may\"") == NULL);	/* zero */
 	CHECK(has_line(buf_str(&b),
 	    "sts_milter_collector_received_total{source=\"postfix_log\"} 50"));
 	CHECK(has_line(buf_str(&b),
