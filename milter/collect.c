@@ -335,11 +335,7 @@ collect_datagram(struct collect *c, const char *d, size_t len, time_t now,
 		}
 		if (c->c_journal == NULL ||
 		    journal_append(c->c_journal, &r) != 0) {
-			unsigned long k = atomic_fetch_add(&c->c_lost, 1) + 1;
-
-			if (k == 1 || k % 1000 == 0)
-				log_err("tlsrpt: journal write failed (%lu "
-				    "records lost so far)", k);
+			atomic_fetch_add(&c->c_lost, 1);  /* journal logs */
 			continue;
 		}
 		atomic_fetch_add(&c->c_records, 1);
@@ -556,11 +552,7 @@ collect_exim_event(struct collect *c, const struct exim_event *in,
 	JREC_SET(&r, sip, ev.sip);
 	JREC_SET(&r, reason, ev.reason);
 	if (c->c_journal == NULL || journal_append(c->c_journal, &r) != 0) {
-		unsigned long k = atomic_fetch_add(&c->c_lost, 1) + 1;
-
-		if (k == 1 || k % 1000 == 0)
-			log_err("tlsrpt: journal write failed (%lu records "
-			    "lost so far)", k);
+		atomic_fetch_add(&c->c_lost, 1);	/* journal logs */
 		goto out;
 	}
 	atomic_fetch_add(&c->c_exim, 1);

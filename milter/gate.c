@@ -60,7 +60,6 @@ struct gate {
 	pthread_mutex_t		 g_bgmu;
 	pthread_cond_t		 g_bgcv;
 	int			 g_bg;
-	unsigned long		 g_jerr_logged;
 	/* counters, __atomic (see struct gate_stats) */
 	unsigned long		 g_rcpts, g_deferred;
 	unsigned long		 g_decisions[2][GATE_STAT_MAX];
@@ -209,18 +208,9 @@ gate_set_overrides(struct gate *g, const struct override *ov)
 static void
 journal_put(struct gate *g, const struct journal_rec *r)
 {
-	unsigned long	n, last;
-
-	if (journal_append(g->g_journal, r) == 0)
-		return;
-	/* Reporting never delays mail: log, count, go on (rate-limited). */
-	n = journal_errors(g->g_journal);
-	last = __atomic_load_n(&g->g_jerr_logged, __ATOMIC_RELAXED);
-	if (n == 1 || n - last >= 1000) {
-		__atomic_store_n(&g->g_jerr_logged, n, __ATOMIC_RELAXED);
-		log_err("journal: write failed (%lu failures so far): %s", n,
-		    errno ? strerror(errno) : "unknown error");
-	}
+	/* Reporting never delays mail: journal_append counts and logs a
+	 * failure (rate-limited), the mail goes on. */
+	(void)journal_append(g->g_journal, r);
 }
 
 static void

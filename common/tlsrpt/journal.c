@@ -7,6 +7,13 @@
  * the write.  A short or failed write leaves at most a torn line, which
  * readers detect by its CRC and skip.
  *
+ * Failures are logged here, for every writer (gate, collectors): the
+ * first at once, then at most one line every JOURNAL_LOG_EVERY seconds
+ * with the count since, and one line when a write succeeds again (a
+ * full disk that has space again: the next record reopens the file and
+ * ends a torn line first).  Nothing is retried: the record is lost and
+ * counted (journal_errors).
+ *
  * Reading uses a 1 MiB buffer and memchr for line breaks; a line longer
  * than JOURNAL_LINE_MAX is skipped whole.
  */
@@ -21,7 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fsutil.h"
+#include "log.h"
 #include "journal.h"
 #include "statedir.h"
 #include "timefmt.h"
@@ -33,7 +42,12 @@ struct journal {
 	int		 j_fd;
 	char		 j_day[11];
 	unsigned long	 j_errors;
+	unsigned long	 j_failing;	/* failures since the last success */
+	unsigned long	 j_unlogged;	/* of them not logged yet */
+	time_t		 j_logged;	/* when a failure was last logged */
 };
+
+#define JOURNAL_LOG_EVERY	60
 
 struct journal *
 journal_open(const char *state_dir, struct buf *why)
@@ -114,7 +128,9 @@ journal_append(struct journal *j, const struct journal_rec *r)
 	struct buf	line;
 	char		day[11];
 	ssize_t		n;
-	int		rc = -1;
+	int		rc = -1, e = 0, say = 0;
+	unsigned long	failing = 0, unlogged = 0;
+	time_t		now;
 
 	if (j == NULL)
 		return -1;
@@ -123,19 +139,48 @@ journal_append(struct journal *j, const struct journal_rec *r)
 	timefmt_day(r->time, day);
 	pthread_mutex_lock(&j->j_mu);
 	if (!line.b_trunc && reopen(j, day) == 0) {
+		errno = 0;
 		n = write(j->j_fd, buf_str(&line), line.b_len);
 		rc = n == (ssize_t)line.b_len ? 0 : -1;
 		if (rc != 0) {
+			e = n >= 0 ? ENOSPC : errno;	/* short: full */
 			/* A short write left a torn line: reopen next time,
 			 * which ends it before the next record. */
 			close(j->j_fd);
 			j->j_fd = -1;
 		}
 	}
+	else
+		e = line.b_trunc ? EMSGSIZE : errno;
+	now = clock_now();
+	if (rc != 0) {
+		j->j_failing++;
+		j->j_unlogged++;
+		if (j->j_failing == 1 || now - j->j_logged >= JOURNAL_LOG_EVERY) {
+			say = 1;
+			unlogged = j->j_unlogged;
+			failing = j->j_failing;
+			j->j_unlogged = 0;
+			j->j_logged = now;
+		}
+	} else if (j->j_failing > 0) {
+		say = 1;
+		failing = j->j_failing;
+		j->j_failing = j->j_unlogged = 0;
+	}
 	pthread_mutex_unlock(&j->j_mu);
 	if (rc != 0)
 		__atomic_add_fetch(&j->j_errors, 1, __ATOMIC_RELAXED);
+	if (say && rc != 0)
+		log_err("journal: write failed: %s (%lu record%s lost since "
+		    "the last line, %lu since the last good write; logged at "
+		    "most every %d s)", strerror(e ? e : EIO), unlogged,
+		    unlogged == 1 ? "" : "s", failing, JOURNAL_LOG_EVERY);
+	else if (say)
+		log_notice("journal: writing again (%lu record%s lost)",
+		    failing, failing == 1 ? "" : "s");
 	buf_free(&line);
+	errno = e;
 	return rc;
 }
 

@@ -5,8 +5,9 @@
  * record per line (journal_fmt.h).  journal_append() writes a record
  * with a single write(2) on an O_APPEND descriptor, so threads and
  * processes can append at once without interleaving.  It never blocks
- * mail: on failure it returns -1, counts the failure and the caller logs
- * (rate-limited); nothing is retried in the mail path.
+ * mail: on failure it returns -1 (errno set), counts the failure and
+ * logs it (the first, then at most once a minute with the count, and
+ * when writes succeed again); nothing is retried in the mail path.
  *
  * Records name a policy by the hash of its text; the texts are kept by
  * policy_archive.h.
