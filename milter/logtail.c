@@ -9,6 +9,17 @@
  * most.  After a rotation by rename the old file stays open for
  * ROTATE_GRACE polls: a syslog daemon may still write to it until it
  * reopens its files.
+ *
+ * Crash safety (issue 14): the position saved is moved back to the
+ * first line of a session still pending (its TLS line read, its
+ * delivery line not yet; at most LT_REWIND_MAX back), so a restart sees
+ * that session whole.  Lines read again after a restart would journal
+ * their sessions twice: each session's record carries lpos, the file's
+ * identity (inode, signature) and the offset of the line that completed
+ * it; at start the journal of today and yesterday is read for the
+ * highest lpos of the file, and sessions up to it are not journaled
+ * again.  So every session whose delivery line the saved position has
+ * passed is in the journal exactly once, whenever the daemon is killed.
  */
 #include <sys/stat.h>
 
@@ -32,6 +43,7 @@
 #include "policy_archive.h"
 #include "statedir.h"
 #include "sts_policy.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 #define LT_LINE_MAX	8192
@@ -39,6 +51,8 @@
 #define LT_POLL_MS	1000
 #define SIG_LEN		64	/* bytes of the file's start that identify it */
 #define ROTATE_GRACE	5	/* polls the renamed file is still read */
+#define LT_REWIND_MAX	(1024 * 1024)	/* a pending session pins the saved
+					 * position this far back at most */
 
 struct lfile {
 	int		 fd;
@@ -63,6 +77,11 @@ struct logtail {
 	pthread_t		 thread;
 	int			 started, drained, missing_logged;
 	int			 pos_warned;
+	long long		 line_off;	/* of the line handled (cur),
+						 * -1: not known */
+	char			 done_fid[48];	/* journaled up to done_off, */
+	long long		 done_off;	/* done_n in this file */
+	int			 done_n;
 	atomic_ulong		 lines, recognised, sessions, journaled;
 	atomic_ulong		 formats[PFF_MAX];
 };
@@ -79,7 +98,98 @@ logtail_new(const char *path, const char *state_dir, struct sts_cache *cache)
 	t->cur.fd = t->old.fd = -1;
 	t->stop[0] = t->stop[1] = -1;
 	t->buf = xmalloc(LT_LINE_MAX + 1);
+	t->line_off = -1;
 	return t;
+}
+
+/* fid - the identity of cur in lpos: inode and signature */
+static void
+fid(const struct logtail *t, char *buf, size_t size)
+{
+	snprintf(buf, size, "%llx-%016llx", (unsigned long long)t->cur.ino,
+	    (unsigned long long)t->cur.sig);
+}
+
+/* lpos_parse - off and n of an lpos of file id f; 0 if of another file */
+static int
+lpos_parse(const char *lpos, const char *f, long long *off, int *n)
+{
+	size_t	k = strlen(f);
+
+	return strncmp(lpos, f, k) == 0 && lpos[k] == ':' &&
+	    sscanf(lpos + k + 1, "%lld.%d", off, n) == 2;
+}
+
+/* journaled_before - s is at or before what this file has journaled */
+static int
+journaled_before(const struct logtail *t, const char *f,
+    const struct pflog_session *s)
+{
+	return strcmp(t->done_fid, f) == 0 && (s->off < t->done_off ||
+	    (s->off == t->done_off && s->n <= t->done_n));
+}
+
+struct done_scan {
+	const char	*fid;
+	long long	 off;
+	int		 n, found;
+};
+
+static int
+done_cb(void *arg, const struct journal_rec *r)
+{
+	struct done_scan	*d = arg;
+	long long		 off;
+	int			 n;
+
+	if (strcmp(r->src, "postfix") == 0 && r->lpos[0] != '\0' &&
+	    lpos_parse(r->lpos, d->fid, &off, &n) && (!d->found ||
+	    off > d->off || (off == d->off && n > d->n))) {
+		d->off = off;
+		d->n = n;
+		d->found = 1;
+	}
+	return 0;
+}
+
+/* load_done - what the journal (today, yesterday) holds of cur */
+static void
+load_done(struct logtail *t)
+{
+	struct journal_stats	st;
+	struct done_scan	d;
+	char			f[48], day[11];
+	time_t			now = clock_now();
+	int			i;
+
+	fid(t, f, sizeof(f));
+	memset(&d, 0, sizeof(d));
+	d.fid = f;
+	for (i = 1; i >= 0; i--) {
+		timefmt_day(now - i * 86400, day);
+		(void)journal_read_day(t->state_dir, day, done_cb, &d, &st);
+	}
+	t->done_fid[0] = '\0';
+	if (d.found) {
+		memcpy(t->done_fid, f, sizeof(t->done_fid));
+		t->done_off = d.off;
+		t->done_n = d.n;
+	}
+}
+
+/* persisted - the policy cache has a file for domain (a normalised
+ * name: no '/') */
+static int
+persisted(const struct logtail *t, const char *domain)
+{
+	char	*dir = statedir_cache(t->state_dir), *path;
+	int	 rc;
+
+	path = xasprintf("%s/%s", dir, domain);
+	rc = access(path, F_OK) == 0;
+	free(path);
+	free(dir);
+	return rc;
 }
 
 /* journal_session - one classified session into the journal */
@@ -87,6 +197,7 @@ static void
 journal_session(struct logtail *t, const struct pflog_session *s,
     time_t now)
 {
+	char			 f[48];
 	struct sts_lookup	 l;
 	struct journal_rec	 r;
 	enum status		 st;
@@ -96,6 +207,13 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 
 	st = sts_cache_lookup(t->cache, s->domain, STS_LOOKUP_CACHED |
 	    STS_LOOKUP_PEEK, &l);
+	if (st == ST_TEMPFAIL && persisted(t, s->domain)) {
+		/* not read since a restart (a crash): this thread may read
+		 * the state directory */
+		sts_lookup_clear(&l);
+		st = sts_cache_lookup(t->cache, s->domain, STS_LOOKUP_CACHED |
+		    STS_LOOKUP_LOAD, &l);
+	}
 	if (st != ST_OK && st != ST_NOTFOUND)
 		goto out;			/* a domain we do not know */
 	has = st == ST_OK && l.policy != NULL &&
@@ -106,6 +224,12 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 		goto out;
 	if (!pflog_classify(s, has, &rt, reason, sizeof(reason)))
 		goto out;
+	f[0] = '\0';
+	if (s->off >= 0 && t->cur.fd >= 0) {
+		fid(t, f, sizeof(f));
+		if (journaled_before(t, f, s))
+			goto out;		/* read again after a restart */
+	}
 	atomic_fetch_add(&t->sessions, 1);
 	memset(&r, 0, sizeof(r));
 	r.type = JREC_SESSION;
@@ -120,8 +244,15 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 	JREC_SET(&r, mx, s->host);
 	JREC_SET(&r, rip, s->ip);
 	JREC_SET(&r, reason, reason);
+	if (f[0] != '\0')
+		snprintf(r.lpos, sizeof(r.lpos), "%s:%lld.%d", f, s->off, s->n);
 	if (t->journal != NULL && journal_append(t->journal, &r) == 0) {
 		atomic_fetch_add(&t->journaled, 1);
+		if (f[0] != '\0') {
+			memcpy(t->done_fid, f, sizeof(t->done_fid));
+			t->done_off = s->off;
+			t->done_n = s->n;
+		}
 		log_debug(1, "tlsrpt: src=postfix-log domain=%s policy_type=%s "
 		    "result=%s mx=%s", r.domain, r.ptype,
 		    tlsrpt_result_str(rt), r.mx);
@@ -139,6 +270,7 @@ logtail_line(struct logtail *t, const char *line, size_t len, time_t now)
 
 	atomic_fetch_add(&t->lines, 1);
 	pflog_line(line, len, &l);
+	l.off = t->line_off;
 	atomic_fetch_add(&t->formats[l.fmt], 1);
 	if (l.kind != PFL_NONE)
 		atomic_fetch_add(&t->recognised, 1);
@@ -176,19 +308,24 @@ signature(int fd, size_t want, uint64_t *sig, size_t *len)
  */
 #define POS_MAX		256
 
-/* save_pos - where the last whole line of cur ended */
+/* save_pos - where the last whole line of cur ended, or the first line
+ * of a session not complete yet (crash safety, above) */
 static void
 save_pos(struct logtail *t)
 {
-	char	line[POS_MAX];
-	int	n;
+	char		line[POS_MAX];
+	int		n;
+	long long	pos, pend;
 
 	if (t->cur.fd < 0)
 		return;
+	pos = (long long)(t->cur.off - (off_t)t->blen);
+	pend = pflog_pending(&t->pf, pos - LT_REWIND_MAX);
+	if (pend >= 0 && pend < pos)
+		pos = pend;		/* a session not complete yet */
 	n = snprintf(line, sizeof(line), "%llu %llu %lld %016llx %zu\n",
 	    (unsigned long long)t->cur.dev, (unsigned long long)t->cur.ino,
-	    (long long)(t->cur.off - (off_t)t->blen),
-	    (unsigned long long)t->cur.sig, t->cur.sig_len);
+	    pos, (unsigned long long)t->cur.sig, t->cur.sig_len);
 	if (fs_write_atomic(t->pos_path, line, (size_t)n, 0640,
 	    FS_SYNC_NONE) == 0)
 		t->pos_warned = 0;
@@ -240,6 +377,7 @@ open_log(struct logtail *t, int first)
 		return;
 	}
 	t->missing_logged = 0;
+	pflog_unpin(&t->pf);		/* offsets of another file */
 	t->cur.fd = fd;
 	t->cur.dev = st.st_dev;
 	t->cur.ino = st.st_ino;
@@ -256,8 +394,10 @@ open_log(struct logtail *t, int first)
 			size_t		n2;
 
 			signature(fd, slen, &s2, &n2);
-			if (n2 == slen && s2 == (uint64_t)sig)
+			if (n2 == slen && s2 == (uint64_t)sig) {
 				t->cur.off = (off_t)off;	/* resume */
+				load_done(t);
+			}
 		} else if (off < 0)
 			t->cur.off = st.st_size;	/* first start: now on */
 	}
@@ -285,6 +425,7 @@ restart(struct logtail *t, struct lfile *f)
 	(void)lseek(f->fd, 0, SEEK_SET);
 	f->off = 0;
 	t->blen = 0;
+	pflog_unpin(&t->pf);
 	t->skipping = 0;
 	signature(f->fd, SIG_LEN, &f->sig, &f->sig_len);
 }
@@ -305,6 +446,7 @@ drain(struct logtail *t, struct lfile *f, int is_cur)
 {
 	char	*chunk = xmalloc(LT_CHUNK), *p, *nl, *end;
 	ssize_t	 n;
+	off_t	 start;
 	time_t	 now;
 
 	while ((n = read(f->fd, chunk, LT_CHUNK)) > 0) {
@@ -314,11 +456,18 @@ drain(struct logtail *t, struct lfile *f, int is_cur)
 			restart(t, f);
 			continue;
 		}
+		start = f->off;
 		f->off += n;
+		if (is_cur && f->sig_len < SIG_LEN)	/* the start grew */
+			signature(f->fd, SIG_LEN, &f->sig, &f->sig_len);
 		now = clock_now();
 		p = chunk;
 		end = chunk + n;
 		while (p < end) {
+			/* where this line starts in the file (with the part
+			 * of it kept from the last chunk) */
+			t->line_off = is_cur ? (long long)(start +
+			    (p - chunk)) - (long long)t->blen : -1;
 			nl = memchr(p, '\n', (size_t)(end - p));
 			if (nl == NULL) {		/* keep the partial line */
 				size_t k = (size_t)(end - p);
@@ -347,6 +496,7 @@ drain(struct logtail *t, struct lfile *f, int is_cur)
 				logtail_line(t, p, (size_t)(nl - p), now);
 			p = nl + 1;
 		}
+		t->line_off = -1;
 		if (is_cur)
 			save_pos(t);
 		if (stopping(t))

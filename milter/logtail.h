@@ -25,8 +25,9 @@
  * shows them, and names the format of most lines).
  *
  * Each session is journaled (src "postfix") with the policy the daemon
- * has cached for the recipient domain; a domain it does not know is
- * skipped.  Lines read while the daemon was down are dated when they
+ * has cached for the recipient domain (in memory, or in the state
+ * directory: after a restart a policy not looked up yet is read from
+ * there); a domain it does not know is skipped.  Lines read while the daemon was down are dated when they
  * are read.  Do not combine with tlsrpt_socket for the same Postfix:
  * each session would be counted twice.
  */

@@ -385,6 +385,8 @@ proc(struct pflog *f, long pid, int create)
 static void
 start(struct pflog_proc *p, const struct pflog_line *l)
 {
+	if (!p->open && p->nearlier == 0)
+		p->first = l->off;		/* a new delivery */
 	if (p->open) {
 		if (p->nearlier == PFLOG_EARLIER) {
 			memmove(&p->earlier[0], &p->earlier[1],
@@ -408,10 +410,12 @@ same(const struct pflog_proc *p, const struct pflog_line *l)
 
 static void
 session(struct pflog_session *s, const struct pflog_conn *c,
-    const char *domain)
+    const struct pflog_line *l, int n)
 {
 	memset(s, 0, sizeof(*s));
-	memcpy(s->domain, domain, sizeof(s->domain));
+	s->off = l->off;
+	s->n = n;
+	memcpy(s->domain, l->domain, sizeof(s->domain));
 	memcpy(s->host, c->host, sizeof(s->host));
 	memcpy(s->ip, c->ip, sizeof(s->ip));
 	s->tls = c->tls;
@@ -443,9 +447,10 @@ pflog_feed(struct pflog *f, const struct pflog_line *l,
 	case PFL_DELIVERY:
 		p = proc(f, l->pid, 0);
 		if (p != NULL && same(p, l)) {
-			for (i = 0; i < p->nearlier; i++)
-				session(&s[n++], &p->earlier[i], l->domain);
-			session(&s[n++], &p->cur, l->domain);
+			for (i = 0; i < p->nearlier; i++, n++)
+				session(&s[n], &p->earlier[i], l, n);
+			session(&s[n], &p->cur, l, n);
+			n++;
 			p->open = 0;		/* its first recipient only */
 			p->nearlier = 0;
 			return n;
@@ -460,6 +465,7 @@ pflog_feed(struct pflog *f, const struct pflog_line *l,
 			memcpy(s[0].host, l->host, sizeof(s[0].host));
 			memcpy(s[0].ip, l->ip, sizeof(s[0].ip));
 			s[0].no_starttls = 1;
+			s[0].off = l->off;
 			return 1;
 		}
 		return 0;			/* a reused connection */
@@ -472,6 +478,35 @@ pflog_feed(struct pflog *f, const struct pflog_line *l,
 	default:
 		return 0;
 	}
+}
+
+long long
+pflog_pending(struct pflog *f, long long floor)
+{
+	long long	min = -1;
+	size_t		i;
+
+	for (i = 0; i < PFLOG_PROCS; i++) {
+		struct pflog_proc *p = &f->procs[i];
+
+		if (p->pid == 0 || (!p->open && p->nearlier == 0) ||
+		    p->first < 0)
+			continue;
+		if (p->first < floor)
+			p->first = -1;		/* stale */
+		else if (min < 0 || p->first < min)
+			min = p->first;
+	}
+	return min;
+}
+
+void
+pflog_unpin(struct pflog *f)
+{
+	size_t	i;
+
+	for (i = 0; i < PFLOG_PROCS; i++)
+		f->procs[i].first = -1;
 }
 
 int

@@ -98,6 +98,9 @@ struct pflog_line {
 	char		 domain[256];	/* PFL_DELIVERY: the recipient's */
 	int		 no_starttls;	/* PFL_DELIVERY: TLS required, not
 					 * offered */
+	long long	 off;		/* set by the caller after
+					 * pflog_line(): where the line starts
+					 * in its file (-1: not known) */
 };
 
 /* pflog_line - parse one log line (without its newline); kind PFL_NONE
@@ -121,6 +124,8 @@ struct pflog_proc {
 	 * before: Postfix names only the last one in its delivery line) */
 	struct pflog_conn earlier[PFLOG_EARLIER];
 	int		 nearlier;
+	long long	 first;		/* off of the first line pending
+					 * (-1: not known) */
 };
 
 struct pflog {
@@ -135,6 +140,8 @@ struct pflog_session {
 	enum pflog_tls	 tls;
 	char		 reason[128];
 	int		 no_starttls;
+	long long	 off;		/* of the line that completed it */
+	int		 n;		/* its index among that line's */
 };
 
 /* pflog_feed - the number of sessions l completes (0 to
@@ -143,6 +150,16 @@ struct pflog_session {
  * process made before it for the same delivery, in order */
 int	pflog_feed(struct pflog *, const struct pflog_line *,
 	    struct pflog_session *s);
+
+/*
+ * pflog_pending - the lowest off >= floor of a line whose session is not
+ * complete yet (a follower that restarts must read again from there to
+ * see it whole), or -1; pending lines before floor are forgotten (stale:
+ * a process that never logged its delivery).  pflog_unpin - forget all
+ * offsets (the file they were in is gone).
+ */
+long long	pflog_pending(struct pflog *, long long floor);
+void		pflog_unpin(struct pflog *);
 
 /*
  * pflog_classify - the result for a session; 0 nothing to report.

@@ -62,6 +62,7 @@ journal_json(const struct journal_rec *r, struct buf *b)
 	put_str(b, &first, "qid", r->qid);
 	put_str(b, &first, "rcpt", r->rcpt);
 	put_str(b, &first, "text", r->text);
+	put_str(b, &first, "lpos", r->lpos);
 	buf_putc(b, '}');
 }
 
@@ -215,7 +216,7 @@ static const struct {
 } fields[] = {
 	F(src), F(ptype), F(domain), F(phash), F(pid), F(mode), F(mx),
 	F(sip), F(rip), F(helo), F(reason), F(info), F(qid), F(rcpt),
-	F(text),
+	F(text), F(lpos),
 };
 #undef F
 

@@ -16,7 +16,10 @@
  * of the policy text in the archive), "pid" (policy id), "mode", "mx",
  * "sip" (sending-mta-ip), "rip" (receiving-ip), "helo", "result"
  * (RFC 8460 type or "success"), "reason" (failure-reason-code), "info"
- * (additional-information), "qid", "rcpt", "text" (deferral reply).
+ * (additional-information), "qid", "rcpt", "text" (deferral reply),
+ * "lpos" (where in the mail log a postfix_log session was read, so a
+ * restart that reads lines again does not journal them twice:
+ * "<inode hex>-<signature hex>:<offset>.<n>", logtail.c).
  * Empty strings are omitted.  Unknown keys are ignored by the decoder.
  */
 #ifndef JOURNAL_FMT_H
@@ -55,6 +58,7 @@ struct journal_rec {
 	char			qid[32];
 	char			rcpt[320];
 	char			text[512];
+	char			lpos[64];
 };
 
 /* journal_encode - append one whole line (with CRC and newline) to b */

@@ -239,6 +239,102 @@ test_hard_cases(void)
 	teardown();
 }
 
+/* copy - file a to b */
+static void
+copy_file(const char *a, const char *b)
+{
+	char	 buf[4096];
+	size_t	 n;
+	FILE	*in = fopen(a, "r"), *out = fopen(b, "w");
+
+	if (in == NULL || out == NULL)
+		abort();
+	n = fread(buf, 1, sizeof(buf), in);
+	fwrite(buf, 1, n, out);
+	fclose(in);
+	fclose(out);
+}
+
+/*
+ * Crash safety (issue 14 item 2): a session whose TLS line was read
+ * before a stop and its delivery line after it is journaled (the saved
+ * position waits at its first line); lines read again because the
+ * daemon died after journaling but before saving the position are not
+ * journaled twice (lpos).
+ */
+static void
+test_restart_whole(void)
+{
+	struct logtail	*t;
+	char		 pos[160], old[160];
+
+	setup();
+	snprintf(pos, sizeof(pos), "%s/postfix-log.pos", dir);
+	snprintf(old, sizeof(old), "%s/pos.old", dir);
+	append("x\n");
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(TLS("9", "mx1.enforce.test", "192.0.2.7") SESSION("1"));
+	CHECK_INT(wait_for(1), 1);
+	logtail_stop(t);
+	/* pid 9's delivery line comes while the follower is down */
+	append(TO("9", "a@enforce.test", "mx1.enforce.test", "192.0.2.7"));
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	CHECK_INT(wait_for(2), 2);
+	usleep(1200000);
+	CHECK_INT(journaled(), 2);		/* session 1 not again */
+	logtail_stop(t);
+	/* a crash after journaling, before the position was saved: the
+	 * position file is the one before those lines */
+	copy_file(pos, old);
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(SESSION("3") SESSION("4"));
+	CHECK_INT(wait_for(4), 4);
+	logtail_stop(t);
+	copy_file(old, pos);
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(SESSION("5"));
+	CHECK_INT(wait_for(5), 5);
+	usleep(1200000);
+	CHECK_INT(journaled(), 5);		/* 3 and 4 once each */
+	logtail_stop(t);
+	teardown();
+}
+
+/* After a restart (a crash) the daemon's memory is empty: a domain whose
+ * policy is in the state directory is still known to the follower. */
+static void
+test_restart_cache(void)
+{
+	struct sts_cache_opts	 o;
+	struct sts_lookup	 l;
+	struct logtail		*t;
+
+	setup();
+	sts_cache_free(cache);
+	fake_cache_opts(&o, dir);
+	cache = sts_cache_new(&o);
+	(void)sts_cache_lookup(cache, "enforce.test", 0, &l);	/* persisted */
+	sts_lookup_clear(&l);
+	sts_cache_free(cache);
+	fake_dns_reset();			/* no network from here on */
+	fake_http_reset();
+	cache = sts_cache_new(&o);		/* the restarted daemon's */
+	t = logtail_new(logpath, dir, cache);
+	CHECK_INT(logtail_start(t, jnl), 0);
+	usleep(200000);
+	append(SESSION("1"));
+	CHECK_INT(wait_for(1), 1);
+	logtail_stop(t);
+	teardown();
+}
+
 /* The three header formats (pflog.h) in one file: each session is
  * journaled, the lines of each format counted. */
 static void
@@ -280,5 +376,7 @@ main(void)
 	RUN(test_missing_and_long);
 	RUN(test_hard_cases);
 	RUN(test_formats);
+	RUN(test_restart_whole);
+	RUN(test_restart_cache);
 	return harness_done("test_logtail");
 }
