@@ -5,6 +5,7 @@
  */
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -168,6 +169,39 @@ test_journal_torn_tail(void)
 	buf_free(&line);
 }
 
+/* A full disk (the day's file is /dev/full): the append fails with
+ * ENOSPC and is counted; when there is room again (the file is back)
+ * the next append succeeds by itself (issue 14 item 3). */
+static void
+test_journal_full(void)
+{
+	struct buf		 why = BUF_INIT;
+	struct journal		*j = journal_open(dir, &why);
+	struct journal_rec	 r;
+	struct journal_stats	 st;
+	char			 path[128];
+	int			 i, n = 0;
+
+	fill(&r, 0);
+	r.time = 1700179200;		/* 2023-11-17 */
+	snprintf(path, sizeof(path), "%s/journal/2023-11-17.jnl", dir);
+	CHECK(symlink("/dev/full", path) == 0);
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		CHECK_INT(journal_append(j, &r), -1);
+		CHECK_INT(errno, ENOSPC);
+	}
+	CHECK_INT(journal_errors(j), 3);
+	CHECK(unlink(path) == 0);
+	CHECK_INT(journal_append(j, &r), 0);
+	CHECK_INT(journal_errors(j), 3);
+	CHECK_INT(journal_read_day(dir, "2023-11-17", count_cb, &n, &st), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(st.bad, 0);
+	journal_close(j);
+	buf_free(&why);
+}
+
 static void
 test_journal_archive(void)
 {
@@ -195,6 +229,7 @@ main(void)
 	RUN(test_journal_roundtrip);
 	RUN(test_journal_concurrent);
 	RUN(test_journal_torn_tail);
+	RUN(test_journal_full);
 	RUN(test_journal_archive);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
