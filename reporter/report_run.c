@@ -55,6 +55,14 @@ rc_raise(struct run *r, int rc)
 		r->rc = rc;
 }
 
+/* rc_raise_io - for a failed write with errno e: a full disk (or quota)
+ * is retried by the next run (EX_TEMPFAIL), anything else is rc */
+static void
+rc_raise_io(struct run *r, int e, int rc)
+{
+	rc_raise(r, e == ENOSPC || e == EDQUOT ? EX_TEMPFAIL : rc);
+}
+
 static int
 exists(const char *path)
 {
@@ -277,9 +285,11 @@ build_day(struct run *r, const char *day, const char *dd)
 		s.nfailure = m.nfailure;
 		if (store(gzp, m.gz.b_data, m.gz.b_len) != 0 ||
 		    report_state_save(stp, &s, &why) != ST_OK) {
+			int e = errno;
+
 			log_warn("day=%s domain=%s: cannot store the report",
 			    day, doms[i]->d_name);
-			rc_raise(r, EX_CANTCREAT);
+			rc_raise_io(r, e, EX_CANTCREAT);
 			ok = 0;
 		} else {
 			r->st->built++;
@@ -315,6 +325,30 @@ log_dest(const char *day, const char *domain, const struct report_state *s,
 		    s->report_id, d->uri, result, d->attempts, next, reason);
 }
 
+/*
+ * stage_delivered - write the state as it will be once d is delivered to
+ * <stp>.next, before sending: a report that went out must be recorded as
+ * sent, so a full disk must stop it before, not after (issue 14).  After
+ * the send, rename(2) puts it in place (no new space needed).
+ */
+static int
+stage_delivered(const struct report_state *s, const struct report_dest *d,
+    const char *next, time_t now, struct buf *why)
+{
+	struct report_state	 s2 = *s;	/* shallow: nothing freed */
+	struct report_dest	*d2 = &s2.dest[d - s->dest];
+	char			 empty[1] = "";
+
+	if (d2->first == 0)
+		d2->first = now;
+	d2->attempts++;
+	d2->st = DEST_DELIVERED;
+	d2->done = now;
+	d2->next = 0;
+	d2->last = empty;
+	return report_state_save(next, &s2, why) == ST_OK ? 0 : -1;
+}
+
 /* attempt - one delivery of the stored report to one destination */
 static void
 attempt(struct run *r, struct report_made *m, struct report_state *s,
@@ -322,10 +356,23 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 {
 	struct buf	 why = BUF_INIT;
 	enum status	 st;
-	char		*addr = NULL, *msg = NULL;
+	char		*addr = NULL, *msg = NULL, *next;
 	size_t		 len = 0;
-	int		 gave, kind;
+	int		 gave, kind, e;
 
+	next = xasprintf("%s.next", stp);
+	if (stage_delivered(s, d, next, r->o->now, &why) != 0) {
+		e = errno;
+		log_warnx("report day=%s domain=%s report_id=%s rua=%s "
+		    "result=retry reason=\"cannot record a delivery, not sent: "
+		    "%s\"", m->day, m->domain, s->report_id, d->uri,
+		    buf_str(&why));
+		(void)unlink(next);
+		rc_raise_io(r, e, EX_IOERR);
+		free(next);
+		buf_free(&why);
+		return;
+	}
 	if (tlsrpt_rua_kind(d->uri) == RUA_MAILTO) {
 		st = tlsrpt_rua_mailto(d->uri, &addr, &why);
 		if (st == ST_OK)
@@ -343,18 +390,26 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 		r->st->sends_ok++;
 		r->st->sent[kind]++;
 		log_dest(m->day, m->domain, s, d, "delivered");
+		if (rename(next, stp) != 0 || fs_sync_dir(stp) != 0) {
+			log_warn("%s", stp);
+			rc_raise(r, EX_IOERR);
+		}
 	} else {
+		(void)unlink(next);
 		gave = report_state_failed(d, r->o->now, buf_str(&why),
 		    st == ST_INVALID);
 		r->st->sends_failed++;
 		r->st->failed[kind]++;
 		log_dest(m->day, m->domain, s, d, gave ? "gaveup" : "retry");
+		buf_reset(&why);
+		/* not recorded (no space): the next run tries again */
+		if (report_state_save(stp, s, &why) != ST_OK) {
+			e = errno;
+			log_warnx("%s", buf_str(&why));
+			rc_raise_io(r, e, EX_IOERR);
+		}
 	}
-	buf_reset(&why);
-	if (report_state_save(stp, s, &why) != ST_OK) {
-		log_warnx("%s", buf_str(&why));
-		rc_raise(r, EX_IOERR);
-	}
+	free(next);
 	free(addr);
 	free(msg);
 	buf_free(&why);
@@ -455,8 +510,10 @@ process_report(struct run *r, const char *day, const char *dd,
 		}
 		buf_reset(&why);
 		if (report_state_save(stp, &s, &why) != ST_OK) {
+			int e = errno;
+
 			log_warnx("%s", buf_str(&why));
-			rc_raise(r, EX_IOERR);
+			rc_raise_io(r, e, EX_IOERR);
 			goto done;
 		}
 	}

@@ -62,9 +62,9 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* sync_dir - fsync the directory that holds path */
-static int
-sync_dir(const char *path)
+/* fs_sync_dir - fsync the directory that holds path */
+int
+fs_sync_dir(const char *path)
 {
 	char	*d = xstrdup(path);
 	int	 fd, rc = -1, saved;
@@ -111,7 +111,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	}
 	if (rc != 0)
 		(void)unlink(tmp);
-	else if (sync == FS_SYNC_FULL && sync_dir(path) != 0) {
+	else if (sync == FS_SYNC_FULL && fs_sync_dir(path) != 0) {
 		saved = errno;
 		rc = -1;
 	}

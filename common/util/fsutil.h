@@ -54,6 +54,8 @@ enum fs_sync {
 
 /* fs_mkdir_p - mkdir -p; 0 or -1 with errno */
 int	 fs_mkdir_p(const char *path, mode_t mode);
+/* fs_sync_dir - fsync the directory holding path (after a rename(2)) */
+int	 fs_sync_dir(const char *path);
 /* fs_write_atomic - replace path with data; 0 or -1 with errno */
 int	 fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, enum fs_sync);

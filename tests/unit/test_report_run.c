@@ -235,6 +235,45 @@ test_run_delivers_every_rua(void)
 	teardown();
 }
 
+/*
+ * A delivery that cannot be recorded is not made (issue 14 item 3): with
+ * no room for the new state (here <state>.next is a directory; on a full
+ * disk the write fails with ENOSPC) the report is not sent, else the
+ * next run would send it again; once the state can be written it is
+ * sent, once.
+ */
+static void
+test_run_no_send_unrecorded(void)
+{
+	struct report_run_stats	st;
+	char			*next;
+
+	setup();
+	rec(T_DAY + 10, "a.example", "success", "probe");
+	fake_dns_set("TXT", "_smtp._tls.a.example", ST_OK,
+	    "v=TLSRPTv1; rua=mailto:r@a.example", NULL);
+	smtp_answer = ST_TEMPFAIL;
+	CHECK_INT(run(T_RUN, "2026-11-01", &st, 0, NULL), EX_TEMPFAIL);
+	CHECK_INT(sent.n_smtp, 1);
+	smtp_answer = ST_OK;
+	next = xasprintf("%s/reporter/2026-11-01/a.example.state.next", state);
+	CHECK(mkdir(next, 0700) == 0);
+	CHECK(run(T_RUN + 3600, "2026-11-01", &st, 0, NULL) != EX_OK);
+	CHECK_INT(sent.n_smtp, 1);			/* not sent */
+	CHECK_INT(load_state("2026-11-01", "a.example")->dest[0].st,
+	    DEST_PENDING);
+	CHECK(rmdir(next) == 0);
+	CHECK_INT(run(T_RUN + 7200, "2026-11-01", &st, 0, NULL), EX_OK);
+	CHECK_INT(sent.n_smtp, 2);
+	CHECK_INT(load_state("2026-11-01", "a.example")->dest[0].st,
+	    DEST_DELIVERED);
+	CHECK(!exists("reporter/2026-11-01/a.example.state.next"));
+	CHECK_INT(run(T_RUN + 10800, "2026-11-01", &st, 0, NULL), EX_OK);
+	CHECK_INT(sent.n_smtp, 2);			/* never twice */
+	free(next);
+	teardown();
+}
+
 static void
 test_run_own_reports_only_no_report(void)
 {
@@ -523,6 +562,7 @@ main(void)
 	log_init("test_report_run", 0, 1);
 	log_setverbose(0);
 	RUN(test_run_delivers_every_rua);
+	RUN(test_run_no_send_unrecorded);
 	RUN(test_run_own_reports_only_no_report);
 	RUN(test_run_retry_backoff_24h);
 	RUN(test_run_refuse_then_accept);
