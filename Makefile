@@ -1,6 +1,6 @@
 # sts-milter - MTA-STS enforcement and TLS-RPT reporting
 #
-# Targets: all check demo bench fuzz install deb clean (see README.md).
+# Targets: all check soak demo bench fuzz install deb clean (see README.md).
 # Objects go to $(BUILD)/obj; "make check" also builds the unit tests with
 # ASan/UBSan into build-asan.
 
@@ -92,7 +92,7 @@ INTEG_TESTS	= $(sort $(wildcard tests/integration/t_*.sh))
 .SECONDARY:
 
 .PHONY: deb tools all check check-unit check-asan check-fuzz check-integration demo \
-	bench fuzz install clean deps unit progs
+	bench fuzz install clean deps unit progs soak
 
 all: progs
 
@@ -164,6 +164,12 @@ check-unit: unit
 
 check-integration: progs
 	@BUILD=$(abspath $(BUILD)) tests/run-tests $(INTEG_TESTS)
+
+# soak: the long runs of the reliability tests (t_crash: 100000 records).
+soak: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) progs
+	@BUILD=$(abspath $(BUILD)) CRASH_N=100000 tests/run-tests \
+	    tests/integration/t_crash.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) progs

@@ -332,7 +332,8 @@ print('torn_counted_stsctl', st_bad)
 
 
 def check(name, cond, detail=''):
-    print('check %s %s :: %s' % ('ok' if cond else 'FAIL', name, detail))
+    print('check %s %s%s' % ('ok' if cond else 'FAIL', name,
+                             ' :: ' + detail if detail else ''))
 
 
 acked = set(gate_acked)
