@@ -12,8 +12,9 @@
 # Behaviour is steered by files in DIR, read at each request:
 #   refuse        answer 451 (SMTP) or 503 (HTTPS): the sender must retry
 #   reject        answer 550 to RCPT (SMTP): a permanent refusal
-#   slow N        the Nth message: write DIR/inflight, sleep 8 s, then
-#                 store it (the client may be killed meanwhile)
+#   slow N        the Nth message or POST (0: each one): write
+#                 DIR/inflight, sleep 8 s, then store it (the client may
+#                 be killed meanwhile)
 # No name lookups (LAB-NOTES): the server host name is fixed.
 import asyncio
 import http.server
@@ -39,7 +40,8 @@ def store(d, data, ext, ctype=None):
 def slow_for(d, n):
     try:
         with open(os.path.join(d, "slow")) as f:
-            return int(f.read().split()[0]) == n
+            k = int(f.read().split()[0])
+            return k == n or k == 0
     except (OSError, ValueError, IndexError):
         return False
 
@@ -80,6 +82,9 @@ def smtp(addr, port, d, cert=None, key=None):
 
 
 def https(addr, port, cert, key, d):
+    count = [0]
+    lock = threading.Lock()
+
     class H(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             n = int(self.headers.get("Content-Length", "0"))
@@ -88,7 +93,14 @@ def https(addr, port, cert, key, d):
                 self.send_response(503)
                 self.end_headers()
                 return
-            store(d, body, ".gz", self.headers.get("Content-Type", ""))
+            with lock:
+                count[0] += 1
+                k = count[0]
+            if slow_for(d, k):
+                open(os.path.join(d, "inflight"), "w").close()
+                time.sleep(8)
+            with lock:
+                store(d, body, ".gz", self.headers.get("Content-Type", ""))
             self.send_response(201)
             self.end_headers()
 
