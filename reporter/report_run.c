@@ -335,18 +335,15 @@ static int
 stage_delivered(const struct report_state *s, const struct report_dest *d,
     const char *next, time_t now, struct buf *why)
 {
-	struct report_state	 s2 = *s;	/* shallow: nothing freed */
-	struct report_dest	*d2 = &s2.dest[d - s->dest];
-	char			 empty[1] = "";
+	struct report_state	 s2 = *s;	/* shallow: only d2->last is */
+	struct report_dest	*d2 = &s2.dest[d - s->dest];	/* its own */
+	int			 rc;
 
-	if (d2->first == 0)
-		d2->first = now;
-	d2->attempts++;
-	d2->st = DEST_DELIVERED;
-	d2->done = now;
-	d2->next = 0;
-	d2->last = empty;
-	return report_state_save(next, &s2, why) == ST_OK ? 0 : -1;
+	d2->last = NULL;
+	report_state_delivered(d2, now);
+	rc = report_state_save(next, &s2, why) == ST_OK ? 0 : -1;
+	free(d2->last);
+	return rc;
 }
 
 /* attempt - one delivery of the stored report to one destination */
