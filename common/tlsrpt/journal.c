@@ -115,8 +115,13 @@ reopen(struct journal *j, const char *day)
 		char	last;
 
 		if (pread(j->j_fd, &last, 1, st.st_size - 1) == 1 &&
-		    last != '\n' && write(j->j_fd, "\n", 1) != 1)
+		    last != '\n' && write(j->j_fd, "\n", 1) != 1) {
+			/* Still full: try again next time, never append a
+			 * record to the torn line (it would be lost too). */
+			close(j->j_fd);
+			j->j_fd = -1;
 			return -1;
+		}
 	}
 	memcpy(j->j_day, day, sizeof(j->j_day));
 	return 0;

@@ -127,14 +127,13 @@ rm -f "$S/filler" "$S/filler2" "$S/filler3"
 R=$(rcpts d1@expired.test d2@expired.test | paste -sd' ')
 expect_eq "space again: deferred" "$R" "expired.test y 451 expired.test y 451"
 "$STSCTL" -c "$C" journal > "$D/journal.json" 2> "$D/journal.err"
-expect_eq "space again: the new deferrals journaled" \
+expect_eq "space again: the new deferrals journaled (none glued to a torn line)" \
     "$(grep -c '"rcpt":"d[12]@expired.test"' "$D/journal.json")" 2
-expect_eq "full: no deferral journaled while full" \
-    "$(grep -c '"rcpt":"[bc][0-9]*@expired.test"' "$D/journal.json")" 0
 expect_match "space again: logged" "$(cat "$D/milter.log")" 'journal: writing again \([0-9]+ records lost\)'
 ST=$(status)
+# (a record may still fit in the journal's last, partly used page)
 expect_eq "stsctl status: journal errors and lost datagrams counted" \
-    "$(printf '%s' "$ST" | jq -c '[.journal_errors >= 72, .tlsrpt.lost == 50, .tlsrpt.datagrams == 50]')" "[true,true,true]"
+    "$(printf '%s' "$ST" | jq -c '[.tlsrpt.datagrams, .tlsrpt.lost + .tlsrpt.records, .tlsrpt.lost > 40, .journal_errors >= .tlsrpt.lost]')" "[50,50,true,true]"
 
 # --- no file left corrupt
 expect_eq "no temporary file left in state_dir" "$(find "$S" -name '*.tmp*' -o -name '*.next' | wc -l)" 0

@@ -3,11 +3,14 @@
  * skipped and counted, concurrent appends from threads and processes,
  * the policy archive
  */
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +205,45 @@ test_journal_full(void)
 	buf_free(&why);
 }
 
+/*
+ * A disk that fills in the middle of a record (RLIMIT_FSIZE stands in for
+ * it): the torn line is counted; while the disk stays full the line
+ * cannot be ended; once it has room, the next record is written on a
+ * line of its own, not glued to the torn one (issue 14: that lost it).
+ */
+static void
+test_journal_full_torn(void)
+{
+	struct buf		 why = BUF_INIT;
+	struct journal		*j = journal_open(dir, &why);
+	struct journal_rec	 r;
+	struct journal_stats	 st;
+	struct rlimit		 old, lim;
+	struct stat		 sb;
+	char			 path[128];
+	int			 n = 0;
+
+	signal(SIGXFSZ, SIG_IGN);
+	fill(&r, 0);
+	r.time = 1700265600;		/* 2023-11-18 */
+	snprintf(path, sizeof(path), "%s/journal/2023-11-18.jnl", dir);
+	CHECK_INT(journal_append(j, &r), 0);
+	CHECK(stat(path, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &old) == 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)sb.st_size + 10;
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	CHECK_INT(journal_append(j, &r), -1);		/* torn: 10 bytes */
+	CHECK_INT(journal_append(j, &r), -1);	/* cannot end the line */
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);	/* room again */
+	CHECK_INT(journal_append(j, &r), 0);
+	CHECK_INT(journal_errors(j), 2);
+	CHECK_INT(journal_read_day(dir, "2023-11-18", count_cb, &n, &st), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(st.bad, 1);
+	journal_close(j);
+	buf_free(&why);
+}
+
 static void
 test_journal_archive(void)
 {
@@ -230,6 +272,7 @@ main(void)
 	RUN(test_journal_concurrent);
 	RUN(test_journal_torn_tail);
 	RUN(test_journal_full);
+	RUN(test_journal_full_torn);
 	RUN(test_journal_archive);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
