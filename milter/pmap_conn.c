@@ -81,6 +81,10 @@ pmap_conn_next(struct pmap_conn *c, size_t *off, size_t *len, size_t *used,
 
 	k = pmap_frame_next(&c->mode, c->in, c->inlen, c->eof, off, len,
 	    used, err);
+	if (k == 0 && c->inlen >= IN_MAX) {	/* full, still incomplete: */
+		*err = "request too long";	/* never wait on it again */
+		k = -1;
+	}
 	if (k < 0)
 		pmap_conn_error(c, *err);
 	return k;

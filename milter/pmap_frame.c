@@ -48,6 +48,10 @@ netstring(const char *in, size_t len, size_t *off, size_t *reqlen,
 	size_t	i, n = 0, hdr;
 
 	for (i = 0; i < len && isdigit((unsigned char)in[i]); i++) {
+		if (i == 1 && in[0] == '0') {	/* "0" is the only 0... */
+			*err = "malformed netstring (leading zero)";
+			return -1;
+		}
 		n = n * 10 + (size_t)(in[i] - '0');
 		if (n > PMAP_MAX_QUERY) {
 			*err = "request longer than PMAP_MAX_QUERY";

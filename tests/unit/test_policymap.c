@@ -424,8 +424,11 @@ test_listener_garbage(void)
 		"100001:postfix ",		/* oversize: refused at once */
 		"99999999999999999999:",	/* absurd length */
 		"5:ab\0cd,",			/* NUL inside */
+		/* leading zeros: the header would grow without bound */
+		"000000000000000000000000000000000000000013:postfix a.com,",
+		"0000000000000000000000000000000000000000",
 	};
-	static const size_t badlen[] = { 24, 20, 3, 15, 21, 8 };
+	static const size_t badlen[] = { 24, 20, 3, 15, 21, 8, 57, 40 };
 	int	fd;
 	char	*r;
 	size_t	i;
