@@ -342,7 +342,7 @@ load_pos(struct logtail *t, unsigned long long *dev, unsigned long long *ino,
 	size_t	 len;
 
 	*off = -1;
-	if ((line = fs_read_file(t->pos_path, POS_MAX, &len)) == NULL)
+	if ((line = fs_read_regular(t->pos_path, POS_MAX, &len, NULL)) == NULL)
 		return;
 	if (sscanf(line, "%llu %llu %lld %llx %zu", dev, ino, off, sig,
 	    slen) != 5)

@@ -162,6 +162,7 @@ run(void *arg)
 	struct pollfd		 p[2] = { { ml->ml_fd, POLLIN, 0 },
 				    { ml->ml_stop[0], POLLIN, 0 } };
 	int			 fd;
+	time_t			 lastwarn = 0;
 
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
@@ -173,8 +174,22 @@ run(void *arg)
 		if (p[1].revents != 0)
 			break;
 		if ((fd = accept4(ml->ml_fd, NULL, NULL, SOCK_CLOEXEC |
-		    SOCK_NONBLOCK)) < 0)
-			continue;	/* EAGAIN, ECONNABORTED, EMFILE: later */
+		    SOCK_NONBLOCK)) < 0) {
+			/*
+			 * EAGAIN, ECONNABORTED: later.  Out of descriptors
+			 * the socket stays readable: pause instead of
+			 * spinning, and say so at most once a minute.
+			 */
+			if (errno == EMFILE || errno == ENFILE) {
+				if (time(NULL) - lastwarn >= 60) {
+					lastwarn = time(NULL);
+					log_warnx("metrics_listen: out of file "
+					    "descriptors");
+				}
+				(void)poll(NULL, 0, 100);
+			}
+			continue;
+		}
 		serve(ml, fd);
 		close(fd);
 	}

@@ -99,7 +99,7 @@ report_metrics_write(const char *path, const struct report_run_stats *st,
 	int		 ret = 0;
 
 	/* the file this run replaces: its time of the last success */
-	old = fs_read_file(path, 65536, &n);
+	old = fs_read_regular(path, 65536, &n, NULL);
 	report_metrics_render(st, now, rc, old != NULL ?
 	    report_metrics_last_success(old) : 0, &b);
 	free(old);

@@ -439,7 +439,7 @@ process_report(struct run *r, const char *day, const char *dd,
 		goto out;
 	}
 	was_delivered = report_state_delivered_any(&s);
-	if ((gz = fs_read_file(gzp, REPORT_GZ_MAX, &gzlen)) == NULL) {
+	if ((gz = fs_read_regular(gzp, REPORT_GZ_MAX, &gzlen, NULL)) == NULL) {
 		log_warn("day=%s domain=%s: cannot read the stored report",
 		    day, domain);
 		rc_raise(r, EX_IOERR);

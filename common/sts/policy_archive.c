@@ -90,7 +90,7 @@ policy_archive_text(const char *state_dir, const char *hash, size_t *len)
 	if (i != 64)
 		return NULL;
 	path = statedir_policy(state_dir, hash);
-	text = fs_read_file(path, POLICY_ARCHIVE_MAX, len);
+	text = fs_read_regular(path, POLICY_ARCHIVE_MAX, len, NULL);
 	free(path);
 	return text;
 }

@@ -126,7 +126,7 @@ sts_store_read_path(const char *path, struct sts_store_rec *r)
 	int	 rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((data = fs_read_file(path, STS_STORE_FILE_MAX, &n)) == NULL)
+	if ((data = fs_read_regular(path, STS_STORE_FILE_MAX, &n, NULL)) == NULL)
 		return -1;
 	rc = sts_store_parse(data, n, r);
 	free(data);

@@ -168,7 +168,7 @@ report_state_load(const char *path, struct report_state *s, struct buf *why)
 	size_t		 len;
 
 	memset(s, 0, sizeof(*s));
-	if ((text = fs_read_file(path, REPORT_STATE_MAX, &len)) == NULL) {
+	if ((text = fs_read_regular(path, REPORT_STATE_MAX, &len, NULL)) == NULL) {
 		if (errno == ENOENT)
 			return ST_NOTFOUND;
 		buf_printf(why, "%s: %s", path, strerror(errno));

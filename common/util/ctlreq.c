@@ -1,6 +1,7 @@
 /*
  * ctlreq.c - requests to the running daemon (see ctlreq.h)
  */
+#include <sys/stat.h>
 #include <sys/inotify.h>
 #include <sys/types.h>
 
@@ -67,13 +68,18 @@ static int
 answer(const char *dir, const char *name, ctlreq_fn fn, void *arg)
 {
 	struct buf	 reply = BUF_INIT;
+	struct stat	 st;
 	char		*req, *rep, *text, *nl;
 	size_t		 len;
 
 	req = xasprintf("%s/%s", dir, name);
-	text = fs_read_file(req, CTLREQ_MAX, &len);
+	text = fs_read_regular(req, CTLREQ_MAX, &len, &st);
 	(void)unlink(req);
 	free(req);
+	if (text != NULL && st.st_uid != 0 && st.st_uid != geteuid()) {
+		free(text);		/* only root and we may ask */
+		text = NULL;
+	}
 	if (text == NULL)
 		return 0;
 	if ((nl = memchr(text, '\n', len)) != NULL)
@@ -124,6 +130,7 @@ ctlreq_send(const char *state_dir, const char *req, int timeout_ms,
 	size_t		 len;
 	int64_t		 end = clock_mono_ms() + timeout_ms;
 	enum status	 st = ST_TEMPFAIL;
+	struct stat	 dst, rst;
 
 	rq = xasprintf("%s/%ld-%u.req", dir, (long)getpid(), ++seq);
 	rp = xasprintf("%s/%ld-%u.rep", dir, (long)getpid(), seq);
@@ -138,8 +145,22 @@ ctlreq_send(const char *state_dir, const char *req, int timeout_ms,
 		st = ST_INTERNAL;
 		goto out;
 	}
+	if (stat(dir, &dst) != 0) {
+		buf_printf(why, "%s: %s", dir, strerror(errno));
+		st = ST_INTERNAL;
+		goto out;
+	}
 	for (;;) {
-		if ((text = fs_read_file(rp, CTLREQ_MAX, &len)) != NULL) {
+		/*
+		 * The answer is the directory owner's (the daemon's user)
+		 * or root's: stsctl, often root, reads nothing else there.
+		 */
+		if ((text = fs_read_regular(rp, CTLREQ_MAX, &len, &rst)) !=
+		    NULL && rst.st_uid != dst.st_uid && rst.st_uid != 0) {
+			free(text);
+			text = NULL;
+		}
+		if (text != NULL) {
 			(void)unlink(rp);
 			if (len > 0 && text[len - 1] == '\n')
 				text[--len] = '\0';

@@ -89,9 +89,16 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 
 	tmp = xasprintf("%s.tmp.%ld.%lu", path, (long)getpid(),
 	    __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-	/* a stale one of a crashed process with our pid is replaced */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, mode)) < 0) {
+	/*
+	 * O_EXCL: never write through a link someone placed under our
+	 * name (a symlink or a hard link).  A stale one of a crashed
+	 * process with our pid is removed and the open tried once more.
+	 */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, mode);
+	if (fd < 0) {
 		saved = errno;
 		free(tmp);
 		errno = saved;
@@ -120,16 +127,15 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	return rc;
 }
 
-char *
-fs_read_file(const char *path, size_t max, size_t *len)
+/* read_fd - the rest of fd (closed here), NUL-terminated; NULL, errno */
+static char *
+read_fd(int fd, size_t max, size_t *len)
 {
 	char	*data = NULL;
 	size_t	 have = 0, size = 0;
 	ssize_t	 n;
-	int	 fd, saved;
+	int	 saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return NULL;
 	for (;;) {
 		if (size - have < 2) {		/* room for a byte and the NUL */
 			size = size ? size * 2 : 4096;
@@ -163,4 +169,34 @@ fs_read_file(const char *path, size_t max, size_t *len)
 	data[have] = '\0';
 	*len = have;
 	return data;
+}
+
+char *
+fs_read_file(const char *path, size_t max, size_t *len)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	return read_fd(fd, max, len);
+}
+
+char *
+fs_read_regular(const char *path, size_t max, size_t *len, struct stat *st)
+{
+	struct stat	 sb;
+	int		 fd;
+
+	if (st == NULL)
+		st = &sb;
+	/* O_NONBLOCK: a FIFO planted under the name never blocks us */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	return read_fd(fd, max, len);
 }

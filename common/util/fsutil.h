@@ -5,6 +5,7 @@
  *	fs_mkdir_p(path, 0750);
  *	fs_write_atomic(path, data, len, 0640, FS_SYNC_FULL);
  *	data = fs_read_file(path, max, &len);
+ *	data = fs_read_regular(path, max, &len, &st);
  *
  * DESCRIPTION
  *	fs_write_atomic() is the one way anything under state_dir is
@@ -38,12 +39,19 @@
  *	More than max bytes: NULL with errno EFBIG.  Other failures: NULL
  *	with the errno of open(2) or read(2).
  *
+ *	fs_read_regular() is the same for a file under state_dir: it
+ *	follows no symbolic link (ELOOP), reads only a regular file
+ *	(EINVAL: never blocks on a FIFO planted under the name), and
+ *	gives the caller the file's stat (st may be NULL) so it can check
+ *	the owner of what it read.
+ *
  *	Never logs.
  */
 #ifndef FSUTIL_H
 #define FSUTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 enum fs_sync {
@@ -61,5 +69,8 @@ int	 fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, enum fs_sync);
 /* fs_read_file - the whole file, NUL-terminated; NULL with errno */
 char	*fs_read_file(const char *path, size_t max, size_t *len);
+/* fs_read_regular - a regular file only, no symlink; NULL with errno */
+char	*fs_read_regular(const char *path, size_t max, size_t *len,
+	    struct stat *st);
 
 #endif

@@ -99,7 +99,7 @@ statusfile_read(const char *state_dir, time_t now, struct statusfile_info *in,
 	int		 e;
 
 	path = statedir_status(state_dir);
-	text = fs_read_file(path, STATUSFILE_MAX, &len);
+	text = fs_read_regular(path, STATUSFILE_MAX, &len, NULL);
 	e = errno;
 	free(path);
 	if (text == NULL) {

@@ -330,12 +330,80 @@ test_statedir_paths(void)
 	CHECK_STR(statedir_dirs[0], "");
 }
 
+/* fs_read_regular: state files only -- no symlink, no FIFO, owner told */
+static void
+test_fs_read_regular(void)
+{
+	char		*f = xasprintf("%s/reg", dir), *l = xasprintf("%s/lnk", dir);
+	char		*fifo = xasprintf("%s/fifo", dir), *got;
+	struct stat	 st;
+	size_t		 len = 0;
+
+	CHECK_INT(fs_write_atomic(f, "abc", 3, 0600, FS_SYNC_NONE), 0);
+	got = fs_read_regular(f, 10, &len, &st);
+	CHECK(got != NULL && len == 3 && strcmp(got, "abc") == 0);
+	CHECK_INT(st.st_uid, geteuid());
+	free(got);
+	CHECK_INT(symlink(f, l), 0);
+	errno = 0;
+	CHECK(fs_read_regular(l, 10, &len, NULL) == NULL);
+	CHECK_INT(errno, ELOOP);
+	got = fs_read_file(l, 10, &len);	/* the general one follows */
+	CHECK(got != NULL);
+	free(got);
+	CHECK_INT(mkfifo(fifo, 0600), 0);	/* no writer: must not block */
+	errno = 0;
+	CHECK(fs_read_regular(fifo, 10, &len, NULL) == NULL);
+	CHECK_INT(errno, EINVAL);
+	unlink(l);
+	unlink(fifo);
+	unlink(f);
+	free(f);
+	free(l);
+	free(fifo);
+}
+
+/* fs_write_atomic never writes through a link planted at its temp name */
+static void
+test_fs_write_atomic_planted(void)
+{
+	char	*f = xasprintf("%s/victim", dir), *t = xasprintf("%s/target", dir);
+	char	*tmp, *got;
+	size_t	 len = 0;
+	int	 k;
+
+	CHECK_INT(fs_write_atomic(t, "secret", 6, 0600, FS_SYNC_NONE), 0);
+	/* the next temp names of this process: plant hard links at several */
+	for (k = 1; k <= 64; k++) {
+		tmp = xasprintf("%s.tmp.%ld.%d", f, (long)getpid(), k);
+		(void)link(t, tmp);
+		free(tmp);
+	}
+	CHECK_INT(fs_write_atomic(f, "new", 3, 0600, FS_SYNC_NONE), 0);
+	got = fs_read_file(t, 100, &len);
+	CHECK(got != NULL && strcmp(got, "secret") == 0);
+	free(got);
+	got = fs_read_file(f, 100, &len);
+	CHECK(got != NULL && strcmp(got, "new") == 0);
+	free(got);
+	for (k = 1; k <= 64; k++) {
+		tmp = xasprintf("%s.tmp.%ld.%d", f, (long)getpid(), k);
+		(void)unlink(tmp);
+		free(tmp);
+	}
+	unlink(f);
+	unlink(t);
+	free(f);
+	free(t);
+}
+
 int
 main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_fsutil.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	RUN(test_fs_write_atomic_planted);	/* first: knows the temp names */
 	RUN(test_fs_write_atomic_modes);
 	RUN(test_fs_write_atomic_failures);
 	RUN(test_fs_write_atomic_short);
@@ -343,6 +411,7 @@ main(void)
 	RUN(test_fs_write_atomic_threads);
 	RUN(test_fs_read_file_table);
 	RUN(test_fs_read_file_pipe);
+	RUN(test_fs_read_regular);
 	RUN(test_statedir_paths);
 	(void)rmdir(dir);
 	return harness_done("test_fsutil");
