@@ -25,7 +25,8 @@ MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS	 = $(PKG_LIBS) -lpthread
 
-SEAM_SRCS	= common/net/dns.c common/net/http.c common/util/clock.c
+SEAM_SRCS	= common/net/dns.c common/net/http.c common/net/tls_probe.c \
+		  common/util/clock.c
 COMMON_SRCS	= $(wildcard common/*/*.c)
 PURE_SRCS	= $(filter-out $(SEAM_SRCS),$(COMMON_SRCS))
 FAKE_SRCS	= $(wildcard tests/fakes/*.c)
@@ -125,8 +126,13 @@ $(BUILD)/sts-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILTER) $(LIBCOMMON)
 $(BUILD)/tlsrpt-reporter: $(call obj,$(REPORTER_MAIN)) $(LIBREPORTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests link the pure modules and the fakes (DNS, HTTP, clock).
+# Unit tests link the pure modules and the fakes (DNS, HTTP, clock, TLS
+# probe); test_tls_probe tests the real probe.
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBSTSCTL) $(LIBREPORTER) $(LIBMILTER) $(LIBTEST)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/test_tls_probe: $(OBJ)/tests/unit/test_tls_probe.o \
+    $(call obj,common/net/tls_probe.c) $(LIBTEST)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,9 +1,17 @@
 /*
  * mlfi.c - libmilter callbacks: translate, call the gate, map verdicts
  *
- * Only this file includes <libmilter/mfapi.h> (besides main.c), and only
- * mlfi_envrcpt() turns a gate verdict into SMFIS_*: a deferral is
+ * Only mlfi_envrcpt() turns a gate verdict into SMFIS_*: a deferral is
  * SMFIS_TEMPFAIL with "451 4.7.5" for that recipient alone (STS-APP-4).
+ *
+ * The milter API seam: mlfi.h brings in <libmilter/mfapi.h> for the
+ * callback table (mlfi_desc) that main.c registers and runs with
+ * smfi_main().  During a session the callbacks make five libmilter
+ * calls and no others: smfi_getpriv, smfi_setpriv, smfi_getsymval,
+ * smfi_setreply and smfi_setsymlist.  Unit tests link
+ * tests/fakes/fake_milter.c in their place (as they link the DNS, HTTP,
+ * clock and probe fakes) and drive mlfi_desc without libmilter, root or
+ * the lab: test_mlfi.
  *
  * Not gated: recipients of mail from the TLS-RPT report sender
  * (RPT-MAIL-8/9: report mail must never be held by MTA-STS), recipients
@@ -45,11 +53,13 @@ struct mlfi_conn {
  * The settings callbacks read on every MAIL and RCPT: an immutable
  * snapshot behind one atomic pointer, so the hot path takes no lock.
  * A replaced snapshot is never freed (a callback may still read it); a
- * reload leaks a few hundred bytes, which is the price of no lock.
+ * reload keeps a few hundred bytes, which is the price of no lock.  The
+ * old snapshots stay chained to the new one, so they are held, not lost.
  */
 struct mlfi_settings {
-	char	*report_from;
-	char	*local_mailers;		/* " a b c " */
+	char			*report_from;
+	char			*local_mailers;	/* " a b c " */
+	struct mlfi_settings	*older;
 };
 
 static struct gate		*mlfi_gate;
@@ -62,6 +72,7 @@ mlfi_set_conf(const struct conf *c)
 
 	s->report_from = xstrdup(conf_report_from(c));
 	s->local_mailers = xasprintf(" %s ", c->local_mailers);
+	s->older = __atomic_load_n(&mlfi_cur, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&mlfi_cur, s, __ATOMIC_RELEASE);
 }
 

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "status.h"
 #include "sts_cache.h"
+#include "tlsrpt_types.h"
 
 void	fake_clock_set(time_t);
 void	fake_clock_advance(time_t);
@@ -31,6 +32,17 @@ void	fake_http_reset(void);
 int	fake_http_calls(void);
 /* fake_http_delay_ms - every request sleeps this long (coalescing tests) */
 void	fake_http_delay_ms(int);
+
+/* fake_tls_probe_set - answer probes of host at ip: ST_OK with result
+ * (TLSRPT_SUCCESS or the policy failure) and reason, or a failed probe:
+ * ST_TEMPFAIL (transient) or ST_INTERNAL with reason.  Unlisted: refused */
+void	fake_tls_probe_set(const char *host, const char *ip, enum status st,
+	    enum tlsrpt_result result, const char *reason);
+void	fake_tls_probe_reset(void);
+int	fake_tls_probe_calls(void);
+/* fake_tls_probe_delay_ms - every probe takes this long (at most the
+ * caller's total_timeout_ms, then it is a connect-timeout) */
+void	fake_tls_probe_delay_ms(int);
 
 /* fake_sts_domain - domain publishes "v=STSv1; id=ID" and body (policy
  * host at 192.0.2.1) */

@@ -1,17 +1,22 @@
 /*
- * test_gate.c - the RCPT gate through the DNS, HTTP and clock fakes:
- * decisions, reply text, journal records, and no network I/O once the
- * caches are warm.  MX probes go to a closed loopback port.
+ * test_gate.c - the RCPT gate through the DNS, HTTP, clock and TLS probe
+ * fakes: decisions, reply text, journal records, and no network I/O
+ * once the caches are warm.  An MX probe nobody scripted is refused, as
+ * if nothing listened.  The rules themselves are test_gate_rule's; this
+ * tests what the gate does around them.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "fakes.h"
 #include "gate.h"
 #include "harness.h"
 #include "journal.h"
+#include "log.h"
 #include "timefmt.h"
 
 #define URL(d)	"https://mta-sts." d "/.well-known/mta-sts.txt"
@@ -22,12 +27,16 @@ static struct sts_cache	*cache;
 static struct journal	*jnl;
 static struct gate	*gate;
 
+static struct journal_rec	last_session;	/* by records() */
+
 static int
 count_cb(void *arg, const struct journal_rec *r)
 {
 	int	*n = arg;
 
 	n[r->type == JREC_DEFERRAL]++;
+	if (r->type == JREC_SESSION)
+		last_session = *r;
 	return 0;
 }
 
@@ -54,11 +63,11 @@ setup(void)
 		abort();
 	fake_dns_reset();
 	fake_http_reset();
+	fake_tls_probe_reset();
 	fake_clock_set(1700000000);
 	conf = conf_defaults();
 	free(conf->state_dir);
 	conf->state_dir = strdup(dir);
-	conf->smtp_probe_port = 1;		/* nothing listens */
 	conf->probe_timeout = 1;
 	conf->gate_deadline = 3;
 	fake_cache_opts(&o, NULL);
@@ -222,6 +231,306 @@ test_gate_fetch_failure_journaled(void)
 	teardown();
 }
 
+/* STS-VAL-3: a good probe accepts, is journaled as a successful
+ * session, and is cached: the next recipient costs no probe */
+static void
+test_gate_good_probe_accepts(void)
+{
+	struct gate_verdict	v;
+	int			n[2];
+
+	setup();
+	policy("good.example", "enforce", "*.good.example");
+	fake_dns_set("MX", "good.example", ST_OK, "10 mx1.good.example", NULL);
+	fake_dns_set("A", "mx1.good.example", ST_OK, "192.0.2.10", NULL);
+	fake_tls_probe_set("mx1.good.example", "192.0.2.10", ST_OK,
+	    TLSRPT_SUCCESS, "");
+	gate_rcpt(gate, "Q6", "a@good.example", "good.example", &v);
+	CHECK_INT(v.action, GATE_ACCEPT);
+	CHECK_STR(v.why, "validated");
+	CHECK_STR(v.text, "");
+	CHECK_INT(fake_tls_probe_calls(), 1);
+	records(n);
+	CHECK_INT(n[0], 1);
+	CHECK_INT(n[1], 0);
+	CHECK_INT(last_session.result, TLSRPT_SUCCESS);
+	CHECK_STR(last_session.mx, "mx1.good.example");
+	CHECK_STR(last_session.rip, "192.0.2.10");
+	CHECK_STR(last_session.pid, "p1");
+	gate_rcpt(gate, "Q7", "b@good.example", "good.example", &v);
+	CHECK_INT(v.action, GATE_ACCEPT);
+	CHECK_INT(fake_tls_probe_calls(), 1);	/* the cached verdict */
+	records(n);
+	CHECK_INT(n[0], 1);
+	teardown();
+}
+
+/* STS-APP-5 through the gate: the backup MX validates after the
+ * primary's certificate fails; both sessions are journaled */
+static void
+test_gate_backup_mx_accepts(void)
+{
+	struct gate_verdict	v;
+	int			n[2];
+
+	setup();
+	policy("backup.example", "enforce", "*.backup.example");
+	fake_dns_set("MX", "backup.example", ST_OK, "10 mx1.backup.example",
+	    "20 mx2.backup.example", NULL);
+	fake_dns_set("A", "mx1.backup.example", ST_OK, "192.0.2.11", NULL);
+	fake_dns_set("A", "mx2.backup.example", ST_OK, "192.0.2.12", NULL);
+	fake_tls_probe_set("mx1.backup.example", "192.0.2.11", ST_OK,
+	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED");
+	fake_tls_probe_set("mx2.backup.example", "192.0.2.12", ST_OK,
+	    TLSRPT_SUCCESS, "");
+	gate_rcpt(gate, "Q8", "a@backup.example", "backup.example", &v);
+	CHECK_INT(v.action, GATE_ACCEPT);
+	CHECK_STR(v.why, "validated");
+	CHECK_INT(fake_tls_probe_calls(), 2);
+	records(n);
+	CHECK_INT(n[0], 2);
+	CHECK_INT(n[1], 0);
+	teardown();
+}
+
+/* STS-VAL-3, STS-APP-4: each certificate failure defers with its type
+ * and reason in the text and the journal */
+static void
+test_gate_certificate_failures_defer(void)
+{
+	static const struct {
+		enum tlsrpt_result	 result;
+		const char		*reason;
+		const char		*text;
+	} rows[] = {
+		{ TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED",
+		  "mx.cert.example [192.0.2.20]: certificate-expired "
+		  "(X509_V_ERR_CERT_HAS_EXPIRED)" },
+		{ TLSRPT_CERTIFICATE_HOST_MISMATCH,
+		  "X509_V_ERR_HOSTNAME_MISMATCH",
+		  "mx.cert.example [192.0.2.20]: certificate-host-mismatch "
+		  "(X509_V_ERR_HOSTNAME_MISMATCH)" },
+		{ TLSRPT_CERTIFICATE_NOT_TRUSTED,
+		  "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT",
+		  "mx.cert.example [192.0.2.20]: certificate-not-trusted "
+		  "(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)" },
+		{ TLSRPT_STARTTLS_NOT_SUPPORTED, "STARTTLS not offered",
+		  "mx.cert.example [192.0.2.20]: starttls-not-supported "
+		  "(STARTTLS not offered)" },
+		{ TLSRPT_VALIDATION_FAILURE, "no peer certificate",
+		  "mx.cert.example [192.0.2.20]: validation-failure "
+		  "(no peer certificate)" },
+	};
+	struct gate_verdict	v;
+	char			want[900];
+	size_t			i;
+	int			n[2];
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		setup();
+		policy("cert.example", "enforce", "mx.cert.example");
+		fake_dns_set("MX", "cert.example", ST_OK, "10 mx.cert.example",
+		    NULL);
+		fake_dns_set("A", "mx.cert.example", ST_OK, "192.0.2.20",
+		    NULL);
+		fake_tls_probe_set("mx.cert.example", "192.0.2.20", ST_OK,
+		    rows[i].result, rows[i].reason);
+		gate_rcpt(gate, "Q9", "a@cert.example", "cert.example", &v);
+		CHECKF(v.action == GATE_DEFER, "row %zu", i);
+		CHECKF(v.result == rows[i].result, "row %zu: %s", i,
+		    tlsrpt_result_str(v.result));
+		snprintf(want, sizeof(want), "MTA-STS policy of cert.example "
+		    "(id p1, mode enforce) cannot be met: %s; will retry",
+		    rows[i].text);
+		CHECKF(strcmp(v.text, want) == 0, "row %zu: %s", i, v.text);
+		records(n);
+		CHECKF(n[0] == 1 && n[1] == 1, "row %zu: %d sessions, %d "
+		    "deferrals", i, n[0], n[1]);
+		CHECKF(last_session.result == rows[i].result &&
+		    strcmp(last_session.reason, rows[i].reason) == 0,
+		    "row %zu: journaled %s", i, last_session.reason);
+		teardown();
+	}
+}
+
+/* A probe slower than gate_deadline: the probe is told the time left,
+ * times out, and the recipient is deferred (not journaled: transient) */
+static void
+test_gate_probe_timeout_defers(void)
+{
+	struct gate_verdict	v;
+	int			n[2];
+
+	setup();
+	policy("slow.example", "enforce", "mx.slow.example");
+	fake_dns_set("MX", "slow.example", ST_OK, "10 mx.slow.example", NULL);
+	fake_dns_set("A", "mx.slow.example", ST_OK, "192.0.2.30", NULL);
+	fake_tls_probe_set("mx.slow.example", "192.0.2.30", ST_OK,
+	    TLSRPT_SUCCESS, "");
+	fake_tls_probe_delay_ms(10000);		/* gate_deadline is 3 s */
+	gate_rcpt(gate, "Q10", "a@slow.example", "slow.example", &v);
+	CHECK_INT(v.action, GATE_DEFER);
+	CHECK(strstr(v.text, "mx.slow.example [192.0.2.30]: validation-failure "
+	    "(connect-timeout)") != NULL);
+	records(n);
+	CHECK_INT(n[0], 0);
+	CHECK_INT(n[1], 1);
+	teardown();
+}
+
+/* STS-APP-2: testing accepts at once; the background walk probes and
+ * journals the failure for the report */
+static void
+test_gate_testing_probes_in_background(void)
+{
+	struct gate_verdict	v;
+	int			n[2];
+
+	setup();
+	policy("bg.example", "testing", "mx.bg.example");
+	fake_dns_set("MX", "bg.example", ST_OK, "10 mx.bg.example", NULL);
+	fake_dns_set("A", "mx.bg.example", ST_OK, "192.0.2.40", NULL);
+	fake_tls_probe_set("mx.bg.example", "192.0.2.40", ST_OK,
+	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH");
+	gate_rcpt(gate, "Q11", "a@bg.example", "bg.example", &v);
+	CHECK_INT(v.action, GATE_ACCEPT);
+	CHECK_STR(v.why, "mode-testing");
+	gate_wait_idle(gate, 5000);
+	CHECK_INT(fake_tls_probe_calls(), 1);
+	records(n);
+	CHECK_INT(n[0], 1);
+	CHECK_INT(n[1], 0);
+	CHECK_INT(last_session.result, TLSRPT_CERTIFICATE_HOST_MISMATCH);
+	gate_rcpt(gate, "Q12", "b@bg.example", "bg.example", &v);
+	gate_wait_idle(gate, 5000);
+	CHECK_INT(fake_tls_probe_calls(), 1);	/* probed recently */
+	teardown();
+}
+
+/* --- the log lines (DESIGN.md "Syslog" is a contract) ------------------ */
+
+static int	saved_stderr = -1;
+static char	logpath[80];
+
+static void
+capture_start(void)
+{
+	int	fd;
+
+	snprintf(logpath, sizeof(logpath), "%s/stderr", dir);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	saved_stderr = dup(STDERR_FILENO);
+	if (fd == -1 || saved_stderr == -1 || dup2(fd, STDERR_FILENO) == -1)
+		abort();
+	close(fd);
+}
+
+/* capture_end - the captured lines, each ending in '\n', into out */
+static void
+capture_end(char *out, size_t size)
+{
+	FILE	*f;
+	size_t	 n = 0;
+
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	if ((f = fopen(logpath, "r")) != NULL) {
+		n = fread(out, 1, size - 1, f);
+		fclose(f);
+	}
+	out[n] = '\0';
+	fputs(out, stderr);			/* still shown */
+}
+
+/* has_line - text holds line as a whole line */
+static int
+has_line(const char *text, const char *line)
+{
+	const char	*p = text;
+	size_t		 n = strlen(line);
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+static void
+test_gate_log_lines(void)
+{
+	static const char *const want[] = {
+	    "Q20: defer rcpt=<a@cert.example> policy_domain=cert.example "
+	    "mode=enforce policy_id=p1 result=certificate-expired "
+	    "mx=mx.cert.example ip=192.0.2.20 "
+	    "reason=\"X509_V_ERR_CERT_HAS_EXPIRED\" candidates=1",
+	    "Q21: defer rcpt=<a@mismatch.example> policy_domain=mismatch.example "
+	    "mode=enforce policy_id=p1 result=validation-failure "
+	    "mx=mx.mismatch.example ip=- reason=\"mx-host-not-in-policy\" "
+	    "candidates=1",
+	    "Q22: accept rcpt=<a@good.example> policy_domain=good.example "
+	    "mode=enforce policy_id=p1 result=success mx=mx1.good.example "
+	    "ip=192.0.2.10",
+	    "NOQUEUE: accept rcpt=<a@nopolicy.example> "
+	    "policy_domain=nopolicy.example result=no-policy",
+	    "Q23: accept rcpt=<a@testing.example> policy_domain=testing.example "
+	    "mode=testing policy_id=p1",
+	    "Q24: accept rcpt=<a@mxfail.example> policy_domain=mxfail.example "
+	    "mode=enforce policy_id=p1 result=mx-lookup-failed (delivery will "
+	    "be enforced by the MTA)",
+	    "Q25: exempt rcpt=<a@skipped.example> policy_domain=skipped.example "
+	    "reason=override",
+	};
+	struct gate_verdict	 v;
+	struct override		*ov;
+	struct buf		 why = BUF_INIT;
+	const char		*t = "skipped.example skip\n";
+	char			 text[16384];
+	size_t			 i;
+
+	setup();
+	CHECK_INT(override_parse(t, strlen(t), "ov", &ov, &why), ST_OK);
+	gate_set_overrides(gate, ov);
+	policy("cert.example", "enforce", "mx.cert.example");
+	fake_dns_set("MX", "cert.example", ST_OK, "10 mx.cert.example", NULL);
+	fake_dns_set("A", "mx.cert.example", ST_OK, "192.0.2.20", NULL);
+	fake_tls_probe_set("mx.cert.example", "192.0.2.20", ST_OK,
+	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED");
+	policy("mismatch.example", "enforce", "mx.elsewhere.example");
+	fake_dns_set("MX", "mismatch.example", ST_OK, "10 mx.mismatch.example",
+	    NULL);
+	policy("good.example", "enforce", "*.good.example");
+	fake_dns_set("MX", "good.example", ST_OK, "10 mx1.good.example", NULL);
+	fake_dns_set("A", "mx1.good.example", ST_OK, "192.0.2.10", NULL);
+	fake_tls_probe_set("mx1.good.example", "192.0.2.10", ST_OK,
+	    TLSRPT_SUCCESS, "");
+	policy("testing.example", "testing", "mx.testing.example");
+	fake_dns_set("MX", "testing.example", ST_OK, "10 mx.testing.example",
+	    NULL);
+	policy("mxfail.example", "enforce", "mx.mxfail.example");
+	fake_dns_set("MX", "mxfail.example", ST_TEMPFAIL, NULL);
+	policy("skipped.example", "enforce", "mx.elsewhere.example");
+
+	log_setverbose(1);
+	capture_start();
+	gate_rcpt(gate, "Q20", "a@cert.example", "cert.example", &v);
+	gate_rcpt(gate, "Q21", "a@mismatch.example", "mismatch.example", &v);
+	gate_rcpt(gate, "Q22", "a@good.example", "good.example", &v);
+	gate_rcpt(gate, "", "a@nopolicy.example", "nopolicy.example", &v);
+	gate_rcpt(gate, "Q23", "a@testing.example", "testing.example", &v);
+	gate_rcpt(gate, "Q24", "a@mxfail.example", "mxfail.example", &v);
+	gate_rcpt(gate, "Q25", "a@skipped.example", "skipped.example", &v);
+	gate_wait_idle(gate, 5000);
+	capture_end(text, sizeof(text));
+	log_setverbose(0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECKF(has_line(text, want[i]), "missing: %s", want[i]);
+	teardown();
+	override_free(ov);
+	buf_free(&why);
+}
+
 int
 main(void)
 {
@@ -230,5 +539,11 @@ main(void)
 	RUN(test_gate_unreachable_defers);
 	RUN(test_gate_modes_and_overrides);
 	RUN(test_gate_fetch_failure_journaled);
+	RUN(test_gate_good_probe_accepts);
+	RUN(test_gate_backup_mx_accepts);
+	RUN(test_gate_certificate_failures_defer);
+	RUN(test_gate_probe_timeout_defers);
+	RUN(test_gate_testing_probes_in_background);
+	RUN(test_gate_log_lines);
 	return harness_done("test_gate");
 }
