@@ -254,8 +254,9 @@ gate_rule_walk(const struct gate_obs *o, struct gate_decision *d)
 	d->shown = NULL;
 	if (!o->have_mx)
 		return need(d, GATE_NEED_MX, 0, 0);
-	if (o->mx_st != ST_OK || (o->nmx == 1 && o->host[0].name[0] == '\0'))	/* null MX */
-		return accepted(d, GATE_MX_LOOKUP_FAILED);	/* fail open */
+	/* DNS trouble or a null MX (RFC 7505): fail open */
+	if (o->mx_st != ST_OK || (o->nmx == 1 && o->host[0].name[0] == '\0'))
+		return accepted(d, GATE_MX_LOOKUP_FAILED);
 	d->nmx = o->nmx;
 	for (i = 0; i < o->nmx; i++) {
 		if (o->host[i].matched) {
@@ -275,7 +276,7 @@ gate_rule_walk(const struct gate_obs *o, struct gate_decision *d)
 		if (!h->matched)
 			continue;
 		if (!h->have_addr) {
-			if (probed && o->expired)	/* deadline after a host */
+			if (probed && o->expired)	/* after a host */
 				break;
 			return need(d, GATE_NEED_ADDR, i, 0);
 		}

@@ -47,7 +47,7 @@ enum gate_action {
 struct gate_verdict {
 	enum gate_action	action;
 	enum tlsrpt_result	result;		/* first failure (defer) */
-	char			text[GATE_TEXT_MAX]; /* reply text after 451 4.7.5 */
+	char			text[GATE_TEXT_MAX]; /* after "451 4.7.5" */
 	char			why[64];	/* short accept reason for logs */
 };
 

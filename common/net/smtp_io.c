@@ -3,7 +3,8 @@
  * deadlines
  *
  * SYNOPSIS
- *	#include "smtp_io.h"
+ *	#include "clock.h"
+#include "smtp_io.h"
  *
  * DESCRIPTION
  *	The byte and line layer of tls_probe(): non-blocking reads and
@@ -28,26 +29,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "clock.h"
 #include "smtp_io.h"
-
-int64_t
-smtp_io_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t
 smtp_io_step(const struct smtp_io *io)
 {
-	int64_t	d = smtp_io_now() + io->step_ms;
+	int64_t	d = clock_mono_ms() + io->step_ms;
 
 	return d < io->total ? d : io->total;
 }
@@ -74,7 +66,7 @@ smtp_io_wait(struct smtp_io *io, short ev, int64_t deadline)
 	int		r;
 
 	for (;;) {
-		if ((left = deadline - smtp_io_now()) <= 0)
+		if ((left = deadline - clock_mono_ms()) <= 0)
 			return SMTP_IO_TIMEOUT;
 		pfd.fd = io->fd;
 		pfd.events = ev;
@@ -295,32 +287,21 @@ void
 smtp_io_reason(const struct smtp_io *io, enum smtp_io_status e,
     const char *step, char *dst, size_t size)
 {
+	static const char *const what[] = {
+		[SMTP_IO_TIMEOUT] = "-timeout",
+		[SMTP_IO_EOF] = ": connection closed",
+		[SMTP_IO_TOOLONG] = ": reply line too long",
+		[SMTP_IO_TOOMANY] = ": too many reply lines",
+		[SMTP_IO_MALFORMED] = ": malformed reply",
+	};
 	const char	*s;
 
-	switch (e) {
-	case SMTP_IO_TIMEOUT:
-		snprintf(dst, size, "%s-timeout", step);
-		break;
-	case SMTP_IO_EOF:
-		snprintf(dst, size, "%s: connection closed", step);
-		break;
-	case SMTP_IO_TOOLONG:
-		snprintf(dst, size, "%s: reply line too long", step);
-		break;
-	case SMTP_IO_TOOMANY:
-		snprintf(dst, size, "%s: too many reply lines", step);
-		break;
-	case SMTP_IO_MALFORMED:
-		snprintf(dst, size, "%s: malformed reply", step);
-		break;
-	case SMTP_IO_ERRNO:
+	if ((size_t)e < sizeof(what) / sizeof(what[0]) && what[e] != NULL)
+		snprintf(dst, size, "%s%s", step, what[e]);
+	else if (e == SMTP_IO_ERRNO)
 		snprintf(dst, size, "%s: %s", step, strerror(io->err));
-		break;
-	case SMTP_IO_TLS:
-	case SMTP_IO_OK:
-	default:
+	else {				/* SMTP_IO_TLS */
 		s = ERR_reason_error_string(ERR_peek_error());
 		snprintf(dst, size, "%s: %s", step, s != NULL ? s : "TLS error");
-		break;
 	}
 }

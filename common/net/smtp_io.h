@@ -4,7 +4,8 @@
  *
  * A struct smtp_io wraps a non-blocking socket and, after STARTTLS, an
  * OpenSSL SSL on it.  Every call takes an absolute deadline on the
- * monotonic clock and waits with poll(); nothing blocks beyond it.
+ * monotonic clock (clock_mono_ms()) and waits with poll(); nothing
+ * blocks beyond it.
  * Replies are read a line at a time, a line at most SMTP_IO_LINE_MAX
  * bytes with its CRLF (RFC 5321 4.5.3.1.5) and a reply at most
  * SMTP_IO_REPLY_LINES lines, so a flooding server costs one kilobyte of
@@ -52,8 +53,6 @@ struct smtp_reply {
 	char	first[256];		/* first line, printable */
 };
 
-/* smtp_io_now - monotonic milliseconds */
-int64_t		smtp_io_now(void);
 /* smtp_io_step - a new step's deadline: step_ms, never past total */
 int64_t		smtp_io_step(const struct smtp_io *);
 /* smtp_io_wait - poll for events ev until deadline */

@@ -68,6 +68,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "smtp_io.h"
 #include "status.h"
 #include "tls_probe.h"
@@ -247,8 +248,8 @@ say_quit(struct smtp_io *io)
 	struct smtp_reply	r;
 	int64_t			d = smtp_io_step(io);
 
-	if (d > smtp_io_now() + QUIT_MAX_MS)
-		d = smtp_io_now() + QUIT_MAX_MS;
+	if (d > clock_mono_ms() + QUIT_MAX_MS)
+		d = clock_mono_ms() + QUIT_MAX_MS;
 	if (smtp_io_write(io, "QUIT\r\n", 6, d) == SMTP_IO_OK)
 		(void)smtp_io_reply(io, &r, d);
 	if (io->ssl != NULL) {
@@ -410,7 +411,7 @@ tls_probe(const char *mx_host, const char *ip,
 		opts = &defaults;
 	io.step_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
 	    TLS_PROBE_TIMEOUT_MS;
-	io.total = smtp_io_now() + (opts->total_timeout_ms > 0 ?
+	io.total = clock_mono_ms() + (opts->total_timeout_ms > 0 ?
 	    opts->total_timeout_ms : TLS_PROBE_TOTAL_MS);
 	helo = opts->helo_name != NULL ? opts->helo_name : "localhost";
 

@@ -104,6 +104,22 @@ policy(const char *domain, const char *mode, const char *mx)
 	fake_http_set(url, 200, "text/plain", body, HTTP_FAIL_NONE);
 }
 
+/* one_mx - domain with a policy of mode for pattern, one MX host mx at
+ * ip, and what a probe of it finds */
+static void
+one_mx(const char *domain, const char *mode, const char *pattern,
+    const char *mx, const char *ip, enum tlsrpt_result result,
+    const char *reason)
+{
+	char	rr[300];
+
+	policy(domain, mode, pattern);
+	snprintf(rr, sizeof(rr), "10 %s", mx);
+	fake_dns_set("MX", domain, ST_OK, rr, NULL);
+	fake_dns_set("A", mx, ST_OK, ip, NULL);
+	fake_tls_probe_set(mx, ip, ST_OK, result, reason);
+}
+
 static void
 test_gate_no_policy_accepts(void)
 {
@@ -240,11 +256,8 @@ test_gate_good_probe_accepts(void)
 	int			n[2];
 
 	setup();
-	policy("good.example", "enforce", "*.good.example");
-	fake_dns_set("MX", "good.example", ST_OK, "10 mx1.good.example", NULL);
-	fake_dns_set("A", "mx1.good.example", ST_OK, "192.0.2.10", NULL);
-	fake_tls_probe_set("mx1.good.example", "192.0.2.10", ST_OK,
-	    TLSRPT_SUCCESS, "");
+	one_mx("good.example", "enforce", "*.good.example", "mx1.good.example",
+	    "192.0.2.10", TLSRPT_SUCCESS, "");
 	gate_rcpt(gate, "Q6", "a@good.example", "good.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "validated");
@@ -328,13 +341,8 @@ test_gate_certificate_failures_defer(void)
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		setup();
-		policy("cert.example", "enforce", "mx.cert.example");
-		fake_dns_set("MX", "cert.example", ST_OK, "10 mx.cert.example",
-		    NULL);
-		fake_dns_set("A", "mx.cert.example", ST_OK, "192.0.2.20",
-		    NULL);
-		fake_tls_probe_set("mx.cert.example", "192.0.2.20", ST_OK,
-		    rows[i].result, rows[i].reason);
+		one_mx("cert.example", "enforce", "mx.cert.example", "mx.cert.example",
+		    "192.0.2.20", rows[i].result, rows[i].reason);
 		gate_rcpt(gate, "Q9", "a@cert.example", "cert.example", &v);
 		CHECKF(v.action == GATE_DEFER, "row %zu", i);
 		CHECKF(v.result == rows[i].result, "row %zu: %s", i,
@@ -362,11 +370,8 @@ test_gate_probe_timeout_defers(void)
 	int			n[2];
 
 	setup();
-	policy("slow.example", "enforce", "mx.slow.example");
-	fake_dns_set("MX", "slow.example", ST_OK, "10 mx.slow.example", NULL);
-	fake_dns_set("A", "mx.slow.example", ST_OK, "192.0.2.30", NULL);
-	fake_tls_probe_set("mx.slow.example", "192.0.2.30", ST_OK,
-	    TLSRPT_SUCCESS, "");
+	one_mx("slow.example", "enforce", "mx.slow.example", "mx.slow.example",
+	    "192.0.2.30", TLSRPT_SUCCESS, "");
 	fake_tls_probe_delay_ms(10000);		/* gate_deadline is 3 s */
 	gate_rcpt(gate, "Q10", "a@slow.example", "slow.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
@@ -387,11 +392,8 @@ test_gate_testing_probes_in_background(void)
 	int			n[2];
 
 	setup();
-	policy("bg.example", "testing", "mx.bg.example");
-	fake_dns_set("MX", "bg.example", ST_OK, "10 mx.bg.example", NULL);
-	fake_dns_set("A", "mx.bg.example", ST_OK, "192.0.2.40", NULL);
-	fake_tls_probe_set("mx.bg.example", "192.0.2.40", ST_OK,
-	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH");
+	one_mx("bg.example", "testing", "mx.bg.example", "mx.bg.example",
+	    "192.0.2.40", TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH");
 	gate_rcpt(gate, "Q11", "a@bg.example", "bg.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "mode-testing");
@@ -492,19 +494,13 @@ test_gate_log_lines(void)
 	setup();
 	CHECK_INT(override_parse(t, strlen(t), "ov", &ov, &why), ST_OK);
 	gate_set_overrides(gate, ov);
-	policy("cert.example", "enforce", "mx.cert.example");
-	fake_dns_set("MX", "cert.example", ST_OK, "10 mx.cert.example", NULL);
-	fake_dns_set("A", "mx.cert.example", ST_OK, "192.0.2.20", NULL);
-	fake_tls_probe_set("mx.cert.example", "192.0.2.20", ST_OK,
-	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED");
+	one_mx("cert.example", "enforce", "mx.cert.example", "mx.cert.example",
+	    "192.0.2.20", TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED");
 	policy("mismatch.example", "enforce", "mx.elsewhere.example");
 	fake_dns_set("MX", "mismatch.example", ST_OK, "10 mx.mismatch.example",
 	    NULL);
-	policy("good.example", "enforce", "*.good.example");
-	fake_dns_set("MX", "good.example", ST_OK, "10 mx1.good.example", NULL);
-	fake_dns_set("A", "mx1.good.example", ST_OK, "192.0.2.10", NULL);
-	fake_tls_probe_set("mx1.good.example", "192.0.2.10", ST_OK,
-	    TLSRPT_SUCCESS, "");
+	one_mx("good.example", "enforce", "*.good.example", "mx1.good.example",
+	    "192.0.2.10", TLSRPT_SUCCESS, "");
 	policy("testing.example", "testing", "mx.testing.example");
 	fake_dns_set("MX", "testing.example", ST_OK, "10 mx.testing.example",
 	    NULL);
