@@ -9,10 +9,12 @@ out=build-fuzz
 mkdir -p $out
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Icommon/util -Icommon/tlsrpt -Icommon/net -Icommon/sts -Imilter $(pkg-config --cflags getdns libcurl json-c openssl)"
 libs="$(pkg-config --libs getdns libcurl json-c openssl zlib) -lpthread"
-# the pure modules of common/ and the daemon's collector parsers
+# the pure modules of common/ (not the seams the fakes stand in for) and
+# the daemon's collector parsers
 pure="$(ls common/*/*.c | grep -v -e common/net/dns.c -e common/net/http.c \
-    -e common/util/clock.c) milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c
-    milter/pmap_frame.c milter/pmap_reply.c"
+    -e common/net/tls_probe.c -e common/util/clock.c) milter/pflog.c \
+    milter/exim_event.c milter/tlsrpt_dgram.c milter/pmap_frame.c \
+    milter/pmap_reply.c"
 fakes=$(ls tests/fakes/*.c 2>/dev/null || true)
 for f in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$f" .c); t=${t#fuzz_}

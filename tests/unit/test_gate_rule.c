@@ -176,7 +176,7 @@ static const struct row rows[] = {
 	    "(unsupported protocol)") },
 
 	/* --- STS-APP-5: traversal in preference order ---------------------- */
-	{ "STS-APP-5: the first pass ends the walk", "enforce", OK,
+	{ "STS-APP-5, STS-APP-6: the first pass ends the walk", "enforce", OK,
 	  "*.example.com", OVERRIDE_NONE, OK,
 	  { "mx1.example.com", "mx2.example.com" },
 	  { { "mx1.example.com", OK, { "192.0.2.1", "192.0.2.2" } },
