@@ -123,6 +123,16 @@ sock_want(struct smtp_io *io, short want, short *ev)
 	return SMTP_IO_OK;
 }
 
+/* again - after a call that did not finish: its failure, or go on at
+ * once (ev 0), or when the socket is ready for ev */
+static enum smtp_io_status
+again(struct smtp_io *io, enum smtp_io_status e, short ev, int64_t deadline)
+{
+	if (e != SMTP_IO_OK || ev == 0)
+		return e;
+	return smtp_io_wait(io, ev, deadline);
+}
+
 /* io_read - read what is there (at least one byte) before deadline */
 static enum smtp_io_status
 io_read(struct smtp_io *io, void *p, size_t n, size_t *got, int64_t deadline)
@@ -147,10 +157,7 @@ io_read(struct smtp_io *io, void *p, size_t n, size_t *got, int64_t deadline)
 				return SMTP_IO_OK;
 			e = ssl_want(io, SSL_get_error(io->ssl, 0), &ev);
 		}
-		if (e != SMTP_IO_OK)
-			return e;
-		if (ev != 0 && (e = smtp_io_wait(io, ev, deadline)) !=
-		    SMTP_IO_OK)
+		if ((e = again(io, e, ev, deadline)) != SMTP_IO_OK)
 			return e;
 	}
 }
@@ -181,10 +188,7 @@ smtp_io_write(struct smtp_io *io, const char *p, size_t n, int64_t deadline)
 			}
 			e = ssl_want(io, SSL_get_error(io->ssl, 0), &ev);
 		}
-		if (e != SMTP_IO_OK)
-			return e;
-		if (ev != 0 && (e = smtp_io_wait(io, ev, deadline)) !=
-		    SMTP_IO_OK)
+		if ((e = again(io, e, ev, deadline)) != SMTP_IO_OK)
 			return e;
 	}
 	return SMTP_IO_OK;
@@ -275,10 +279,8 @@ smtp_io_handshake(struct smtp_io *io, int64_t deadline)
 		errno = 0;
 		if ((r = SSL_connect(io->ssl)) == 1)
 			return SMTP_IO_OK;
-		if ((e = ssl_want(io, SSL_get_error(io->ssl, r), &ev)) !=
-		    SMTP_IO_OK)
-			return e;
-		if ((e = smtp_io_wait(io, ev, deadline)) != SMTP_IO_OK)
+		e = ssl_want(io, SSL_get_error(io->ssl, r), &ev);
+		if ((e = again(io, e, ev, deadline)) != SMTP_IO_OK)
 			return e;
 	}
 }
