@@ -40,6 +40,7 @@
 #include "policy_archive.h"
 #include "statedir.h"
 #include "sts_policy.h"
+#include "truth.h"
 #include "xmalloc.h"
 
 #define COLLECT_RCVBUF		(4 << 20)
@@ -50,6 +51,7 @@
 #define NEW_TEXTS_PER_MIN	60	/* new archive entries, burst too */
 #define CONN_SLOTS		4096	/* Exim connections remembered */
 #define CONN_TTL		600
+#define TRUTH_DEADLINE_MS	15000	/* probing for one datagram */
 
 struct cslot {
 	char			 k[192];
@@ -80,7 +82,9 @@ struct collect {
 	int			 c_qdone;	/* receiver gone: drain, exit */
 	atomic_ulong		 c_datagrams, c_records, c_invalid, c_lost;
 	atomic_ulong		 c_dropped, c_unarchived;
-	atomic_ulong		 c_exim, c_exim_invalid;
+	atomic_ulong		 c_exim, c_exim_invalid, c_unverified;
+	collect_truth_fn	 c_truth;	/* MX verdicts (the gate) */
+	void			*c_truth_arg;
 	pthread_mutex_t		 c_connmu;
 	struct cslot		*c_conns;	/* CONN_SLOTS */
 	atomic_long		 c_lastexim;
@@ -280,6 +284,62 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 		r->phash[0] = '\0';
 }
 
+void
+collect_set_truth(struct collect *c, collect_truth_fn fn, void *arg)
+{
+	c->c_truth = fn;
+	c->c_truth_arg = arg;
+}
+
+/*
+ * testing_truth - a testing-mode session Postfix reported as successful
+ * (STS-APP-2; truth.h): 1 with r as the session really was (the success,
+ * or the failure of the MX host Postfix most likely used), 0 when that
+ * is not known (not journaled: no success is claimed for it).
+ */
+static int
+testing_truth(struct collect *c, const struct dgram_policy *p,
+    struct journal_rec *r)
+{
+	struct truth_host	 h[TRUTH_MAX_HOSTS];
+	struct sts_lookup	 l;
+	const char		*why = "the policy is not the one cached";
+	size_t			 n = 0, k;
+	enum truth_res		 res = TRUTH_UNDECIDED;
+
+	if (c->c_cache != NULL && sts_cache_lookup(c->c_cache, p->pdomain,
+	    STS_LOOKUP_CACHED | STS_LOOKUP_PEEK, &l) == ST_OK) {
+		if (l.policy != NULL && same_lines(l.policy, p->text)) {
+			why = "no MX verdicts here";
+			if (c->c_truth != NULL) {
+				n = c->c_truth(c->c_truth_arg, p->pdomain,
+				    l.policy, l.id, clock_mono_ms() +
+				    TRUTH_DEADLINE_MS, h, TRUTH_MAX_HOSTS);
+				res = truth_decide(h, n, &k, &why);
+			}
+		}
+		sts_lookup_clear(&l);
+	}
+	log_debug(1, "tlsrpt: testing-mode success domain=%s mx_hosts=%zu "
+	    "truth=%s%s%s", p->pdomain, n, truth_res_str(res),
+	    res == TRUTH_UNDECIDED ? " why=" : "",
+	    res == TRUTH_UNDECIDED ? why : "");
+	switch (res) {
+	case TRUTH_SUCCESS:
+		return 1;
+	case TRUTH_FAILURE:
+		r->result = h[k].result;
+		JREC_SET(r, mx, h[k].mx);
+		JREC_SET(r, rip, h[k].ip);
+		JREC_SET(r, reason, h[k].reason);
+		return 1;
+	case TRUTH_UNDECIDED:
+		break;
+	}
+	atomic_fetch_add(&c->c_unverified, 1);
+	return 0;
+}
+
 int
 collect_datagram(struct collect *c, const char *d, size_t len, time_t now,
     struct buf *why)
@@ -332,7 +392,10 @@ collect_datagram(struct collect *c, const char *d, size_t len, time_t now,
 				r.result = TLSRPT_VALIDATION_FAILURE;
 				JREC_SET(&r, reason, "no-failure-details");
 			}
-		}
+		} else if (p->ptype == DGRAM_STS &&
+		    strcmp(p->mode, "testing") == 0 &&
+		    !testing_truth(c, p, &r))
+			continue;
 		if (c->c_journal == NULL ||
 		    journal_append(c->c_journal, &r) != 0) {
 			atomic_fetch_add(&c->c_lost, 1);  /* journal logs */
@@ -631,9 +694,10 @@ collect_drain(struct collect *c)
 		collect_stats(c, &cs);
 		log_info("tlsrpt: %lu datagrams, %lu records journaled, %lu "
 		    "invalid, %lu dropped (queue full), %lu not journaled "
-		    "(journal errors), %lu without their policy text",
-		    cs.datagrams, cs.records, cs.invalid, cs.dropped, cs.lost,
-		    cs.unarchived);
+		    "(journal errors), %lu without their policy text, %lu "
+		    "testing-mode successes not verified", cs.datagrams,
+		    cs.records, cs.invalid, cs.dropped, cs.lost, cs.unarchived,
+		    cs.unverified);
 	}
 	if (atomic_load(&c->c_exim) + atomic_load(&c->c_exim_invalid) > 0)
 		log_info("tlsrpt: %lu Exim events journaled, %lu invalid",
@@ -675,4 +739,5 @@ collect_stats(struct collect *c, struct collect_stats *s)
 	s->unarchived = atomic_load(&c->c_unarchived);
 	s->exim = atomic_load(&c->c_exim);
 	s->exim_invalid = atomic_load(&c->c_exim_invalid);
+	s->unverified = atomic_load(&c->c_unverified);
 }

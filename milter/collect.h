@@ -31,6 +31,7 @@
 #include "journal.h"
 #include "sts_cache.h"
 #include "tlsrpt_dgram.h"
+#include "truth.h"
 
 struct collect;
 
@@ -43,7 +44,19 @@ struct collect_stats {
 	unsigned long	unarchived;	/* journaled without policy text */
 	unsigned long	exim;		/* Exim events journaled */
 	unsigned long	exim_invalid;	/* Exim event lines refused */
+	unsigned long	unverified;	/* testing-mode successes not
+					   journaled (truth.h: undecided) */
 };
+
+/*
+ * collect_truth_fn - the MX hosts of domain with the daemon's verdicts
+ * under policy p, probing until deadline (clock_mono_ms()) what it has
+ * none for: gate_truth_hosts().  Without one, testing-mode successes
+ * are never journaled (truth.h).
+ */
+typedef size_t	(*collect_truth_fn)(void *arg, const char *domain,
+		    const struct sts_policy *p, const char *pid,
+		    int64_t deadline, struct truth_host *h, size_t max);
 
 struct collect	*collect_new(const char *path, const char *state_dir,
 		    struct sts_cache *, struct buf *why);
@@ -54,6 +67,9 @@ int		 collect_start(struct collect *, struct journal *j);
 /* collect_drain - stop receiving, journal what is queued, log the
  * counts; they stay readable until collect_stop() frees it */
 void		 collect_drain(struct collect *);
+/* collect_set_truth - before collect_start() */
+void		 collect_set_truth(struct collect *, collect_truth_fn,
+		    void *arg);
 void		 collect_stop(struct collect *);
 void		 collect_stats(struct collect *, struct collect_stats *);
 /*

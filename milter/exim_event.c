@@ -222,8 +222,13 @@ exim_event_classify(struct exim_event *ev, time_t now, int no_policy)
 			else
 				set(ev->reason, sizeof(ev->reason),
 				    "no-dns-subjectaltname", 21);
-		} else
+		} else {
+			/* in date, the names cover mx: what Exim could not
+			 * verify is the chain (RFC 8460 4.3.1: a reason) */
 			ev->result = TLSRPT_CERTIFICATE_NOT_TRUSTED;
+			set(ev->reason, sizeof(ev->reason), "chain-not-verified",
+			    18);
+		}
 		return ST_OK;
 	}
 	if (ev->tls[0] != '\0' && strcmp(ev->verified, "1") == 0) {

@@ -36,6 +36,7 @@
  *	    DNS names do not cover mx: expired (notafter < now) ->
  *	    certificate-expired; no DNS name covers mx ->
  *	    certificate-host-mismatch; else certificate-not-trusted
+ *	    (reason chain-not-verified)
  *	tls set and verified=1 (and the names cover mx)  success
  *	anything else: ST_NOTFOUND (no TLS outcome: a connection that
  *	    failed before STARTTLS is not a TLS session, as in Postfix)

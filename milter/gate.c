@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "gate.h"
 #include "log.h"
+#include "mx_match.h"
 #include "policy_archive.h"
 #include "tcache.h"
 #include "tls_probe.h"
@@ -79,6 +80,7 @@ struct addrset {			/* a DNS answer: status + names */
 	int		n;
 	char		name[GATE_MAX_MX][256];
 	const char	*list[GATE_MAX_MX];	/* name[i], for gate_obs_*() */
+	unsigned	pref[GATE_MAX_MX];	/* MX sets: preferences */
 };
 
 struct verdict {			/* a probe's outcome */
@@ -286,6 +288,7 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 			snprintf(a->name[a->n], sizeof(a->name[0]), "%s",
 			    rr.rr[i]);
 			a->list[a->n] = a->name[a->n];
+			a->pref[a->n] = rr.pref != NULL ? rr.pref[i] : 0;
 			a->n++;
 		}
 		dns_rrset_clear(&rr);
@@ -471,6 +474,84 @@ walk_release(struct walk *w)
 	}
 }
 
+/*
+ * gate_truth_hosts - the MX hosts of domain in preference order with
+ * what the daemon knows of them under policy p (truth.h): a host that
+ * matches no pattern fails (STS-VAL-2) unprobed; the others get the
+ * probe cache's verdict per address, probed now when there is none
+ * (until deadline: the caller is the collector's worker thread).
+ */
+size_t
+gate_truth_hosts(struct gate *g, const char *domain,
+    const struct sts_policy *p, const char *pid, int64_t deadline,
+    struct truth_host *h, size_t max)
+{
+	const struct addrset	*mxs, *addrs;
+	const struct verdict	*v;
+	struct truth_host	*t;
+	struct gate_obs		 o;
+	int			 i, k, fresh, nmx;
+	size_t			 n = 0;
+
+	gate_obs_init(&o, domain, OVERRIDE_NONE);
+	gate_obs_policy(&o, ST_OK, p, pid);	/* what probe() journals */
+	mxs = cached_dns(g, g->g_mx, 1, domain, deadline, &fresh);
+	if (mxs->st == ST_NOTFOUND)		/* implicit MX, RFC 5321 5.1 */
+		nmx = 1;
+	else if (mxs->st == ST_OK && !(mxs->n == 1 &&
+	    mxs->name[0][0] == '\0'))
+		nmx = mxs->n;
+	else {					/* DNS trouble, null MX: */
+		held_unref(mxs);		/* nothing known */
+		return 0;
+	}
+	for (i = 0; i < nmx && n < max; i++) {
+		t = &h[n++];
+		memset(t, 0, sizeof(*t));
+		snprintf(t->mx, sizeof(t->mx), "%s", mxs->st == ST_OK ?
+		    mxs->name[i] : domain);
+		t->pref = mxs->st == ST_OK ? mxs->pref[i] : 0;
+		if (!mx_match_policy(p, t->mx)) {		/* STS-VAL-2 */
+			t->state = TRUTH_FAIL;
+			t->result = TLSRPT_VALIDATION_FAILURE;
+			snprintf(t->reason, sizeof(t->reason),
+			    "mx-host-not-in-policy");
+			continue;
+		}
+		addrs = cached_dns(g, g->g_addr, 0, t->mx, deadline, &fresh);
+		if (addrs->st != ST_OK)
+			t->state = addrs->st == ST_NOTFOUND ?
+			    TRUTH_UNREACHABLE : TRUTH_UNKNOWN;
+		for (k = 0; addrs->st == ST_OK && k < addrs->n &&
+		    k < GATE_MAX_ADDR; k++) {
+			if (k > 0) {		/* one entry per address */
+				if (n >= max)
+					break;
+				t = &h[n++];
+				*t = h[n - 2];
+			}
+			snprintf(t->ip, sizeof(t->ip), "%s", addrs->name[k]);
+			t->state = TRUTH_UNKNOWN;
+			if (clock_mono_ms() >= deadline)
+				continue;
+			v = probe(g, &o, t->mx, t->ip, deadline);
+			if (v->st == ST_OK && v->r.result == TLSRPT_SUCCESS)
+				t->state = TRUTH_PASS;
+			else if (v->st == ST_OK) {
+				t->state = TRUTH_FAIL;
+				t->result = v->r.result;
+				snprintf(t->reason, sizeof(t->reason), "%s",
+				    v->r.reason);
+			} else if (v != &probe_timeout)
+				t->state = TRUTH_UNREACHABLE;
+			held_unref(v);
+		}
+		held_unref(addrs);
+	}
+	held_unref(mxs);
+	return n;
+}
+
 /* --- background probes (testing mode) --------------------------------- */
 
 static void *
@@ -541,33 +622,28 @@ bg_probe(struct gate *g, const char *domain, const struct sts_policy *p,
 /* --- the decision ------------------------------------------------------ */
 
 /*
- * fetch_failed - RFC 8461 6: a fetch failure with a valid TXT record is
- * reportable (the caller leaves out policies of mode none); journaled
- * once per fetch attempt, from the RCPT path or the cache's refresher.
+ * gate_fetch_failed - RFC 8461 6: a fetch failure with a valid TXT
+ * record is reportable; the cache calls this once per failed fetch
+ * attempt, whichever interface's lookup ran it (the gate, the policy
+ * maps, the refresher: sts_cache_on_fetch_failure), so every one of
+ * them is journaled.
  */
-static void
-fetch_failed(struct gate *g, const char *q, const char *domain,
-    const struct sts_lookup *l)
+void
+gate_fetch_failed(void *arg, const char *domain, const struct sts_lookup *l)
 {
-	struct journal_rec	r;
+	struct gate		*g = arg;
+	struct journal_rec	 r;
 
 	session_base(g, &r, domain, l->policy, l->txt_id);
 	r.result = l->fetch_result;
 	JREC_SET(&r, src, "fetch");
 	JREC_SET(&r, reason, l->reason);
 	journal_put(g, &r);
-	log_warnx("%s: policy fetch failed policy_domain=%s policy_id=%s "
-	    "result=%s reason=\"%.200s\"%s", q, domain, l->txt_id,
+	log_warnx("policy fetch failed policy_domain=%s policy_id=%s "
+	    "result=%s reason=\"%.200s\"%s", domain, l->txt_id,
 	    tlsrpt_result_str(l->fetch_result), l->reason, l->policy ?
 	    " (cached policy still applies)" :
 	    " (no cached policy: delivering without MTA-STS)");
-}
-
-/* gate_refresh_failed - the cache's callback for background checks */
-void
-gate_refresh_failed(void *arg, const char *domain, const struct sts_lookup *l)
-{
-	fetch_failed(arg, "refresh", domain, l);
 }
 
 /* observe_policy - the policy to apply, from the shared cache */
@@ -578,12 +654,10 @@ observe_policy(struct gate *g, const char *q, struct walk *w,
 	enum status	st;
 
 	/* the discovery runs in the cache's pool, not on this libmilter
-	 * thread, which waits for it up to gate_deadline */
+	 * thread, which waits for it up to gate_deadline; a failed fetch
+	 * is journaled by the cache's callback (gate_fetch_failed) */
 	st = sts_cache_lookup(g->g_cache, w->o.domain, STS_LOOKUP_ASYNC |
 	    STS_LOOKUP_BACKGROUND, l);
-	if (l->fetch_failed && !l->from_cache &&
-	    (l->policy == NULL || l->policy->p_mode != STS_MODE_NONE))
-		fetch_failed(g, q, w->o.domain, l);
 	gate_obs_policy(&w->o, st, l->policy, l->id);
 	/* The enforce deadline starts once the policy is known. */
 	w->deadline = clock_mono_ms() + g->g_deadline_ms;

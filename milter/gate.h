@@ -21,6 +21,7 @@
 #include "override.h"
 #include "sts_cache.h"
 #include "tlsrpt_types.h"
+#include "truth.h"
 
 struct gate;
 
@@ -33,9 +34,18 @@ void		 gate_set_overrides(struct gate *, const struct override *);
  * (normalised); qid may be "" */
 void		 gate_rcpt(struct gate *, const char *qid, const char *rcpt,
 		    const char *domain, struct gate_verdict *);
-/* gate_refresh_failed - for sts_cache_on_fetch_failure(cache, .., gate) */
-void		 gate_refresh_failed(void *gate, const char *domain,
+/* gate_fetch_failed - journal a failed policy fetch, for
+ * sts_cache_on_fetch_failure(cache, gate_fetch_failed, gate) */
+void		 gate_fetch_failed(void *gate, const char *domain,
 		    const struct sts_lookup *);
+/*
+ * gate_truth_hosts - domain's MX hosts in preference order with the
+ * daemon's verdicts under p (truth.h), probing until deadline (on
+ * clock_mono_ms()) those it has none for; returns how many of max
+ */
+size_t		 gate_truth_hosts(struct gate *, const char *domain,
+		    const struct sts_policy *p, const char *pid,
+		    int64_t deadline, struct truth_host *h, size_t max);
 /* gate_wait_idle - wait for background probes (tests, shutdown) */
 void		 gate_wait_idle(struct gate *, int timeout_ms);
 

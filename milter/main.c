@@ -346,6 +346,14 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	buf_free(&why);
 }
 
+/* truth_hosts - the collector's view of the gate's MX verdicts */
+static size_t
+truth_hosts(void *g, const char *domain, const struct sts_policy *p,
+    const char *pid, int64_t deadline, struct truth_host *h, size_t max)
+{
+	return gate_truth_hosts(g, domain, p, pid, deadline, h, max);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -531,12 +539,13 @@ main(int argc, char **argv)
 		log_err("journal: %s (outcomes will not be journaled)",
 		    buf_str(&why));
 	g = gate_new(c, cache, dns, j);
-	sts_cache_on_fetch_failure(cache, gate_refresh_failed, g);
+	sts_cache_on_fetch_failure(cache, gate_fetch_failed, g);
 	dns_set_max_queries(dns, c->fetch_concurrency);
 	sts_cache_start_refresher(cache, 2);
 	gate_set_overrides(g, ov);
 	mlfi_init(g, c);
 
+	collect_set_truth(col, truth_hosts, g);
 	if (collect_start(col, j) != 0)
 		fatalx("tlsrpt: cannot start the collector");
 	if (c->postfix_log[0] != '\0' && c->tlsrpt_socket[0] != '\0')

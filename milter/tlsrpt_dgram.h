@@ -19,8 +19,8 @@
  * whole datagram ST_INVALID with one line in why.  Strings are cleaned
  * for the journal: control characters become spaces, bytes that are not
  * well-formed UTF-8 become '?' (libtlsrpt copies raw bytes >= 0x80).
- * A missing "policy-domain" (Postfix sends none for no-policy-found) is
- * "d" (sys4 tlsrpt #51).  The EHLO reply is reduced to the host name of
+ * A missing "policy-domain" for no-policy-found (sys4 tlsrpt #51; Postfix
+ * 3.10.13 fills it, earlier releases did not) is "d".  The EHLO reply is reduced to the host name of
  * its first line (RFC 8460 receiving-mx-helo).
  */
 #ifndef TLSRPT_DGRAM_H

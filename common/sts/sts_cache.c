@@ -428,6 +428,22 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 	return STEP_AGAIN;
 }
 
+/*
+ * fetch_failure - RFC 8461 6: a failed fetch is reportable (not for a
+ * cached mode none).  Called, unlocked, after every lookup that ran the
+ * check itself (a caller's, a refresh job's, a discovery job's), so the
+ * failures every interface meets (gate, policy maps, refresher) reach
+ * the one handler.
+ */
+static void
+fetch_failure(struct sts_cache *c, const char *domain,
+    const struct sts_lookup *l)
+{
+	if (l->fetch_failed && !l->from_cache && c->c_fail_fn != NULL &&
+	    (l->policy == NULL || l->policy->p_mode != STS_MODE_NONE))
+		c->c_fail_fn(c->c_fail_arg, domain, l);
+}
+
 /* lookup_locked - the lookup of e (found by shard_get); s locked; *hit
  * (if not NULL) 1 when answered from what the cache knew */
 static enum status
@@ -488,6 +504,7 @@ sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
 	atomic_fetch_add_explicit(hit ? &s->s_hits : &s->s_misses, 1,
 	    memory_order_relaxed);
 	pthread_mutex_unlock(&s->s_mu);
+	fetch_failure(c, domain, out);
 	return st;
 }
 
@@ -552,11 +569,8 @@ job_run(void *ctx, void *arg)
 		ran = 1;
 	}
 	pthread_mutex_unlock(&s->s_mu);
-	/* RFC 8461 6: a failed refresh is reportable (not for none) */
-	if (ran && j->j_kind == JOB_REFRESH && l.fetch_failed &&
-	    !l.from_cache && c->c_fail_fn != NULL &&
-	    (l.policy == NULL || l.policy->p_mode != STS_MODE_NONE))
-		c->c_fail_fn(c->c_fail_arg, j->j_domain, &l);
+	if (ran)
+		fetch_failure(c, j->j_domain, &l);
 	if (ran && c->c_ready_fn != NULL)	/* START callers wait for it */
 		c->c_ready_fn(c->c_ready_arg, j->j_domain);
 	sts_lookup_clear(&l);

@@ -116,9 +116,11 @@ int		  sts_cache_flush(struct sts_cache *, const char *domain);
 int		  sts_cache_foreach(struct sts_cache *,
 		      void (*fn)(void *, const char *domain,
 		      const struct sts_lookup *), void *arg);
-/* sts_cache_on_fetch_failure - fn is called (from a refresher thread)
- * when a background check finds that a policy fetch failed; set it
- * before sts_cache_start_refresher() */
+/* sts_cache_on_fetch_failure - fn is called, by the thread whose
+ * lookup ran the check (the gate, a policy map, a refresher), each time
+ * a policy fetch fails for a domain with a valid TXT record (not for a
+ * cached mode none), so every interface's failures are journaled; set
+ * it before the first lookup */
 void		  sts_cache_on_fetch_failure(struct sts_cache *,
 		      void (*fn)(void *, const char *domain,
 		      const struct sts_lookup *), void *arg);

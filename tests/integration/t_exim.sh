@@ -229,6 +229,10 @@ expect_match "route testing.test: normal dnslookup" "$(route r@testing.test)" \
     'router = dnslookup, transport = remote_smtp'
 expect_match "route nopolicy.test: normal dnslookup" "$(route r@nopolicy.test)" \
     'router = dnslookup, transport = remote_smtp'
+# a policy host that answers 404: routed without a policy (RFC 8461
+# 3.3), and the failure journaled by the lookup Exim's router made
+expect_match "route notfound.test (policy host 404): normal dnslookup" \
+    "$(route r@notfound.test)" 'router = dnslookup, transport = remote_smtp'
 expect_match "daemon down: enforce.test fails open" "$(route r@enforce.test "$W/exim-dead.conf")" \
     'router = dnslookup, transport = remote_smtp'
 expect_match "temp answer (policymap_tempfail, DNS down): deferred" \
@@ -346,7 +350,7 @@ expect_eq "tlsrpt: expired.test certificate-expired" "$(jrec expired.test)" \
 expect_eq "tlsrpt: wrongname.test certificate-host-mismatch" "$(jrec wrongname.test)" \
     "certificate-host-mismatch mx.wrongname.test no-matching-dns-name sts"
 expect_eq "tlsrpt: untrustedmx.test certificate-not-trusted" "$(jrec untrustedmx.test)" \
-    "certificate-not-trusted mx.untrustedmx.test - sts"
+    "certificate-not-trusted mx.untrustedmx.test chain-not-verified sts"
 expect_eq "tlsrpt: nostarttls.test starttls-not-supported" "$(jrec nostarttls.test)" \
     "starttls-not-supported mx.nostarttls.test - sts"
 expect_eq "tlsrpt: cnonly.test host mismatch (no DNS name)" "$(jrec cnonly.test)" \
@@ -359,6 +363,12 @@ expect_eq "tlsrpt: testing.test (other transport) certificate-expired" "$(jrec t
     "certificate-expired mx.testing.test expired sts"
 expect_eq "tlsrpt: nopolicy.test journaled as no-policy-found" "$(jrec nopolicy.test)" \
     "success mx.nopolicy.test - no-policy-found"
+expect_eq "tlsrpt: notfound.test policy fetch failure journaled (map lookup)" \
+    "$(printf '%s\n' "$J" | jq -r 'select(.domain == "notfound.test") | "\(.src) \(.result)"' 2>/dev/null | sort -u | paste -sd';')" \
+    "fetch sts-policy-fetch-error"
+expect_match "notfound.test: the reason is the HTTP status" \
+    "$(printf '%s\n' "$J" | jq -r 'select(.domain == "notfound.test") | .reason' 2>/dev/null | head -n 1)" \
+    'HTTP status 404'
 ok "no panic log entries" sh -c "! grep -v 'exim user lost privilege for using -C option' '$W/log/paniclog' 2>/dev/null | grep -q ."
 ok "daemon still running" kill -0 "$PID"
 

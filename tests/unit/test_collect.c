@@ -114,8 +114,7 @@ test_records(void)
 	struct collect_stats	 s;
 	struct sts_lookup	 l;
 	struct buf		 why = BUF_INIT;
-	char			 hash[65], *text;
-	size_t			 len;
+	char			 hash[65];
 
 	setup();
 	/* the gate cached the policy, so Postfix asked our policy map */
@@ -128,15 +127,16 @@ test_records(void)
 	CHECK_INT(collect_start(c, jnl), 0);	/* no socket: no thread */
 	CHECK_INT(collect_datagram(c, dg_sts_fail, strlen(dg_sts_fail),
 	    clock_now(), &why), 1);
+	/* a testing-mode success the daemon cannot check: not claimed */
 	CHECK_INT(collect_datagram(c, dg_sts_other, strlen(dg_sts_other),
-	    clock_now(), &why), 1);
+	    clock_now(), &why), 0);
 	CHECK_INT(collect_datagram(c, dg_nopol, strlen(dg_nopol), clock_now(),
 	    &why), 1);
 	CHECK_INT(collect_datagram(c, dg_dane, strlen(dg_dane), clock_now(),
 	    &why), 1);
 	load();
-	CHECK_INT(nrec, 4);
-	if (nrec == 4) {
+	CHECK_INT(nrec, 3);
+	if (nrec == 3) {
 		/* 1: the cached policy: the gate's archive entry and id */
 		CHECK_STR(recs[0].src, "postfix");
 		CHECK_STR(recs[0].ptype, "sts");
@@ -152,27 +152,18 @@ test_records(void)
 		CHECK_STR(recs[0].rip, "127.0.1.1");
 		CHECK_STR(recs[0].reason, "self-signed_certificate");
 		CHECK(recs[0].time == clock_now());
-		/* 2: another policy text: archived as sent, no id */
-		CHECK(strcmp(recs[1].phash, hash) != 0 && recs[1].phash[0]);
-		CHECK_STR(recs[1].pid, "");
-		CHECK_STR(recs[1].mode, "testing");
-		CHECK(recs[1].result == TLSRPT_SUCCESS);
-		text = policy_archive_text(dir, recs[1].phash, &len);
-		CHECK_STR(text, "version: STSv1\nmode: testing\n"
-		    "mx: mx9.enforce.test\nmax_age: 600\n");
-		free(text);
-		/* 3: no policy: the domain from "d", no hash */
-		CHECK_STR(recs[2].ptype, "no-policy-found");
-		CHECK_STR(recs[2].domain, "plain.test");
-		CHECK_STR(recs[2].phash, "");
-		/* 4: DANE: reported to the next-hop domain */
-		CHECK_STR(recs[3].ptype, "tlsa");
-		CHECK_STR(recs[3].domain, "dane.test");
-		CHECK(recs[3].phash[0] != '\0');
+		/* 2: no policy: the domain from "d", no hash */
+		CHECK_STR(recs[1].ptype, "no-policy-found");
+		CHECK_STR(recs[1].domain, "plain.test");
+		CHECK_STR(recs[1].phash, "");
+		/* 3: DANE: reported to the next-hop domain */
+		CHECK_STR(recs[2].ptype, "tlsa");
+		CHECK_STR(recs[2].domain, "dane.test");
+		CHECK(recs[2].phash[0] != '\0');
 	}
 	collect_stats(c, &s);
-	CHECK(s.datagrams == 4 && s.records == 4 && s.invalid == 0 &&
-	    s.lost == 0);
+	CHECK(s.datagrams == 4 && s.records == 3 && s.invalid == 0 &&
+	    s.lost == 0 && s.unverified == 1);
 	collect_stop(c);
 	teardown();
 	buf_free(&why);
@@ -457,10 +448,100 @@ test_socket(void)
 	buf_free(&big);
 }
 
+/* fake MX verdicts for testing.test (what the gate would know) */
+static const char	*truth_rows;	/* "P", "F", "U", "FP" ... */
+static int		 truth_calls;
+
+static size_t
+fake_truth(void *arg, const char *domain, const struct sts_policy *p,
+    const char *pid, int64_t deadline, struct truth_host *h, size_t max)
+{
+	size_t	n;
+
+	(void)arg; (void)p; (void)deadline;
+	truth_calls++;
+	CHECK_STR(domain, "testing.test");
+	CHECK_STR(pid, "t1");
+	for (n = 0; truth_rows[n] && n < max; n++) {
+		memset(&h[n], 0, sizeof(h[n]));
+		snprintf(h[n].mx, sizeof(h[n].mx), "mx%zu.testing.test", n + 1);
+		snprintf(h[n].ip, sizeof(h[n].ip), "127.0.1.%zu", n + 1);
+		h[n].pref = 10 * (unsigned)(n + 1);
+		h[n].state = truth_rows[n] == 'P' ? TRUTH_PASS :
+		    truth_rows[n] == 'F' ? TRUTH_FAIL : TRUTH_UNKNOWN;
+		if (h[n].state == TRUTH_FAIL) {
+			h[n].result = TLSRPT_CERTIFICATE_HOST_MISMATCH;
+			snprintf(h[n].reason, sizeof(h[n].reason),
+			    "X509_V_ERR_HOSTNAME_MISMATCH");
+		}
+	}
+	return n;
+}
+
+/*
+ * STS-APP-2, issue 11: Postfix 3.10 reports a testing-mode session at
+ * level "may" as a success whatever the certificate; the journal says
+ * what the policy's validation would have said, or nothing.
+ */
+static void
+test_testing_truth(void)
+{
+	static const char *dg =
+	    "{\"dpv\": \"1\",\"d\": \"testing.test\",\"policies\":[{"
+	    "\"policy-type\":2,\"policy-domain\": \"testing.test\","
+	    "\"policy-string\":[\"version: STSv1\",\"mode: testing\","
+	    "\"mx: *.testing.test\",\"max_age: 86400\"],\"mx-host\":"
+	    "[\"*.testing.test\"],\"t\":0,\"f\":0}]}";
+	struct collect		*c;
+	struct collect_stats	 s;
+	struct sts_lookup	 l;
+	struct buf		 why = BUF_INIT;
+
+	setup();
+	fake_sts_domain("testing.test", "t1", "version: STSv1\r\nmode: "
+	    "testing\r\nmx: *.testing.test\r\nmax_age: 86400\r\n");
+	CHECK_INT(sts_cache_lookup(cache, "testing.test", 0, &l), ST_OK);
+	sts_lookup_clear(&l);
+	c = collect_new(NULL, dir, cache, &why);
+	CHECK_INT(collect_start(c, jnl), 0);
+	/* no verdicts at all (no gate): nothing claimed */
+	CHECK_INT(collect_datagram(c, dg, strlen(dg), clock_now(), &why), 0);
+	collect_set_truth(c, fake_truth, NULL);
+	truth_rows = "F";	/* the wrong-name MX */
+	CHECK_INT(collect_datagram(c, dg, strlen(dg), clock_now(), &why), 1);
+	truth_rows = "P";
+	CHECK_INT(collect_datagram(c, dg, strlen(dg), clock_now(), &why), 1);
+	truth_rows = "U";	/* probe could not tell */
+	CHECK_INT(collect_datagram(c, dg, strlen(dg), clock_now(), &why), 0);
+	truth_rows = "FP";	/* Postfix used the first */
+	CHECK_INT(collect_datagram(c, dg, strlen(dg), clock_now(), &why), 1);
+	CHECK_INT(truth_calls, 4);
+	load();
+	CHECK_INT(nrec, 3);
+	if (nrec == 3) {
+		CHECK_STR(tlsrpt_result_str(recs[0].result),
+		    "certificate-host-mismatch");
+		CHECK_STR(recs[0].mx, "mx1.testing.test");
+		CHECK_STR(recs[0].rip, "127.0.1.1");
+		CHECK_STR(recs[0].reason, "X509_V_ERR_HOSTNAME_MISMATCH");
+		CHECK_STR(recs[0].mode, "testing");
+		CHECK_STR(recs[0].pid, "t1");
+		CHECK(recs[1].result == TLSRPT_SUCCESS && recs[1].mx[0] == 0);
+		CHECK_STR(tlsrpt_result_str(recs[2].result),
+		    "certificate-host-mismatch");
+	}
+	collect_stats(c, &s);
+	CHECK(s.datagrams == 5 && s.records == 3 && s.unverified == 2);
+	collect_stop(c);
+	teardown();
+	buf_free(&why);
+}
+
 int
 main(void)
 {
 	RUN(test_records);
+	RUN(test_testing_truth);
 	RUN(test_invalid);
 	RUN(test_bounds);
 	RUN(test_exim);

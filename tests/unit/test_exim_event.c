@@ -41,7 +41,8 @@ static const struct {
 	{ "untrusted", "domain=untrustedmx.test mx=mx.untrustedmx.test "
 	    "ip=127.0.1.24 tls=TLS1.3:X:256 verified=0 notafter=" LATER
 	    " san=DNS=mx.untrustedmx.test", 0, ST_OK,
-	    "certificate-not-trusted,,mx.untrustedmx.test,127.0.1.24," },
+	    "certificate-not-trusted,chain-not-verified,mx.untrustedmx.test,"
+	    "127.0.1.24," },
 	{ "CN only: handshake aborted by the tls:cert check (no cipher)",
 	    "domain=cnonly.test mx=mx.cnonly.test ip=127.0.1.26 tls= "
 	    "verified=0 notafter=" LATER " san=", 0, ST_OK,

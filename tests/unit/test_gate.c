@@ -75,6 +75,7 @@ setup(void)
 	cache = sts_cache_new(&o);
 	jnl = journal_open(dir, &why);
 	gate = gate_new(conf, cache, NULL, jnl);
+	sts_cache_on_fetch_failure(cache, gate_fetch_failed, gate);
 	buf_free(&why);
 }
 
@@ -230,6 +231,7 @@ static void
 test_gate_fetch_failure_journaled(void)
 {
 	struct gate_verdict	v;
+	struct sts_lookup	l;
 	int			n[2];
 
 	setup();
@@ -244,6 +246,19 @@ test_gate_fetch_failure_journaled(void)
 	gate_rcpt(gate, "", "b@broken.example", "broken.example", &v);
 	records(n);
 	CHECK_INT(n[0], 1);			/* once per fetch attempt */
+	/* a policy map's lookup (Exim, Postfix without the milter) goes
+	 * through the same cache: its failure is journaled too (issue 11) */
+	fake_dns_set("TXT", "_mta-sts.broken2.example", ST_OK,
+	    "v=STSv1; id=b2", NULL);
+	fake_dns_set("A", "mta-sts.broken2.example", ST_OK, "192.0.2.1", NULL);
+	fake_http_set(URL("broken2.example"), 404, "text/plain", "",
+	    HTTP_FAIL_NONE);
+	CHECK_INT(sts_cache_lookup(cache, "broken2.example", 0, &l),
+	    ST_NOTFOUND);
+	CHECK(l.fetch_failed);
+	sts_lookup_clear(&l);
+	records(n);
+	CHECK_INT(n[0], 2);
 	teardown();
 }
 
