@@ -42,3 +42,66 @@ conf_for() {
 	} > "$WORK/$name/sts-milter.conf"
 	echo "$WORK/$name/sts-milter.conf"
 }
+
+# pf_main_cf_common: main.cf lines of a sending-only Postfix instance of
+# a test (no local delivery, no listener)
+pf_main_cf_common() {
+	cat <<'EOF'
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+alias_maps =
+alias_database =
+local_recipient_maps =
+local_transport = error:no local delivery
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+EOF
+}
+
+# pf_master_cf CHROOT: master.cf of a sending-only Postfix instance of a
+# test (no listener: mail goes in through sendmail -C); CHROOT y or n for
+# smtp(8)
+pf_master_cf() {
+	cat <<'EOF'
+pickup    unix  n       -       n       1       1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       1       1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	echo "smtp      unix  -       -       $1       -       -       smtp"
+}
+
+# logwait FILE REGEX [SECONDS]: wait (20 s) until a line of FILE matches
+logwait() {
+	local i
+	for i in $(seq $((${3:-20} * 10))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab_conf "key = value"...: the lab's daemon configuration with these
+# keys replaced (or added), on stdout
+lab_conf() {
+	local kv keys=
+	for kv in "$@"; do keys="$keys${keys:+|}${kv%% *}"; done
+	grep -Ev "^($keys)[ =]" "$LAB_CONF"
+	printf '%s\n' "$@"
+}

@@ -26,17 +26,8 @@ queue_directory = /lab/queue
 data_directory = /lab/data
 maillog_file = /lab/maillog
 maillog_file_prefixes = /lab/
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+$(pf_main_cf_common)
 myhostname = pf310.lab.invalid
-mydestination =
-alias_maps =
-alias_database =
-local_recipient_maps =
-local_transport = error:no local delivery
-biff = no
-append_dot_mydomain = no
-readme_directory = no
 smtp_bind_address = $PF310_IP
 smtp_host_lookup = dns
 smtp_address_preference = ipv4
@@ -48,27 +39,7 @@ smtp_tlsrpt_enable = yes
 smtp_tlsrpt_socket_name = /lab/run/${rs#$d/run/}
 maximal_backoff_time = 1h
 EOF
-	cat > "$d/etc/master.cf" <<'EOF'
-pickup    unix  n       -       n       1       1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       1       1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-smtp      unix  -       -       n       -       -       smtp
-EOF
+	pf_master_cf n > "$d/etc/master.cf"
 	pf310_in postfix -c /lab/etc start </dev/null >"$d/start.out" 2>&1
 }
 
@@ -80,14 +51,7 @@ pf310_send() {	# RCPT
 	    pf310_in sendmail -C /lab/etc -f t@pf310.lab.invalid "$1"
 }
 
-pf310_logwait() {	# REGEX [SECONDS]
-	local i
-	for i in $(seq $((${2:-20} * 10))); do
-		grep -Eq -- "$1" "$PF310_DIR/maillog" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+pf310_logwait() { logwait "$PF310_DIR/maillog" "$@"; }	# REGEX [SECONDS]
 
 pf310_stop() {
 	[ -n "${PF310_DIR:-}" ] || return 0

@@ -1,14 +1,14 @@
 #!/bin/bash
 # t_collect.sh - the TLS-RPT datagram collector of the real sts-milter in
-# the lab: Postfix 3.10+ sends one libtlsrpt datagram per TLS handshake
-# of its SMTP client (smtp_tlsrpt_socket_name).  Debian 12 ships Postfix
-# 3.7, which has no TLS-RPT client, so the datagrams here are built the
-# way Postfix's smtp_tlsrpt.c builds them, from the postfix-tlsrpt reply
-# of our own policy map (postmap -q through Postfix's socketmap client),
-# in libtlsrpt's exact byte format, one fresh AF_UNIX datagram socket per
-# event with MSG_DONTWAIT.  Checked: the journal as stsctl shows it, the
-# policy shared with the gate's cache entry, garbage quarantined, the
-# report tlsrpt-reporter builds from them (lab DNS for the rua), and a
+# the lab, fed the formats the real Postfix 3.10 of the lab does not send
+# (t_postfix310.sh runs Debian 13's Postfix 3.10.13 end to end: its
+# libtlsrpt 0.5.0rc1 sends no "dpv"): datagrams in the byte format of
+# libtlsrpt 0.5.1 ("dpv": "1"), built from the postfix-tlsrpt reply of
+# our own policy map (postmap -q through Postfix's socketmap client), one
+# fresh AF_UNIX datagram socket per event with MSG_DONTWAIT, plus
+# garbage.  Checked: the journal as stsctl shows it, the policy shared
+# with the cache entry, garbage quarantined, the report tlsrpt-reporter
+# builds from them (lab DNS for the rua), the daemon's counters and a
 # clean stop.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"

@@ -54,17 +54,8 @@ queue_directory = $W/queue
 data_directory = $W/data
 maillog_file = $W/maillog
 maillog_file_prefixes = $W/
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+$(pf_main_cf_common)
 myhostname = pmtest.lab.invalid
-mydestination =
-alias_maps =
-alias_database =
-local_recipient_maps =
-local_transport = error:no local delivery
-biff = no
-append_dot_mydomain = no
-readme_directory = no
 smtp_host_lookup = dns
 smtp_address_preference = ipv4
 smtp_tls_security_level = may
@@ -73,27 +64,7 @@ smtp_tls_loglevel = 1
 smtp_tls_policy_maps = socketmap:unix:sts-milter/policymap.sock:postfix
 maximal_backoff_time = 1h
 EOF
-cat > "$W/etc/master.cf" <<'EOF'
-pickup    unix  n       -       n       1       1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       1       1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-smtp      unix  -       -       y       -       -       smtp
-EOF
+pf_master_cf y > "$W/etc/master.cf"
 printf 'nameserver %s\noptions timeout:1 attempts:2\n' "${LAB_DNS:-127.0.2.1}" > "$W/resolv.conf"
 pf_stop() {
 	[ -s "$W/queue/pid/master.pid" ] && postfix -c "$W/etc" stop >/dev/null 2>&1
@@ -130,14 +101,7 @@ send() {
 	    "$1" "$n" "$n" | sendmail -C "$W/etc" -f t@pmtest.lab.invalid "$1"
 }
 # logwait REGEX [SECONDS]: wait for a maillog line
-logwait() {
-	local i
-	for i in $(seq $((${2:-20} * 10))); do
-		grep -Eq -- "$1" "$W/maillog" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+mlogwait() { logwait "$W/maillog" "$@"; }
 
 TAG=pm$$
 send "$TAG@enforce.test"
@@ -150,13 +114,13 @@ send "$TAG@nopolicy.test"
 
 # enforce: delivered, and only over verified TLS
 ok "enforce.test delivered" "$LAB" mx-wait "$TAG@enforce.test" 1 30
-ok "enforce.test: Verified TLS" logwait 'Verified TLS connection established to mx[12]\.enforce\.test'
-ok "enforce.test: status=sent" logwait "to=<$TAG@enforce.test>.*status=sent"
+ok "enforce.test: Verified TLS" mlogwait 'Verified TLS connection established to mx[12]\.enforce\.test'
+ok "enforce.test: status=sent" mlogwait "to=<$TAG@enforce.test>.*status=sent"
 ok "wildcard.test delivered (*.wildcard.test)" "$LAB" mx-wait "$TAG@wildcard.test" 1 30
-ok "wildcard.test: Verified TLS" logwait 'Verified TLS connection established to a\.wildcard\.test'
+ok "wildcard.test: Verified TLS" mlogwait 'Verified TLS connection established to a\.wildcard\.test'
 # enforce with a bad MX certificate: Postfix defers on its own
 for d in expired wrongname untrustedmx; do
-	ok "$d.test deferred by Postfix" logwait "to=<$TAG@$d.test>.*status=deferred" 30
+	ok "$d.test deferred by Postfix" mlogwait "to=<$TAG@$d.test>.*status=deferred" 30
 	expect_eq "$d.test not delivered" "$("$LAB" mx-count "$TAG@$d.test")" 0
 done
 expect_match "expired.test: the reason is the certificate" \
