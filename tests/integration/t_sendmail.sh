@@ -138,7 +138,8 @@ expect_match "STS_SAN never takes a one-label wildcard (Debian 8.17.1.9)" \
     "$(bt '.D{server_name}mx1.wildcard.test' '.C{cert_altnames}*.wildcard.test' 'STS_SAN x')" \
     'returns: \$# error .*450 mx1 \. wildcard \. test not listed in SANs'
 
-# --- the Sendmail daemon
+# --- the Sendmail daemon (a crashed run's first)
+"$ROOTS" kill sendmail
 inroot sendmail -C /lab/sendmail.cf -bd -q5s </dev/null >"$W/sendmail.out" 2>&1
 for _ in $(seq 50); do [ -s "$S/sendmail.pid" ] && break; sleep 0.1; done
 ok "sendmail -bd started on $SM_IP:25" test -s "$S/sendmail.pid"
