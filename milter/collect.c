@@ -320,7 +320,7 @@ testing_truth(struct collect *c, const struct dgram_policy *p,
 		}
 		sts_lookup_clear(&l);
 	}
-	log_debug(1, "tlsrpt: testing-mode success domain=%s mx_hosts=%zu "
+	log_debug(LOG_LEVEL_EVENTS, "tlsrpt: testing-mode success domain=%s mx_hosts=%zu "
 	    "truth=%s%s%s", p->pdomain, n, truth_res_str(res),
 	    res == TRUTH_UNDECIDED ? " why=" : "",
 	    res == TRUTH_UNDECIDED ? why : "");
