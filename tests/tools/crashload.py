@@ -29,7 +29,10 @@ While the daemon is down after some kills, a torn record (a record cut
 short, as a crash inside write(2) or a full disk leaves it) is appended
 to the day's journal file: readers must skip and count exactly those.
 
-Each source offers CRASH_RATE records a second (150).  Killer: SIGKILL
+Environment: CRASH_RATE records a second per source (150); CRASH_SOURCES
+the sources to run (gate,dgram,log); CRASH_NOWARM: do not ask the policy
+map for wildcard.test first (its policy is in state_dir/cache already).
+Each source offers CRASH_RATE records a second.  Killer: SIGKILL
 after a random 0.05-0.8 s of life, restart at once.  At
 the end: one clean run that drains the log, SIGTERM, then the journal is
 read (J1 lines, CRC checked here) and the counts are printed as
