@@ -16,21 +16,17 @@
 #include "log.h"
 #include "pmap_job.h"
 #include "sts_cache.h"
+#include "workq.h"
 #include "xmalloc.h"
 
-#define POOL_MAX	16
+#define POOL_QUEUE	65536	/* jobs waiting for a worker */
 
 struct pmap_job_pool {
 	struct sts_cache	*p_cache;
 	const struct pmap_exim_hook *p_hook;	/* the owner's */
 	void			(*p_done)(void *, struct pmap_job *);
 	void			*p_arg;
-	pthread_mutex_t		 p_mu;
-	pthread_cond_t		 p_cv;
-	struct pmap_job		*p_head, *p_tail;
-	int			 p_stop;
-	pthread_t		 p_thread[POOL_MAX];
-	int			 p_nthreads;
+	struct workq		*p_wq;
 };
 
 struct pmap_job *
@@ -95,10 +91,13 @@ pmap_job_free(struct pmap_job *j)
 	free(j);
 }
 
-/* run - one job's work, in a worker */
+/* run - one job's work, in a worker, then back to its owner */
 static void
-run(struct pmap_job_pool *p, struct pmap_job *j)
+run(void *arg, void *job)
 {
+	struct pmap_job_pool	*p = arg;
+	struct pmap_job		*j = job;
+
 	if (j->j_kind == PMAP_JOB_LOOKUP) {
 		/* the fetch step */
 		j->j_st = sts_cache_lookup(p->p_cache, j->j_domain,
@@ -112,29 +111,7 @@ run(struct pmap_job_pool *p, struct pmap_job *j)
 			p->p_hook->event(p->p_hook->arg, j->j_ev);
 	} else if (p->p_hook->invalid != NULL)
 		p->p_hook->invalid(p->p_hook->arg, j->j_invalid);
-}
-
-static void *
-worker(void *arg)
-{
-	struct pmap_job_pool	*p = arg;
-	struct pmap_job		*j;
-
-	for (;;) {
-		pthread_mutex_lock(&p->p_mu);
-		while (p->p_head == NULL && !p->p_stop)
-			pthread_cond_wait(&p->p_cv, &p->p_mu);
-		if (p->p_stop) {
-			pthread_mutex_unlock(&p->p_mu);
-			return NULL;
-		}
-		j = p->p_head;
-		if ((p->p_head = j->j_next) == NULL)
-			p->p_tail = NULL;
-		pthread_mutex_unlock(&p->p_mu);
-		run(p, j);
-		p->p_done(p->p_arg, j);
-	}
+	p->p_done(p->p_arg, j);
 }
 
 struct pmap_job_pool *
@@ -148,53 +125,40 @@ pmap_job_pool_new(int nthreads, struct sts_cache *cache,
 	p->p_hook = hook;
 	p->p_done = done;
 	p->p_arg = arg;
-	pthread_mutex_init(&p->p_mu, NULL);
-	pthread_cond_init(&p->p_cv, NULL);
-	if (nthreads > POOL_MAX)
-		nthreads = POOL_MAX;
-	for (; p->p_nthreads < nthreads; p->p_nthreads++)
-		if (pthread_create(&p->p_thread[p->p_nthreads], NULL, worker,
-		    p) != 0) {
-			pmap_job_pool_stop(p);
-			return NULL;
-		}
+	if ((p->p_wq = workq_new(nthreads, POOL_QUEUE, run, p)) == NULL) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
 void
 pmap_job_start(struct pmap_job_pool *p, struct pmap_job *j)
 {
-	pthread_mutex_lock(&p->p_mu);
-	j->j_next = NULL;
-	if (p->p_tail)
-		p->p_tail->j_next = j;
-	else
-		p->p_head = j;
-	p->p_tail = j;
-	pthread_cond_signal(&p->p_cv);
-	pthread_mutex_unlock(&p->p_mu);
+	if (workq_push(p->p_wq, j) == 0)
+		return;
+	/* Full: answered now, as a lookup that could not be made. */
+	if (j->j_kind == PMAP_JOB_LOOKUP) {
+		j->j_st = ST_TEMPFAIL;
+		snprintf(j->j_l.reason, sizeof(j->j_l.reason),
+		    "too many policy-map lookups waiting");
+	}
+	p->p_done(p->p_arg, j);
+}
+
+/* drop - a job the pool never started */
+static void
+drop(void *job)
+{
+	pmap_job_free(job);
 }
 
 void
 pmap_job_pool_stop(struct pmap_job_pool *p)
 {
-	struct pmap_job	*j;
-	int		 i;
-
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->p_mu);
-	p->p_stop = 1;
-	pthread_cond_broadcast(&p->p_cv);
-	pthread_mutex_unlock(&p->p_mu);
-	for (i = 0; i < p->p_nthreads; i++)
-		pthread_join(p->p_thread[i], NULL);
-	while ((j = p->p_head) != NULL) {
-		p->p_head = j->j_next;
-		pmap_job_free(j);
-	}
-	pthread_mutex_destroy(&p->p_mu);
-	pthread_cond_destroy(&p->p_cv);
+	workq_free(p->p_wq, drop);
 	free(p);
 }
 

@@ -3,7 +3,8 @@
  * and the Exim hook
  *
  * A reactor (pmap_server.c) never does network or file I/O.  What
- * needs it becomes a job, run by a small pool of worker threads:
+ * needs it becomes a job, run by a pool of worker threads (workq.h:
+ * started on demand, up to nthreads):
  *   lookup  sts_cache_lookup(STS_LOOKUP_ASYNC) of j_domain into j_st,
  *	     j_l (the fetch step: blocks only while nothing is known yet);
  *   event   the Exim hook with j_ev, or its invalid() with j_invalid.
@@ -61,7 +62,8 @@ struct pmap_job_pool *pmap_job_pool_new(int nthreads, struct sts_cache *,
 /* pmap_job_pool_stop - let the workers finish the job in hand, join
  * them, free the jobs never started; NULL is fine */
 void		 pmap_job_pool_stop(struct pmap_job_pool *);
-/* pmap_job_start - queue j; done() will get it back */
+/* pmap_job_start - queue j; done() will get it back (at once, not run,
+ * when 65536 jobs are waiting: a lookup then answers ST_TEMPFAIL) */
 void		 pmap_job_start(struct pmap_job_pool *, struct pmap_job *);
 
 /* pmap_job_lookup - a new lookup job for domain */
