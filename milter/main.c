@@ -354,8 +354,32 @@ truth_hosts(void *g, const char *domain, const struct sts_policy *p,
 	return gate_truth_hosts(g, domain, p, pid, deadline, h, max);
 }
 
-int
-main(int argc, char **argv)
+/* the daemon's parts, from start-up to stop */
+struct daemon {
+	const char		*path;		/* -c, or NULL */
+	int			 fg, use_syslog;
+	struct conf		*c;
+	struct override		*ov;
+	struct passwd		*pw;		/* user, or NULL: stay root */
+	struct dns		*dns;
+	struct sts_cache	*cache;
+	struct journal		*j;
+	struct gate		*g;
+	struct pmap_server	*pm;		/* NULL: no policy map */
+	struct collect		*col;
+	struct logtail		*lt;
+	struct metrics_listen	*ml;		/* NULL: no metrics */
+	struct metrics_src	 msrc;
+	int			 pidfd, ctlfd, mrc;
+	char			*pid_path;
+	time_t			 started;
+	pthread_t		 mt;
+	sigset_t		 oldmask;	/* the main thread's */
+};
+
+/* configure - options and configuration; -n checks, prints and exits */
+static void
+configure(struct daemon *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
@@ -366,42 +390,20 @@ main(int argc, char **argv)
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char		*path = NULL;
-	struct conf		*c;
-	struct buf		 why = BUF_INIT;
-	struct dns		*dns;
-	struct sts_cache	*cache;
-	struct sts_cache_opts	 co;
-	struct journal		*j;
-	struct gate		*g;
-	struct override		*ov;
-	struct pmap_server	*pm = NULL;
-	struct collect		*col = NULL;
-	struct logtail		*lt = NULL;
-	struct metrics_listen	*ml = NULL;
-	struct metrics_src	 msrc;
-	struct passwd		*pw = NULL;
-	struct sockspec		 ss;
-	struct sigaction	 sa;
-	sigset_t		 block, old;
-	pthread_t		 mt;
-	int			 ch, fg = 0, check = 0, fac, mrc = 0;
-	int			 use_syslog = 0, pidfd, ctlfd;
-	char			*pid_path;
-	time_t			 started;
-	int64_t			 next_status;
+	struct buf	 why = BUF_INIT;
+	int		 ch, check = 0, fac;
 
 	while ((ch = getopt_long(argc, argv, "c:fnshV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			d->path = optarg;
 			break;
 		case 'f':
-			fg = 1;
+			d->fg = 1;
 			break;
 		case 's':			/* syslog in the foreground */
-			use_syslog = 1;
+			d->use_syslog = 1;
 			break;
 		case 'n':
 			check = 1;
@@ -419,29 +421,39 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(64);
 	log_init("sts-milter", LOG_MAIL, 1);
-	if ((c = conf_load(path, &why)) == NULL)
+	if ((d->c = conf_load(d->path, &why)) == NULL)
 		fatalx("configuration: %s", buf_str(&why));
-	if ((fac = log_facility(c->syslog_facility)) < 0)
+	if ((fac = log_facility(d->c->syslog_facility)) < 0)
 		fatalx("configuration: syslog_facility: unknown facility \"%s\"",
-		    c->syslog_facility);
-	if (override_load(c->override_file, &ov, &why) != ST_OK)
+		    d->c->syslog_facility);
+	if (override_load(d->c->override_file, &d->ov, &why) != ST_OK)
 		fatalx("override_file: %s", buf_str(&why));
-	if (c->user[0] != '\0' && getpwnam(c->user) == NULL)
-		fatalx("configuration: user %s: no such user", c->user);
+	if (d->c->user[0] != '\0' && getpwnam(d->c->user) == NULL)
+		fatalx("configuration: user %s: no such user", d->c->user);
 	if (check) {
-		conf_dump(c, stdout);
+		conf_dump(d->c, stdout);
 		printf("configuration OK\n");
-		return 0;
+		exit(0);
 	}
-	log_init("sts-milter", fac, fg && !use_syslog);
-	log_setverbose(c->log_level);
+	log_init("sts-milter", fac, d->fg && !d->use_syslog);
+	log_setverbose(d->c->log_level);
+	if (d->c->user[0] != '\0' && (d->pw = getpwnam(d->c->user)) == NULL)
+		fatalx("user %s: no such user", d->c->user);
+	buf_free(&why);
+}
 
-	if (c->user[0] != '\0' && (pw = getpwnam(c->user)) == NULL)
-		fatalx("user %s: no such user", c->user);
+/* open_as_root - every socket, and what they need, before the drop */
+static void
+open_as_root(struct daemon *d)
+{
+	const struct conf	*c = d->c;
+	struct buf		 why = BUF_INIT;
+	struct sts_cache_opts	 co;
+	struct sockspec		 ss;
+	uid_t			 uid = d->pw ? d->pw->pw_uid : (uid_t)-1;
+	gid_t			 gid = d->pw ? d->pw->pw_gid : (gid_t)-1;
 
-	/* Sockets first, as root. */
-	socket_dir(c->milter_socket, pw ? pw->pw_uid : (uid_t)-1,
-	    pw ? pw->pw_gid : (gid_t)-1);
+	socket_dir(c->milter_socket, uid, gid);
 	if (smfi_setconn(c->milter_socket) == MI_FAILURE)
 		fatalx("milter_socket %s: bad socket specification",
 		    c->milter_socket);
@@ -453,8 +465,8 @@ main(int argc, char **argv)
 	if (sockspec_parse(c->milter_socket, &ss, NULL) == ST_OK &&
 	    ss.kind == SOCKSPEC_UNIX) {
 		(void)chmod(ss.path, 0666);
-		if (pw)
-			(void)fchownat(AT_FDCWD, ss.path, pw->pw_uid, pw->pw_gid,
+		if (d->pw)
+			(void)fchownat(AT_FDCWD, ss.path, uid, gid,
 			    AT_SYMLINK_NOFOLLOW);
 	}
 	/*
@@ -462,68 +474,79 @@ main(int argc, char **argv)
 	 * needs it and must open its socket while we are still root.
 	 */
 	(void)mkdir(c->state_dir, 0750);
-	if ((dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000, &why)) == NULL)
+	if ((d->dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000,
+	    &why)) == NULL)
 		fatalx("dns_resolvers: %s", buf_str(&why));
-	sts_cache_opts_conf(&co, c, dns);
-	cache = sts_cache_new(&co);
+	sts_cache_opts_conf(&co, c, d->dns);
+	d->cache = sts_cache_new(&co);
 	if (c->policymap_socket[0] != '\0') {
 		struct pmap_server_opts	po;
 
-		socket_dir(c->policymap_socket, pw ? pw->pw_uid : (uid_t)-1,
-		    pw ? pw->pw_gid : (gid_t)-1);
+		socket_dir(c->policymap_socket, uid, gid);
 		pmap_server_opts_conf(&po, c);
-		if ((pm = pmap_server_new(c->policymap_socket, cache, &po,
-		    &why)) == NULL)
+		if ((d->pm = pmap_server_new(c->policymap_socket, d->cache,
+		    &po, &why)) == NULL)
 			fatalx("policymap_socket %s: %s", c->policymap_socket,
 			    buf_str(&why));
 	}
 	/* The collector journals Exim's reports (through the policy map)
 	 * and, with tlsrpt_socket, Postfix's datagrams. */
 	if (c->tlsrpt_socket[0] != '\0')
-		socket_dir(c->tlsrpt_socket, pw ? pw->pw_uid : (uid_t)-1,
-		    pw ? pw->pw_gid : (gid_t)-1);
-	if ((col = collect_new(c->tlsrpt_socket, c->state_dir, cache,
+		socket_dir(c->tlsrpt_socket, uid, gid);
+	if ((d->col = collect_new(c->tlsrpt_socket, c->state_dir, d->cache,
 	    &why)) == NULL)
 		fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket, buf_str(&why));
-
 	if (c->metrics_listen[0] != '\0' &&
-	    (ml = metrics_listen_new(c->metrics_listen, &why)) == NULL)
+	    (d->ml = metrics_listen_new(c->metrics_listen, &why)) == NULL)
 		fatalx("metrics_listen: %s", buf_str(&why));
+	d->pidfd = open_pidfile(c->pid_file);	/* as root: /run is root's */
+	d->pid_path = xstrdup(c->pid_file);	/* a reload may change it */
+	buf_free(&why);
+}
 
-	pidfd = open_pidfile(c->pid_file);	/* as root: /run is root's */
-	pid_path = xstrdup(c->pid_file);	/* a reload may change the key */
-	if (pw != NULL) {
-		/* Every directory the daemon and the reporter write in
-		 * belongs to the user (an earlier root run, or a service
-		 * manager, may have made them root's). */
-		const char *const *sub = statedir_dirs;
-		int	i;
+/* drop_privileges - to user, owning every state directory first */
+static void
+drop_privileges(struct daemon *d)
+{
+	const struct passwd	*pw = d->pw;
+	const char *const	*sub = statedir_dirs;
+	int			 i;
 
-		for (i = 0; sub[i] != NULL; i++) {
-			char	*d = xasprintf("%s%s", c->state_dir, sub[i]);
+	if (pw == NULL)
+		return;
+	/* Every directory the daemon and the reporter write in belongs to
+	 * the user (an earlier root run, or a service manager, may have
+	 * made them root's). */
+	for (i = 0; sub[i] != NULL; i++) {
+		char	*dir = xasprintf("%s%s", d->c->state_dir, sub[i]);
 
-			/* state_dir is root's choice (it may be a link);
-			 * inside it the user could plant a symlink: not
-			 * followed */
-			(void)fchownat(AT_FDCWD, d, pw->pw_uid, pw->pw_gid,
-			    i == 0 ? 0 : AT_SYMLINK_NOFOLLOW);
-			free(d);
-		}
-		/* initgroups: the user's groups too (e.g. adm, to read
-		 * the mail log for postfix_log) */
-		if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
-			fatal("dropping privileges to %s", c->user);
+		/* state_dir is root's choice (it may be a link); inside it
+		 * the user could plant a symlink: not followed */
+		(void)fchownat(AT_FDCWD, dir, pw->pw_uid, pw->pw_gid,
+		    i == 0 ? 0 : AT_SYMLINK_NOFOLLOW);
+		free(dir);
 	}
-	if (!fg && daemon(0, 0) != 0)
-		fatal("daemon");
-	write_pidfile(pidfd);
+	/* initgroups: the user's groups too (e.g. adm, to read the mail
+	 * log for postfix_log) */
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+		fatal("dropping privileges to %s", d->c->user);
+}
+
+/* start - the threads: journal, gate, collectors, map, milter, metrics */
+static void
+start(struct daemon *d)
+{
+	const struct conf	*c = d->c;
+	struct buf		 why = BUF_INIT;
+	struct sigaction	 sa;
+	sigset_t		 block;
 
 	if (pipe2(sigpipe_fd, O_CLOEXEC) != 0)
 		fatal("pipe");
 	/* stsctl's requests (cache flush), as the user that owns them */
-	if ((ctlfd = ctlreq_listen(c->state_dir)) < 0)
+	if ((d->ctlfd = ctlreq_listen(c->state_dir)) < 0)
 		log_warn("%s/requests: stsctl requests are answered only "
 		    "every status_interval", c->state_dir);
 	/* Threads from here on; they must not take our signals. */
@@ -531,47 +554,48 @@ main(int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pthread_sigmask(SIG_BLOCK, &block, &d->oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
 	http_init();
-	if ((j = journal_open(c->state_dir, &why)) == NULL)
+	if ((d->j = journal_open(c->state_dir, &why)) == NULL)
 		log_err("journal: %s (outcomes will not be journaled)",
 		    buf_str(&why));
-	g = gate_new(c, cache, dns, j);
-	sts_cache_on_fetch_failure(cache, gate_fetch_failed, g);
-	dns_set_max_queries(dns, c->fetch_concurrency);
-	sts_cache_start_refresher(cache, 2);
-	gate_set_overrides(g, ov);
-	mlfi_init(g, c);
+	d->g = gate_new(c, d->cache, d->dns, d->j);
+	sts_cache_on_fetch_failure(d->cache, gate_fetch_failed, d->g);
+	dns_set_max_queries(d->dns, c->fetch_concurrency);
+	sts_cache_start_refresher(d->cache, 2);
+	gate_set_overrides(d->g, d->ov);
+	mlfi_init(d->g, c);
 
-	collect_set_truth(col, truth_hosts, g);
-	if (collect_start(col, j) != 0)
+	collect_set_truth(d->col, truth_hosts, d->g);
+	if (collect_start(d->col, d->j) != 0)
 		fatalx("tlsrpt: cannot start the collector");
 	if (c->postfix_log[0] != '\0' && c->tlsrpt_socket[0] != '\0')
 		log_warnx("postfix_log and tlsrpt_socket are both set: a "
 		    "Postfix that sends datagrams has each session counted "
 		    "twice");
-	lt = logtail_new(c->postfix_log, c->state_dir, cache);
-	if (logtail_start(lt, j) != 0)
+	d->lt = logtail_new(c->postfix_log, c->state_dir, d->cache);
+	if (logtail_start(d->lt, d->j) != 0)
 		fatalx("postfix_log: cannot start the log follower");
-	if (pm != NULL) {
+	if (d->pm != NULL) {
 		struct pmap_exim_hook	hook = { collect_exim,
-					    collect_exim_invalid, col };
+					    collect_exim_invalid, d->col };
 
-		pmap_server_set_overrides(pm, ov);
-		pmap_server_on_exim(pm, &hook);
-		if (pmap_server_start(pm) != 0)
+		pmap_server_set_overrides(d->pm, d->ov);
+		pmap_server_on_exim(d->pm, &hook);
+		if (pmap_server_start(d->pm) != 0)
 			fatalx("policymap: cannot start");
 	}
 
-	if (pthread_create(&mt, NULL, milter_thread, &mrc) != 0)
+	if (pthread_create(&d->mt, NULL, milter_thread, &d->mrc) != 0)
 		fatal("pthread_create");
-	started = time(NULL);
-	if (ml != NULL) {
-		msrc = (struct metrics_src){ started, dns, cache, j, g, pm, col,
-		    c->postfix_log[0] != '\0' ? lt : NULL };
-		if (metrics_listen_start(ml, metrics_fill, &msrc) != 0)
+	d->started = time(NULL);
+	if (d->ml != NULL) {
+		d->msrc = (struct metrics_src){ d->started, d->dns, d->cache,
+		    d->j, d->g, d->pm, d->col,
+		    c->postfix_log[0] != '\0' ? d->lt : NULL };
+		if (metrics_listen_start(d->ml, metrics_fill, &d->msrc) != 0)
 			fatalx("metrics_listen: cannot start");
 	}
 
@@ -587,31 +611,48 @@ main(int argc, char **argv)
 	    c->policymap_socket[0] ? c->policymap_socket : "off",
 	    c->tlsrpt_socket[0] ? c->tlsrpt_socket : "off",
 	    c->metrics_listen[0] ? c->metrics_listen : "off", c->state_dir);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	status_now(c, started, 0, cache, j, g, pm, col, lt);
-	next_status = clock_mono_ms() + c->status_interval * 1000LL;
+	pthread_sigmask(SIG_SETMASK, &d->oldmask, NULL);
+	buf_free(&why);
+}
+
+/* write_status - status_now() with the daemon's parts */
+static void
+write_status(struct daemon *d, int stopped)
+{
+	status_now(d->c, d->started, stopped, d->cache, d->j, d->g, d->pm,
+	    d->col, d->lt);
+}
+
+/* serve - the main loop: signals, stsctl requests, the status file */
+static void
+serve(struct daemon *d)
+{
+	int64_t	next_status;
+
+	write_status(d, 0);
+	next_status = clock_mono_ms() + d->c->status_interval * 1000LL;
 	for (;;) {
 		unsigned char	sig;
 		struct pollfd	pfd[2] = { { sigpipe_fd[0], POLLIN, 0 },
-				    { ctlfd, POLLIN, 0 } };
+				    { d->ctlfd, POLLIN, 0 } };
 		ssize_t		n;
 		int64_t		wait = next_status - clock_mono_ms();
 
 		/* the status file every status_interval, signals and
 		 * requests between (they do not postpone it) */
-		if (wait <= 0 || poll(pfd, ctlfd >= 0 ? 2 : 1, (int)wait) ==
+		if (wait <= 0 || poll(pfd, d->ctlfd >= 0 ? 2 : 1, (int)wait) ==
 		    0) {
-			status_now(c, started, 0, cache, j, g, pm, col, lt);
+			write_status(d, 0);
 			next_status = clock_mono_ms() +
-			    c->status_interval * 1000LL;
-			if (ctlfd < 0)		/* no inotify: now and then */
-				(void)ctlreq_serve(c->state_dir, -1,
-				    control_answer, cache);
+			    d->c->status_interval * 1000LL;
+			if (d->ctlfd < 0)	/* no inotify: now and then */
+				(void)ctlreq_serve(d->c->state_dir, -1,
+				    control_answer, d->cache);
 			continue;
 		}
-		if (ctlfd >= 0 && (pfd[1].revents & POLLIN)) {
-			(void)ctlreq_serve(c->state_dir, ctlfd, control_answer,
-			    cache);
+		if (d->ctlfd >= 0 && (pfd[1].revents & POLLIN)) {
+			(void)ctlreq_serve(d->c->state_dir, d->ctlfd,
+			    control_answer, d->cache);
 			if (!(pfd[0].revents & POLLIN))
 				continue;
 		}
@@ -621,35 +662,58 @@ main(int argc, char **argv)
 		if (n != 1 || sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
-			reload(path, &c, g, pm, &ov);
+			reload(d->path, &d->c, d->g, d->pm, &d->ov);
 			/* at once: status_interval may have changed */
-			status_now(c, started, 0, cache, j, g, pm, col, lt);
+			write_status(d, 0);
 			next_status = clock_mono_ms() +
-			    c->status_interval * 1000LL;
+			    d->c->status_interval * 1000LL;
 		}
 	}
+}
+
+/* stop - in the order that lets each part finish what it holds */
+static int
+stop(struct daemon *d)
+{
 	log_info("stopping");
 	(void)smfi_stop();
-	pthread_join(mt, NULL);
-	collect_drain(col);		/* log their counts */
-	logtail_drain(lt);
-	status_now(c, started, 1, cache, j, g, pm, col, lt);
-	metrics_listen_stop(ml);	/* before what it reads is freed */
-	if (pm != NULL)
-		pmap_server_stop(pm);	/* frees pm: after its counts */
-	if (ctlfd >= 0)
-		close(ctlfd);
-	collect_stop(col);
-	logtail_stop(lt);
-	gate_free(g);
-	sts_cache_free(cache);
-	journal_close(j);
-	dns_free(dns);
-	override_free(ov);
-	end_pidfile(pidfd, pid_path);
-	free(pid_path);
-	conf_free(c);
-	buf_free(&why);
+	pthread_join(d->mt, NULL);
+	collect_drain(d->col);		/* log their counts */
+	logtail_drain(d->lt);
+	write_status(d, 1);
+	metrics_listen_stop(d->ml);	/* before what it reads is freed */
+	if (d->pm != NULL)
+		pmap_server_stop(d->pm); /* frees pm: after its counts */
+	if (d->ctlfd >= 0)
+		close(d->ctlfd);
+	collect_stop(d->col);
+	logtail_stop(d->lt);
+	gate_free(d->g);
+	sts_cache_free(d->cache);
+	journal_close(d->j);
+	dns_free(d->dns);
+	override_free(d->ov);
+	end_pidfile(d->pidfd, d->pid_path);
+	free(d->pid_path);
+	conf_free(d->c);
 	log_info("stopped");
-	return mrc == MI_SUCCESS ? 0 : 1;
+	return d->mrc == MI_SUCCESS ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon	d;
+
+	memset(&d, 0, sizeof(d));
+	d.ctlfd = d.pidfd = -1;
+	configure(&d, argc, argv);
+	open_as_root(&d);
+	drop_privileges(&d);
+	if (!d.fg && daemon(0, 0) != 0)
+		fatal("daemon");
+	write_pidfile(d.pidfd);
+	start(&d);
+	serve(&d);
+	return stop(&d);
 }
