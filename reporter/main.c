@@ -57,6 +57,62 @@ usage(int status)
 	exit(status);
 }
 
+/* lower_domain - --domain as the journal writes it: lower case, no
+ * trailing dot */
+static const char *
+lower_domain(const char *arg, char *dom, size_t size)
+{
+	size_t	i;
+
+	snprintf(dom, size, "%s", arg);
+	for (i = 0; dom[i]; i++)
+		if (dom[i] >= 'A' && dom[i] <= 'Z')
+			dom[i] += 32;
+	if (i > 0 && dom[i - 1] == '.')
+		dom[i - 1] = '\0';
+	return dom;
+}
+
+/* print_dkim_txt - --dkim-txt: the DNS record of the signing key */
+static int
+print_dkim_txt(const struct conf *c, const struct report_make_ctx *x)
+{
+	char	*txt;
+
+	if (x->dkim == NULL) {
+		log_warnx("dkim_domain, dkim_selector and dkim_key_file "
+		    "are not set");
+		return EX_CONFIG;
+	}
+	if ((txt = dkim_pubkey_txt(x->dkim)) == NULL)
+		return EX_SOFTWARE;
+	printf("%s._domainkey.%s. IN TXT \"%s\"\n", c->dkim_selector,
+	    c->dkim_domain, txt);
+	free(txt);
+	return EX_OK;
+}
+
+/* print_summary - a table and a line for a person at a terminal, one
+ * line with -d, nothing for cron and systemd */
+static void
+print_summary(const struct report_run_opts *o,
+    const struct report_run_stats *st, int fg)
+{
+	if (o->progress && st->ran) {
+		if (st->days > 0)
+			report_run_table(stdout, "total", st);
+		printf("%u days, %lu sessions, %u reports built, %u delivered "
+		    "(%u by mail, %u by https), %u pending retry, %u given up, "
+		    "%u domains without rua\n", st->days, st->sessions,
+		    st->built, st->delivered, st->sent[0], st->sent[1],
+		    st->pending, st->gaveup, st->norua);
+	} else if (fg && !o->dry_run)
+		printf("%u days, %lu sessions, %u reports built, %u delivered, "
+		    "%u pending retry, %u given up, %u domains without rua\n",
+		    st->days, st->sessions, st->built, st->delivered,
+		    st->pending, st->gaveup, st->norua);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -81,7 +137,6 @@ main(int argc, char *argv[])
 	const char		*cfg = NULL;
 	char			 dom[256];
 	int			 ch, fg = 0, verbose = 0, dkimtxt = 0, rc;
-	size_t			 i;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "c:dvhnV", longopts, NULL)) != -1)
@@ -89,13 +144,7 @@ main(int argc, char *argv[])
 		case 'c': cfg = optarg; break;
 		case 'D': o.day = optarg; break;
 		case 'o':
-			snprintf(dom, sizeof(dom), "%s", optarg);
-			for (i = 0; dom[i]; i++)
-				if (dom[i] >= 'A' && dom[i] <= 'Z')
-					dom[i] += 32;
-			if (i > 0 && dom[i - 1] == '.')
-				dom[i - 1] = '\0';
-			o.only_domain = dom;
+			o.only_domain = lower_domain(optarg, dom, sizeof(dom));
 			break;
 		case 'n': o.dry_run = 1; break;
 		case 't': o.dry_to = optarg; break;
@@ -133,19 +182,7 @@ main(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	if (dkimtxt) {
-		char *txt;
-
-		if (x->dkim == NULL) {
-			log_warnx("dkim_domain, dkim_selector and dkim_key_file "
-			    "are not set");
-			rc = EX_CONFIG;
-		} else if ((txt = dkim_pubkey_txt(x->dkim)) != NULL) {
-			printf("%s._domainkey.%s. IN TXT \"%s\"\n",
-			    c->dkim_selector, c->dkim_domain, txt);
-			free(txt);
-			rc = EX_OK;
-		} else
-			rc = EX_SOFTWARE;
+		rc = print_dkim_txt(c, x);
 		report_make_ctx_free(x);
 		conf_free(c);
 		return rc;
@@ -180,19 +217,7 @@ main(int argc, char *argv[])
 	 * systemd (no terminal) only the log lines */
 	o.progress = !o.dry_run && isatty(STDOUT_FILENO);
 	rc = report_run(&o, x, s, &st);
-	if (o.progress && st.ran) {
-		if (st.days > 0)
-			report_run_table(stdout, "total", &st);
-		printf("%u days, %lu sessions, %u reports built, %u delivered "
-		    "(%u by mail, %u by https), %u pending retry, %u given up, "
-		    "%u domains without rua\n", st.days, st.sessions,
-		    st.built, st.delivered, st.sent[0], st.sent[1], st.pending,
-		    st.gaveup, st.norua);
-	} else if (fg && !o.dry_run)
-		printf("%u days, %lu sessions, %u reports built, %u delivered, "
-		    "%u pending retry, %u given up, %u domains without rua\n",
-		    st.days, st.sessions, st.built, st.delivered, st.pending,
-		    st.gaveup, st.norua);
+	print_summary(&o, &st, fg);
 	if (!o.dry_run && st.ran && c->report_metrics_file[0] != '\0' &&
 	    report_metrics_write(c->report_metrics_file, &st, o.now, rc,
 	    &why) != 0)

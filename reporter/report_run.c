@@ -412,6 +412,54 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 	buf_free(&why);
 }
 
+/* rua_step - look up the domain's rua (RPT-TXT): its destinations into
+ * s, a retry time, or no-rua; the caller saves s */
+static void
+rua_step(struct run *r, const char *day, const char *domain,
+    struct report_state *s)
+{
+	struct tlsrpt_txt	*t = NULL;
+	struct buf		 why = BUF_INIT;
+	enum status		 st;
+	size_t			 i;
+
+	st = lookup_rua(r, domain, &t, &why);
+	free(s->lk_last);
+	s->lk_last = xstrdup(buf_str(&why));
+	if (st == ST_OK) {
+		s->rua = RUA_ST_FOUND;
+		for (i = 0; i < t->t_nrua && s->ndest < REPORT_DEST_MAX;
+		    i++) {
+			struct report_dest *d = &s->dest[s->ndest++];
+
+			memset(d, 0, sizeof(*d));
+			d->uri = xstrdup(t->t_rua[i]);
+			d->last = xstrdup("");
+			d->next = r->o->now;
+			if (tlsrpt_rua_kind(d->uri) == RUA_UNSUPPORTED)
+				d->st = DEST_UNSUPPORTED;
+		}
+	} else if (st == ST_TEMPFAIL) {
+		if (s->lk_first == 0)
+			s->lk_first = r->o->now;
+		s->lk_tries++;
+		s->lk_next = report_retry_next(s->lk_tries, s->lk_first,
+		    r->o->now);
+		if (s->lk_next == 0)
+			s->rua = RUA_ST_GAVEUP;
+		log_warnx("report day=%s domain=%s: _smtp._tls lookup "
+		    "failed: %s%s", day, domain, buf_str(&why),
+		    s->rua == RUA_ST_GAVEUP ? "; giving up" : "");
+	} else {
+		s->rua = RUA_ST_NONE;
+		r->st->norua++;
+		log_info("report day=%s domain=%s result=no-rua "
+		    "reason=\"%s\"", day, domain, buf_str(&why));
+	}
+	tlsrpt_txt_free(t);
+	buf_free(&why);
+}
+
 /* process_report - rua lookup and due deliveries of one stored report */
 static int
 process_report(struct run *r, const char *day, const char *dd,
@@ -419,7 +467,6 @@ process_report(struct run *r, const char *day, const char *dd,
 {
 	struct report_state	 s;
 	struct report_made	 m;
-	struct tlsrpt_txt	*t = NULL;
 	struct buf		 why = BUF_INIT;
 	char			*stp, *gzp, *gz = NULL;
 	size_t			 i, gzlen = 0;
@@ -471,40 +518,7 @@ process_report(struct run *r, const char *day, const char *dd,
 			r->st->pending++;	/* lookup retry not due */
 			goto done;
 		}
-		buf_reset(&why);
-		st = lookup_rua(r, domain, &t, &why);
-		free(s.lk_last);
-		s.lk_last = xstrdup(buf_str(&why));
-		if (st == ST_OK) {
-			s.rua = RUA_ST_FOUND;
-			for (i = 0; i < t->t_nrua && s.ndest < REPORT_DEST_MAX;
-			    i++) {
-				struct report_dest *d = &s.dest[s.ndest++];
-
-				memset(d, 0, sizeof(*d));
-				d->uri = xstrdup(t->t_rua[i]);
-				d->last = xstrdup("");
-				d->next = r->o->now;
-				if (tlsrpt_rua_kind(d->uri) == RUA_UNSUPPORTED)
-					d->st = DEST_UNSUPPORTED;
-			}
-		} else if (st == ST_TEMPFAIL) {
-			if (s.lk_first == 0)
-				s.lk_first = r->o->now;
-			s.lk_tries++;
-			s.lk_next = report_retry_next(s.lk_tries, s.lk_first,
-			    r->o->now);
-			if (s.lk_next == 0)
-				s.rua = RUA_ST_GAVEUP;
-			log_warnx("report day=%s domain=%s: _smtp._tls lookup "
-			    "failed: %s%s", day, domain, buf_str(&why),
-			    s.rua == RUA_ST_GAVEUP ? "; giving up" : "");
-		} else {
-			s.rua = RUA_ST_NONE;
-			r->st->norua++;
-			log_info("report day=%s domain=%s result=no-rua "
-			    "reason=\"%s\"", day, domain, buf_str(&why));
-		}
+		rua_step(r, day, domain, &s);
 		buf_reset(&why);
 		if (report_state_save(stp, &s, &why) != ST_OK) {
 			int e = errno;
@@ -533,7 +547,6 @@ done:
 	report_make_clear(&m);
 out:
 	report_state_clear(&s);
-	tlsrpt_txt_free(t);
 	free(gz);
 	free(stp);
 	free(gzp);
