@@ -534,6 +534,24 @@ drop_privileges(struct daemon *d)
 		fatal("dropping privileges to %s", d->c->user);
 }
 
+/* sweep_tmp - what writers that died mid-write left in the state dirs */
+static void
+sweep_tmp(const char *state_dir)
+{
+	const char *const	*sub = statedir_dirs;
+	int			 i, n = 0;
+
+	for (i = 0; sub[i] != NULL; i++) {
+		char	*dir = xasprintf("%s%s", state_dir, sub[i]);
+
+		n += fs_sweep_tmp(dir);
+		free(dir);
+	}
+	if (n > 0)
+		log_info("removed %d temporary file%s left by a crash", n,
+		    n == 1 ? "" : "s");
+}
+
 /* start - the threads: journal, gate, collectors, map, milter, metrics */
 static void
 start(struct daemon *d)
@@ -545,6 +563,7 @@ start(struct daemon *d)
 
 	if (pipe2(sigpipe_fd, O_CLOEXEC) != 0)
 		fatal("pipe");
+	sweep_tmp(c->state_dir);
 	/* stsctl's requests (cache flush), as the user that owns them */
 	if ((d->ctlfd = ctlreq_listen(c->state_dir)) < 0)
 		log_warn("%s/requests: stsctl requests are answered only "

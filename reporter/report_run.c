@@ -630,6 +630,7 @@ process_day(struct run *r, const char *day)
 	}
 	if (r->o->dry_run)
 		goto out;
+	(void)fs_sweep_tmp(dd);		/* a crashed run's temporary files */
 	n = list_dir(dd, ".state", &names);
 	for (i = 0; i < n; i++) {
 		if (r->o->only_domain != NULL &&

@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -199,4 +202,35 @@ fs_read_regular(const char *path, size_t max, size_t *len, struct stat *st)
 		return NULL;
 	}
 	return read_fd(fd, max, len);
+}
+
+int
+fs_sweep_tmp(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*e;
+	const char	*t;
+	char		*end, *path;
+	long		 pid;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		/* <name>.tmp.<pid>.<n>: the name fs_write_atomic() gives */
+		if ((t = strstr(e->d_name, ".tmp.")) == NULL || t == e->d_name)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (pid <= 0 || *end != '.' || end[1] == '\0' ||
+		    strspn(end + 1, "0123456789") != strlen(end + 1))
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;		/* its writer may still live */
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (unlink(path) == 0)
+			n++;
+		free(path);
+	}
+	closedir(d);
+	return n;
 }

@@ -39,6 +39,11 @@
  *	More than max bytes: NULL with errno EFBIG.  Other failures: NULL
  *	with the errno of open(2) or read(2).
  *
+ *	fs_sweep_tmp() removes from dir the temporary files that
+ *	fs_write_atomic() leaves when its process dies between the open
+ *	and the rename (<name>.tmp.<pid>.<n> of a pid that no longer
+ *	exists), and returns how many.
+ *
  *	fs_read_regular() is the same for a file under state_dir: it
  *	follows no symbolic link (ELOOP), reads only a regular file
  *	(EINVAL: never blocks on a FIFO planted under the name), and
@@ -69,6 +74,8 @@ int	 fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, enum fs_sync);
 /* fs_read_file - the whole file, NUL-terminated; NULL with errno */
 char	*fs_read_file(const char *path, size_t max, size_t *len);
+/* fs_sweep_tmp - remove the temp files of dead writers in dir; count */
+int	 fs_sweep_tmp(const char *dir);
 /* fs_read_regular - a regular file only, no symlink; NULL with errno */
 char	*fs_read_regular(const char *path, size_t max, size_t *len,
 	    struct stat *st);

@@ -397,6 +397,50 @@ test_fs_write_atomic_planted(void)
 	free(t);
 }
 
+/* fs_sweep_tmp: a dead writer's temp files go, a live one's and others stay */
+static void
+test_fs_sweep_tmp(void)
+{
+	char	*sd = xasprintf("%s/sweep", dir), *p;
+	pid_t	 dead;
+	static const char *const keep[] = { "status.json", "a.tmp", "a.tmp.x.1",
+	    "a.tmp.1.", ".tmp.1.2" };
+	size_t	 i;
+
+	CHECK_INT(fs_mkdir_p(sd, 0750), 0);
+	if ((dead = fork()) == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);		/* a pid that is no more */
+	p = xasprintf("%s/status.json.tmp.%ld.3", sd, (long)dead);
+	CHECK_INT(fs_write_atomic(p, "x", 1, 0600, FS_SYNC_NONE), 0);
+	free(p);
+	p = xasprintf("%s/live.tmp.%ld.1", sd, (long)getpid());
+	CHECK_INT(fs_write_atomic(p, "x", 1, 0600, FS_SYNC_NONE), 0);
+	free(p);
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		p = xasprintf("%s/%s", sd, keep[i]);
+		CHECK_INT(fs_write_atomic(p, "x", 1, 0600, FS_SYNC_NONE), 0);
+		free(p);
+	}
+	CHECK_INT(fs_sweep_tmp(sd), 1);
+	p = xasprintf("%s/status.json.tmp.%ld.3", sd, (long)dead);
+	CHECK(access(p, F_OK) != 0);
+	free(p);
+	p = xasprintf("%s/live.tmp.%ld.1", sd, (long)getpid());
+	CHECK(access(p, F_OK) == 0);
+	unlink(p);
+	free(p);
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		p = xasprintf("%s/%s", sd, keep[i]);
+		CHECKF(access(p, F_OK) == 0, "%s", keep[i]);
+		unlink(p);
+		free(p);
+	}
+	CHECK_INT(fs_sweep_tmp("/nonexistent"), 0);
+	rmdir(sd);
+	free(sd);
+}
+
 int
 main(void)
 {
@@ -412,6 +456,7 @@ main(void)
 	RUN(test_fs_read_file_table);
 	RUN(test_fs_read_file_pipe);
 	RUN(test_fs_read_regular);
+	RUN(test_fs_sweep_tmp);
 	RUN(test_statedir_paths);
 	(void)rmdir(dir);
 	return harness_done("test_fsutil");
