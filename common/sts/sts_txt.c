@@ -97,7 +97,8 @@ enum status
 sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
     struct buf *why)
 {
-	const char	*p, *end, *name, *val, *ws;
+	const char	*p, *end, *name, *val;
+	int		 more;
 	size_t		 nlen, vlen;
 	int		 have_id = 0;
 	char		 tmp[8];
@@ -148,23 +149,10 @@ sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
 			have_id = 1;
 		}
 		/* sts-field-delim, or the end of the record */
-		ws = p;
-		while (p < end && is_wsp(*p))
-			p++;
-		if (p == end) {
-			if (p != ws) {
-				whyf(why, "trailing whitespace");
-				goto bad;
-			}
-			break;
-		}
-		if (*p != ';') {
-			whyf(why, "missing ';' between fields");
+		if ((more = lex_field_delim(&p, end, why)) < 0)
 			goto bad;
-		}
-		p++;
-		while (p < end && is_wsp(*p))
-			p++;
+		if (!more)
+			break;
 	}
 	if (!have_id) {
 		/* STS-TXT-2, T-14 */

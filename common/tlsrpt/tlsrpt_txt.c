@@ -212,7 +212,8 @@ tlsrpt_txt_parse(const char *rec, size_t len, struct tlsrpt_txt **out,
     struct buf *why)
 {
 	struct rua_list	 l;
-	const char	*p, *end, *name, *val, *ws;
+	const char	*p, *end, *name, *val;
+	int		 more;
 	size_t		 nlen;
 	char		 tmp[8];
 
@@ -267,23 +268,10 @@ tlsrpt_txt_parse(const char *rec, size_t len, struct tlsrpt_txt **out,
 				goto bad;
 			}
 		}
-		ws = p;
-		while (p < end && is_wsp(*p))
-			p++;
-		if (p == end) {
-			if (p != ws) {
-				whyf(why, "trailing whitespace");
-				goto bad;
-			}
-			break;
-		}
-		if (*p != ';') {
-			whyf(why, "missing ';' between fields");
+		if ((more = lex_field_delim(&p, end, why)) < 0)
 			goto bad;
-		}
-		p++;
-		while (p < end && is_wsp(*p))
-			p++;
+		if (!more)
+			break;
 	}
 	if (!l.seen) {
 		whyf(why, "missing rua");		/* */

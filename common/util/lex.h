@@ -172,4 +172,36 @@ lex_field_name(const char **pp, const char *end, const char **name,
 	return 0;
 }
 
+/*
+ * lex_field_delim - what follows a TXT-record field: a field delimiter
+ * (RFC 8461 3.1 sts-field-delim, RFC 8460 3 tlsrpt-field-delim:
+ * *WSP ";" *WSP) or the end of the record, with no whitespace before
+ * it.  1: a delimiter, *pp past it; 0: the end; -1: a reason in why.
+ */
+static inline int
+lex_field_delim(const char **pp, const char *end, struct buf *why)
+{
+	const char	*p = *pp, *ws = p;
+
+	while (p < end && is_wsp(*p))
+		p++;
+	if (p == end) {
+		if (p != ws) {
+			whyf(why, "trailing whitespace");
+			return -1;
+		}
+		*pp = p;
+		return 0;
+	}
+	if (*p != ';') {
+		whyf(why, "missing ';' between fields");
+		return -1;
+	}
+	p++;
+	while (p < end && is_wsp(*p))
+		p++;
+	*pp = p;
+	return 1;
+}
+
 #endif
