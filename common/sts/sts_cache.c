@@ -354,13 +354,17 @@ static int enqueue(struct sts_cache *, struct entry *, enum job_kind);
 #define STEP_FULL	(-2)	/* the pool's queue is full */
 #define STEP_STARTED	(-3)	/* STS_LOOKUP_START queued the work */
 
+/* checked_here: how this lookup had the check done */
+#define CHECK_RAN	1	/* on this thread: this lookup reports it */
+#define CHECK_QUEUED	2	/* by the pool: its job reports it */
+
 /* step_queue - the pool does e's work (read, discovery) for this lookup */
 static int
 step_queue(struct sts_cache *c, struct entry *e, int flags, int *checked_here)
 {
 	if (enqueue(c, e, JOB_DISCOVER) == -1)
 		return STEP_FULL;
-	*checked_here = 1;		/* the pool checks for us */
+	*checked_here = CHECK_QUEUED;	/* the pool checks (and reports) */
 	return (flags & STS_LOOKUP_START) ? STEP_STARTED : STEP_AGAIN;
 }
 
@@ -379,7 +383,10 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 
 	if (!*checked_here && sts_state_expire(&e->e_st, now)) {
 		changed(s);			/* STS-CACHE-1 */
-		if (!e->e_busy)		/* else the running check persists */
+		/* else the running check persists; and a CACHED lookup (a
+		 * reactor's, a collector's) never touches the disk: the
+		 * stale file expires again when it is next read */
+		if (!e->e_busy && !cached)
 			unpersist(c, s, e);
 		return STEP_AGAIN;
 	}
@@ -424,22 +431,24 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 	else if (start)
 		return STEP_ANSWER;
 	run_check(c, s, e, flags & STS_LOOKUP_FORCE);
-	*checked_here = 1;
+	*checked_here = CHECK_RAN;
 	return STEP_AGAIN;
 }
 
 /*
  * fetch_failure - RFC 8461 6: a failed fetch is reportable (not for a
- * cached mode none).  Called, unlocked, after every lookup that ran the
- * check itself (a caller's, a refresh job's, a discovery job's), so the
- * failures every interface meets (gate, policy maps, refresher) reach
- * the one handler.
+ * cached mode none).  Called, unlocked, after every lookup; reported by
+ * the one that ran the check on its own thread (a caller's, a refresh
+ * job's, a discovery job's: never also by a caller that only queued the
+ * job, nor lost when that caller stops waiting), so the failures every
+ * interface meets (gate, policy maps, refresher) reach the one handler
+ * once each.
  */
 static void
 fetch_failure(struct sts_cache *c, const char *domain,
     const struct sts_lookup *l)
 {
-	if (l->fetch_failed && !l->from_cache && c->c_fail_fn != NULL &&
+	if (l->fetch_failed && l->ran_check && c->c_fail_fn != NULL &&
 	    (l->policy == NULL || l->policy->p_mode != STS_MODE_NONE))
 		c->c_fail_fn(c->c_fail_arg, domain, l);
 }
@@ -465,6 +474,7 @@ lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
 	}
 	answer(&e->e_st, out);
 	out->from_cache = !checked_here;
+	out->ran_check = checked_here == CHECK_RAN;
 	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
 	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
 	if (hit != NULL)

@@ -86,6 +86,7 @@ struct sts_lookup {
 	time_t			 expires;
 	time_t			 checked;	/* last TXT check */
 	int			 from_cache;	/* no network I/O this call */
+	int			 ran_check;	/* this thread ran the check */
 	int			 fetch_failed;	/* last fetch attempt failed */
 	enum tlsrpt_result	 fetch_result;	/* its RFC 8460 type */
 	char			 reason[256];	/* why no policy / fetch error */

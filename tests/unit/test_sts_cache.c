@@ -629,6 +629,54 @@ test_cache_background(void)
 	sts_cache_free(c);
 }
 
+/*
+ * A failed fetch is reported once (STS-CACHE, RFC 8461 6): by the pool's
+ * job that ran it, not again by the BACKGROUND caller that queued it,
+ * and not lost when that caller stops waiting.
+ */
+static int	g_failures;
+
+static void
+count_failure(void *arg, const char *domain, const struct sts_lookup *l)
+{
+	(void)arg;
+	(void)domain;
+	(void)l;
+	__atomic_add_fetch(&g_failures, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+test_cache_failure_reported_once(void)
+{
+	struct sts_cache_opts	 o;
+	struct sts_cache	*c;
+	struct sts_lookup	 l;
+	int			 i;
+
+	for (i = 0; i < 2; i++) {	/* the caller waits / gives up */
+		setup("v=STSv1; id=A1", NULL);
+		fake_http_set(URL("example.com"), 404, "text/html", "gone",
+		    HTTP_FAIL_NONE);
+		fake_http_delay_ms(i == 0 ? 0 : 300);
+		fake_cache_opts(&o, NULL);
+		o.max_fetches = 2;
+		if (i == 1)
+			o.wait_ms = 50;
+		c = sts_cache_new(&o);
+		g_failures = 0;
+		sts_cache_on_fetch_failure(c, count_failure, NULL);
+		CHECK_INT(sts_cache_start_refresher(c, 1), 0);
+		(void)sts_cache_lookup(c, "example.com", STS_LOOKUP_BACKGROUND,
+		    &l);
+		sts_lookup_clear(&l);
+		usleep(600 * 1000);		/* the job is done by now */
+		CHECKF(__atomic_load_n(&g_failures, __ATOMIC_SEQ_CST) == 1,
+		    "row %d: %d reports", i, g_failures);
+		sts_cache_free(c);
+	}
+	fake_http_delay_ms(0);
+}
+
 int
 main(void)
 {
@@ -652,6 +700,7 @@ main(void)
 	RUN(test_cache_bounded);
 	RUN(test_cache_pool);
 	RUN(test_cache_background);
+	RUN(test_cache_failure_reported_once);
 	{
 		char cmd[128];
 
