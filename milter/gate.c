@@ -369,7 +369,7 @@ probe(struct gate *g, const struct gate_obs *o, const char *host,
 		ttl = 60;
 	else
 		ttl = g->g_probe_ttl < 300 ? g->g_probe_ttl : 300;
-	log_debug(1, "probe: mx=%s ip=%s result=%s reason=\"%s\"", host, ip,
+	log_debug(LOG_LEVEL_EVENTS, "probe: mx=%s ip=%s result=%s reason=\"%s\"", host, ip,
 	    tlsrpt_result_str(v->r.result), v->r.reason);
 	tcache_put(g->g_probe, key, shared_ref(v), ttl);
 	buf_free(&why);
@@ -566,7 +566,7 @@ bg_run(void *arg)
 	gate_obs_policy(&w.o, ST_OK, job->policy, job->pid);
 	w.deadline = clock_mono_ms() + g->g_deadline_ms * 3;
 	walk_run(g, &w, 1, &d);
-	log_debug(1, "testing: policy_domain=%s pass=%d", job->domain, d.pass);
+	log_debug(LOG_LEVEL_EVENTS, "testing: policy_domain=%s pass=%d", job->domain, d.pass);
 	walk_release(&w);
 	sts_policy_free(job->policy);
 	free(job);
@@ -686,13 +686,13 @@ log_decision(const char *q, const char *rcpt, const struct gate_obs *o,
 		break;
 	case GATE_NO_POLICY:
 	case GATE_DISCOVERY_TEMPFAIL:
-		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s result=%s",
+		log_debug(LOG_LEVEL_EVENTS, "%s: accept rcpt=<%s> policy_domain=%s result=%s",
 		    q, rcpt, o->domain, gate_why_str(d->why));
 		break;
 	case GATE_MODE_NONE:
 		break;
 	case GATE_MODE_TESTING:
-		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
+		log_debug(LOG_LEVEL_EVENTS, "%s: accept rcpt=<%s> policy_domain=%s "
 		    "mode=testing policy_id=%s", q, rcpt, o->domain,
 		    o->policy_id);
 		break;
@@ -702,7 +702,7 @@ log_decision(const char *q, const char *rcpt, const struct gate_obs *o,
 		    "enforced by the MTA)", q, rcpt, o->domain, o->policy_id);
 		break;
 	case GATE_VALIDATED:
-		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s "
+		log_debug(LOG_LEVEL_EVENTS, "%s: accept rcpt=<%s> policy_domain=%s "
 		    "mode=enforce policy_id=%s result=success mx=%s ip=%s", q,
 		    rcpt, o->domain, o->policy_id, a->mx, a->ip);
 		break;

@@ -253,7 +253,7 @@ journal_session(struct logtail *t, const struct pflog_session *s,
 			t->done_off = s->off;
 			t->done_n = s->n;
 		}
-		log_debug(1, "tlsrpt: src=postfix-log domain=%s policy_type=%s "
+		log_debug(LOG_LEVEL_EVENTS, "tlsrpt: src=postfix-log domain=%s policy_type=%s "
 		    "result=%s mx=%s", r.domain, r.ptype,
 		    tlsrpt_result_str(rt), r.mx);
 	}

@@ -293,7 +293,7 @@ build_day(struct run *r, const char *day, const char *dd)
 			ok = 0;
 		} else {
 			r->st->built++;
-			log_debug(1, "day=%s domain=%s report_id=%s built",
+			log_debug(LOG_LEVEL_EVENTS, "day=%s domain=%s report_id=%s built",
 			    day, doms[i]->d_name, m.report_id);
 		}
 		report_make_clear(&m);
