@@ -89,6 +89,7 @@ struct sts_cache {
 	void			(*c_fail_fn)(void *, const char *,
 				    const struct sts_lookup *);
 	void			*c_fail_arg;
+	pthread_rwlock_t	 c_ready_lock;	/* held while fn runs */
 	void			(*c_ready_fn)(void *, const char *);
 	void			*c_ready_arg;
 	atomic_ulong		 c_fetches[TLSRPT_RESULT_MAX];	/* stats */
@@ -470,6 +471,7 @@ lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
 		;
 	if (rc < 0) {
 		snprintf(out->reason, sizeof(out->reason), "%s", why[-rc]);
+		out->pending = rc == STEP_STARTED;
 		return ST_TEMPFAIL;
 	}
 	answer(&e->e_st, out);
@@ -581,8 +583,12 @@ job_run(void *ctx, void *arg)
 	pthread_mutex_unlock(&s->s_mu);
 	if (ran)
 		fetch_failure(c, j->j_domain, &l);
-	if (ran && c->c_ready_fn != NULL)	/* START callers wait for it */
-		c->c_ready_fn(c->c_ready_arg, j->j_domain);
+	if (ran) {			/* START callers wait for it */
+		pthread_rwlock_rdlock(&c->c_ready_lock);
+		if (c->c_ready_fn != NULL)
+			c->c_ready_fn(c->c_ready_arg, j->j_domain);
+		pthread_rwlock_unlock(&c->c_ready_lock);
+	}
 	sts_lookup_clear(&l);
 	job_drop(j);
 }
@@ -643,8 +649,11 @@ void
 sts_cache_on_ready(struct sts_cache *c, void (*fn)(void *, const char *),
     void *arg)
 {
+	/* once this returns, no call of the old fn is running */
+	pthread_rwlock_wrlock(&c->c_ready_lock);
 	c->c_ready_arg = arg;
 	c->c_ready_fn = fn;
+	pthread_rwlock_unlock(&c->c_ready_lock);
 }
 
 int
@@ -719,6 +728,7 @@ sts_cache_new(const struct sts_cache_opts *o)
 		c->c_shard[i].s_tab = xcalloc(16, sizeof(struct entry *));
 	}
 	pthread_mutex_init(&c->c_tmu, NULL);
+	pthread_rwlock_init(&c->c_ready_lock, NULL);
 	pthread_cond_init(&c->c_tcv, NULL);
 	return c;
 }
@@ -740,6 +750,7 @@ sts_cache_free(struct sts_cache *c)
 	workq_free(c->c_wq, job_drop);
 	pthread_cond_destroy(&c->c_tcv);
 	pthread_mutex_destroy(&c->c_tmu);
+	pthread_rwlock_destroy(&c->c_ready_lock);
 	for (i = 0; i < NSHARD; i++) {
 		for (b = 0; b < c->c_shard[i].s_nbuckets; b++)
 			for (e = c->c_shard[i].s_tab[b]; e; e = next) {

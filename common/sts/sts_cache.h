@@ -91,6 +91,8 @@ struct sts_lookup {
 	enum tlsrpt_result	 fetch_result;	/* its RFC 8460 type */
 	char			 reason[256];	/* why no policy / fetch error */
 	uint64_t		 stamp;		/* see sts_cache_stamp_valid() */
+	int			 pending;	/* START: the work is queued or
+						 * running; on_ready will tell */
 };
 
 struct conf;
@@ -127,7 +129,8 @@ void		  sts_cache_on_fetch_failure(struct sts_cache *,
 		      const struct sts_lookup *), void *arg);
 /* sts_cache_on_ready - fn is called (from a pool thread) whenever the
  * pool has done work on domain (a START lookup's, any other's): a START
- * caller looks again then; set it before sts_cache_start_refresher() */
+ * caller that got out->pending looks again then.  May be called at any
+ * time; once it returns, no call of the previous fn is running. */
 void		  sts_cache_on_ready(struct sts_cache *,
 		      void (*fn)(void *, const char *domain), void *arg);
 /*

@@ -578,6 +578,7 @@ test_cache_pool(void)
 		CHECK_INT(sts_cache_lookup(c, d, STS_LOOKUP_START, &l),
 		    ST_TEMPFAIL);
 		CHECK_STR(l.reason, "policy discovery started");
+		CHECK_INT(l.pending, 1);
 		sts_lookup_clear(&l);
 		CHECKF(nfull + nstarted == rows[r].ndomains, "row %zu", r);
 		CHECKF((nfull > 0) == rows[r].full, "row %zu: %d full", r,
