@@ -657,6 +657,12 @@ sts_cache_on_ready(struct sts_cache *c, void (*fn)(void *, const char *),
 }
 
 int
+sts_cache_pooled(struct sts_cache *c)
+{
+	return c->c_wq != NULL;
+}
+
+int
 sts_cache_start_refresher(struct sts_cache *c, int n)
 {
 	int	max = c->c_o.max_fetches > 0 ? c->c_o.max_fetches : n;

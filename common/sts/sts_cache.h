@@ -143,6 +143,9 @@ void		  sts_cache_on_ready(struct sts_cache *,
  * its own work (stsctl, tests).
  */
 int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
+/* sts_cache_pooled - 1 once the pool runs (START lookups then queue
+ * work; without it they only answer what is known) */
+int		  sts_cache_pooled(struct sts_cache *);
 size_t		  sts_cache_size(struct sts_cache *);
 /*
  * sts_cache_stats - counters since sts_cache_new() (lock-free reads):
