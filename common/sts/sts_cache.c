@@ -37,7 +37,7 @@
 #include "sts_cache.h"
 #include "sts_state.h"
 #include "sts_store.h"
-#include "workq.h"
+#include "sts_pool.h"
 #include "xmalloc.h"
 
 #define NSHARD		64
@@ -70,22 +70,12 @@ struct shard {
 /* a job of the pool: a discovery (a waiter wants it) or a refresh */
 enum job_kind { JOB_REFRESH = 1, JOB_DISCOVER = 2 };
 
-struct job {
-	char		*j_domain;
-	enum job_kind	 j_kind;
-};
-
 struct sts_cache {
 	struct sts_cache_opts	 c_o;
 	struct sts_state_opts	 c_so;
 	char			*c_dir;		/* <state_dir>/cache or NULL */
 	struct shard		 c_shard[NSHARD];
-	struct workq		*c_wq;		/* the fetches; NULL: inline */
-	pthread_mutex_t		 c_tmu;		/* the refresh timer: */
-	pthread_cond_t		 c_tcv;
-	int			 c_stop;
-	int			 c_timer;	/* its thread runs */
-	pthread_t		 c_timer_thread;
+	struct sts_pool		*c_pool;	/* the fetches; NULL: inline */
 	void			(*c_fail_fn)(void *, const char *,
 				    const struct sts_lookup *);
 	void			*c_fail_arg;
@@ -379,7 +369,7 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 	time_t		 now = clock_now();
 	int		 cached = flags & STS_LOOKUP_CACHED, rc, due;
 	int		 start = flags & STS_LOOKUP_START;
-	int		 pool = c->c_wq != NULL &&
+	int		 pool = c->c_pool != NULL &&
 			    (flags & (STS_LOOKUP_BACKGROUND | STS_LOOKUP_START));
 
 	if (!*checked_here && sts_state_expire(&e->e_st, now)) {
@@ -395,7 +385,7 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 		if (e->e_st.st_policy != NULL || cached)
 			return STEP_ANSWER;
 		if (start)		/* on_ready will tell */
-			return c->c_wq != NULL ? STEP_STARTED : STEP_ANSWER;
+			return c->c_pool != NULL ? STEP_STARTED : STEP_ANSWER;
 		rc = wait_busy(c, s, dl);
 		/* While we waited the entry may have been evicted or
 		 * flushed: find it again. */
@@ -533,40 +523,21 @@ sts_lookup_clear(struct sts_lookup *l)
 static int
 enqueue(struct sts_cache *c, struct entry *e, enum job_kind kind)
 {
-	struct job	*j;
-
 	if (e->e_queued)
 		return 0;
-	if (c->c_wq == NULL)
+	if (c->c_pool == NULL || sts_pool_push(c->c_pool, e->e_domain,
+	    (int)kind) == -1)
 		return -1;
-	j = xcalloc(1, sizeof(*j));
-	j->j_domain = xstrdup(e->e_domain);
-	j->j_kind = kind;
-	if (workq_push(c->c_wq, j) == -1) {
-		free(j->j_domain);
-		free(j);
-		return -1;
-	}
 	e->e_queued = 1;
 	return 0;
 }
 
-static void
-job_drop(void *arg)
-{
-	struct job	*j = arg;
-
-	free(j->j_domain);
-	free(j);
-}
-
 /* job_run - one job on a pool thread: the lookup a caller left to us */
 static void
-job_run(void *ctx, void *arg)
+job_run(void *arg, const char *domain, int kind)
 {
-	struct sts_cache	*c = ctx;
-	struct job		*j = arg;
-	uint32_t		 h = hash_domain(j->j_domain);
+	struct sts_cache	*c = arg;
+	uint32_t		 h = hash_domain(domain);
 	struct shard		*s = shard_of(c, h);
 	struct entry		*e;
 	struct sts_lookup	 l;
@@ -574,29 +545,30 @@ job_run(void *ctx, void *arg)
 
 	memset(&l, 0, sizeof(l));
 	pthread_mutex_lock(&s->s_mu);
-	if ((e = shard_find(s, h, j->j_domain)) != NULL && e->e_queued) {
+	if ((e = shard_find(s, h, domain)) != NULL && e->e_queued) {
 		e->e_queued = 0;	/* and busy before the lock drops */
-		(void)lookup_locked(c, s, e, h, j->j_domain, 0, &l, NULL);
+		(void)lookup_locked(c, s, e, h, domain, 0, &l, NULL);
 		pthread_cond_broadcast(&s->s_cv);
 		ran = 1;
 	}
 	pthread_mutex_unlock(&s->s_mu);
 	if (ran)
-		fetch_failure(c, j->j_domain, &l);
+		fetch_failure(c, domain, &l);
 	if (ran) {			/* START callers wait for it */
 		pthread_rwlock_rdlock(&c->c_ready_lock);
 		if (c->c_ready_fn != NULL)
-			c->c_ready_fn(c->c_ready_arg, j->j_domain);
+			c->c_ready_fn(c->c_ready_arg, domain);
 		pthread_rwlock_unlock(&c->c_ready_lock);
 	}
 	sts_lookup_clear(&l);
-	job_drop(j);
 }
 
-/* scan_due - queue every cached policy whose refresh is due */
+/* scan_due - queue every cached policy whose refresh is due (the
+ * pool's timer calls it every minute, STS-CACHE-3) */
 static void
-scan_due(struct sts_cache *c)
+scan_due(void *arg)
 {
+	struct sts_cache *c = arg;
 	struct shard	*s;
 	struct entry	*e;
 	size_t		 i, b;
@@ -613,28 +585,6 @@ scan_due(struct sts_cache *c)
 					(void)enqueue(c, e, JOB_REFRESH);
 		pthread_mutex_unlock(&s->s_mu);
 	}
-}
-
-/* timer - every minute, queue the refreshes that are due (STS-CACHE-3) */
-static void *
-timer(void *arg)
-{
-	struct sts_cache	*c = arg;
-	struct timespec		 ts;
-
-	pthread_mutex_lock(&c->c_tmu);
-	while (!c->c_stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 60;
-		if (pthread_cond_timedwait(&c->c_tcv, &c->c_tmu, &ts) ==
-		    ETIMEDOUT && !c->c_stop) {
-			pthread_mutex_unlock(&c->c_tmu);
-			scan_due(c);
-			pthread_mutex_lock(&c->c_tmu);
-		}
-	}
-	pthread_mutex_unlock(&c->c_tmu);
-	return NULL;
 }
 
 void
@@ -659,22 +609,17 @@ sts_cache_on_ready(struct sts_cache *c, void (*fn)(void *, const char *),
 int
 sts_cache_pooled(struct sts_cache *c)
 {
-	return c->c_wq != NULL;
+	return c->c_pool != NULL;
 }
 
 int
 sts_cache_start_refresher(struct sts_cache *c, int n)
 {
-	int	max = c->c_o.max_fetches > 0 ? c->c_o.max_fetches : n;
-
-	if (c->c_wq != NULL)
+	if (c->c_pool != NULL)
 		return 0;
-	c->c_wq = workq_new(max, (size_t)max * 16 < 64 ? 64 :
-	    (size_t)max * 16, job_run, c);
-	if (pthread_create(&c->c_timer_thread, NULL, timer, c) != 0)
-		return -1;
-	c->c_timer = 1;
-	return 0;
+	c->c_pool = sts_pool_new(c->c_o.max_fetches > 0 ? c->c_o.max_fetches :
+	    n, job_run, scan_due, c);
+	return c->c_pool != NULL ? 0 : -1;
 }
 
 /* --- the rest --------------------------------------------------------- */
@@ -733,9 +678,7 @@ sts_cache_new(const struct sts_cache_opts *o)
 		c->c_shard[i].s_nbuckets = 16;
 		c->c_shard[i].s_tab = xcalloc(16, sizeof(struct entry *));
 	}
-	pthread_mutex_init(&c->c_tmu, NULL);
 	pthread_rwlock_init(&c->c_ready_lock, NULL);
-	pthread_cond_init(&c->c_tcv, NULL);
 	return c;
 }
 
@@ -747,15 +690,7 @@ sts_cache_free(struct sts_cache *c)
 
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->c_tmu);
-	c->c_stop = 1;
-	pthread_cond_broadcast(&c->c_tcv);
-	pthread_mutex_unlock(&c->c_tmu);
-	if (c->c_timer)
-		pthread_join(c->c_timer_thread, NULL);
-	workq_free(c->c_wq, job_drop);
-	pthread_cond_destroy(&c->c_tcv);
-	pthread_mutex_destroy(&c->c_tmu);
+	sts_pool_free(c->c_pool);
 	pthread_rwlock_destroy(&c->c_ready_lock);
 	for (i = 0; i < NSHARD; i++) {
 		for (b = 0; b < c->c_shard[i].s_nbuckets; b++)

@@ -1,0 +1,27 @@
+/*
+ * sts_pool.h - the policy cache's pool of fetches and its refresh timer
+ *
+ * sts_pool_new(max_fetches, run, scan, arg): domains pushed with
+ * sts_pool_push() are handed to run(arg, domain, kind) by at most
+ * max_fetches threads (workq.h: started on demand), 16 times as many
+ * (at least 64) waiting; a push beyond that returns -1 (the caller
+ * answers "too many waiting").  Every minute a timer thread calls
+ * scan(arg), which pushes the refreshes that are due (STS-CACHE-3).
+ * sts_pool_free() stops the timer and the threads after the jobs they
+ * run; jobs still waiting are dropped.
+ *
+ * The cache (sts_cache.c) owns what a job means; this module only runs
+ * them.  Thread-safe.  Never logs.
+ */
+#ifndef STS_POOL_H
+#define STS_POOL_H
+
+struct sts_pool;
+
+struct sts_pool	*sts_pool_new(int max_fetches,
+		    void (*run)(void *arg, const char *domain, int kind),
+		    void (*scan)(void *arg), void *arg);
+int		 sts_pool_push(struct sts_pool *, const char *domain, int kind);
+void		 sts_pool_free(struct sts_pool *);
+
+#endif
