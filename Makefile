@@ -34,7 +34,7 @@ MILTER_MAIN	= milter/main.c
 MILTER_SRCS	= $(filter-out $(MILTER_MAIN),$(wildcard milter/*.c))
 # The daemon's own parsers of collector input, linked by the fuzz targets.
 MILTER_PARSE_SRCS = milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c \
-		    milter/pmap_frame.c milter/pmap_reply.c milter/metrics.c
+		    milter/pmap_frame.c milter/pmap_reply.c milter/metrics.c milter/pmap_dane.c
 STSCTL_MAIN	= stsctl/stsctl.c
 STSCTL_SRCS	= $(filter-out $(STSCTL_MAIN),$(wildcard stsctl/*.c))
 REPORTER_MAIN	= reporter/main.c
@@ -148,7 +148,7 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 # Small drivers of the DNS and HTTPS seams for the lab tests.
-TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get $(BUILD)/bench/milter_load
+TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get $(BUILD)/bench/milter_load $(BUILD)/tools/dane_query
 tools: $(TOOL_BINS)
 $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mx_match.h"
 #include "policy_archive.h"
+#include "dane_cache.h"
 #include "tcache.h"
 #include "tls_probe.h"
 #include "xmalloc.h"
@@ -48,6 +49,7 @@ struct gate {
 
 	struct sts_cache	*g_cache;
 	struct dns		*g_dns;
+	struct dane_cache	*g_dane;	/* gate_dane: NULL = off */
 	struct journal		*g_journal;
 
 	pthread_rwlock_t	 g_ovlock;
@@ -99,6 +101,7 @@ struct walk {
 	const struct addrset	*mxs;
 	const struct addrset	*addrs[GATE_MAX_MX];
 	const struct verdict	*probes[GATE_MAX_MX][GATE_MAX_ADDR];
+	struct dane_result	 dane;		/* when o.have_dane */
 };
 
 /* what a background probe job needs */
@@ -240,10 +243,12 @@ journal_deferral(struct gate *g, const char *qid, const char *rcpt,
 	r.type = JREC_DEFERRAL;
 	r.time = clock_now();
 	JREC_SET(&r, src, "milter");
-	JREC_SET(&r, ptype, "sts");
+	JREC_SET(&r, ptype, d->dane ? "tlsa" : "sts");	/* STS-DANE-1 */
 	JREC_SET(&r, domain, w->o.domain);
-	JREC_SET(&r, pid, w->o.policy_id);
-	JREC_SET(&r, mode, "enforce");
+	if (!d->dane) {
+		JREC_SET(&r, pid, w->o.policy_id);
+		JREC_SET(&r, mode, "enforce");
+	}
 	if (fail) {
 		JREC_SET(&r, mx, fail->mx);
 		JREC_SET(&r, rip, fail->ip);
@@ -301,14 +306,48 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 
 /* --- probing ---------------------------------------------------------- */
 
+/*
+ * tlsa_rec - a session under DANE: policy type tlsa, the host's TLSA
+ * records (upper-case hex, one a line) archived as its policy-string;
+ * the report goes to the recipient domain, as with Postfix's datagrams
+ */
+static void
+tlsa_rec(struct gate *g, struct journal_rec *r, const char *domain,
+    const struct gate_host *h)
+{
+	struct buf	t = BUF_INIT;
+	size_t		i;
+	char		*p;
+
+	memset(r, 0, sizeof(*r));
+	r->type = JREC_SESSION;
+	r->time = clock_now();
+	JREC_SET(r, src, "probe");
+	JREC_SET(r, ptype, "tlsa");
+	JREC_SET(r, domain, domain);
+	for (i = 0; i < h->ntlsa; i++)
+		buf_printf(&t, "%s%s", i ? "\n" : "", h->tlsa[i]);
+	for (p = t.b_data; p != NULL && p < t.b_data + t.b_len; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p -= 'a' - 'A';
+	if (t.b_len == 0 || policy_archive_put(g->g_state_dir, t.b_data,
+	    t.b_len, r->phash) != 0)
+		r->phash[0] = '\0';
+	buf_free(&t);
+}
+
 /* probe_journal - a real TLS session (a probe that completed) */
 static void
-probe_journal(struct gate *g, const struct gate_obs *o, const char *host,
-    const struct tls_probe_result *pr)
+probe_journal(struct gate *g, const struct gate_obs *o,
+    const struct gate_host *h, const struct tls_probe_result *pr)
 {
-	struct journal_rec	r;
+	const char		*host = h->name;
+	struct journal_rec	 r;
 
-	session_base(g, &r, o->domain, o->policy, o->policy_id);
+	if (h->ntlsa > 0)
+		tlsa_rec(g, &r, o->domain, h);
+	else
+		session_base(g, &r, o->domain, o->policy, o->policy_id);
 	JREC_SET(&r, mx, host);
 	JREC_SET(&r, sip, pr->sending_ip);
 	JREC_SET(&r, rip, pr->receiving_ip);
@@ -321,9 +360,10 @@ probe_journal(struct gate *g, const struct gate_obs *o, const char *host,
 /* probe - the verdict of host at ip, cached or probed now; caller
  * held_unref()s */
 static const struct verdict *
-probe(struct gate *g, const struct gate_obs *o, const char *host,
+probe(struct gate *g, const struct gate_obs *o, const struct gate_host *h,
     const char *ip, int64_t deadline)
 {
+	const char		*host = h->name;
 	struct tls_probe_opts	 opts;
 	struct buf		 why = BUF_INIT;
 	struct verdict		*v;
@@ -332,7 +372,9 @@ probe(struct gate *g, const struct gate_obs *o, const char *host,
 	int64_t			 left;
 	time_t			 ttl;
 
-	snprintf(key, sizeof(key), "%s|%s", host, ip);
+	/* a DANE verdict is not a WebPKI one: its own key */
+	snprintf(key, sizeof(key), "%s|%s%s", host, ip, h->ntlsa ? "|dane" :
+	    "");
 	switch (tcache_get(g->g_probe, key, &hit, deadline)) {
 	case TC_HIT:
 		return hit;
@@ -348,6 +390,8 @@ probe(struct gate *g, const struct gate_obs *o, const char *host,
 	opts.timeout_ms = g->g_probe_timeout_ms;
 	left = deadline - clock_mono_ms();
 	opts.total_timeout_ms = left > 1000 ? (int)left : 1000;
+	opts.tlsa = h->tlsa;		/* RFC 7672: verified by DANE */
+	opts.ntlsa = h->ntlsa;
 	v = xcalloc(1, sizeof(*v));
 	v->st = tls_probe(host, ip, &opts, &v->r, &why);
 	__atomic_add_fetch(&g->g_probes[v->st != ST_OK ? TLSRPT_RESULT_MAX :
@@ -362,15 +406,16 @@ probe(struct gate *g, const struct gate_obs *o, const char *host,
 		log_err("probe %s [%s]: %s", host, ip, buf_str(&why));
 	}
 	if (v->st == ST_OK)		/* a real TLS session: journal it */
-		probe_journal(g, o, host, &v->r);
+		probe_journal(g, o, h, &v->r);
 	if (v->r.result == TLSRPT_SUCCESS && v->st == ST_OK)
 		ttl = g->g_probe_ttl;
 	else if (v->r.transient)
 		ttl = 60;
 	else
 		ttl = g->g_probe_ttl < 300 ? g->g_probe_ttl : 300;
-	log_debug(LOG_LEVEL_EVENTS, "probe: mx=%s ip=%s result=%s reason=\"%s\"", host, ip,
-	    tlsrpt_result_str(v->r.result), v->r.reason);
+	log_debug(LOG_LEVEL_EVENTS, "probe: mx=%s ip=%s%s result=%s reason=\"%s\"", host, ip,
+	    h->ntlsa ? " dane" : "", tlsrpt_result_str(v->r.result),
+	    v->r.reason);
 	tcache_put(g->g_probe, key, shared_ref(v), ttl);
 	buf_free(&why);
 	return v;
@@ -402,6 +447,14 @@ observe_mx(struct gate *g, struct walk *w)
 	}
 }
 
+/* observe_dane - the domain's DANE verdict (dane_cache: for its TTL) */
+static void
+observe_dane(struct gate *g, struct walk *w)
+{
+	dane_cache_get(g->g_dane, w->o.domain, &w->dane);
+	gate_obs_dane(&w->o, &w->dane);
+}
+
 static void
 observe_addr(struct gate *g, struct walk *w, int i)
 {
@@ -421,7 +474,7 @@ observe_probe(struct gate *g, struct walk *w, int i, int k)
 	const struct verdict	*v;
 	struct gate_probe_obs	 p;
 
-	v = probe(g, &w->o, h->name, h->addr[k], w->deadline);
+	v = probe(g, &w->o, h, h->addr[k], w->deadline);
 	w->probes[i][k] = v;
 	p.st = v->st;
 	p.result = v->r.result;
@@ -449,6 +502,9 @@ walk_run(struct gate *g, struct walk *w, int walk_only,
 		case GATE_NEED_PROBE:
 			observe_probe(g, w, d->need_host, d->need_addr);
 			break;
+		case GATE_NEED_DANE:
+			observe_dane(g, w);
+			break;
 		case GATE_NEED_POLICY:		/* the caller's */
 		case GATE_NEED_NONE:
 			return;
@@ -462,6 +518,8 @@ walk_release(struct walk *w)
 {
 	int	i, k;
 
+	if (w->o.have_dane)
+		dane_result_clear(&w->dane);
 	if (!w->o.have_mx)
 		return;
 	held_unref(w->mxs);
@@ -490,9 +548,11 @@ gate_truth_hosts(struct gate *g, const char *domain,
 	const struct verdict	*v;
 	struct truth_host	*t;
 	struct gate_obs		 o;
+	struct gate_host	 gh;
 	int			 i, k, fresh, nmx;
 	size_t			 n = 0;
 
+	memset(&gh, 0, sizeof(gh));
 	gate_obs_init(&o, domain, OVERRIDE_NONE);
 	gate_obs_policy(&o, ST_OK, p, pid);	/* what probe() journals */
 	mxs = cached_dns(g, g->g_mx, 1, domain, deadline, &fresh);
@@ -534,7 +594,8 @@ gate_truth_hosts(struct gate *g, const char *domain,
 			t->state = TRUTH_UNKNOWN;
 			if (clock_mono_ms() >= deadline)
 				continue;
-			v = probe(g, &o, t->mx, t->ip, deadline);
+			gh.name = t->mx;	/* MTA-STS truth: no TLSA */
+			v = probe(g, &o, &gh, t->ip, deadline);
 			if (v->st == ST_OK && v->r.result == TLSRPT_SUCCESS)
 				t->state = TRUTH_PASS;
 			else if (v->st == ST_OK) {
@@ -672,6 +733,18 @@ log_decision(const char *q, const char *rcpt, const struct gate_obs *o,
 
 	switch (d->why) {
 	case GATE_DEFERRED:
+		if (d->dane) {				/* STS-DANE-1 */
+			log_notice("%s: defer rcpt=<%s> policy_domain=%s "
+			    "dane=%s result=%s mx=%s ip=%s%s%s%s candidates=%d",
+			    q, rcpt, o->domain, o->dane ?
+			    dane_state_str(o->dane->state) : "-",
+			    tlsrpt_result_str(d->result), a ? a->mx : "-",
+			    a && a->ip[0] ? a->ip : "-",
+			    a && a->reason[0] ? " reason=\"" : "",
+			    a ? a->reason : "", a && a->reason[0] ? "\"" : "",
+			    d->nmx);
+			break;
+		}
 		log_notice("%s: defer rcpt=<%s> policy_domain=%s mode=enforce "
 		    "policy_id=%s result=%s mx=%s ip=%s%s%s%s candidates=%d",
 		    q, rcpt, o->domain, o->policy_id,
@@ -705,6 +778,15 @@ log_decision(const char *q, const char *rcpt, const struct gate_obs *o,
 		log_debug(LOG_LEVEL_EVENTS, "%s: accept rcpt=<%s> policy_domain=%s "
 		    "mode=enforce policy_id=%s result=success mx=%s ip=%s", q,
 		    rcpt, o->domain, o->policy_id, a->mx, a->ip);
+		break;
+	case GATE_DANE_VALIDATED:
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s dane=%s "
+		    "result=success mx=%s ip=%s", q, rcpt, o->domain,
+		    dane_state_str(o->dane->state), a->mx, a->ip);
+		break;
+	case GATE_DANE_PARTIAL:
+		log_debug(1, "%s: accept rcpt=<%s> policy_domain=%s dane=some "
+		    "result=dane-partial", q, rcpt, o->domain);
 		break;
 	}
 }
@@ -757,6 +839,7 @@ decide(struct gate *g, const char *qid, const char *rcpt,
 	ov = override_lookup(g->g_ov, domain);
 	pthread_rwlock_unlock(&g->g_ovlock);
 	gate_obs_init(&w.o, domain, ov);
+	w.o.dane_on = g->g_dane != NULL;		/* STS-DANE-1 */
 	if (gate_rule_decide(&w.o, &d) == GATE_NEED_POLICY) {
 		observe_policy(g, q, &w, &l);
 		walk_run(g, &w, 0, &d);
@@ -778,6 +861,12 @@ decide(struct gate *g, const char *qid, const char *rcpt,
 	walk_release(&w);
 	if (w.o.have_policy)
 		sts_lookup_clear(&l);
+}
+
+void
+gate_set_dane(struct gate *g, struct dane_cache *dc)
+{
+	g->g_dane = dc;
 }
 
 void

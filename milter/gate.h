@@ -25,6 +25,10 @@
 
 struct gate;
 
+struct dane_cache;
+/* gate_set_dane - gate domains with usable TLSA by DANE (gate_dane);
+ * before the first gate_rcpt(); dc outlives the gate */
+void		 gate_set_dane(struct gate *, struct dane_cache *);
 struct gate	*gate_new(const struct conf *, struct sts_cache *, struct dns *,
 		    struct journal *);
 void		 gate_free(struct gate *);

@@ -29,6 +29,21 @@
  *     is recorded as "deadline" and the walk ends) and after each
  *     candidate whose addresses were probed (past it, the walk ends).
  *
+ * DANE (RFC 7672; STS-DANE-1: MTA-STS never overrides a failing DANE
+ * validation), when the caller sets dane_on:
+ *   - bogus DNSSEC for the MX, address or TLSA lookups defers
+ *     (dnssec-invalid), with or without an MTA-STS policy;
+ *   - a domain with usable TLSA (verdict all or some) is gated by DANE,
+ *     whatever its MTA-STS policy says: MX hosts with TLSA are probed
+ *     by DANE (tls_probe with their records) and one pass accepts.  A
+ *     host without TLSA: under verdict some and no enforce policy the
+ *     MTA delivers there with opportunistic TLS (the map's "dane"), so
+ *     reaching it accepts ("dane-partial"); under verdict all, or some
+ *     with an enforce policy (the map's "dane-only") it is no
+ *     candidate (dane-required, "no-tlsa");
+ *   - none, tempfail (the MTA's map defers then) and an insecure or
+ *     indeterminate zone fall back to MTA-STS.
+ *
  * gate_rule_decide() is stateless: it walks the observations from the
  * start on every call and stops at the first one missing.  The walk is
  * a few MX hosts long; recomputing it is cheaper than keeping a cursor
@@ -50,6 +65,15 @@ gate_obs_init(struct gate_obs *o, const char *domain, enum override_action ov)
 	o->policy = NULL;
 	o->policy_id = "";
 	o->nmx = 0;
+	o->dane_on = o->have_dane = 0;
+	o->dane = NULL;
+}
+
+void
+gate_obs_dane(struct gate_obs *o, const struct dane_result *r)
+{
+	o->have_dane = 1;
+	o->dane = r;
 }
 
 void
@@ -66,11 +90,21 @@ static void
 host_init(struct gate_obs *o, int i, const char *name)
 {
 	struct gate_host	*h = &o->host[i];
+	const struct dane_host	*dh;
 
 	h->name = name;
 	h->matched = o->policy != NULL && name[0] != '\0' &&
 	    mx_match_policy(o->policy, name);			/* STS-VAL-2 */
 	h->have_addr = h->naddr = h->nprobe = 0;
+	h->tlsa = NULL;
+	h->ntlsa = 0;
+	if (o->have_dane && o->dane != NULL && (o->dane->state == DANE_ALL ||
+	    o->dane->state == DANE_SOME) && name[0] != '\0' &&
+	    (dh = dane_host_find(o->dane, name)) != NULL &&
+	    dh->state == DANE_H_USABLE) {
+		h->tlsa = (const char *const *)dh->tlsa;
+		h->ntlsa = dh->ntlsa;
+	}
 }
 
 void
@@ -128,6 +162,8 @@ static const char *const why_names[] = {
 	[GATE_MODE_TESTING] = "mode-testing",
 	[GATE_MX_LOOKUP_FAILED] = "mx-lookup-failed",
 	[GATE_VALIDATED] = "validated",
+	[GATE_DANE_VALIDATED] = "dane-validated",
+	[GATE_DANE_PARTIAL] = "dane-partial",
 };
 
 const char *
@@ -227,6 +263,30 @@ walk_host(const struct gate_obs *o, int i, struct gate_decision *d,
 	return GATE_NEED_NONE;
 }
 
+/*
+ * visit - candidate i of a walk: its addresses, then walk_host().  Not
+ * GATE_NEED_NONE: that need is next.  *stop ends the walk (a pass, or
+ * the deadline after a host whose addresses were probed, *probed).
+ */
+static enum gate_need
+visit(const struct gate_obs *o, int i, struct gate_decision *d, int *stop,
+    int *probed)
+{
+	const struct gate_host	*h = &o->host[i];
+
+	if (!h->have_addr) {
+		if (*probed && o->expired) {	/* deadline after a host */
+			*stop = 1;
+			return GATE_NEED_NONE;
+		}
+		return need(d, GATE_NEED_ADDR, i, 0);
+	}
+	if (walk_host(o, i, d, stop) != GATE_NEED_NONE)
+		return d->need;
+	*probed = h->addr_st == ST_OK;
+	return GATE_NEED_NONE;
+}
+
 /* walk_verdict - the decision at the end of an enforce walk */
 static enum gate_need
 walk_verdict(struct gate_decision *d)
@@ -247,7 +307,6 @@ walk_verdict(struct gate_decision *d)
 enum gate_need
 gate_rule_walk(const struct gate_obs *o, struct gate_decision *d)
 {
-	const struct gate_host	*h;
 	int			 i, ncand = 0, stop = 0, probed = 0;
 
 	d->pass = d->nomatch = d->ntries = d->nmx = 0;
@@ -271,35 +330,80 @@ gate_rule_walk(const struct gate_obs *o, struct gate_decision *d)
 		d->nomatch = 1;
 		return walk_verdict(d);
 	}
+	for (i = 0; i < o->nmx && !stop; i++)
+		if (o->host[i].matched &&
+		    visit(o, i, d, &stop, &probed) != GATE_NEED_NONE)
+			return d->need;
+	return walk_verdict(d);
+}
+
+/* dane_walk - the MX hosts by DANE (see the top); enforce: the domain
+ * also has an enforce MTA-STS policy */
+static enum gate_need
+dane_walk(const struct gate_obs *o, struct gate_decision *d, int enforce)
+{
+	const struct gate_host	*h;
+	int			 i, stop = 0, probed = 0;
+
+	d->dane = 1;
+	if (!o->have_mx)
+		return need(d, GATE_NEED_MX, 0, 0);
+	if (o->mx_st != ST_OK || (o->nmx == 1 && o->host[0].name[0] == '\0'))
+		return accepted(d, GATE_MX_LOOKUP_FAILED);	/* fail open */
+	d->nmx = o->nmx;
 	for (i = 0; i < o->nmx && !stop; i++) {
 		h = &o->host[i];
-		if (!h->matched)
+		if (h->ntlsa == 0) {
+			if (o->dane->state == DANE_SOME && !enforce)
+				return accepted(d, GATE_DANE_PARTIAL);
+			add_try(d, h->name, "", TLSRPT_DANE_REQUIRED, "no-tlsa",
+			    0);
 			continue;
-		if (!h->have_addr) {
-			if (probed && o->expired)	/* after a host */
-				break;
-			return need(d, GATE_NEED_ADDR, i, 0);
 		}
-		if (walk_host(o, i, d, &stop) != GATE_NEED_NONE)
+		if (visit(o, i, d, &stop, &probed) != GATE_NEED_NONE)
 			return d->need;
-		probed = h->addr_st == ST_OK;
 	}
-	return walk_verdict(d);
+	walk_verdict(d);
+	if (d->pass)
+		d->why = GATE_DANE_VALIDATED;
+	return GATE_NEED_NONE;
 }
 
 enum gate_need
 gate_rule_decide(const struct gate_obs *o, struct gate_decision *d)
 {
+	int	enforce;
+
 	d->action = GATE_ACCEPT;
 	d->background = 0;
 	d->mode = STS_MODE_NONE;
-	d->ntries = d->nmx = d->pass = d->nomatch = 0;
+	d->ntries = d->nmx = d->pass = d->nomatch = d->dane = 0;
 	d->shown = NULL;
 	d->result = TLSRPT_SUCCESS;
 	if (o->ov == OVERRIDE_SKIP)
 		return accepted(d, GATE_OVERRIDE_SKIP);
 	if (!o->have_policy)
 		return need(d, GATE_NEED_POLICY, 0, 0);
+	if (o->dane_on) {				/* STS-DANE-1 */
+		if (!o->have_dane)
+			return need(d, GATE_NEED_DANE, 0, 0);
+		if (o->dane != NULL && o->dane->state == DANE_BOGUS) {
+			d->dane = 1;
+			add_try(d, o->domain, "", TLSRPT_DNSSEC_INVALID,
+			    "bogus", 0);
+			return walk_verdict(d);
+		}
+		if (o->dane != NULL && (o->dane->state == DANE_ALL ||
+		    o->dane->state == DANE_SOME)) {
+			enforce = o->policy_st == ST_OK && o->ov !=
+			    OVERRIDE_TESTING && (o->policy->p_mode ==
+			    STS_MODE_ENFORCE || (o->ov == OVERRIDE_ENFORCE &&
+			    o->policy->p_mode != STS_MODE_NONE));
+			if (o->policy_st == ST_OK)
+				d->mode = o->policy->p_mode;
+			return dane_walk(o, d, enforce);
+		}
+	}
 	if (o->policy_st != ST_OK)	/* STS-HTTP-8: as though none */
 		return accepted(d, o->policy_st == ST_TEMPFAIL ?
 		    GATE_DISCOVERY_TEMPFAIL : GATE_NO_POLICY);
@@ -327,8 +431,12 @@ gate_rule_text(const struct gate_obs *o, const struct gate_decision *d,
 	int				 i, shown = 0;
 
 	buf_init(&t, GATE_TEXT_MAX - 1);
-	buf_printf(&t, "MTA-STS policy of %s (id %s, mode enforce) cannot be "
-	    "met:", o->domain, o->policy_id);
+	if (d->dane)
+		buf_printf(&t, "DANE (RFC 7672) for %s cannot be met:",
+		    o->domain);
+	else
+		buf_printf(&t, "MTA-STS policy of %s (id %s, mode enforce) "
+		    "cannot be met:", o->domain, o->policy_id);
 	if (d->nomatch) {
 		mxlist[0] = '\0';
 		for (i = 0; i < o->nmx; i++) {

@@ -28,6 +28,7 @@
 #ifndef GATE_RULE_H
 #define GATE_RULE_H
 
+#include "dane.h"
 #include "override.h"
 #include "status.h"
 #include "sts_policy.h"
@@ -69,6 +70,10 @@ struct gate_host {
 	const char		*addr[GATE_MAX_ADDR];
 	int			 nprobe;	/* probes observed, addr order */
 	struct gate_probe_obs	 probe[GATE_MAX_ADDR];
+	/* DANE: the host's usable TLSA records, when the domain's DANE
+	 * verdict is all or some (by gate_obs_mx() from gate_obs_dane()) */
+	const char *const	*tlsa;
+	size_t			 ntlsa;
 };
 
 struct gate_obs {
@@ -83,6 +88,11 @@ struct gate_obs {
 	int			 nmx;
 	struct gate_host	 host[GATE_MAX_MX];
 	int			 expired;	/* the deadline has passed */
+	/* DANE (RFC 7672, STS-DANE-1): set dane_on after gate_obs_init()
+	 * to gate a domain with usable TLSA by DANE */
+	int			 dane_on;
+	int			 have_dane;	/* gate_obs_dane() was called */
+	const struct dane_result *dane;
 };
 
 enum gate_need {
@@ -90,7 +100,9 @@ enum gate_need {
 	GATE_NEED_POLICY,	/* the policy lookup: gate_obs_policy() */
 	GATE_NEED_MX,		/* the MX set: gate_obs_mx() */
 	GATE_NEED_ADDR,		/* addresses of host[need_host] */
-	GATE_NEED_PROBE		/* probe host[need_host] at addr[need_addr] */
+	GATE_NEED_PROBE,	/* probe host[need_host] at addr[need_addr]
+				 * (by DANE when the host has tlsa) */
+	GATE_NEED_DANE		/* the DANE verdict: gate_obs_dane() */
 };
 
 /* why a recipient is accepted (gate_why_str(): gate_verdict.why) */
@@ -102,7 +114,10 @@ enum gate_why {
 	GATE_MODE_NONE,		/* "mode-none" */
 	GATE_MODE_TESTING,	/* "mode-testing" */
 	GATE_MX_LOOKUP_FAILED,	/* "mx-lookup-failed" (fail open) */
-	GATE_VALIDATED		/* "validated" */
+	GATE_VALIDATED,		/* "validated" */
+	GATE_DANE_VALIDATED,	/* "dane-validated" */
+	GATE_DANE_PARTIAL	/* "dane-partial": an MX without TLSA gets
+				 * opportunistic TLS (Postfix "dane") */
 };
 
 /* one (host, address) tried, for the log line and the reply text */
@@ -128,6 +143,7 @@ struct gate_decision {
 	int			 nmx;
 	int			 ntries;
 	struct gate_attempt	 tries[GATE_MAX_TRIES];
+	int			 dane;		/* decided by DANE */
 	/* defer: the failure reported; accept after a pass: the pass */
 	const struct gate_attempt *shown;
 	enum tlsrpt_result	 result;
@@ -145,6 +161,8 @@ void		gate_obs_policy(struct gate_obs *, enum status st,
  * makes the domain its own MX (RFC 5321 5.1); also sets matched */
 void		gate_obs_mx(struct gate_obs *, enum status st,
 		    const char *const *names, int n);
+/* gate_obs_dane - the domain's DANE verdict (borrowed); before the MX */
+void		gate_obs_dane(struct gate_obs *, const struct dane_result *);
 /* gate_obs_addr - the address lookup of host[i] */
 void		gate_obs_addr(struct gate_obs *, int i, enum status st,
 		    const char *const *addrs, int n);

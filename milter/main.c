@@ -50,6 +50,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ctlreq.h"
+#include "dane_cache.h"
 #include "dns.h"
 #include "fsutil.h"
 #include "gate.h"
@@ -362,6 +363,7 @@ struct daemon {
 	struct override		*ov;
 	struct passwd		*pw;		/* user, or NULL: stay root */
 	struct dns		*dns;
+	struct dane_cache	*dane;		/* dane = yes, or NULL */
 	struct sts_cache	*cache;
 	struct journal		*j;
 	struct gate		*g;
@@ -477,6 +479,20 @@ open_as_root(struct daemon *d)
 	if ((d->dns = dns_new(c->dns_resolvers, c->dns_timeout * 1000,
 	    &why)) == NULL)
 		fatalx("dns_resolvers: %s", buf_str(&why));
+	/* DANE (RFC 7672): getdns validates up to these anchors */
+	if (c->dane && dns_set_trust_anchors(d->dns, c->dnssec_trust_anchors,
+	    &why) == -1)
+		fatalx("dnssec_trust_anchors: %s (or set dane = no)",
+		    buf_str(&why));
+	if (c->dane) {				/* STS-DANE-1 */
+		d->dane = dane_cache_new(d->dns, (size_t)c->cache_max_entries);
+		buf_reset(&why);
+		if (!dns_dnssec_usable(d->dns, &why))
+			log_warnx("dane: DNSSEC validation does not work "
+			    "through dns_resolvers with dnssec_trust_anchors "
+			    "(%s): DANE is off until it does (checked again "
+			    "every minute)", buf_str(&why));
+	}
 	sts_cache_opts_conf(&co, c, d->dns);
 	d->cache = sts_cache_new(&co);
 	if (c->policymap_socket[0] != '\0') {
@@ -488,6 +504,8 @@ open_as_root(struct daemon *d)
 		    &po, &why)) == NULL)
 			fatalx("policymap_socket %s: %s", c->policymap_socket,
 			    buf_str(&why));
+		if (d->dane != NULL)
+			pmap_server_set_dane(d->pm, d->dane);
 	}
 	/* The collector journals Exim's reports (through the policy map)
 	 * and, with tlsrpt_socket, Postfix's datagrams. */
@@ -581,6 +599,8 @@ start(struct daemon *d)
 		log_err("journal: %s (outcomes will not be journaled)",
 		    buf_str(&why));
 	d->g = gate_new(c, d->cache, d->dns, d->j);
+	if (d->dane != NULL && c->gate_dane)
+		gate_set_dane(d->g, d->dane);
 	sts_cache_on_fetch_failure(d->cache, gate_fetch_failed, d->g);
 	dns_set_max_queries(d->dns, c->fetch_concurrency);
 	sts_cache_start_refresher(d->cache, 2);
@@ -708,6 +728,7 @@ stop(struct daemon *d)
 	collect_stop(d->col);
 	logtail_stop(d->lt);
 	gate_free(d->g);
+	dane_cache_free(d->dane);
 	sts_cache_free(d->cache);
 	journal_close(d->j);
 	dns_free(d->dns);

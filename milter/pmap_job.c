@@ -23,6 +23,7 @@
 
 struct pmap_job_pool {
 	struct sts_cache	*p_cache;
+	struct dane_cache	*p_dane;	/* NULL: no DANE */
 	const struct pmap_exim_hook *p_hook;	/* the owner's */
 	void			(*p_done)(void *, struct pmap_job *);
 	void			*p_arg;
@@ -102,6 +103,9 @@ run(void *arg, void *job)
 		/* the fetch step */
 		j->j_st = sts_cache_lookup(p->p_cache, j->j_domain,
 		    STS_LOOKUP_ASYNC, &j->j_l);
+		if (p->p_dane != NULL)
+			j->j_dane = dane_cache_get(p->p_dane, j->j_domain,
+			    NULL);
 		if (j->j_st == ST_TEMPFAIL)
 			log_debug(LOG_LEVEL_EVENTS, "policymap: domain=%s "
 			    "result=temperror reason=%s", j->j_domain,
@@ -130,6 +134,12 @@ pmap_job_pool_new(int nthreads, struct sts_cache *cache,
 		return NULL;
 	}
 	return p;
+}
+
+void
+pmap_job_pool_set_dane(struct pmap_job_pool *p, struct dane_cache *dc)
+{
+	p->p_dane = dc;
 }
 
 void

@@ -6,7 +6,9 @@
  * needs it becomes a job, run by a pool of worker threads (workq.h:
  * started on demand, up to nthreads):
  *   lookup  sts_cache_lookup(STS_LOOKUP_ASYNC) of j_domain into j_st,
- *	     j_l (the fetch step: blocks only while nothing is known yet);
+ *	     j_l (the fetch step: blocks only while nothing is known yet),
+ *	     and with a DANE cache (pmap_job_pool_set_dane) the domain's
+ *	     DANE verdict into j_dane (dane_cache_get: DNS lookups);
  *   event   the Exim hook with j_ev, or its invalid() with j_invalid.
  * When a job is done the pool calls done(arg, j) from the worker; the
  * owner takes the job back from there (and frees it).  The fields under
@@ -18,6 +20,7 @@
 #include <pthread.h>
 
 #include "buf.h"
+#include "dane_cache.h"
 #include "domain.h"
 #include "exim_event.h"
 #include "status.h"
@@ -42,6 +45,7 @@ struct pmap_job {
 	char			 j_domain[DOMAIN_MAX + 1];
 	enum status		 j_st;
 	struct sts_lookup	 j_l;
+	enum dane_state		 j_dane;	/* DANE_NONE without a cache */
 	/* event: the event, or why its line was invalid */
 	struct exim_event	*j_ev;
 	char			*j_invalid;
@@ -59,6 +63,10 @@ struct pmap_job_pool;
 struct pmap_job_pool *pmap_job_pool_new(int nthreads, struct sts_cache *,
 		    const struct pmap_exim_hook *,
 		    void (*done)(void *arg, struct pmap_job *), void *arg);
+/* pmap_job_pool_set_dane - lookups also ask dc (STS-DANE-1); before
+ * the first job */
+void		 pmap_job_pool_set_dane(struct pmap_job_pool *,
+		    struct dane_cache *dc);
 /* pmap_job_pool_stop - let the workers finish the job in hand, join
  * them, free the jobs never started; NULL is fine */
 void		 pmap_job_pool_stop(struct pmap_job_pool *);

@@ -15,6 +15,7 @@
 #include "domain.h"
 #include "mx_match.h"
 #include "override.h"
+#include "pmap_dane.h"
 #include "pmap_reply.h"
 #include "sts_cache.h"
 #include "sts_policy.h"
@@ -67,7 +68,7 @@ const char *
 pmap_reply_kind_name(enum pmap_kind k)
 {
 	static const char *const names[] = { "secure", "may", "policy",
-	    "none", "temp", "connect", "veto", "empty", "perm" };
+	    "none", "temp", "connect", "veto", "empty", "perm", "dane" };
 
 	return (size_t)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -392,6 +393,8 @@ pmap_reply_make(const struct pmap_req *q, const struct pmap_obs *o,
 {
 	const struct sts_policy	*pol = o->lookup ? o->lookup->policy : NULL;
 	enum sts_mode		 mode;
+	enum pmap_kind		 kind;
+	int			 enforce;
 
 	switch (q->fl) {
 	case PMAP_UNKNOWN:
@@ -404,6 +407,13 @@ pmap_reply_make(const struct pmap_req *q, const struct pmap_obs *o,
 	}
 	if (!pmap_reply_lookup(q) || o->ov == OVERRIDE_SKIP)
 		return put_none(out, q);
+	/* STS-DANE-1: DANE first, whatever the MTA-STS policy says */
+	enforce = o->st == ST_OK && pol != NULL && o->ov != OVERRIDE_TESTING &&
+	    (pol->p_mode == STS_MODE_ENFORCE || (o->ov == OVERRIDE_ENFORCE &&
+	    pol->p_mode != STS_MODE_NONE));
+	if (pmap_dane_reply(q->fl, q->domain, o->dane, enforce, q->host != NULL,
+	    out, &kind))
+		return kind;
 	if (o->st == ST_TEMPFAIL && pol == NULL && o->tempfail && !o->pending)
 		return put_temp(out, q, o->lookup);
 	if (o->st != ST_OK || pol == NULL)

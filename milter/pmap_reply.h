@@ -27,7 +27,10 @@
  *   exim-tlsrpt: always "" (the words are a TLS outcome, exim_event.h).
  * No policy, mode none (STS-APP-3), override "skip", keys starting with
  * "." (STS-PD-3), address literals (STS-PD-4), single labels: the
- * flavour's "no policy" ("NOTFOUND ", exim "none" or "").  Patterns that
+ * flavour's "no policy" ("NOTFOUND ", exim "none" or "").  A domain
+ * under DANE (obs.dane all, some, bogus, tempfail) gets pmap_dane.c's
+ * answer (STS-DANE-1: never "secure" when its MX hosts have usable
+ * TLSA), whatever its MTA-STS policy.  Patterns that
  * are not DNS names are left out of match=; an enforce policy with no
  * usable pattern gets "no policy", never an empty match=.  TEMP only
  * with policymap_tempfail and only when DNS failed with nothing cached;
@@ -42,6 +45,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "dane.h"
 #include "domain.h"
 #include "override.h"
 #include "status.h"
@@ -72,7 +76,9 @@ enum pmap_kind {
 	PMAP_CONNECT,		/* exim MX check: "" */
 	PMAP_VETO,		/* exim MX check: the reason not to connect */
 	PMAP_EMPTY,		/* exim-tlsrpt: "" */
-	PMAP_PERM		/* "PERM unknown map name" */
+	PMAP_PERM,		/* "PERM unknown map name" */
+	PMAP_DANE		/* "OK dane-only", "OK dane", exim "dane"
+				 * (pmap_dane.c, STS-DANE-1) */
 };
 #define PMAP_NFLAVOURS	(PMAP_EXIM_TLSRPT + 1)
 #define PMAP_NKINDS	(PMAP_PERM + 1)
@@ -98,6 +104,7 @@ struct pmap_obs {
 	enum override_action	 ov;
 	int			 pending;	/* the fetch is still running */
 	int			 tempfail;	/* policymap_tempfail = yes */
+	enum dane_state		 dane;	/* the domain's DANE verdict */
 };
 
 /* pmap_reply_read - read request req (len bytes, no NUL needed); line:

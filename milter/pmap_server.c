@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dane_cache.h"
 #include "clock.h"
 #include "exim_event.h"
 #include "log.h"
@@ -107,6 +108,7 @@ struct reactor {
 
 struct pmap_server {
 	struct sts_cache	*pm_cache;
+	struct dane_cache	*pm_dane;	/* dane = yes; NULL: off */
 	struct pmap_server_opts	 pm_o;
 	struct pmap_listen	 pm_listen;
 	int			 pm_evfd;		/* stop signal */
@@ -414,7 +416,11 @@ answer(struct pmap_server *pm, struct reactor *rx, const struct pmap_req *q,
 			mn->stamp = l.stamp;
 			if (!pmap_reply_fresh(o.st, &l, mn->second,
 			    pm->pm_o.txt_check_interval,
-			    pm->pm_o.refresh_interval)) {
+			    pm->pm_o.refresh_interval) ||
+			    (pm->pm_dane != NULL && !dane_cache_peek(
+			    pm->pm_dane, q->domain, &o.dane))) {
+				/* STS-DANE-1: a DANE verdict not known yet
+				 * is the fetch step's too */
 				sts_lookup_clear(&l);
 				*jp = lookup_job(pm, rx, q->domain);
 				return 0;
@@ -598,6 +604,7 @@ finish_lookup(struct pmap_server *pm, struct reactor *rx, struct pmap_job *j,
 		memset(&o, 0, sizeof(o));
 		o.st = j->j_st;
 		o.lookup = &j->j_l;
+		o.dane = j->j_dane;
 		o.ov = overrides(pm, q->domain, &gen);
 		o.tempfail = pm->pm_o.tempfail;
 		buf_reset(r);
@@ -674,6 +681,14 @@ expire(struct pmap_server *pm, struct reactor *rx, struct buf *r)
 		o.lookup = &l;
 		o.ov = overrides(pm, q->domain, &gen);
 		o.pending = 1;
+		/* DANE still unknown at the deadline: an MTA-STS reply could
+		 * switch the MTA's own DANE off (STS-DANE-1), so a domain with
+		 * a policy gets TEMP; one without, "no policy" (the MTA's DANE
+		 * applies) */
+		if (pm->pm_dane != NULL && pmap_reply_lookup(q) &&
+		    !dane_cache_peek(pm->pm_dane, q->domain, &o.dane))
+			o.dane = o.st == ST_OK && l.policy != NULL ?
+			    DANE_TEMPFAIL : DANE_NONE;
 		o.tempfail = pm->pm_o.tempfail;
 		buf_reset(r);
 		kind = pmap_reply_make(q, &o, r);
@@ -837,6 +852,7 @@ pmap_server_start(struct pmap_server *pm)
 	if ((pm->pm_jobs = pmap_job_pool_new(PM_WORKERS, pm->pm_cache,
 	    &pm->pm_hook, job_done, pm)) == NULL)
 		return -1;
+	pmap_job_pool_set_dane(pm->pm_jobs, pm->pm_dane);	/* no job yet */
 	for (i = 0; i < pm->pm_nreactors; i++) {
 		if (pthread_create(&pm->pm_r[i].r_thread, NULL, reactor,
 		    &pm->pm_r[i]) != 0)
@@ -869,6 +885,12 @@ void
 pmap_server_on_exim(struct pmap_server *pm, const struct pmap_exim_hook *h)
 {
 	pm->pm_hook = *h;
+}
+
+void
+pmap_server_set_dane(struct pmap_server *pm, struct dane_cache *dc)
+{
+	pm->pm_dane = dc;
 }
 
 void

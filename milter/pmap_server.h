@@ -49,6 +49,10 @@ void	 pmap_server_opts_conf(struct pmap_server_opts *, const struct conf *);
 struct pmap_server *pmap_server_new(const char *spec, struct sts_cache *,
 	    const struct pmap_server_opts *, struct buf *why);
 int	 pmap_server_start(struct pmap_server *);
+struct dane_cache;
+/* pmap_server_set_dane - answer domains under DANE by pmap_dane.c
+ * (STS-DANE-1); before pmap_server_start(); dc outlives the server */
+void	 pmap_server_set_dane(struct pmap_server *, struct dane_cache *);
 void	 pmap_server_set_overrides(struct pmap_server *,
 	    const struct override *);
 void	 pmap_server_stop(struct pmap_server *);

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "ctlreq.h"
+#include "dane.h"
 #include "dns.h"
 #include "domain.h"
 #include "fsutil.h"
@@ -275,6 +276,37 @@ stsctl_lookup_json(struct buf *out, const char *domain, enum status st,
 	buf_putc(out, '}');
 }
 
+/* dane_json - ,"dane":{...}: the DANE verdict and each MX host's state */
+static void
+dane_json(struct buf *out, const struct dane_result *r, const char *why)
+{
+	size_t	i, j;
+
+	buf_printf(out, ",\"dane\":{\"state\":\"%s\",\"mx\":\"%s\"",
+	    dane_state_str(r->state), dane_sec_str(r->mx_sec));
+	if (why != NULL && why[0] != '\0' && (r->state == DANE_BOGUS ||
+	    r->state == DANE_TEMPFAIL || r->mx_sec != DNS_SEC_SECURE)) {
+		buf_puts(out, ",\"reason\":");
+		buf_json_str(out, why);
+	}
+	buf_puts(out, ",\"hosts\":[");
+	for (i = 0; i < r->nhost; i++) {
+		buf_printf(out, "%s{\"host\":", i ? "," : "");
+		buf_json_str(out, r->host[i].name);
+		buf_printf(out, ",\"state\":\"%s\",\"addr\":\"%s\","
+		    "\"tlsa\":\"%s\",\"records\":[",
+		    dane_host_state_str(r->host[i].state),
+		    dane_sec_str(r->host[i].addr_sec),
+		    dane_sec_str(r->host[i].tlsa_sec));
+		for (j = 0; j < r->host[i].ntlsa; j++) {
+			buf_puts(out, j ? "," : "");
+			buf_json_str(out, r->host[i].tlsa[j]);
+		}
+		buf_puts(out, "]}");
+	}
+	buf_puts(out, "]}");
+}
+
 static int
 cmd_policy(int argc, char **argv)
 {
@@ -306,6 +338,24 @@ cmd_policy(int argc, char **argv)
 	cache = stsctl_cache(c, dns);
 	st = sts_cache_lookup(cache, domain, flags, &l);
 	stsctl_lookup_json(&out, domain, st, &l);
+	/* DANE (RFC 7672): what precedes MTA-STS for this domain */
+	if (c->dane && !(flags & STS_LOOKUP_CACHED)) {
+		struct dane_result	dr;
+		struct buf		dwhy = BUF_INIT;
+
+		if (dns_set_trust_anchors(dns, c->dnssec_trust_anchors,
+		    &dwhy) == 0)
+			dane_lookup(dns, domain, &dr, &dwhy);
+		else {
+			memset(&dr, 0, sizeof(dr));
+			dr.state = DANE_TEMPFAIL;
+		}
+		out.b_len--;			/* reopen the object */
+		dane_json(&out, &dr, buf_str(&dwhy));
+		buf_putc(&out, '}');
+		dane_result_clear(&dr);
+		buf_free(&dwhy);
+	}
 	if (st == ST_OK)
 		rc = EX_OK;
 	else if (st == ST_TEMPFAIL)

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 
 #include "clock.h"
+#include "dane.h"
 #include "journal.h"
 #include "mx_match.h"
 #include "stsctl.h"
@@ -38,6 +39,7 @@ stsctl_cmd_probe(int argc, char **argv)
 	struct dns_rrset	 addrs;
 	struct buf		 why = BUF_INIT, out = BUF_INIT;
 	struct dns		*dns;
+	struct dane_host	 dh;
 	char			 host[256];
 	size_t			 i;
 	int			 rc = EX_OK;
@@ -52,6 +54,50 @@ stsctl_cmd_probe(int argc, char **argv)
 	}
 	snprintf(host, sizeof(host), "%s", argv[1]);
 	memset(&addrs, 0, sizeof(addrs));
+	memset(&dh, 0, sizeof(dh));
+	memset(&o, 0, sizeof(o));
+	/* RFC 7672: a host with usable TLSA is verified by DANE */
+	if (c->dane) {
+		dns = stsctl_dns(c);
+		if (dns_set_trust_anchors(dns, c->dnssec_trust_anchors,
+		    &why) == -1) {
+			fprintf(stderr, "stsctl: dnssec_trust_anchors: %s\n",
+			    buf_str(&why));
+			dns_free(dns);
+			return EX_CONFIG;
+		}
+		switch (dane_host(dns, host, &dh, &why)) {
+		case DANE_H_USABLE:
+			o.tlsa = (const char *const *)dh.tlsa;
+			o.ntlsa = dh.ntlsa;
+			break;
+		case DANE_H_BOGUS:
+			/* RFC 8460 4.3.2: no probe on bogus DNSSEC data */
+			memset(&r, 0, sizeof(r));
+			r.result = TLSRPT_DNSSEC_INVALID;
+			r.dane = 1;
+			snprintf(r.mx_host, sizeof(r.mx_host), "%s", host);
+			snprintf(r.reason, sizeof(r.reason), "%s",
+			    dh.tlsa_sec == DNS_SEC_BOGUS ? "tlsa-bogus" :
+			    "address-bogus");
+			tls_probe_json(&r, &out);
+			printf("%s\n", buf_str(&out));
+			buf_free(&out);
+			dns_free(dns);
+			dane_host_clear(&dh);
+			return 1;
+		case DANE_H_TEMPFAIL:
+			fprintf(stderr, "stsctl: %s: DANE lookup failed: %s\n",
+			    host, buf_str(&why));
+			dns_free(dns);
+			dane_host_clear(&dh);
+			return EX_TEMPFAIL;
+		case DANE_H_NONE:
+			break;
+		}
+		buf_reset(&why);
+		dns_free(dns);
+	}
 	if (argc == 3) {
 		addrs.n = 1;
 		addrs.rr = xcalloc(1, sizeof(char *));
@@ -66,7 +112,6 @@ stsctl_cmd_probe(int argc, char **argv)
 			return EX_NOHOST;
 		}
 	}
-	memset(&o, 0, sizeof(o));
 	o.helo_name = c->hostname[0] ? c->hostname : NULL;
 	o.ca_file = c->ca_file;
 	o.port = c->smtp_probe_port;
@@ -87,6 +132,7 @@ stsctl_cmd_probe(int argc, char **argv)
 			rc = rc == EX_OK ? 1 : rc;
 	}
 	dns_rrset_clear(&addrs);
+	dane_host_clear(&dh);
 	buf_free(&why);
 	buf_free(&out);
 	return rc;

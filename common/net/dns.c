@@ -11,13 +11,16 @@
  *	    struct dns_rrset *out, struct buf *why);
  *	enum status dns_mx(...);
  *	enum status dns_addr(...);
+ *	int dns_set_trust_anchors(struct dns *, const char *file,
+ *	    struct buf *why);
+ *	enum status dns_mx_sec(...), dns_addr_sec(...), dns_tlsa(...);
  *
  * DESCRIPTION
  *	Every query goes, in getdns stub mode, to the configured resolvers
  *	or to those of /etc/resolv.conf, over UDP with a fallback to TCP
  *	when the answer is truncated.  Names are absolute: no search list,
- *	no suffix is ever appended, and /etc/hosts is not consulted.  No
- *	DNSSEC validation is asked for.  timeout_ms bounds each query
+ *	no suffix is ever appended, and /etc/hosts is not consulted.  The
+ *	plain lookups ask for no DNSSEC validation.  timeout_ms bounds each query
  *	(a CNAME target that must be asked for separately is one more
  *	query, and dns_addr() makes two; 0 or less means 5000 ms).  With
  *	several resolvers (from either source) that time is split between
@@ -53,6 +56,21 @@
  *	else ST_INVALID if either answer was unusable, else ST_NOTFOUND.
  *	ttl is the smallest TTL among the records used, CNAMEs included.
  *
+ * DNSSEC
+ *	dns_mx_sec(), dns_addr_sec() and dns_tlsa() validate: getdns itself
+ *	checks the signatures (it asks with the DO and CD bits, so a
+ *	validating resolver hands over even bogus data) up to the trust
+ *	anchors of dns_set_trust_anchors() (a zone file of DS or DNSKEY
+ *	records; before it, getdns' own default).  out->sec is the answer's
+ *	status, set on every status (a validated NXDOMAIN is ST_NOTFOUND
+ *	with DNS_SEC_SECURE): the weakest over the queries of a CNAME chain
+ *	(bogus < indeterminate < insecure < secure); DNS_SEC_UNKNOWN when no
+ *	reply came.  A bogus answer is returned as such, with its records:
+ *	the caller must never use it as if it were insecure.
+ *	TLSA: rr[i] is "usage selector matching-type hex" (RFC 6698 2.2),
+ *	the data in lower-case hex; records with over DNS_TLSA_MAX bytes of
+ *	data are ST_INVALID.
+ *
  * THREAD SAFETY
  *	A getdns context is not thread-safe, so a handle keeps a pool of
  *	up to 8 contexts (dns_set_max_queries() raises it: the daemon
@@ -80,7 +98,10 @@
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +127,10 @@
 #define RR_MX		15
 #define RR_TXT		16
 #define RR_AAAA		28
+#define RR_DS		43
+#define RR_DNSKEY	48
+#define RR_TLSA		52
+#define DNS_TLSA_MAX	1024		/* bytes of certificate association data */
 #define CLASS_IN	1
 
 #define RCODE_NOERROR	0
@@ -128,6 +153,13 @@ struct dns {
 	int			 d_tries;	/* attempts per query */
 	unsigned long		 d_queries[DNS_Q_MAX];	/* __atomic */
 	unsigned long		 d_failures[DNS_Q_MAX];
+	getdns_list		*d_ta;		/* trust anchors; NULL: getdns' */
+	char			 d_ta_name[DNS_WIRE_MAX * 4 + 2]; /* first owner */
+	int			 d_ta_ok;	/* dns_dnssec_usable() verdict */
+	getdns_context		**d_primed;	/* contexts that asked for the
+						 * anchor's DNSKEY (dns_prime) */
+	size_t			 d_nprimed;
+	int64_t			 d_ta_next;	/* ms (CLOCK_MONOTONIC): recheck */
 };
 
 /* A domain name in uncompressed wire form. */
@@ -148,6 +180,10 @@ dns_type_str(uint16_t type)
 		return "MX";
 	case RR_TXT:
 		return "TXT";
+	case RR_TLSA:
+		return "TLSA";
+	case RR_DNSKEY:
+		return "DNSKEY";
 	}
 	return "?";
 }
@@ -194,6 +230,10 @@ dns_ctx_new(struct dns *d, struct buf *why)
 	what = "timeout";
 	if ((r = getdns_context_set_timeout(ctx,
 	    (uint64_t)(d->d_timeout / d->d_tries))) != 0)
+		goto fail;
+	what = "trust anchors";
+	if (d->d_ta != NULL && (r = getdns_context_set_dnssec_trust_anchors(ctx,
+	    d->d_ta)) != 0)
 		goto fail;
 	if (d->d_nup > 0) {
 		what = "upstream list";
@@ -354,6 +394,8 @@ dns_free(struct dns *d)
 	/* Every context is idle: callers do not free a handle in use. */
 	for (i = 0; i < d->d_nidle; i++)
 		getdns_context_destroy(d->d_idle[i]);
+	getdns_list_destroy(d->d_ta);
+	free(d->d_primed);
 	pthread_cond_destroy(&d->d_cond);
 	pthread_mutex_destroy(&d->d_lock);
 	free(d->d_idle);
@@ -382,6 +424,11 @@ dns_name_from_text(const char *s, struct dns_name *n)
 	const char	*p = s, *e, *end;
 	size_t		 len = strlen(s), l, o = 0;
 
+	if (strcmp(s, ".") == 0) {		/* the root (trust anchors) */
+		n->dn_wire[0] = 0;
+		n->dn_len = 1;
+		return 0;
+	}
 	if (len > 0 && s[len - 1] == '.')
 		len--;
 	if (len == 0 || len > 253)
@@ -561,6 +608,32 @@ dns_decode(const getdns_dict *rr, uint16_t type, struct dns_rrset *out,
 			goto bad;
 		dns_add(out, xstrdup(ip), strlen(ip), 0, 0);
 		return ST_OK;
+	case RR_DNSKEY:				/* dns_dnssec_usable() */
+		dns_add(out, xstrdup("DNSKEY"), 6, 0, 0);
+		return ST_OK;
+	case RR_TLSA: {
+		uint32_t	u, sel, mt;
+
+		if (getdns_dict_get_int(rdata, "certificate_usage", &u) != 0 ||
+		    getdns_dict_get_int(rdata, "selector", &sel) != 0 ||
+		    getdns_dict_get_int(rdata, "matching_type", &mt) != 0 ||
+		    u > 255 || sel > 255 || mt > 255 ||
+		    getdns_dict_get_bindata(rdata,
+		    "certificate_association_data", &b) != 0 ||
+		    b->size == 0)
+			goto bad;
+		if (b->size > DNS_TLSA_MAX) {
+			buf_printf(why, "TLSA data longer than %d bytes",
+			    DNS_TLSA_MAX);
+			return ST_INVALID;
+		}
+		buf_printf(&text, "%u %u %u ", u, sel, mt);
+		for (i = 0; i < b->size; i++)
+			buf_printf(&text, "%02x", b->data[i]);
+		i = text.b_len;
+		dns_add(out, buf_release(&text), i, 0, 0);
+		return ST_OK;
+	}
 	}
 bad:
 	buf_free(&text);
@@ -669,9 +742,42 @@ dns_sort_mx(struct dns_rrset *rs)
  * one after a timeout.  On ST_OK *reply is the first reply (rcode
  * NOERROR) inside *resp, which the caller destroys in any case.
  */
+/* dns_sec_of - a reply's DNSSEC status */
+static enum dns_sec
+dns_sec_of(const getdns_dict *reply)
+{
+	uint32_t	v;
+
+	if (getdns_dict_get_int(reply, "dnssec_status", &v) != 0)
+		return DNS_SEC_INDETERMINATE;
+	switch (v) {
+	case GETDNS_DNSSEC_SECURE:
+		return DNS_SEC_SECURE;
+	case GETDNS_DNSSEC_INSECURE:
+		return DNS_SEC_INSECURE;
+	case GETDNS_DNSSEC_BOGUS:
+		return DNS_SEC_BOGUS;
+	}
+	return DNS_SEC_INDETERMINATE;
+}
+
+/* dns_sec_worst - the weaker of two statuses (unknown counts as none) */
+static enum dns_sec
+dns_sec_worst(enum dns_sec a, enum dns_sec b)
+{
+	static const int rank[] = {
+		[DNS_SEC_UNKNOWN] = 0, [DNS_SEC_SECURE] = 1,
+		[DNS_SEC_INSECURE] = 2, [DNS_SEC_INDETERMINATE] = 3,
+		[DNS_SEC_BOGUS] = 4,
+	};
+
+	return rank[a] >= rank[b] ? a : b;
+}
+
 static enum status
 dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
-    getdns_dict **resp, getdns_dict **reply, struct buf *err)
+    getdns_dict *ext, getdns_dict **resp, getdns_dict **reply,
+    enum dns_sec *sec, struct buf *err)
 {
 	getdns_return_t	 r = GETDNS_RETURN_GOOD;
 	getdns_list	*replies, *ans;
@@ -683,7 +789,7 @@ dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
 	for (try = 0; try < d->d_tries; try++) {
 		getdns_dict_destroy(*resp);
 		*resp = NULL;
-		r = getdns_general_sync(ctx, qname, type, NULL, resp);
+		r = getdns_general_sync(ctx, qname, type, ext, resp);
 		if (r != GETDNS_RETURN_GOOD ||
 		    getdns_dict_get_int(*resp, "status", &rstatus) != 0 ||
 		    rstatus != GETDNS_RESPSTATUS_ALL_TIMEOUT)
@@ -710,6 +816,8 @@ dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
 		buf_puts(err, "no answer");
 		return ST_TEMPFAIL;
 	}
+	if (ext != NULL)
+		*sec = dns_sec_worst(*sec, dns_sec_of(*reply));
 	switch (rcode) {
 	case RCODE_NOERROR:
 		break;
@@ -760,13 +868,49 @@ dns_why(struct buf *why, const char *name, uint16_t type, const char *reason)
 	buf_printf(why, " %s: %s", dns_type_str(type), reason);
 }
 
+/*
+ * dns_prime - before its first validated query a context asks for the
+ * DNSKEY RRset of the trust anchor's zone (validated against the
+ * anchor): getdns then builds chains below the anchor in that context;
+ * without it, answers under an anchor that is not the root came out
+ * bogus in the lab.  Once per context and set of anchors.
+ */
+static void
+dns_prime(struct dns *d, getdns_context *ctx)
+{
+	getdns_dict	*ext, *resp = NULL;
+	char		 name[sizeof(d->d_ta_name)];
+	size_t		 i;
+
+	pthread_mutex_lock(&d->d_lock);
+	for (i = 0; i < d->d_nprimed; i++)
+		if (d->d_primed[i] == ctx)
+			break;
+	snprintf(name, sizeof(name), "%s", d->d_ta_name);
+	pthread_mutex_unlock(&d->d_lock);
+	if (i < d->d_nprimed || d->d_ta == NULL || name[0] == '\0')
+		return;
+	if ((ext = getdns_dict_create()) != NULL &&
+	    getdns_dict_set_int(ext, "dnssec_return_all_statuses",
+	    GETDNS_EXTENSION_TRUE) == 0)
+		(void)getdns_general_sync(ctx, name, RR_DNSKEY, ext, &resp);
+	getdns_dict_destroy(resp);
+	getdns_dict_destroy(ext);
+	pthread_mutex_lock(&d->d_lock);
+	d->d_primed = xreallocarray(d->d_primed, d->d_nprimed + 1,
+	    sizeof(*d->d_primed));
+	d->d_primed[d->d_nprimed++] = ctx;
+	pthread_mutex_unlock(&d->d_lock);
+}
+
 /* dns_query - one lookup of type, following CNAMEs (STS-TXT-7) */
 static enum status
-dns_query(struct dns *d, const char *name, uint16_t type,
+dns_query(struct dns *d, const char *name, uint16_t type, int validate,
     struct dns_rrset *out, struct buf *why)
 {
 	getdns_context	*ctx;
-	getdns_dict	*resp = NULL, *reply;
+	getdns_dict	*resp = NULL, *reply, *ext = NULL;
+	enum dns_sec	 sec = DNS_SEC_UNKNOWN;
 	getdns_list	*ans;
 	struct dns_name	 cur, asked;
 	struct buf	 qname = BUF_INIT, err = BUF_INIT;
@@ -784,11 +928,21 @@ dns_query(struct dns *d, const char *name, uint16_t type,
 		return ST_TEMPFAIL;
 	}
 	out->ttl = UINT32_MAX;
+	if (validate)
+		dns_prime(d, ctx);
+	if (validate && ((ext = getdns_dict_create()) == NULL ||
+	    getdns_dict_set_int(ext, "dnssec_return_all_statuses",
+	    GETDNS_EXTENSION_TRUE) != 0)) {
+		getdns_dict_destroy(ext);
+		dns_give(d, ctx);
+		dns_why(why, name, type, "getdns: out of memory");
+		return ST_TEMPFAIL;
+	}
 	for (;;) {
 		asked = cur;
 		dns_name_text(&cur, &qname);
-		st = dns_ask(d, ctx, buf_str(&qname), type, &resp, &reply,
-		    &err);
+		st = dns_ask(d, ctx, buf_str(&qname)[0] ? buf_str(&qname) : ".",
+		    type, ext, &resp, &reply, &sec, &err);
 		if (st != ST_OK)
 			break;
 		if (getdns_dict_get_list(reply, "answer", &ans) != 0)
@@ -810,6 +964,7 @@ dns_query(struct dns *d, const char *name, uint16_t type,
 			buf_printf(why, " (CNAME target %s)", buf_str(&qname));
 	}
 	getdns_dict_destroy(resp);
+	getdns_dict_destroy(ext);
 	dns_give(d, ctx);
 	buf_free(&qname);
 	buf_free(&err);
@@ -817,17 +972,18 @@ dns_query(struct dns *d, const char *name, uint16_t type,
 		dns_rrset_clear(out);
 	else if (out->ttl == UINT32_MAX)
 		out->ttl = 0;
+	out->sec = sec;
 	return st;
 }
 
 /* dns_counted - dns_query() counted for dns_stats() */
 static enum status
-dns_counted(struct dns *d, const char *name, uint16_t type,
+dns_counted(struct dns *d, const char *name, uint16_t type, int validate,
     struct dns_rrset *out, struct buf *why)
 {
 	enum dns_qtype	q = type == RR_TXT ? DNS_Q_TXT : type == RR_MX ?
 			    DNS_Q_MX : type == RR_A ? DNS_Q_A : DNS_Q_AAAA;
-	enum status	st = dns_query(d, name, type, out, why);
+	enum status	st = dns_query(d, name, type, validate, out, why);
 
 	__atomic_add_fetch(&d->d_queries[q], 1, __ATOMIC_RELAXED);
 	if (st == ST_TEMPFAIL || st == ST_INVALID)
@@ -852,31 +1008,54 @@ enum status
 dns_txt(struct dns *d, const char *name, struct dns_rrset *out,
     struct buf *why)
 {
-	return dns_counted(d, name, RR_TXT, out, why);
+	return dns_counted(d, name, RR_TXT, 0, out, why);
+}
+
+static enum status
+dns_mx_v(struct dns *d, const char *name, int validate, struct dns_rrset *out,
+    struct buf *why)
+{
+	enum status	st;
+
+	if ((st = dns_counted(d, name, RR_MX, validate, out, why)) == ST_OK)
+		dns_sort_mx(out);
+	return st;
 }
 
 enum status
 dns_mx(struct dns *d, const char *name, struct dns_rrset *out,
     struct buf *why)
 {
-	enum status	st;
-
-	if ((st = dns_counted(d, name, RR_MX, out, why)) == ST_OK)
-		dns_sort_mx(out);
-	return st;
+	return dns_mx_v(d, name, 0, out, why);
 }
 
 enum status
-dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
+dns_mx_sec(struct dns *d, const char *name, struct dns_rrset *out,
     struct buf *why)
+{
+	return dns_mx_v(d, name, 1, out, why);
+}
+
+enum status
+dns_tlsa(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return dns_query(d, name, RR_TLSA, 1, out, why);
+}
+
+static enum status
+dns_addr_v(struct dns *d, const char *name, int validate,
+    struct dns_rrset *out, struct buf *why)
 {
 	struct dns_rrset	 v6;
 	struct buf		 why4 = BUF_INIT, why6 = BUF_INIT;
 	enum status		 st4, st6, st;
+	enum dns_sec		 sec;
 	size_t			 i;
 
-	st4 = dns_counted(d, name, RR_A, out, &why4);
-	st6 = dns_counted(d, name, RR_AAAA, &v6, &why6);
+	st4 = dns_counted(d, name, RR_A, validate, out, &why4);
+	st6 = dns_counted(d, name, RR_AAAA, validate, &v6, &why6);
+	sec = dns_sec_worst(out->sec, v6.sec);
 	if (st4 == ST_OK || st6 == ST_OK) {
 		if (st4 != ST_OK) {
 			dns_rrset_clear(out);
@@ -901,5 +1080,120 @@ dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
 	}
 	buf_free(&why4);
 	buf_free(&why6);
+	out->sec = sec;
 	return st;
+}
+
+enum status
+dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return dns_addr_v(d, name, 0, out, why);
+}
+
+enum status
+dns_addr_sec(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return dns_addr_v(d, name, 1, out, why);
+}
+
+int
+dns_set_trust_anchors(struct dns *d, const char *file, struct buf *why)
+{
+	getdns_list	*ta = NULL;
+	getdns_dict	*rr;
+	getdns_return_t	 r;
+	struct dns_name	 owner;
+	struct buf	 otext = BUF_INIT;
+	FILE		*fp;
+	size_t		 n = 0, i;
+	uint32_t	 t;
+
+	if ((fp = fopen(file, "r")) == NULL) {
+		buf_printf(why, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	r = getdns_fp2rr_list(fp, &ta, NULL, 3600);
+	fclose(fp);
+	if (r != GETDNS_RETURN_GOOD || getdns_list_get_length(ta, &n) != 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (getdns_list_get_dict(ta, i, &rr) != 0 ||
+		    getdns_dict_get_int(rr, "type", &t) != 0 ||
+		    (t != RR_DS && t != RR_DNSKEY))
+			break;
+	if (n == 0 || i < n) {
+		buf_printf(why, "%s: %s", file, n == 0 ?
+		    "no DS or DNSKEY record" :
+		    "a record other than DS or DNSKEY");
+		getdns_list_destroy(ta);
+		return -1;
+	}
+	pthread_mutex_lock(&d->d_lock);
+	getdns_list_destroy(d->d_ta);
+	d->d_ta = ta;
+	d->d_ta_next = 0;			/* check again */
+	d->d_nprimed = 0;			/* and prime again */
+	snprintf(d->d_ta_name, sizeof(d->d_ta_name), ".");
+	if (getdns_list_get_dict(ta, 0, &rr) == 0 &&
+	    dns_rr_name(rr, &owner) == 0) {
+		dns_name_text(&owner, &otext);
+		snprintf(d->d_ta_name, sizeof(d->d_ta_name), "%s",
+		    buf_str(&otext)[0] ? buf_str(&otext) : ".");
+	}
+	buf_free(&otext);
+	for (i = 0; i < d->d_nidle; i++)
+		if ((r = getdns_context_set_dnssec_trust_anchors(d->d_idle[i],
+		    ta)) != 0)
+			break;
+	pthread_mutex_unlock(&d->d_lock);
+	if (i < d->d_nidle) {
+		buf_printf(why, "getdns: trust anchors: %s",
+		    getdns_get_errorstr_by_id(r));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * dns_dnssec_usable - whether validation works at all: the DNSKEY RRset
+ * of the (first) trust anchor's zone validates as secure through these
+ * resolvers.  When it does not (a resolver that strips DNSSEC records
+ * or refuses the anchor's zone), every validated answer would be bogus:
+ * the callers treat DNSSEC as unavailable instead.  Kept 5 minutes
+ * when usable, 1 minute when not.
+ */
+int
+dns_dnssec_usable(struct dns *d, struct buf *why)
+{
+	struct dns_rrset	 rs;
+	struct timespec		 ts;
+	enum status		 st;
+	int64_t			 now;
+	char			 name[sizeof(d->d_ta_name)];
+	int			 ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&d->d_lock);
+	if (d->d_ta_next > now) {
+		ok = d->d_ta_ok;
+		pthread_mutex_unlock(&d->d_lock);
+		return ok;
+	}
+	snprintf(name, sizeof(name), "%s", d->d_ta_name[0] ? d->d_ta_name :
+	    ".");
+	pthread_mutex_unlock(&d->d_lock);
+	st = dns_query(d, name, RR_DNSKEY, 1, &rs, why);
+	ok = st == ST_OK && rs.sec == DNS_SEC_SECURE;
+	if (st == ST_OK && !ok)
+		buf_printf(why, "%s DNSKEY: %s", name, rs.sec ==
+		    DNS_SEC_BOGUS ? "bogus" : "not secure");
+	dns_rrset_clear(&rs);
+	pthread_mutex_lock(&d->d_lock);
+	d->d_ta_ok = ok;
+	d->d_ta_next = now + (ok ? 300000 : 60000);
+	pthread_mutex_unlock(&d->d_lock);
+	return ok;
 }

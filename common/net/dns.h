@@ -28,12 +28,22 @@
 
 struct dns;
 
+/* DNSSEC status of an answer (dns_*_sec, dns_tlsa; see dns.c) */
+enum dns_sec {
+	DNS_SEC_UNKNOWN = 0,	/* not validated, or no reply */
+	DNS_SEC_SECURE,
+	DNS_SEC_INSECURE,
+	DNS_SEC_BOGUS,
+	DNS_SEC_INDETERMINATE,
+};
+
 struct dns_rrset {
 	size_t	  n;
 	char	**rr;		/* TXT text, MX host (no trailing dot), or IP text */
 	size_t	 *len;
 	unsigned *pref;		/* MX only: preference; sorted ascending */
 	unsigned  ttl;		/* smallest TTL in the answer */
+	enum dns_sec sec;	/* validated lookups: set on every status */
 };
 
 struct dns	*dns_new(const char *resolvers, int timeout_ms, struct buf *why);
@@ -57,5 +67,19 @@ struct dns_stats {
 	unsigned long	queries[DNS_Q_MAX], failures[DNS_Q_MAX];
 };
 void		 dns_stats(struct dns *, struct dns_stats *);
+
+/* DNSSEC-validated lookups: out->sec says secure, insecure, bogus, ... */
+int		 dns_set_trust_anchors(struct dns *, const char *file,
+		    struct buf *why);
+enum status	 dns_mx_sec(struct dns *, const char *name,
+		    struct dns_rrset *out, struct buf *why);
+enum status	 dns_addr_sec(struct dns *, const char *name,
+		    struct dns_rrset *out, struct buf *why);
+/* TLSA at name (e.g. "_25._tcp.mx.example"): rr[i] "3 1 1 <hex>" */
+enum status	 dns_tlsa(struct dns *, const char *name,
+		    struct dns_rrset *out, struct buf *why);
+/* 1 when the trust anchor's DNSKEY validates through these resolvers */
+int		 dns_dnssec_usable(struct dns *, struct buf *why);
+
 
 #endif

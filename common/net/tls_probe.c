@@ -345,9 +345,10 @@ no_tls:
 
 /* tls - the handshake with SNI and the verdict on the certificate */
 static enum status
-tls(struct smtp_io *io, const char *host, const char *ca_file,
+tls(struct smtp_io *io, const char *host, const struct tls_probe_opts *opts,
     struct tls_probe_result *out)
 {
+	const char		*ca_file = opts->ca_file;
 	SSL_CTX			*ctx;
 	enum smtp_io_status	 e;
 	const char		*sp;
@@ -356,11 +357,24 @@ tls(struct smtp_io *io, const char *host, const char *ca_file,
 	if ((ctx = tls_verify_ctx(ca_file, out->reason,
 	    sizeof(out->reason))) == NULL)
 		return ST_INTERNAL;
+	if (opts->ntlsa > 0 && SSL_CTX_dane_enable(ctx) <= 0) {
+		SSL_CTX_free(ctx);
+		reason(out, "SSL_CTX_dane_enable failed");
+		return ST_INTERNAL;
+	}
 	io->ssl = tls_verify_ssl(ctx, io->fd, host);
 	SSL_CTX_free(ctx);		/* the SSL keeps its reference */
 	if (io->ssl == NULL) {
 		reason(out, "SSL_new failed");
 		return ST_INTERNAL;
+	}
+	out->dane = opts->ntlsa > 0;
+	if (opts->ntlsa > 0 && tls_verify_dane(io->ssl, host, opts->tlsa,
+	    opts->ntlsa, out->reason, sizeof(out->reason)) <= 0) {
+		out->result = TLSRPT_TLSA_INVALID;	/* none usable */
+		SSL_free(io->ssl);	/* no QUIT without TLS */
+		io->ssl = NULL;
+		return ST_OK;
 	}
 	if ((e = smtp_io_handshake(io, smtp_io_step(io))) != SMTP_IO_OK) {
 		if (e == SMTP_IO_TLS &&
@@ -420,7 +434,7 @@ tls_probe(const char *mx_host, const char *ip,
 	    (st = tcp_connect(&io, &ss, sslen, opts->local_addr, out)) ==
 	    ST_OK &&
 	    (st = starttls(&io, helo, out, &done)) == ST_OK && !done)
-		st = tls(&io, host, opts->ca_file, out);
+		st = tls(&io, host, opts, out);
 
 	if (st == ST_TEMPFAIL)
 		out->transient = 1;
@@ -457,5 +471,6 @@ tls_probe_json(const struct tls_probe_result *r, struct buf *b)
 	buf_json_str(b, r->tls_version);
 	buf_puts(b, ",\"cipher\":");
 	buf_json_str(b, r->cipher);
-	buf_printf(b, ",\"transient\":%s}", r->transient ? "true" : "false");
+	buf_printf(b, ",\"transient\":%s,\"verified_by\":\"%s\"}",
+	    r->transient ? "true" : "false", r->dane ? "dane" : "webpki");
 }

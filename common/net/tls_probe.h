@@ -50,6 +50,14 @@ struct tls_probe_opts {
 	int		 timeout_ms;	/* per step; <= 0: default */
 	int		 total_timeout_ms; /* whole probe; <= 0: default */
 	const char	*local_addr;	/* numeric source address, or NULL */
+	/* DANE (RFC 7672): usable TLSA records "usage selector mtype hex"
+	 * of the host; ntlsa > 0 verifies by them instead of WebPKI:
+	 * DANE-EE(3) checks no name and no dates, DANE-TA(2) the chain to
+	 * the TA and the MX name; no match is tlsa-invalid (RFC 8460
+	 * 4.3.2), failure-reason-code X509_V_ERR_DANE_NO_MATCH; none of
+	 * them usable is tlsa-invalid "no usable TLSA record" */
+	const char *const *tlsa;
+	size_t		 ntlsa;
 };
 
 struct tls_probe_result {
@@ -63,6 +71,7 @@ struct tls_probe_result {
 	char	tls_version[16];	/* e.g. "TLSv1.3", once handshaken */
 	char	cipher[64];
 	int	transient;		/* 1: not a policy failure */
+	int	dane;			/* 1: verified by TLSA (opts->ntlsa) */
 };
 
 /* tls_probe - probe mx_host at ip; opts may be NULL (all defaults) */

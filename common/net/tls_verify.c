@@ -87,6 +87,46 @@ tls_verify_ssl(SSL_CTX *ctx, int fd, const char *host)
 	return ssl;
 }
 
+int
+tls_verify_dane(SSL *ssl, const char *host, const char *const *tlsa,
+    size_t n, char *why, size_t size)
+{
+	unsigned char	 data[1024];
+	unsigned	 u, sel, mt, hi, lo;
+	const char	*h;
+	size_t		 i, len;
+	int		 off, usable = 0, r;
+
+	/* RFC 7672 3.2.2: DANE-TA names are the MX host; 3.1.1: DANE-EE
+	 * checks no name (and OpenSSL then no dates either) */
+	if (SSL_dane_enable(ssl, host) <= 0) {
+		snprintf(why, size, "SSL_dane_enable failed");
+		return -1;
+	}
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < n; i++) {
+		off = 0;
+		if (sscanf(tlsa[i], "%u %u %u %n", &u, &sel, &mt, &off) != 3 ||
+		    off == 0 || (u != 2 && u != 3) || sel > 255 || mt > 255)
+			continue;	/* 7672 3.1.3: PKIX-TA/EE unusable */
+		for (h = tlsa[i] + off, len = 0; h[0] && h[1] &&
+		    len < sizeof(data); h += 2) {
+			if (sscanf(h, "%1x%1x", &hi, &lo) != 2)
+				break;
+			data[len++] = (unsigned char)(hi << 4 | lo);
+		}
+		if (*h != '\0' || len == 0)
+			continue;
+		r = SSL_dane_tlsa_add(ssl, (uint8_t)u, (uint8_t)sel,
+		    (uint8_t)mt, data, len);
+		if (r > 0)
+			usable++;
+	}
+	if (usable == 0)
+		snprintf(why, size, "no usable TLSA record");
+	return usable;
+}
+
 #define XE(e)	{ e, #e }
 static const struct {
 	long		 code;
@@ -132,6 +172,7 @@ static const struct {
 	XE(X509_V_ERR_INVALID_CA),
 	XE(X509_V_ERR_EMPTY_SUBJECT_ALT_NAME),
 	XE(X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM),
+	XE(X509_V_ERR_DANE_NO_MATCH),
 };
 #undef XE
 
@@ -157,6 +198,8 @@ tls_verify_type(long err)
 		return TLSRPT_CERTIFICATE_EXPIRED;
 	case X509_V_ERR_HOSTNAME_MISMATCH:	/* STS-VAL-3: SAN dNSName */
 		return TLSRPT_CERTIFICATE_HOST_MISMATCH;
+	case X509_V_ERR_DANE_NO_MATCH:		/* RFC 8460 4.3.2 */
+		return TLSRPT_TLSA_INVALID;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:

@@ -27,6 +27,12 @@ SSL_CTX			*tls_verify_ctx(const char *ca_file, char *why,
 			    size_t size);
 /* tls_verify_ssl - NULL on failure (no memory, a bad host name) */
 SSL			*tls_verify_ssl(SSL_CTX *, int fd, const char *host);
+/* tls_verify_dane - verify ssl by DANE (RFC 7672) with the TLSA records
+ * "usage selector mtype hex" (the context needs SSL_CTX_dane_enable()):
+ * the number of usable records added, 0 (why: none usable) or -1 */
+int			 tls_verify_dane(SSL *, const char *host,
+			    const char *const *tlsa, size_t n, char *why,
+			    size_t size);
 /* tls_verify_type - the RFC 8460 result type of a verify result */
 enum tlsrpt_result	 tls_verify_type(long x509_err);
 /* tls_verify_name - "X509_V_ERR_..." for the common codes, else

@@ -31,6 +31,8 @@ struct conf {
 	char	*hostname;
 	char	*syslog_facility;
 	int	 log_level;
+	int	 dane;			/* DANE for SMTP, DNSSEC validation */
+	char	*dnssec_trust_anchors;	/* DS/DNSKEY zone file */
 
 	/* policy discovery and cache (RFC 8461 section 3) */
 	int	 fetch_timeout;		/* seconds, whole HTTPS fetch */
@@ -56,6 +58,7 @@ struct conf {
 	int	 smtp_probe_port;
 	int	 probe_timeout;		/* seconds per step */
 	int	 probe_cache_ttl;
+	int	 gate_dane;		/* gate DANE domains by DANE */
 	int	 gate_deadline;		/* seconds the RCPT gate may wait */
 	char	*override_file;
 	char	*local_mailers;		/* space-separated {rcpt_mailer} values */

@@ -21,6 +21,7 @@ struct fake_rr {
 	enum status	 st;
 	size_t		 n;
 	char		*rr[16];
+	enum dns_sec	 sec;		/* what validated lookups report */
 };
 
 static struct fake_rr	fake[FAKE_MAX];
@@ -92,10 +93,23 @@ fake_dns_set(const char *type, const char *name, enum status st, ...)
 		free(f->rr[j]);
 	f->n = 0;
 	f->st = st;
+	f->sec = DNS_SEC_INSECURE;
 	va_start(ap, st);
 	while ((s = va_arg(ap, const char *)) != NULL && f->n < 16)
 		f->rr[f->n++] = xstrdup(s);
 	va_end(ap);
+	pthread_mutex_unlock(&fake_mu);
+}
+
+void
+fake_dns_set_sec(const char *type, const char *name, enum dns_sec sec)
+{
+	int	i;
+
+	pthread_mutex_lock(&fake_mu);
+	for (i = 0; i < nfake; i++)
+		if (!strcmp(fake[i].type, type) && !strcasecmp(fake[i].name, name))
+			fake[i].sec = sec;
 	pthread_mutex_unlock(&fake_mu);
 }
 
@@ -110,11 +124,14 @@ fake_dns_calls(void)
 	return n;
 }
 
+/* fake_lookup - a name without an entry is NXDOMAIN, insecure when
+ * validated (no entry, no signatures) */
 static enum status
-fake_lookup(const char *type, const char *name, struct dns_rrset *out,
-    struct buf *why)
+fake_lookup(const char *type, const char *name, int validate,
+    struct dns_rrset *out, struct buf *why)
 {
 	enum status	st = ST_NOTFOUND;
+	enum dns_sec	sec = DNS_SEC_INSECURE;
 	int		i;
 	size_t		j;
 
@@ -125,6 +142,7 @@ fake_lookup(const char *type, const char *name, struct dns_rrset *out,
 		if (strcmp(fake[i].type, type) || strcasecmp(fake[i].name, name))
 			continue;
 		st = fake[i].st;
+		sec = fake[i].sec;
 		if (st != ST_OK)
 			break;
 		out->n = fake[i].n;
@@ -145,6 +163,8 @@ fake_lookup(const char *type, const char *name, struct dns_rrset *out,
 		break;
 	}
 	pthread_mutex_unlock(&fake_mu);
+	if (validate)
+		out->sec = sec;
 	if (st == ST_OK && out->n == 0)
 		st = ST_NOTFOUND;
 	if (st != ST_OK)
@@ -156,20 +176,63 @@ fake_lookup(const char *type, const char *name, struct dns_rrset *out,
 enum status
 dns_txt(struct dns *d, const char *name, struct dns_rrset *out, struct buf *why)
 {
-	return fake_lookup("TXT", name, out, why);
+	return fake_lookup("TXT", name, 0, out, why);
 }
 
 enum status
 dns_mx(struct dns *d, const char *name, struct dns_rrset *out, struct buf *why)
 {
-	return fake_lookup("MX", name, out, why);
+	return fake_lookup("MX", name, 0, out, why);
 }
 
 enum status
 dns_addr(struct dns *d, const char *name, struct dns_rrset *out,
     struct buf *why)
 {
-	return fake_lookup("A", name, out, why);
+	return fake_lookup("A", name, 0, out, why);
+}
+
+enum status
+dns_mx_sec(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return fake_lookup("MX", name, 1, out, why);
+}
+
+enum status
+dns_addr_sec(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return fake_lookup("A", name, 1, out, why);
+}
+
+enum status
+dns_tlsa(struct dns *d, const char *name, struct dns_rrset *out,
+    struct buf *why)
+{
+	return fake_lookup("TLSA", name, 1, out, why);
+}
+
+int
+dns_set_trust_anchors(struct dns *d, const char *file, struct buf *why)
+{
+	return 0;
+}
+
+static int	fake_unusable;
+
+void
+fake_dns_dnssec_unusable(int v)
+{
+	fake_unusable = v;
+}
+
+int
+dns_dnssec_usable(struct dns *d, struct buf *why)
+{
+	if (fake_unusable)
+		buf_puts(why, ". DNSKEY: bogus");
+	return !fake_unusable;
 }
 
 /* dns_stats - the fake answers from a table: it counts nothing */

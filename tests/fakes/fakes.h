@@ -10,6 +10,7 @@
 
 #include <time.h>
 
+#include "dns.h"
 #include "http.h"
 #include "status.h"
 #include "sts_cache.h"
@@ -22,7 +23,12 @@ void	fake_clock_advance(time_t);
  * list); type is "TXT", "MX" (records "pref host"), "A" */
 void	fake_dns_set(const char *type, const char *name, enum status st,
 	    ...);
+/* fake_dns_set_sec - what validated lookups (dns_mx_sec, dns_addr_sec,
+ * dns_tlsa: type "TLSA") of an entry set before report; default insecure */
+void	fake_dns_set_sec(const char *type, const char *name, enum dns_sec);
 void	fake_dns_reset(void);
+/* fake_dns_dnssec_unusable - dns_dnssec_usable() says 0 (1) or 1 (0) */
+void	fake_dns_dnssec_unusable(int);
 int	fake_dns_calls(void);
 
 /* fake_http_set - answer url with an HTTP response, or with fail */

@@ -14,7 +14,7 @@ libs="$(pkg-config --libs getdns libcurl json-c openssl zlib) -lpthread"
 pure="$(ls common/*/*.c | grep -v -e common/net/dns.c -e common/net/http.c \
     -e common/net/tls_probe.c -e common/util/clock.c) milter/pflog.c \
     milter/exim_event.c milter/tlsrpt_dgram.c milter/pmap_frame.c \
-    milter/pmap_reply.c"
+    milter/pmap_reply.c milter/pmap_dane.c"
 fakes=$(ls tests/fakes/*.c 2>/dev/null || true)
 for f in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$f" .c); t=${t#fuzz_}

@@ -9,6 +9,7 @@
  * gate_rule_decide() asks for from the row and records the order of
  * its questions; the row says what the decision must be.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #define MISMATCH	TLSRPT_CERTIFICATE_HOST_MISMATCH
 #define UNTRUSTED	TLSRPT_CERTIFICATE_NOT_TRUSTED
 #define VALFAIL		TLSRPT_VALIDATION_FAILURE
+#define TLSAINV		TLSRPT_TLSA_INVALID
+#define DNSSECINV	TLSRPT_DNSSEC_INVALID
 
 struct addr_row {
 	const char	*host;
@@ -62,8 +65,23 @@ struct row {
 	const char		*text;		/* the 451 text (defer) */
 };
 
+/* DANE (STS-DANE-1): gate_dane on, the domain's verdict and the MX hosts
+ * with usable TLSA */
+struct dane_world {
+	int			 on;
+	enum dane_state		 state;
+	const char		*tlsa_hosts[3];
+};
+
+struct dane_row {
+	struct row		 r;
+	struct dane_world	 w;
+};
+
 #define T(s)	"MTA-STS policy of example.com (id p1, mode enforce) " \
 		"cannot be met:" s "; will retry"
+#define TD(s)	"DANE (RFC 7672) for example.com cannot be met:" s \
+		"; will retry"
 
 static const struct row rows[] = {
 	/* --- mode and overrides ------------------------------------------ */
@@ -292,13 +310,112 @@ static const struct row rows[] = {
 	  "policy mx addr:mx1.example.com probe:mx1.example.com|192.0.2.1",
 	  T(" mx1.example.com [192.0.2.1]: certificate-expired "
 	    "(X509_V_ERR_CERT_HAS_EXPIRED)") },
+
+};
+
+
+static const struct dane_row dane_rows[] = {
+	{ { "STS-DANE-1: usable TLSA, no MTA-STS: gated by DANE", NULL, NF, NULL,
+	  OVERRIDE_NONE, OK, { "mx.example.com" },
+	  { { "mx.example.com", OK, { "192.0.2.1" } } },
+	  { { "mx.example.com|192.0.2.1|dane", OK, SUCCESS, "" } }, 0,
+	  GATE_ACCEPT, "dane-validated", SUCCESS, "mx.example.com 192.0.2.1 ",
+	  "policy dane mx addr:mx.example.com probe:mx.example.com|192.0.2.1|dane",
+	  NULL },
+	  { 1, DANE_ALL, { "mx.example.com" } } },
+	{ { "STS-DANE-1: MTA-STS enforce cannot turn a DANE failure into a pass",
+	  "enforce", OK, "mx.example.com", OVERRIDE_NONE, OK,
+	  { "mx.example.com" },
+	  { { "mx.example.com", OK, { "192.0.2.1" } } },
+	  { { "mx.example.com|192.0.2.1|dane", OK, TLSAINV,
+	      "X509_V_ERR_DANE_NO_MATCH" },
+	    { "mx.example.com|192.0.2.1", OK, SUCCESS, "" } }, 0,
+	  GATE_DEFER, "", TLSAINV,
+	  "mx.example.com 192.0.2.1 X509_V_ERR_DANE_NO_MATCH",
+	  "policy dane mx addr:mx.example.com probe:mx.example.com|192.0.2.1|dane",
+	  TD(" mx.example.com [192.0.2.1]: tlsa-invalid "
+	     "(X509_V_ERR_DANE_NO_MATCH)") },
+	  { 1, DANE_ALL, { "mx.example.com" } } },
+	{ { "bogus DNSSEC defers even without MTA-STS, nothing probed", NULL, NF,
+	  NULL, OVERRIDE_NONE, OK, { "mx.example.com" }, {{0}}, {{0}}, 0,
+	  GATE_DEFER, "", DNSSECINV, "example.com - bogus", "policy dane",
+	  TD(" example.com: dnssec-invalid (bogus)") },
+	  { 1, DANE_BOGUS, { 0 } } },
+	{ { "bogus DNSSEC defers a domain with an MTA-STS policy", "enforce", OK,
+	  "mx.example.com", OVERRIDE_NONE, OK, { "mx.example.com" }, {{0}},
+	  {{0}}, 0,
+	  GATE_DEFER, "", DNSSECINV, "example.com - bogus", "policy dane",
+	  TD(" example.com: dnssec-invalid (bogus)") },
+	  { 1, DANE_BOGUS, { 0 } } },
+	{ { "no DANE (insecure, indeterminate, no TLSA): MTA-STS applies",
+	  "enforce", OK, "mx.example.com", OVERRIDE_NONE, OK,
+	  { "mx.example.com" },
+	  { { "mx.example.com", OK, { "192.0.2.1" } } },
+	  { { "mx.example.com|192.0.2.1", OK, SUCCESS, "" } }, 0,
+	  GATE_ACCEPT, "validated", SUCCESS, "mx.example.com 192.0.2.1 ",
+	  "policy dane mx addr:mx.example.com probe:mx.example.com|192.0.2.1",
+	  NULL },
+	  { 1, DANE_NONE, { 0 } } },
+	{ { "a failed DANE lookup falls back to MTA-STS (the MTA's map defers)",
+	  NULL, NF, NULL, OVERRIDE_NONE, OK, { "mx.example.com" }, {{0}}, {{0}},
+	  0, GATE_ACCEPT, "no-policy", 0, NULL, "policy dane", NULL },
+	  { 1, DANE_TEMPFAIL, { 0 } } },
+	{ { "TLSA on some MX, no enforce policy: an MX without TLSA is reached",
+	  NULL, NF, NULL, OVERRIDE_NONE, OK,
+	  { "mx1.example.com", "mx2.example.com" },
+	  { { "mx1.example.com", OK, { "192.0.2.1" } } },
+	  { { "mx1.example.com|192.0.2.1|dane", OK, TLSAINV,
+	      "X509_V_ERR_DANE_NO_MATCH" } }, 0,
+	  GATE_ACCEPT, "dane-partial", 0, NULL,
+	  "policy dane mx addr:mx1.example.com probe:mx1.example.com|192.0.2.1|dane",
+	  NULL },
+	  { 1, DANE_SOME, { "mx1.example.com" } } },
+	{ { "TLSA on some MX with an enforce policy: only TLSA hosts count",
+	  "enforce", OK, "*.example.com", OVERRIDE_NONE, OK,
+	  { "mx1.example.com", "mx2.example.com" },
+	  { { "mx1.example.com", OK, { "192.0.2.1" } },
+	    { "mx2.example.com", OK, { "192.0.2.2" } } },
+	  { { "mx1.example.com|192.0.2.1|dane", OK, TLSAINV,
+	      "X509_V_ERR_DANE_NO_MATCH" },
+	    { "mx2.example.com|192.0.2.2", OK, SUCCESS, "" } }, 0,
+	  GATE_DEFER, "", TLSAINV,
+	  "mx1.example.com 192.0.2.1 X509_V_ERR_DANE_NO_MATCH",
+	  "policy dane mx addr:mx1.example.com probe:mx1.example.com|192.0.2.1|dane",
+	  TD(" mx1.example.com [192.0.2.1]: tlsa-invalid "
+	     "(X509_V_ERR_DANE_NO_MATCH); mx2.example.com: dane-required "
+	     "(no-tlsa)") },
+	  { 1, DANE_SOME, { "mx1.example.com" } } },
+	{ { "DANE: the second TLSA host passes (STS-APP-5 order)", NULL, NF, NULL,
+	  OVERRIDE_NONE, OK, { "mx1.example.com", "mx2.example.com" },
+	  { { "mx1.example.com", OK, { "192.0.2.1" } },
+	    { "mx2.example.com", OK, { "192.0.2.2" } } },
+	  { { "mx1.example.com|192.0.2.1|dane", TF, VALFAIL,
+	      "connection-refused" },
+	    { "mx2.example.com|192.0.2.2|dane", OK, SUCCESS, "" } }, 0,
+	  GATE_ACCEPT, "dane-validated", SUCCESS, "mx2.example.com 192.0.2.2 ",
+	  "policy dane mx addr:mx1.example.com probe:mx1.example.com|192.0.2.1|dane "
+	  "addr:mx2.example.com probe:mx2.example.com|192.0.2.2|dane", NULL },
+	  { 1, DANE_ALL, { "mx1.example.com", "mx2.example.com" } } },
+	{ { "override skip also skips DANE", "enforce", OK, "mx.example.com",
+	  OVERRIDE_SKIP, OK, { "mx.example.com" }, {{0}}, {{0}}, 0,
+	  GATE_ACCEPT, "override-skip", 0, NULL, "", NULL },
+	  { 1, DANE_BOGUS, { 0 } } },
+	{ { "gate_dane off: TLSA is not looked at, MTA-STS applies", "enforce",
+	  OK, "mx.example.com", OVERRIDE_NONE, OK, { "mx.example.com" },
+	  { { "mx.example.com", OK, { "192.0.2.1" } } },
+	  { { "mx.example.com|192.0.2.1", OK, SUCCESS, "" } }, 0,
+	  GATE_ACCEPT, "validated", SUCCESS, "mx.example.com 192.0.2.1 ",
+	  "policy mx addr:mx.example.com probe:mx.example.com|192.0.2.1", NULL },
+	  { 0, DANE_ALL, { "mx.example.com" } } },
 };
 
 /* --- the driver ---------------------------------------------------------- */
 
 struct run {
 	const struct row	*row;
+	const struct dane_world	*w;		/* NULL: no DANE */
 	struct sts_policy	*policy;
+	struct dane_result	 dane;
 	struct gate_obs		 o;
 	struct gate_decision	 d;
 	struct buf		 asked;
@@ -359,8 +476,8 @@ answer_probe(struct run *r, int i, int k)
 	struct gate_probe_obs	 obs;
 	char			 key[300];
 
-	snprintf(key, sizeof(key), "%s|%s", r->o.host[i].name,
-	    r->o.host[i].addr[k]);
+	snprintf(key, sizeof(key), "%s|%s%s", r->o.host[i].name,
+	    r->o.host[i].addr[k], r->o.host[i].ntlsa ? "|dane" : "");
 	ask(r, "probe", key);
 	obs.st = ST_TEMPFAIL;			/* unlisted: nothing listens */
 	obs.result = TLSRPT_VALIDATION_FAILURE;
@@ -374,6 +491,26 @@ answer_probe(struct run *r, int i, int k)
 			obs.reason = p->reason;
 		}
 	gate_obs_probe(&r->o, i, &obs);
+}
+
+/* answer_dane - the row's DANE verdict: its TLSA hosts have one record */
+static void
+answer_dane(struct run *r)
+{
+	static char		*rec[1] = { "3 1 1 00" };
+	struct dane_host	*h;
+	int			 n;
+
+	r->dane.state = r->w->state;
+	r->dane.mx_sec = DNS_SEC_SECURE;
+	for (n = 0; n < 3 && r->w->tlsa_hosts[n]; n++) {
+		h = &r->dane.host[r->dane.nhost++];
+		h->name = (char *)(uintptr_t)r->w->tlsa_hosts[n];
+		h->state = DANE_H_USABLE;
+		h->ntlsa = 1;
+		h->tlsa = rec;
+	}
+	gate_obs_dane(&r->o, &r->dane);
 }
 
 /* decide - run the row's world until the decision */
@@ -406,18 +543,24 @@ decide(struct run *r, int walk_only)
 		case GATE_NEED_PROBE:
 			answer_probe(r, r->d.need_host, r->d.need_addr);
 			break;
+		case GATE_NEED_DANE:
+			ask(r, "dane", NULL);
+			answer_dane(r);
+			break;
 		}
 	}
 	CHECKF(0, "%s: no decision after 100 questions", row->name);
 }
 
 static void
-run_init(struct run *r, const struct row *row)
+run_init(struct run *r, const struct row *row, const struct dane_world *w)
 {
 	memset(r, 0, sizeof(*r));
 	r->row = row;
+	r->w = w;
 	r->policy = row->mode ? make_policy(row->mode, row->mx_pattern) : NULL;
 	gate_obs_init(&r->o, "example.com", row->ov);
+	r->o.dane_on = w != NULL && w->on;
 }
 
 static void
@@ -427,43 +570,60 @@ run_free(struct run *r)
 	buf_free(&r->asked);
 }
 
+/* check_row - run one row (w: its DANE world, or NULL) and compare */
 static void
-test_gate_rule_rows(void)
+check_row(const struct row *row, const struct dane_world *w)
 {
-	const struct row	*row;
 	struct run		 r;
 	char			 shown[400], text[GATE_TEXT_MAX];
 	const struct gate_attempt *a;
 
-	for (row = rows; row < rows + sizeof(rows) / sizeof(rows[0]); row++) {
-		run_init(&r, row);
-		decide(&r, 0);
-		CHECKF(r.d.action == row->action, "%s: action %d", row->name,
-		    r.d.action);
-		CHECKF(strcmp(gate_why_str(r.d.why), row->why) == 0,
-		    "%s: why \"%s\"", row->name, gate_why_str(r.d.why));
-		CHECKF(strcmp(buf_str(&r.asked), row->asked) == 0,
-		    "%s: asked \"%s\"", row->name, buf_str(&r.asked));
-		CHECKF(r.d.background == (strcmp(row->why, "mode-testing") == 0),
-		    "%s: background %d", row->name, r.d.background);
-		if ((a = r.d.shown) != NULL)
-			snprintf(shown, sizeof(shown), "%s %s %s", a->mx,
-			    a->ip[0] ? a->ip : "-", a->reason);
-		CHECKF(row->shown == NULL ? a == NULL || row->action ==
-		    GATE_ACCEPT : a != NULL && strcmp(shown, row->shown) == 0,
-		    "%s: shown \"%s\"", row->name, a ? shown : "(none)");
-		if (row->action == GATE_DEFER) {
-			/* STS-APP-4: a temporary failure with a reason */
-			CHECKF(r.d.result == row->result, "%s: result %s",
-			    row->name, tlsrpt_result_str(r.d.result));
-			gate_rule_text(&r.o, &r.d, text, sizeof(text));
-			CHECKF(strcmp(text, row->text) == 0, "%s: text\n  %s",
-			    row->name, text);
-		} else if (row->shown != NULL)
-			CHECKF(r.d.pass && r.d.result == TLSRPT_SUCCESS,
-			    "%s: pass %d", row->name, r.d.pass);
-		run_free(&r);
-	}
+	run_init(&r, row, w);
+	decide(&r, 0);
+	CHECKF(r.d.action == row->action, "%s: action %d", row->name,
+	    r.d.action);
+	CHECKF(strcmp(gate_why_str(r.d.why), row->why) == 0,
+	    "%s: why \"%s\"", row->name, gate_why_str(r.d.why));
+	CHECKF(strcmp(buf_str(&r.asked), row->asked) == 0,
+	    "%s: asked \"%s\"", row->name, buf_str(&r.asked));
+	CHECKF(r.d.background == (strcmp(row->why, "mode-testing") == 0),
+	    "%s: background %d", row->name, r.d.background);
+	if ((a = r.d.shown) != NULL)
+		snprintf(shown, sizeof(shown), "%s %s %s", a->mx,
+		    a->ip[0] ? a->ip : "-", a->reason);
+	CHECKF(row->shown == NULL ? a == NULL || row->action ==
+	    GATE_ACCEPT : a != NULL && strcmp(shown, row->shown) == 0,
+	    "%s: shown \"%s\"", row->name, a ? shown : "(none)");
+	if (row->action == GATE_DEFER) {
+		/* STS-APP-4: a temporary failure with a reason */
+		CHECKF(r.d.result == row->result, "%s: result %s",
+		    row->name, tlsrpt_result_str(r.d.result));
+		gate_rule_text(&r.o, &r.d, text, sizeof(text));
+		CHECKF(strcmp(text, row->text) == 0, "%s: text\n  %s",
+		    row->name, text);
+	} else if (row->shown != NULL)
+		CHECKF(r.d.pass && r.d.result == TLSRPT_SUCCESS,
+		    "%s: pass %d", row->name, r.d.pass);
+	run_free(&r);
+}
+
+static void
+test_gate_rule_rows(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_row(&rows[i], NULL);
+}
+
+/* STS-DANE-1: DANE decides where it applies (gate_dane) */
+static void
+test_gate_rule_dane_rows(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(dane_rows) / sizeof(dane_rows[0]); i++)
+		check_row(&dane_rows[i].r, &dane_rows[i].w);
 }
 
 /* STS-APP-2: the background walk of a testing policy finds the same
@@ -478,14 +638,14 @@ test_gate_rule_testing_never_defers(void)
 	    GATE_ACCEPT, "mode-testing", 0, NULL, "policy", NULL };
 	struct run		 r;
 
-	run_init(&r, &row);
+	run_init(&r, &row, NULL);
 	decide(&r, 0);
 	CHECK_INT(r.d.action, GATE_ACCEPT);
 	CHECK_INT(r.d.background, 1);
 	CHECK_INT(r.d.mode, STS_MODE_TESTING);
 	run_free(&r);
 
-	run_init(&r, &row);
+	run_init(&r, &row, NULL);
 	gate_obs_policy(&r.o, ST_OK, r.policy, "p1");
 	decide(&r, 1);				/* the background walk */
 	CHECK_INT(r.d.pass, 0);
@@ -557,6 +717,7 @@ int
 main(void)
 {
 	RUN(test_gate_rule_rows);
+	RUN(test_gate_rule_dane_rows);
 	RUN(test_gate_rule_testing_never_defers);
 	RUN(test_gate_rule_address_limit);
 	RUN(test_gate_rule_text_bounded);

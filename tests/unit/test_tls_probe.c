@@ -29,7 +29,10 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "status.h"
@@ -197,6 +200,108 @@ test_tls_probe_cert_rows(void)
 		} else
 			CHECK_STR(r.tls_version, "");
 	}
+}
+
+/* ---- DANE (RFC 7672) rows: every leaf here has the key leaf.key ---- */
+
+/* tlsa_of - "usage selector 1 <sha256>" of file's certificate (sel 0)
+ * or public key (sel 1) */
+static void
+tlsa_of(const char *file, int usage, int sel, char *out, size_t size)
+{
+	unsigned char	 md[32], *der = NULL;
+	char		 path[128];
+	FILE		*f;
+	X509		*x = NULL;
+	int		 len = -1, i, o;
+
+	snprintf(path, sizeof(path), "%s/%s", fake_mx_dir(), file);
+	if ((f = fopen(path, "r")) != NULL) {
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (x != NULL)
+		len = sel == 0 ? i2d_X509(x, &der) :
+		    i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	o = snprintf(out, size, "%d %d 1 ", usage, sel);
+	if (len > 0 && SHA256(der, (size_t)len, md) != NULL)
+		for (i = 0; i < 32; i++)
+			o += snprintf(out + o, size - (size_t)o, "%02x", md[i]);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+static const struct dane_row {
+	const char		*chain;
+	const char		*mx_host;
+	const char		*tlsa_file;	/* its hash is the record */
+	int			 usage, sel;
+	enum tlsrpt_result	 want;
+	const char		*reason;
+} dane_rows[] = {
+	/* DANE-EE(3): the key matches, names and dates are not checked */
+	{ "good.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
+	{ "other.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
+	{ "expired.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
+	{ "self.pem", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
+	/* a PKIX-valid certificate that the TLSA does not match: no
+	 * fallback to WebPKI (STS-DANE-1) */
+	{ "good.chain", "mx.good.test", "int.pem", 3, 1, TLSRPT_TLSA_INVALID,
+	    "X509_V_ERR_DANE_NO_MATCH" },
+	/* DANE-TA(2): the chain to the TA, and the MX name */
+	{ "good.chain", "mx.good.test", "int.pem", 2, 0, TLSRPT_SUCCESS, "" },
+	{ "good.chain", "mx2.good.test", "int.pem", 2, 0,
+	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH" },
+	{ "expired.chain", "mx.good.test", "int.pem", 2, 0,
+	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED" },
+	{ "untrusted.chain", "mx.good.test", "int.pem", 2, 0,
+	    TLSRPT_TLSA_INVALID, "X509_V_ERR_DANE_NO_MATCH" },
+};
+
+static void
+test_tls_probe_dane_rows(void)
+{
+	struct tls_probe_opts	o = test_opts();
+	struct tls_probe_result	r;
+	struct fake_mx		s;
+	char			rec[128];
+	const char		*recs[1] = { rec };
+	enum status		st;
+	size_t			i;
+
+	SKIP_WITHOUT_CERTS();
+	o.ca_file = NULL;	/* WebPKI store: DANE must not need it */
+	for (i = 0; i < sizeof(dane_rows) / sizeof(dane_rows[0]); i++) {
+		const struct dane_row *w = &dane_rows[i];
+
+		tlsa_of(w->tlsa_file, w->usage, w->sel, rec, sizeof(rec));
+		o.tlsa = recs;
+		o.ntlsa = 1;
+		memset(&s, 0, sizeof(s));
+		s.mode = SRV_NORMAL;
+		s.chain = w->chain;
+		s.starttls = 1;
+		st = probe(&s, AF_INET, w->mx_host, &o, &r);
+		CHECKF(st == ST_OK && r.result == w->want &&
+		    strcmp(r.reason, w->reason) == 0,
+		    "dane row %zu (%s, %s, %s): %s %s \"%s\", want %s \"%s\"",
+		    i, w->chain, w->mx_host, rec, status_str(st),
+		    tlsrpt_result_str(r.result), r.reason,
+		    tlsrpt_result_str(w->want), w->reason);
+		printf("     dane row %zu: %-15s %-13s %d %d -> %s %s\n", i,
+		    w->chain, w->mx_host, w->usage, w->sel,
+		    tlsrpt_result_str(r.result), r.reason);
+	}
+	/* no usable record (PKIX-EE only): tlsa-invalid, no handshake */
+	tlsa_of("good.pem", 1, 1, rec, sizeof(rec));
+	memset(&s, 0, sizeof(s));
+	s.mode = SRV_NORMAL;
+	s.chain = "good.chain";
+	s.starttls = 1;
+	st = probe(&s, AF_INET, "mx.good.test", &o, &r);
+	CHECKF(st == ST_OK && r.result == TLSRPT_TLSA_INVALID &&
+	    strcmp(r.reason, "no usable TLSA record") == 0, "%s \"%s\"",
+	    tlsrpt_result_str(r.result), r.reason);
 }
 
 static void
@@ -548,13 +653,15 @@ test_tls_probe_json(void)
 	    "\"sending_ip\":\"2001:db8::2\",\"helo\":\"mx\\\"1\\\\\","
 	    "\"reason\":\"X509_V_ERR_CERT_HAS_EXPIRED\","
 	    "\"tls_version\":\"TLSv1.3\","
-	    "\"cipher\":\"TLS_AES_256_GCM_SHA384\",\"transient\":false}");
+	    "\"cipher\":\"TLS_AES_256_GCM_SHA384\",\"transient\":false,"
+	    "\"verified_by\":\"webpki\"}");
 	buf_reset(&b);
 	r.result = TLSRPT_SUCCESS;
 	r.transient = 1;
+	r.dane = 1;
 	tls_probe_json(&r, &b);
 	CHECK(strncmp(buf_str(&b), "{\"result\":\"success\"", 19) == 0);
-	CHECK(strstr(buf_str(&b), "\"transient\":true}") != NULL);
+	CHECK(strstr(buf_str(&b), "\"transient\":true,\"verified_by\":\"dane\"}") != NULL);
 	buf_free(&b);
 }
 
@@ -621,6 +728,7 @@ main(void)
 	}
 
 	RUN(test_tls_probe_cert_rows);
+	RUN(test_tls_probe_dane_rows);
 	RUN(test_tls_probe_ipv6);
 	RUN(test_tls_probe_local_addr);
 	RUN(test_tls_probe_helo_address_literal);

@@ -1,0 +1,318 @@
+/*
+ * dane.c - DANE for SMTP (RFC 7672): the usable TLSA records of a
+ * domain's MX hosts
+ *
+ * SYNOPSIS
+ *	#include "dane.h"
+ *
+ *	enum status dane_lookup(struct dns *, const char *domain,
+ *	    struct dane_result *out, struct buf *why);
+ *	void dane_result_clear(struct dane_result *);
+ *	enum dane_host_state dane_host(struct dns *, const char *host,
+ *	    struct dane_host *out, struct buf *why);
+ *
+ * DESCRIPTION
+ *	dane_lookup() asks, through the DNS seam with DNSSEC validation,
+ *	for the MX RRset of domain and, only when it is secure (RFC 7672
+ *	2.2.1), for the address records of each MX host (the first
+ *	DANE_MAX_HOSTS, in preference order) and, only when those are
+ *	secure too (2.2.2), for the TLSA RRset at _25._tcp.<host> (2.2.3).
+ *	A host's TLSA records are kept when the answer is secure and the
+ *	record usable for SMTP: DANE-TA(2) or DANE-EE(3), selector 0 or 1,
+ *	matching type 0, 1 or 2 (3.1.3: PKIX-TA(0)/PKIX-EE(1) are not).
+ *
+ *	The state (dane_state_of):
+ *	  DANE_BOGUS	a bogus answer anywhere (MX, address, TLSA): never
+ *			used as if it were insecure; the callers defer.
+ *	  DANE_ALL	every MX host has usable TLSA.
+ *	  DANE_SOME	some do, the others have none.
+ *	  DANE_TEMPFAIL	no host is known to have usable TLSA but a lookup
+ *			that would tell failed (timeout, SERVFAIL): not
+ *			known whether DANE applies; the callers defer.
+ *	  DANE_NONE	DANE does not apply: the MX RRset is insecure,
+ *			indeterminate or absent, or no host has usable
+ *			TLSA.  MTA-STS decides (STS-DANE-1).
+ *	An MX lookup that fails with no DNSSEC verdict is DANE_TEMPFAIL.
+ *	When validation does not work at all (dns_dnssec_usable(): the
+ *	trust anchor's own DNSKEY does not validate, e.g. resolvers that
+ *	strip DNSSEC records), the verdict is DANE_NONE with an
+ *	indeterminate MX: DNSSEC is unavailable, which the daemon logs;
+ *	otherwise every domain would be bogus and all mail deferred.
+ *	The cost: whoever can break validation of the anchor itself (an
+ *	attacker between us and the resolvers) turns DANE off; use a
+ *	resolver on the same host.
+ *	ttl is the smallest TTL of the answers used.
+ *
+ *	dane_host() is the per-host part alone (address security, then
+ *	TLSA) for a host named without its domain (stsctl probe HOST).
+ *
+ *	Not done: the CNAME expansion of MX host names for the TLSA base
+ *	domain (2.2.2: TLSA is looked up at the original name only), and
+ *	the per-host queries run one after the other, not in parallel.
+ *
+ * RETURN VALUES
+ *	ST_OK whenever out holds a verdict (every state above); why gets
+ *	a line for a bogus or failed lookup.  out is cleared on entry and
+ *	released with dane_result_clear().
+ *
+ * SEE ALSO
+ *	RFC 7672, RFC 7671; rfc-checklist.md STS-DANE-1
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "dane.h"
+#include "dns.h"
+#include "xmalloc.h"
+
+const char *
+dane_sec_str(enum dns_sec s)
+{
+	switch (s) {
+	case DNS_SEC_SECURE:
+		return "secure";
+	case DNS_SEC_INSECURE:
+		return "insecure";
+	case DNS_SEC_BOGUS:
+		return "bogus";
+	case DNS_SEC_INDETERMINATE:
+		return "indeterminate";
+	case DNS_SEC_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+const char *
+dane_state_str(enum dane_state s)
+{
+	switch (s) {
+	case DANE_NONE:
+		return "none";
+	case DANE_ALL:
+		return "all";
+	case DANE_SOME:
+		return "some";
+	case DANE_BOGUS:
+		return "bogus";
+	case DANE_TEMPFAIL:
+		return "tempfail";
+	}
+	return "?";
+}
+
+const char *
+dane_host_state_str(enum dane_host_state s)
+{
+	switch (s) {
+	case DANE_H_NONE:
+		return "no-tlsa";
+	case DANE_H_USABLE:
+		return "tlsa";
+	case DANE_H_BOGUS:
+		return "bogus";
+	case DANE_H_TEMPFAIL:
+		return "tempfail";
+	}
+	return "?";
+}
+
+/*
+ * dane_tlsa_usable - "usage selector mtype hex" usable for SMTP
+ * (RFC 7672 3.1): usage 2 or 3, selector 0 or 1, matching type 0-2,
+ * hex data of the matching type's length (any length for type 0).
+ */
+int
+dane_tlsa_usable(const char *rr)
+{
+	unsigned	u, sel, mt;
+	size_t		hex;
+	int		n = 0;
+
+	if (rr == NULL || sscanf(rr, "%u %u %u %n", &u, &sel, &mt, &n) != 3 ||
+	    n == 0)
+		return 0;
+	if ((u != 2 && u != 3) || sel > 1 || mt > 2)
+		return 0;
+	hex = strspn(rr + n, "0123456789abcdefABCDEF");
+	if (hex == 0 || rr[n + hex] != '\0' || hex % 2 != 0)
+		return 0;
+	return mt == 0 || hex == (mt == 1 ? 64u : 128u);
+}
+
+enum dane_state
+dane_state_of(const struct dane_result *r)
+{
+	size_t	i, usable = 0, tempfail = 0;
+
+	if (r->mx_sec == DNS_SEC_BOGUS)
+		return DANE_BOGUS;
+	for (i = 0; i < r->nhost; i++)
+		switch (r->host[i].state) {
+		case DANE_H_BOGUS:
+			return DANE_BOGUS;
+		case DANE_H_USABLE:
+			usable++;
+			break;
+		case DANE_H_TEMPFAIL:
+			tempfail++;
+			break;
+		case DANE_H_NONE:
+			break;
+		}
+	if (usable > 0)
+		return usable == r->nhost ? DANE_ALL : DANE_SOME;
+	return tempfail > 0 ? DANE_TEMPFAIL : DANE_NONE;
+}
+
+const struct dane_host *
+dane_host_find(const struct dane_result *r, const char *host)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nhost; i++)
+		if (strcasecmp(r->host[i].name, host) == 0)
+			return &r->host[i];
+	return NULL;
+}
+
+void
+dane_result_clear(struct dane_result *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nhost; i++)
+		dane_host_clear(&r->host[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+dane_ttl(struct dane_result *r, unsigned ttl)
+{
+	if (ttl < r->ttl)
+		r->ttl = ttl;
+}
+
+/* dane_host_lookup - address security, then TLSA, of one MX host */
+static void
+dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
+    struct buf *why);
+
+enum dane_host_state
+dane_host(struct dns *d, const char *host, struct dane_host *h,
+    struct buf *why)
+{
+	struct dane_result	r;
+
+	memset(&r, 0, sizeof(r));
+	r.ttl = UINT32_MAX;
+	memset(h, 0, sizeof(*h));
+	h->name = xstrdup(host);
+	dane_host_lookup(d, &r, h, why);
+	return h->state;
+}
+
+void
+dane_host_clear(struct dane_host *h)
+{
+	size_t	j;
+
+	free(h->name);
+	for (j = 0; j < h->ntlsa; j++)
+		free(h->tlsa[j]);
+	free(h->tlsa);
+	memset(h, 0, sizeof(*h));
+}
+
+static void
+dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
+    struct buf *why)
+{
+	struct dns_rrset	 rs;
+	struct buf		 qname = BUF_INIT;
+	enum status		 st;
+	size_t			 i;
+
+	st = dns_addr_sec(d, h->name, &rs, why);
+	h->addr_sec = rs.sec;
+	if (st == ST_OK)
+		dane_ttl(r, rs.ttl);
+	dns_rrset_clear(&rs);
+	if (h->addr_sec == DNS_SEC_BOGUS) {
+		h->state = DANE_H_BOGUS;
+		return;
+	}
+	if (st == ST_TEMPFAIL || st == ST_INVALID) {
+		h->state = DANE_H_TEMPFAIL;
+		return;
+	}
+	/* RFC 7672 2.2.2: no TLSA lookup for an insecure (or no) address */
+	if (st != ST_OK || h->addr_sec != DNS_SEC_SECURE)
+		return;
+	buf_printf(&qname, "_25._tcp.%s", h->name);
+	st = dns_tlsa(d, buf_str(&qname), &rs, why);
+	buf_free(&qname);
+	h->tlsa_sec = rs.sec;
+	if (rs.sec == DNS_SEC_BOGUS)
+		h->state = DANE_H_BOGUS;
+	else if (st == ST_TEMPFAIL || st == ST_INVALID)
+		h->state = DANE_H_TEMPFAIL;
+	else if (st == ST_OK && rs.sec == DNS_SEC_SECURE) {
+		dane_ttl(r, rs.ttl);
+		for (i = 0; i < rs.n; i++) {
+			if (!dane_tlsa_usable(rs.rr[i]))
+				continue;
+			h->tlsa = xreallocarray(h->tlsa, h->ntlsa + 1,
+			    sizeof(*h->tlsa));
+			h->tlsa[h->ntlsa++] = xstrdup(rs.rr[i]);
+		}
+		if (h->ntlsa > 0)
+			h->state = DANE_H_USABLE;
+	}
+	dns_rrset_clear(&rs);
+}
+
+enum status
+dane_lookup(struct dns *d, const char *domain, struct dane_result *out,
+    struct buf *why)
+{
+	struct dns_rrset	 mx;
+	enum status		 st;
+	size_t			 i;
+
+	memset(out, 0, sizeof(*out));
+	out->ttl = UINT32_MAX;
+	/* validation that cannot work at all is no verdict on the domain */
+	if (!dns_dnssec_usable(d, why)) {
+		out->mx_sec = DNS_SEC_INDETERMINATE;
+		out->ttl = 60;
+		return ST_OK;
+	}
+	st = dns_mx_sec(d, domain, &mx, why);
+	out->mx_sec = mx.sec;
+	if (st == ST_OK)
+		dane_ttl(out, mx.ttl);
+	if (mx.sec == DNS_SEC_BOGUS)
+		out->state = DANE_BOGUS;
+	else if (st == ST_TEMPFAIL || st == ST_INVALID)
+		out->state = DANE_TEMPFAIL;
+	else if (st == ST_OK && mx.sec == DNS_SEC_SECURE) {
+		for (i = 0; i < mx.n && out->nhost < DANE_MAX_HOSTS; i++) {
+			if (mx.rr[i][0] == '\0')	/* null MX */
+				continue;
+			out->host[out->nhost].name = xstrdup(mx.rr[i]);
+			dane_host_lookup(d, out, &out->host[out->nhost++],
+			    why);
+		}
+		out->state = dane_state_of(out);
+	}
+	dns_rrset_clear(&mx);
+	if (out->ttl == UINT32_MAX)
+		out->ttl = 0;
+	return ST_OK;
+}

@@ -1,0 +1,246 @@
+/*
+ * dane_cache.c - DANE verdicts per domain, kept for their DNS TTL
+ *
+ * SYNOPSIS
+ *	#include "dane_cache.h"
+ *
+ *	struct dane_cache *dane_cache_new(struct dns *, size_t max_entries);
+ *	int dane_cache_peek(struct dane_cache *, const char *domain,
+ *	    enum dane_state *st);
+ *	enum dane_state dane_cache_get(struct dane_cache *, const char *domain,
+ *	    struct dane_result *copy);
+ *
+ * DESCRIPTION
+ *	A verdict of dane_lookup() is kept for the smallest TTL of the
+ *	answers it used, clamped to [DANE_CACHE_MIN_TTL, DANE_CACHE_MAX_TTL];
+ *	bogus and tempfail verdicts for DANE_CACHE_FAIL_TTL, so a repaired
+ *	zone is seen soon and a broken one is not asked for on every
+ *	message.  Time is the clock seam's (clock_now).  Domains are
+ *	compared without case.  When max_entries are kept, expired ones
+ *	are dropped; if none has expired the new verdict is returned but
+ *	not kept.  Two threads that miss the same domain at once both look
+ *	it up (no single-flight yet).
+ *
+ * THREAD SAFETY
+ *	One mutex around the table; lookups run outside it.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "dane.h"
+#include "dane_cache.h"
+#include "xmalloc.h"
+
+struct dane_entry {
+	char			*domain;
+	time_t			 expires;
+	struct dane_result	 r;
+	struct dane_entry	*next;		/* same bucket */
+};
+
+struct dane_cache {
+	pthread_mutex_t		 mu;
+	struct dns		*dns;
+	struct dane_entry	**b;		/* nb buckets */
+	size_t			 nb, n, max;
+};
+
+struct dane_cache *
+dane_cache_new(struct dns *dns, size_t max_entries)
+{
+	struct dane_cache	*dc = xcalloc(1, sizeof(*dc));
+
+	pthread_mutex_init(&dc->mu, NULL);
+	dc->dns = dns;
+	dc->max = max_entries > 0 ? max_entries : 1;
+	for (dc->nb = 64; dc->nb < dc->max && dc->nb < (1u << 24); )
+		dc->nb <<= 1;
+	dc->b = xcalloc(dc->nb, sizeof(*dc->b));
+	return dc;
+}
+
+static void
+dane_entry_free(struct dane_entry *e)
+{
+	free(e->domain);
+	dane_result_clear(&e->r);
+	free(e);
+}
+
+void
+dane_cache_free(struct dane_cache *dc)
+{
+	struct dane_entry	*e, *next;
+	size_t			 i;
+
+	if (dc == NULL)
+		return;
+	for (i = 0; i < dc->nb; i++)
+		for (e = dc->b[i]; e != NULL; e = next) {
+			next = e->next;
+			dane_entry_free(e);
+		}
+	free(dc->b);
+	pthread_mutex_destroy(&dc->mu);
+	free(dc);
+}
+
+size_t
+dane_cache_count(struct dane_cache *dc)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&dc->mu);
+	n = dc->n;
+	pthread_mutex_unlock(&dc->mu);
+	return n;
+}
+
+/* dane_cache_slot - the bucket of domain (FNV-1a, case folded) */
+static struct dane_entry **
+dane_cache_slot(struct dane_cache *dc, const char *domain)
+{
+	const unsigned char	*p;
+	uint32_t		 h = 2166136261u;
+
+	for (p = (const unsigned char *)domain; *p != '\0'; p++)
+		h = (h ^ (uint32_t)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) *
+		    16777619u;
+	return &dc->b[h & (dc->nb - 1)];
+}
+
+/* under mu */
+static struct dane_entry *
+dane_cache_find(struct dane_cache *dc, const char *domain)
+{
+	struct dane_entry	*e;
+
+	for (e = *dane_cache_slot(dc, domain); e != NULL; e = e->next)
+		if (strcasecmp(e->domain, domain) == 0)
+			return e;
+	return NULL;
+}
+
+/* dane_cache_prune - drop every expired entry; under mu */
+static void
+dane_cache_prune(struct dane_cache *dc, time_t now)
+{
+	struct dane_entry	**pp, *e;
+	size_t			  i;
+
+	for (i = 0; i < dc->nb; i++)
+		for (pp = &dc->b[i]; (e = *pp) != NULL; ) {
+			if (e->expires > now) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			dane_entry_free(e);
+			dc->n--;
+		}
+}
+
+static void
+dane_result_copy(struct dane_result *dst, const struct dane_result *src)
+{
+	size_t	i, j;
+
+	*dst = *src;
+	for (i = 0; i < src->nhost; i++) {
+		dst->host[i].name = xstrdup(src->host[i].name);
+		dst->host[i].tlsa = src->host[i].ntlsa == 0 ? NULL :
+		    xcalloc(src->host[i].ntlsa, sizeof(char *));
+		for (j = 0; j < src->host[i].ntlsa; j++)
+			dst->host[i].tlsa[j] = xstrdup(src->host[i].tlsa[j]);
+	}
+}
+
+int
+dane_cache_peek(struct dane_cache *dc, const char *domain,
+    enum dane_state *st)
+{
+	struct dane_entry	*e;
+	int			 hit = 0;
+
+	pthread_mutex_lock(&dc->mu);
+	if ((e = dane_cache_find(dc, domain)) != NULL &&
+	    e->expires > clock_now()) {
+		*st = e->r.state;
+		hit = 1;
+	}
+	pthread_mutex_unlock(&dc->mu);
+	return hit;
+}
+
+/* dane_cache_put - keep r (taken over) for domain; under mu */
+static void
+dane_cache_put(struct dane_cache *dc, const char *domain,
+    struct dane_result *r, time_t now)
+{
+	struct dane_entry	*e, **slot;
+	unsigned		 ttl = r->ttl;
+
+	if (r->state == DANE_BOGUS || r->state == DANE_TEMPFAIL)
+		ttl = DANE_CACHE_FAIL_TTL;
+	else if (ttl < DANE_CACHE_MIN_TTL)
+		ttl = DANE_CACHE_MIN_TTL;
+	else if (ttl > DANE_CACHE_MAX_TTL)
+		ttl = DANE_CACHE_MAX_TTL;
+	if ((e = dane_cache_find(dc, domain)) != NULL)
+		dane_result_clear(&e->r);
+	else {
+		if (dc->n >= dc->max)
+			dane_cache_prune(dc, now);
+		if (dc->n >= dc->max) {
+			dane_result_clear(r);
+			return;
+		}
+		e = xcalloc(1, sizeof(*e));
+		e->domain = xstrdup(domain);
+		slot = dane_cache_slot(dc, domain);
+		e->next = *slot;
+		*slot = e;
+		dc->n++;
+	}
+	e->r = *r;
+	e->expires = now + (time_t)ttl;
+	memset(r, 0, sizeof(*r));
+}
+
+enum dane_state
+dane_cache_get(struct dane_cache *dc, const char *domain,
+    struct dane_result *copy)
+{
+	struct dane_entry	*e;
+	struct dane_result	 r;
+	struct buf		 why = BUF_INIT;
+	enum dane_state		 st;
+	time_t			 now = clock_now();
+
+	pthread_mutex_lock(&dc->mu);
+	if ((e = dane_cache_find(dc, domain)) != NULL && e->expires > now) {
+		st = e->r.state;
+		if (copy != NULL)
+			dane_result_copy(copy, &e->r);
+		pthread_mutex_unlock(&dc->mu);
+		return st;
+	}
+	pthread_mutex_unlock(&dc->mu);
+
+	dane_lookup(dc->dns, domain, &r, &why);
+	buf_free(&why);
+	st = r.state;
+	if (copy != NULL)
+		dane_result_copy(copy, &r);
+	pthread_mutex_lock(&dc->mu);
+	dane_cache_put(dc, domain, &r, now);
+	pthread_mutex_unlock(&dc->mu);
+	dane_result_clear(&r);		/* when not kept */
+	return st;
+}

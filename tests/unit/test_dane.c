@@ -1,0 +1,335 @@
+/*
+ * test_dane.c - RFC 7672 lookups of dane.c through the fake DNS seam:
+ * each DNSSEC status of the MX, address and TLSA answers (STS-DANE-1:
+ * a bogus answer is never taken for an insecure one)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "dane.h"
+#include "dane_cache.h"
+#include "dns.h"
+#include "fakes.h"
+#include "status.h"
+
+#include "../harness.h"
+
+#define EE	"3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define TA	"2 0 1 fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define PKIX	"1 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static const struct {
+	const char	*rr;
+	int		 usable;
+} usable_cases[] = {
+	{ EE, 1 },
+	{ TA, 1 },
+	{ "3 0 0 3082", 1 },				/* full certificate */
+	{ "3 1 2 " "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 1 },
+	{ PKIX, 0 },					/* RFC 7672 3.1.3 */
+	{ "0 0 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0 },
+	{ "3 2 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0 },
+	{ "3 1 3 00", 0 },
+	{ "3 1 1 0123", 0 },				/* SHA-256 of 2 bytes */
+	{ "3 1 1 zz23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0 },
+	{ "3 1 0 abc", 0 },				/* odd hex */
+	{ "3 1 1", 0 },
+	{ "", 0 },
+	{ NULL, 0 },
+};
+
+static void
+test_dane_tlsa_usable(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(usable_cases) / sizeof(usable_cases[0]); i++)
+		CHECKF(dane_tlsa_usable(usable_cases[i].rr) ==
+		    usable_cases[i].usable, "row %zu: %s", i,
+		    usable_cases[i].rr ? usable_cases[i].rr : "(null)");
+}
+
+/* One MX host of a scenario: address and TLSA answers and their status. */
+struct host_row {
+	const char	*name;
+	enum status	 addr_st;
+	enum dns_sec	 addr_sec;
+	enum status	 tlsa_st;
+	enum dns_sec	 tlsa_sec;
+	const char	*tlsa1, *tlsa2;
+	enum dane_host_state want;
+	size_t		 want_ntlsa;
+};
+
+static const struct {
+	const char	*what;
+	enum status	 mx_st;
+	enum dns_sec	 mx_sec;
+	struct host_row	 h[2];
+	enum dane_state	 want;
+} lookup_cases[] = {
+	{ "secure MX, DANE-EE", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_USABLE, 1 } }, DANE_ALL },
+	{ "secure MX, DANE-TA + PKIX-EE: only the usable one kept", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, TA, PKIX,
+	      DANE_H_USABLE, 1 } }, DANE_ALL },
+	{ "only PKIX-EE: no DANE", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, PKIX, NULL,
+	      DANE_H_NONE, 0 } }, DANE_NONE },
+	{ "one of two MX hosts with TLSA", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_USABLE, 1 },
+	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_NOTFOUND, DNS_SEC_SECURE, NULL, NULL,
+	      DANE_H_NONE, 0 } }, DANE_SOME },
+	{ "insecure MX: TLSA ignored (RFC 7672 2.2.1)", ST_OK, DNS_SEC_INSECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_NONE, 0 } }, DANE_NONE },
+	{ "indeterminate MX: MTA-STS decides", ST_OK, DNS_SEC_INDETERMINATE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_NONE, 0 } }, DANE_NONE },
+	{ "bogus MX: never a downgrade", ST_OK, DNS_SEC_BOGUS,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_NONE, 0 } }, DANE_BOGUS },
+	{ "bogus NXDOMAIN for the MX", ST_NOTFOUND, DNS_SEC_BOGUS,
+	  { { NULL } }, DANE_BOGUS },
+	{ "MX lookup failed", ST_TEMPFAIL, DNS_SEC_UNKNOWN,
+	  { { NULL } }, DANE_TEMPFAIL },
+	{ "secure NXDOMAIN: no MX, no DANE", ST_NOTFOUND, DNS_SEC_SECURE,
+	  { { NULL } }, DANE_NONE },
+	{ "insecure address: no TLSA lookup (2.2.2)", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_INSECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_NONE, 0 } }, DANE_NONE },
+	{ "bogus address", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_BOGUS, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_BOGUS, 0 } }, DANE_BOGUS },
+	{ "bogus TLSA on the second host", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_USABLE, 1 },
+	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_BOGUS, EE, NULL,
+	      DANE_H_BOGUS, 0 } }, DANE_BOGUS },
+	{ "insecure TLSA (unsigned zone of the host)", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_INSECURE, EE, NULL,
+	      DANE_H_NONE, 0 } }, DANE_NONE },
+	{ "TLSA lookup failed, no other host", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_TEMPFAIL, DNS_SEC_UNKNOWN, NULL, NULL,
+	      DANE_H_TEMPFAIL, 0 } }, DANE_TEMPFAIL },
+	{ "TLSA lookup failed on one host of two", ST_OK, DNS_SEC_SECURE,
+	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
+	      DANE_H_USABLE, 1 },
+	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_TEMPFAIL, DNS_SEC_UNKNOWN, NULL, NULL,
+	      DANE_H_TEMPFAIL, 0 } }, DANE_SOME },
+};
+
+static void
+test_dane_lookup_table(void)
+{
+	struct dane_result	 r;
+	struct buf		 why = BUF_INIT, q = BUF_INIT;
+	size_t			 i, j;
+
+	for (i = 0; i < sizeof(lookup_cases) / sizeof(lookup_cases[0]); i++) {
+		fake_dns_reset();
+		if (lookup_cases[i].h[1].name != NULL)
+			fake_dns_set("MX", "d.test", lookup_cases[i].mx_st,
+			    "10 mx1.d.test", "20 mx2.d.test", NULL);
+		else
+			fake_dns_set("MX", "d.test", lookup_cases[i].mx_st,
+			    "10 mx1.d.test", NULL);
+		fake_dns_set_sec("MX", "d.test", lookup_cases[i].mx_sec);
+		for (j = 0; j < 2 && lookup_cases[i].h[j].name; j++) {
+			const struct host_row *h = &lookup_cases[i].h[j];
+
+			fake_dns_set("A", h->name, h->addr_st, "192.0.2.1",
+			    NULL);
+			fake_dns_set_sec("A", h->name, h->addr_sec);
+			buf_reset(&q);
+			buf_printf(&q, "_25._tcp.%s", h->name);
+			fake_dns_set("TLSA", buf_str(&q), h->tlsa_st, h->tlsa1,
+			    h->tlsa2, NULL);
+			fake_dns_set_sec("TLSA", buf_str(&q), h->tlsa_sec);
+		}
+		CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
+		CHECKF(r.state == lookup_cases[i].want, "%s: state %s",
+		    lookup_cases[i].what, dane_state_str(r.state));
+		CHECKF(r.mx_sec == lookup_cases[i].mx_sec, "%s: mx_sec %s",
+		    lookup_cases[i].what, dane_sec_str(r.mx_sec));
+		for (j = 0; j < 2 && lookup_cases[i].h[j].name &&
+		    r.mx_sec == DNS_SEC_SECURE &&
+		    lookup_cases[i].mx_st == ST_OK; j++) {
+			const struct host_row *h = &lookup_cases[i].h[j];
+			const struct dane_host *got = dane_host_find(&r,
+			    h->name);
+
+			CHECKF(got != NULL, "%s: host %s", lookup_cases[i].what,
+			    h->name);
+			if (got == NULL)
+				continue;
+			CHECKF(got->state == h->want && got->ntlsa ==
+			    h->want_ntlsa, "%s: host %s state %s ntlsa %zu",
+			    lookup_cases[i].what, h->name,
+			    dane_host_state_str(got->state), got->ntlsa);
+		}
+		if (r.state != DANE_NONE && r.mx_sec == DNS_SEC_SECURE &&
+		    lookup_cases[i].mx_st == ST_OK)
+			CHECKF(r.ttl == 300, "%s: ttl %u", lookup_cases[i].what,
+			    r.ttl);
+		dane_result_clear(&r);
+	}
+	buf_free(&why);
+	buf_free(&q);
+}
+
+/* A null MX (RFC 7505) is no host; a domain of only that has no DANE. */
+static void
+test_dane_null_mx(void)
+{
+	struct dane_result	r;
+	struct buf		why = BUF_INIT;
+
+	fake_dns_reset();
+	fake_dns_set("MX", "d.test", ST_OK, "0 ", NULL);
+	fake_dns_set_sec("MX", "d.test", DNS_SEC_SECURE);
+	CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
+	CHECK_INT(r.state, DANE_NONE);
+	CHECK_INT(r.nhost, 0);
+	dane_result_clear(&r);
+	buf_free(&why);
+}
+
+/* The TLSA lookup is not even made for an insecure address (2.2.2). */
+static void
+test_dane_no_tlsa_query_when_insecure(void)
+{
+	struct dane_result	r;
+	struct buf		why = BUF_INIT;
+
+	fake_dns_reset();
+	fake_dns_set("MX", "d.test", ST_OK, "10 mx1.d.test", NULL);
+	fake_dns_set_sec("MX", "d.test", DNS_SEC_SECURE);
+	fake_dns_set("A", "mx1.d.test", ST_OK, "192.0.2.1", NULL);
+	fake_dns_set_sec("A", "mx1.d.test", DNS_SEC_INSECURE);
+	CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
+	CHECK_INT(fake_dns_calls(), 2);		/* MX, A: no TLSA */
+	CHECK_INT(r.host[0].state, DANE_H_NONE);
+	dane_result_clear(&r);
+	buf_free(&why);
+}
+
+static void
+fake_dane_domain(const char *d, const char *mx, enum dns_sec tlsa_sec)
+{
+	struct buf	q = BUF_INIT, m = BUF_INIT;
+
+	buf_printf(&m, "10 %s", mx);
+	fake_dns_set("MX", d, ST_OK, buf_str(&m), NULL);
+	fake_dns_set_sec("MX", d, DNS_SEC_SECURE);
+	fake_dns_set("A", mx, ST_OK, "192.0.2.1", NULL);
+	fake_dns_set_sec("A", mx, DNS_SEC_SECURE);
+	buf_printf(&q, "_25._tcp.%s", mx);
+	fake_dns_set("TLSA", buf_str(&q), ST_OK, EE, NULL);
+	fake_dns_set_sec("TLSA", buf_str(&q), tlsa_sec);
+	buf_free(&q);
+	buf_free(&m);
+}
+
+/* dane_cache: kept for the TTL (fake answers: 300 s), failures 30 s */
+static void
+test_dane_cache_ttl(void)
+{
+	struct dane_cache	*dc;
+	struct dane_result	 r;
+	enum dane_state		 st;
+	int			 calls;
+
+	fake_dns_reset();
+	fake_clock_set(1000000);
+	fake_dane_domain("a.test", "mx.a.test", DNS_SEC_SECURE);
+	fake_dane_domain("b.test", "mx.b.test", DNS_SEC_BOGUS);
+	dc = dane_cache_new(NULL, 100);
+	CHECK(!dane_cache_peek(dc, "a.test", &st));
+	CHECK_INT(dane_cache_get(dc, "a.test", &r), DANE_ALL);
+	CHECK_INT(r.nhost, 1);
+	CHECK_INT(r.host[0].ntlsa, 1);
+	CHECK_STR(r.host[0].tlsa[0], EE);
+	dane_result_clear(&r);
+	calls = fake_dns_calls();
+	CHECK_INT(dane_cache_get(dc, "A.Test", NULL), DANE_ALL);
+	CHECK(dane_cache_peek(dc, "a.test", &st) && st == DANE_ALL);
+	CHECK_INT(fake_dns_calls(), calls);		/* no I/O */
+	CHECK_INT(dane_cache_get(dc, "b.test", NULL), DANE_BOGUS);
+	fake_clock_advance(DANE_CACHE_FAIL_TTL);
+	CHECK(!dane_cache_peek(dc, "b.test", &st));	/* failures: 30 s */
+	CHECK(dane_cache_peek(dc, "a.test", &st));
+	fake_clock_advance(300 - DANE_CACHE_FAIL_TTL);
+	CHECK(!dane_cache_peek(dc, "a.test", &st));	/* the TTL */
+	calls = fake_dns_calls();
+	CHECK_INT(dane_cache_get(dc, "a.test", NULL), DANE_ALL);
+	CHECK(fake_dns_calls() > calls);
+	CHECK_INT(dane_cache_count(dc), 2);
+	dane_cache_free(dc);
+}
+
+/* a full cache drops what has expired, else keeps nothing new */
+static void
+test_dane_cache_full(void)
+{
+	struct dane_cache	*dc;
+	enum dane_state		 st;
+
+	fake_dns_reset();
+	fake_clock_set(2000000);
+	fake_dane_domain("a.test", "mx.a.test", DNS_SEC_SECURE);
+	fake_dane_domain("b.test", "mx.b.test", DNS_SEC_SECURE);
+	fake_dane_domain("c.test", "mx.c.test", DNS_SEC_SECURE);
+	dc = dane_cache_new(NULL, 2);
+	CHECK_INT(dane_cache_get(dc, "a.test", NULL), DANE_ALL);
+	CHECK_INT(dane_cache_get(dc, "b.test", NULL), DANE_ALL);
+	CHECK_INT(dane_cache_get(dc, "c.test", NULL), DANE_ALL);
+	CHECK_INT(dane_cache_count(dc), 2);
+	CHECK(!dane_cache_peek(dc, "c.test", &st));
+	fake_clock_advance(301);
+	CHECK_INT(dane_cache_get(dc, "c.test", NULL), DANE_ALL);
+	CHECK_INT(dane_cache_count(dc), 1);
+	CHECK(dane_cache_peek(dc, "c.test", &st));
+	dane_cache_free(dc);
+}
+
+/* validation that cannot work at all: no verdict on the domain (none),
+ * not bogus for everything; no MX query made */
+static void
+test_dane_dnssec_unusable(void)
+{
+	struct dane_result	r;
+	struct buf		why = BUF_INIT;
+
+	fake_dns_reset();
+	fake_dane_domain("a.test", "mx.a.test", DNS_SEC_SECURE);
+	fake_dns_dnssec_unusable(1);
+	CHECK_INT(dane_lookup(NULL, "a.test", &r, &why), ST_OK);
+	CHECK_INT(r.state, DANE_NONE);
+	CHECK_INT(r.mx_sec, DNS_SEC_INDETERMINATE);
+	CHECK_INT(fake_dns_calls(), 0);
+	CHECK(strstr(buf_str(&why), "DNSKEY") != NULL);
+	dane_result_clear(&r);
+	fake_dns_dnssec_unusable(0);
+	CHECK_INT(dane_lookup(NULL, "a.test", &r, &why), ST_OK);
+	CHECK_INT(r.state, DANE_ALL);
+	dane_result_clear(&r);
+	buf_free(&why);
+}
+
+int
+main(void)
+{
+	RUN(test_dane_tlsa_usable);
+	RUN(test_dane_lookup_table);
+	RUN(test_dane_null_mx);
+	RUN(test_dane_no_tlsa_query_when_insecure);
+	RUN(test_dane_cache_ttl);
+	RUN(test_dane_cache_full);
+	RUN(test_dane_dnssec_unusable);
+	return harness_done("test_dane");
+}
