@@ -390,6 +390,12 @@ http_map(CURL *curl, CURLcode cc, const struct http_ctx *hc,
 	}								\
 } while (0)
 
+/*
+ * http_do is longer than our ~120-line rule on purpose: it is one
+ * libcurl handle's option list, in the order the options depend on
+ * each other, with one failure exit (SETOPT); split, the order would
+ * be spread over several functions that each need the handle's state.
+ */
 enum status
 http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
 {
