@@ -170,20 +170,10 @@ enum status
 sts_txt_select(char *const *recs, const size_t *lens, size_t n,
     struct sts_txt *out, struct buf *why)
 {
-	size_t	i, hits = 0, k = 0, len;
+	size_t	hits, k;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n; i++) {
-		if (recs[i] == NULL)
-			continue;
-		len = lens != NULL ? lens[i] : strlen(recs[i]);
-		if (len >= STS_PREFIX_LEN &&
-		    memcmp(recs[i], STS_PREFIX, STS_PREFIX_LEN) == 0) {
-			hits++;
-			k = i;
-		}
-	}
-	if (hits != 1) {
+	if ((hits = lex_select(recs, lens, n, STS_PREFIX, STS_PREFIX_LEN, &k)) != 1) {
 		whyf(why, "%zu v=STSv1 records", hits);
 		return ST_NOTFOUND;
 	}

@@ -300,20 +300,10 @@ enum status
 tlsrpt_txt_select(char *const *recs, const size_t *lens, size_t n,
     struct tlsrpt_txt **out, struct buf *why)
 {
-	size_t	i, hits = 0, k = 0, len;
+	size_t	hits, k;
 
 	*out = NULL;
-	for (i = 0; i < n; i++) {
-		if (recs[i] == NULL)
-			continue;
-		len = lens != NULL ? lens[i] : strlen(recs[i]);
-		if (len >= RPT_PREFIX_LEN &&
-		    memcmp(recs[i], RPT_PREFIX, RPT_PREFIX_LEN) == 0) {
-			hits++;
-			k = i;
-		}
-	}
-	if (hits != 1) {
+	if ((hits = lex_select(recs, lens, n, RPT_PREFIX, RPT_PREFIX_LEN, &k)) != 1) {
 		whyf(why, "%zu v=TLSRPTv1 records", hits);
 		return ST_NOTFOUND;
 	}

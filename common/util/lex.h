@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -202,6 +203,31 @@ lex_field_delim(const char **pp, const char *end, struct buf *why)
 		p++;
 	*pp = p;
 	return 1;
+}
+
+/*
+ * lex_select - RFC 8461 3.1 and RFC 8460 3: of the TXT records of a
+ * name, the ones that begin with prefix (lens NULL: NUL-terminated);
+ * returns how many, with the index of the last in *k.  Exactly one is
+ * usable; zero or several mean no record.
+ */
+static inline size_t
+lex_select(char *const *recs, const size_t *lens, size_t n,
+    const char *prefix, size_t plen, size_t *k)
+{
+	size_t	i, hits = 0, len;
+
+	*k = 0;
+	for (i = 0; i < n; i++) {
+		if (recs[i] == NULL)
+			continue;
+		len = lens != NULL ? lens[i] : strlen(recs[i]);
+		if (len >= plen && memcmp(recs[i], prefix, plen) == 0) {
+			hits++;
+			*k = i;
+		}
+	}
+	return hits;
 }
 
 #endif
