@@ -36,11 +36,14 @@
  *	host without TLSA (CHKMTASTS: DANE first, in the binary), so the
  *	MTA-STS reply stands for DANE_ALL and DANE_SOME (0); DANE_BOGUS and
  *	DANE_TEMPFAIL are "TEMP <reason>" (Sendmail: 4xx).
- *	Exim.  "dane" for DANE_ALL and DANE_SOME (conf/exim routes it to
- *	the transport with hosts_require_dane; Exim's DANE decides, no
- *	MTA-STS veto: the "domain host" request answers "" = connect);
- *	"temp" for DANE_BOGUS and DANE_TEMPFAIL ("domain host": a veto
- *	reason).
+ *	Exim.  The Postfix levels in Exim's words: "dane-only" where
+ *	Postfix gets "OK dane-only" (conf/exim routes it to the transport
+ *	with hosts_require_dane = *), "dane" where Postfix gets "OK dane"
+ *	(hosts_try_dane = *: DANE where TLSA exists, opportunistic TLS
+ *	elsewhere).  Exim's DANE decides; no MTA-STS veto: the "domain
+ *	host" request answers "" = connect.  DANE_BOGUS and DANE_TEMPFAIL:
+ *	"temp DANE: <reason> for <domain>" (conf/exim defers the address
+ *	with that text); to "domain host", a veto reason.
  *	Other flavours: 0.  Kinds: PMAP_DANE for the DANE levels and
  *	"dane", PMAP_TEMP for TEMP, "temp" and an Exim refusal,
  *	PMAP_CONNECT for Exim's "".
@@ -89,8 +92,12 @@ pmap_dane_reply(enum pmap_flavour fl, const char *domain, enum dane_state st,
 		buf_printf(out, "TEMP %s for %s", pmap_dane_why(st), domain);
 		return 1;
 	case PMAP_EXIM:
-		if (!exim_host)
-			buf_puts(out, defer ? "temp" : "dane");
+		if (!exim_host && defer)
+			buf_printf(out, "temp DANE: %s for %s",
+			    pmap_dane_why(st), domain);
+		else if (!exim_host)
+			buf_puts(out, st == DANE_ALL || sts_enforce ?
+			    "dane-only" : "dane");
 		else if (defer)
 			buf_printf(out, "DANE: %s for the domain",
 			    pmap_dane_why(st));

@@ -77,11 +77,11 @@ enum pmap_kind {
 	PMAP_VETO,		/* exim MX check: the reason not to connect */
 	PMAP_EMPTY,		/* exim-tlsrpt: "" */
 	PMAP_PERM,		/* "PERM unknown map name" */
-	PMAP_DANE		/* "OK dane-only", "OK dane", exim "dane"
+	PMAP_DANE		/* "OK dane-only", "OK dane", exim "dane-only", "dane"
 				 * (pmap_dane.c, STS-DANE-1) */
 };
 #define PMAP_NFLAVOURS	(PMAP_EXIM_TLSRPT + 1)
-#define PMAP_NKINDS	(PMAP_PERM + 1)
+#define PMAP_NKINDS	(PMAP_DANE + 1)	/* the last kind + 1 */
 
 /* one request, read (folded to lower case: Postfix folds keys,
  * Sendmail and Exim may not) */

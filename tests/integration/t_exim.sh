@@ -117,11 +117,11 @@ policymap_socket = unix:$W/t2/policymap.sock
 pid_file = $W/t2/sts-milter.pid
 EOF
 } > "$W/t2/sts-milter.conf"
-PID= PID2= EXPID=
+PID= PID2= PID3= EXPID=
 exim_cleanup() {
 	[ -n "$EXPID" ] && kill -- -"$EXPID" 2>/dev/null
-	for p in $PID $PID2; do kill "$p" 2>/dev/null; done
-	for p in $PID $PID2; do wait "$p" 2>/dev/null; done
+	for p in $PID $PID2 $PID3; do kill "$p" 2>/dev/null; done
+	for p in $PID $PID2 $PID3; do wait "$p" 2>/dev/null; done
 }
 LAB_CLEANUP=exim_cleanup
 "$MILTER" -f -c "$C" 2>"$W/milter.log" &
@@ -208,7 +208,7 @@ X() {
 	[ "$1" = -i ] && { in=$2; shift 2; }
 	[ "$1" = -C ] && { conf=$2; shift 2; }
 	setsid unshare -m --propagation private sh -c \
-	    'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$W/resolv.conf" \
+	    'mount --bind "$0" /etc/resolv.conf && exec "$@"' "${RESOLV:-$W/resolv.conf}" \
 	    timeout 30 "$EXIM" -C "$conf" "$@" <"$in" &
 	EXPID=$!
 	wait "$EXPID"; rc=$?
@@ -369,6 +369,102 @@ expect_eq "tlsrpt: notfound.test policy fetch failure journaled (map lookup)" \
 expect_match "notfound.test: the reason is the HTTP status" \
     "$(printf '%s\n' "$J" | jq -r 'select(.domain == "notfound.test") | .reason' 2>/dev/null | head -n 1)" \
     'HTTP status 404'
+# --- DANE (issue 10, STS-DANE-1): the lab's signed zones (nsd behind the
+# validating unbound, the lab's trust anchor).  A daemon that validates
+# DNSSEC answers "dane-only"/"dane"/"temp DANE: ..." for them; Exim asks
+# the validating resolver, whose AD bit glibc passes on (trust-ad), and
+# its own DANE (hosts_require_dane / hosts_try_dane in remote_smtp_dane)
+# verifies the MX hosts.
+LAB_DNSSEC=$(. "$LAB_DIR/env" 2>/dev/null && echo "${LAB_DNSSEC:-}")
+if [ -n "$LAB_DNSSEC" ] && "$LAB" mx-count probe@ee.dane.test >/dev/null 2>&1; then
+	D3=$W/t3
+	mkdir -p "$D3/state"
+	{
+		grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|dns_resolvers)[ =]' "$LAB_CONF"
+		cat <<EOF
+dns_resolvers = $LAB_DNSSEC:${LAB_DNS_PORT:-53}
+fetch_timeout = 4s
+state_dir = $D3/state
+milter_socket = unix:$D3/milter.sock
+policymap_socket = unix:$D3/policymap.sock
+pid_file = $D3/sts-milter.pid
+EOF
+	} > "$D3/sts-milter.conf"
+	"$MILTER" -f -c "$D3/sts-milter.conf" 2>"$D3/milter.log" &
+	PID3=$!
+	for _ in $(seq 50); do [ -S "$D3/policymap.sock" ] && break; sleep 0.1; done
+	ok "DANE: sts-milter with the lab's trust anchor listens" test -S "$D3/policymap.sock"
+	DCONF=$W/exim-dane.conf
+	exim_conf "$D3/policymap.sock" > "$DCONF"
+	printf 'nameserver %s\noptions timeout:1 attempts:2 trust-ad\n' "$LAB_DNSSEC" > "$W/resolv-dane.conf"
+	XD() { RESOLV=$W/resolv-dane.conf X -C "$DCONF" "$@"; }
+	ask() { XD -be "\${readsocket{STS_SOCKET}{exim $1}{STS_TIMEOUT}{}{none}}"; }
+	for d in ee ta partial stsdane bogus unsigned unusable; do ask "$d.dane.test" >/dev/null; done	# warm
+	while IFS='|' read -r d want; do
+		[ -z "$d" ] && continue
+		expect_eq "DANE: exim $d.dane.test" "$(ask "$d.dane.test")" "$want"
+	done <<'EOF'
+ee|dane-only
+ta|dane-only
+partial|dane
+stsdane|dane-only
+bogus|temp DANE: DNSSEC validation failed (bogus) for bogus.dane.test
+unsigned|enforce domain=unsigned.dane.test mx=mx.unsigned.dane.test id=us1
+unusable|none
+EOF
+	expect_eq "DANE: no MTA-STS veto for a DANE domain's MX" \
+	    "$(XD -be '${readsocket{STS_SOCKET}{exim stsdane.dane.test mx.stsdane.dane.test}{STS_TIMEOUT}{}{none}}')" ""
+	droute() { XD -bt "$1" 2>&1; }
+	for d in ee ta partial stsdane; do
+		expect_match "DANE: route $d.dane.test: sts_dane" "$(droute "r@$d.dane.test")" \
+		    'router = sts_dane, transport = remote_smtp_dane'
+	done
+	expect_match "DANE: route unsigned.dane.test (TLSA ignored): sts_enforce" \
+	    "$(droute r@unsigned.dane.test)" 'router = sts_enforce, transport = remote_smtp_sts'
+	expect_match "DANE: route unusable.dane.test (PKIX-EE only): dnslookup" \
+	    "$(droute r@unusable.dane.test)" 'router = dnslookup, transport = remote_smtp'
+	expect_match "DANE: route bogus.dane.test: deferred, naming the bogus DNSSEC" \
+	    "$(droute r@bogus.dane.test)" 'DANE: DNSSEC validation failed \(bogus\) for bogus\.dane\.test'
+	dsend() {
+		n=$((n + 1))
+		printf 'From: t@eximtest.lab.invalid\nTo: %s\nSubject: exim dane %d\n\nbody %d\n' \
+		    "$1" "$n" "$n" > "$W/msg.$n"
+		RESOLV=$W/resolv-dane.conf X -i "$W/msg.$n" -C "$DCONF" -odi -bm -f t@eximtest.lab.invalid "$1"
+	}
+	for d in ee ta partial stsdane bogus unsigned; do
+		ok "DANE: exim accepts $TAG@$d.dane.test" dsend "$TAG@$d.dane.test"
+	done
+	QUEUE=$(XD -bp 2>&1)
+	for d in ee ta partial; do
+		ok "DANE: $d.dane.test delivered" "$LAB" mx-wait "$TAG@$d.dane.test" 1 20
+	done
+	expect_match "DANE: ee.dane.test verified by DANE-EE (log)" "$(logline "=> $TAG@ee.dane.test ")" \
+	    'R=sts_dane T=remote_smtp_dane H=mx\.ee\.dane\.test \[127\.0\.1\.33\]:25 X=TLS[^ ]+ CV=dane'
+	expect_match "DANE: ta.dane.test verified by DANE-TA (log)" "$(logline "=> $TAG@ta.dane.test ")" \
+	    'R=sts_dane T=remote_smtp_dane H=mx\.ta\.dane\.test .* CV=dane'
+	expect_match "DANE: partial.dane.test through its MX with TLSA, by DANE" \
+	    "$(logline "=> $TAG@partial.dane.test ")" 'R=sts_dane T=remote_smtp_dane H=mx1\.partial\.dane\.test .* CV=dane'
+	ok "DANE: unsigned.dane.test delivered (MTA-STS, its TLSA ignored)" "$LAB" mx-wait "$TAG@unsigned.dane.test" 1 20
+	expect_match "DANE: unsigned.dane.test over WebPKI-verified TLS" "$(logline "=> $TAG@unsigned.dane.test ")" \
+	    'R=sts_enforce T=remote_smtp_sts H=mx\.unsigned\.dane\.test .* CV=yes'
+	# STS-DANE-1, the precedence scenario: MTA-STS enforce and a PKIX-valid
+	# MX certificate, but a TLSA record that does not match it: deferred by
+	# Exim's DANE, never delivered on the strength of MTA-STS
+	expect_match "DANE: stsdane.dane.test deferred by Exim's DANE (not overridden by MTA-STS)" \
+	    "$(logline "== $TAG@stsdane.dane.test ")" 'R=sts_dane T=remote_smtp_dane defer'
+	expect_match "DANE: stsdane.dane.test: the DANE verification failed (log)" \
+	    "$(logline 'DANE attempt failed; TLS connection to mx\.stsdane\.dane\.test')" 'certificate verification failed'
+	expect_match "DANE: bogus.dane.test deferred (bogus DNSSEC)" \
+	    "$(logline "== $TAG@bogus.dane.test ")" 'DANE: DNSSEC validation failed \(bogus\) for bogus\.dane\.test'
+	for d in stsdane bogus; do
+		ok "DANE: $d.dane.test stays in the queue" inqueue "$TAG@$d.dane.test"
+		expect_eq "DANE: $d.dane.test not delivered" "$("$LAB" mx-count "$TAG@$d.dane.test")" 0
+	done
+	ok "DANE: sts-milter (DANE) still running" kill -0 "$PID3"
+else
+	skip "exim DANE" "this lab has no DNSSEC part"
+fi
+
 ok "no panic log entries" sh -c "! grep -v 'exim user lost privilege for using -C option' '$W/log/paniclog' 2>/dev/null | grep -q ."
 ok "daemon still running" kill -0 "$PID"
 
