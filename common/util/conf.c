@@ -129,6 +129,27 @@ const struct conf_key conf_keys[] = {
 	  "write each run's figures here for node-exporter's textfile collector (e.g. /var/lib/prometheus/node-exporter/tlsrpt-reporter.prom); empty: off" },
 	{ "report_clock", CONF_STR, O(report_clock), "", 0, 0,
 	  "pretend it is this UTC time (YYYY-MM-DDTHH:MM:SSZ); for tests" },
+
+	{ "fleet_redis", CONF_STR, O(fleet_redis), "", 0, 0,
+	  "Redis endpoint of the fleet: unix:/path or host:port; empty: single host (no Redis)" },
+	{ "fleet_node", CONF_STR, O(fleet_node), "", 0, 0,
+	  "this node's name in the fleet (letters, digits, '.', '_', '-'); empty: the host name" },
+	{ "fleet_redis_password_file", CONF_STR, O(fleet_redis_password_file), "", 0, 0,
+	  "file whose first line is the Redis password (AUTH), or \"user password\" (ACL); empty: no AUTH" },
+	{ "fleet_redis_db", CONF_INT, O(fleet_redis_db), "0", 0, 1000,
+	  "Redis database number (SELECT)" },
+	{ "fleet_prefix", CONF_STR, O(fleet_prefix), "sts:", 0, 0,
+	  "prefix of every Redis key of the fleet (several fleets may share one Redis)" },
+	{ "fleet_timeout", CONF_TIME, O(fleet_timeout), "5s", 1, 300,
+	  "connect and command timeout of background Redis work (journal shipping, reporter, stsctl)" },
+	{ "fleet_budget_ms", CONF_INT, O(fleet_budget_ms), "50", 1, 10000,
+	  "longest the RCPT path and the policy map wait for Redis per lookup, in milliseconds" },
+	{ "fleet_lock_ms", CONF_INT, O(fleet_lock_ms), "10000", 100, 600000,
+	  "lock that lets one node of the fleet fetch a policy while the others wait, in milliseconds" },
+	{ "fleet_report_grace", CONF_TIME, O(fleet_report_grace), "6h", 0, 7 * DAY,
+	  "how long after a day the reporter waits for every node that shipped it to close it" },
+	{ "fleet_close_delay", CONF_TIME, O(fleet_close_delay), "10m", 0, DAY,
+	  "a node declares a UTC day closed this long after it ended, once all its records of the day are shipped" },
 	{ NULL, CONF_STR, 0, NULL, 0, 0, NULL }
 };
 

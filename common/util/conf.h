@@ -80,6 +80,18 @@ struct conf {
 	int	 journal_retention;	/* days */
 	char	*report_clock;		/* "YYYY-MM-DDTHH:MM:SSZ" override */
 	char	*report_metrics_file;	/* node-exporter textfile; "" off */
+
+	/* fleet mode (common/fleet/fleet_conf.h); fleet_redis "" = off */
+	char	*fleet_redis;		/* unix:/path or host:port */
+	char	*fleet_node;		/* "": the host name */
+	char	*fleet_redis_password_file;
+	int	 fleet_redis_db;
+	char	*fleet_prefix;		/* of every Redis key */
+	int	 fleet_timeout;		/* seconds, background Redis work */
+	int	 fleet_budget_ms;	/* RCPT path's Redis budget */
+	int	 fleet_lock_ms;		/* policy fetch lock */
+	int	 fleet_report_grace;	/* seconds the reporter waits */
+	int	 fleet_close_delay;	/* a day is closed this long after */
 };
 
 enum conf_type { CONF_STR, CONF_INT, CONF_TIME, CONF_SIZE, CONF_BOOL };

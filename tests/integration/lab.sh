@@ -25,6 +25,7 @@ lab_up() {
 lab_down() {
 	local rc=$?
 	[ -n "${LAB_CLEANUP:-}" ] && eval "$LAB_CLEANUP"
+	lab_redis_stop_all
 	[ "${LAB_STARTED:-0}" = 1 ] && "$LAB" stop >/dev/null 2>&1
 	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 	exit $rc
@@ -104,4 +105,80 @@ lab_conf() {
 	for kv in "$@"; do keys="$keys${keys:+|}${kv%% *}"; done
 	grep -Ev "^($keys)[ =]" "$LAB_CONF"
 	printf '%s\n' "$@"
+}
+
+# --- Redis for the fleet tests (issue 12) -------------------------------
+# lab_redis_start [NAME [PORT]]: a redis-server of this test: data in
+# $WORK/redis-NAME (NAME "r" by default; append-only file fsynced at
+# every write, no RDB snapshots), listening on 127.0.10.1:PORT (6379)
+# and on the socket $WORK/redis-NAME/redis.sock (mode 777).  Sets
+# REDIS_ADDR=127.0.10.1:PORT and REDIS_SOCK; returns when it answers
+# PING (1 if it does not within 10 s: its log is printed).  Started again
+# after lab_redis_stop or lab_redis_kill it keeps its data, after
+# lab_redis_wipe it has none.  lab_down stops every one (also on exits).
+REDIS_IP=127.0.10.1
+lab_redis_start() {
+	local name=${1:-r} port=${2:-6379} d i
+	d=$WORK/redis-$name
+	mkdir -p "$d"
+	echo "$port" > "$d/port"
+	REDIS_ADDR=$REDIS_IP:$port
+	REDIS_SOCK=$d/redis.sock
+	/usr/bin/redis-server --bind "$REDIS_IP" --port "$port" \
+	    --unixsocket "$REDIS_SOCK" --unixsocketperm 777 --dir "$d" \
+	    --appendonly yes --appendfsync always --save "" \
+	    --daemonize no --logfile "$d/redis.log" --protected-mode no \
+	    >/dev/null 2>&1 &
+	echo $! > "$d/pid"
+	for i in $(seq 100); do
+		[ "$(lab_redis_cli "$name" PING 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	cat "$d/redis.log"
+	return 1
+}
+
+# lab_redis_cli NAME ARGS...: redis-cli against that server (unix socket)
+lab_redis_cli() {
+	local name=$1; shift
+	/usr/bin/redis-cli -s "$WORK/redis-$name/redis.sock" "$@"
+}
+
+# lab_redis_stop [NAME]: SHUTDOWN (its data stays on disk); waits for the exit
+lab_redis_stop() {
+	local d=$WORK/redis-${1:-r} pid i
+	[ -f "$d/pid" ] || return 0
+	pid=$(cat "$d/pid")
+	lab_redis_cli "${1:-r}" SHUTDOWN >/dev/null 2>&1 || kill "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$d/pid"
+}
+
+# lab_redis_kill [NAME]: kill -9 (what the append-only file has survives)
+lab_redis_kill() {
+	local d=$WORK/redis-${1:-r} pid
+	[ -f "$d/pid" ] || return 0
+	pid=$(cat "$d/pid")
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$d/pid"
+}
+
+# lab_redis_wipe [NAME]: its data removed (stop or kill it first)
+lab_redis_wipe() {
+	local d=$WORK/redis-${1:-r}
+	rm -rf "$d"/appendonlydir "$d"/*.aof "$d"/dump.rdb
+}
+
+lab_redis_stop_all() {
+	local d
+	for d in "${WORK:-/nonexistent}"/redis-*; do
+		[ -f "$d/pid" ] && lab_redis_kill "${d##*/redis-}"
+	done
+	return 0
 }
