@@ -32,9 +32,6 @@ PURE_SRCS	= $(filter-out $(SEAM_SRCS),$(COMMON_SRCS))
 FAKE_SRCS	= $(wildcard tests/fakes/*.c)
 MILTER_MAIN	= milter/main.c
 MILTER_SRCS	= $(filter-out $(MILTER_MAIN),$(wildcard milter/*.c))
-# The daemon's own parsers of collector input, linked by the fuzz targets.
-MILTER_PARSE_SRCS = milter/pflog.c milter/exim_event.c milter/tlsrpt_dgram.c \
-		    milter/pmap_frame.c milter/pmap_reply.c milter/metrics.c milter/pmap_dane.c
 STSCTL_MAIN	= stsctl/stsctl.c
 STSCTL_SRCS	= $(filter-out $(STSCTL_MAIN),$(wildcard stsctl/*.c))
 REPORTER_MAIN	= reporter/main.c
@@ -138,9 +135,10 @@ $(BUILD)/tests/test_tls_probe: $(OBJ)/tests/unit/test_tls_probe.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# A replay binary feeds corpus files to a fuzz target with a plain build.
+# A replay binary feeds corpus files to a fuzz target with a plain build
+# (the daemon's and the reporter's modules, the fakes for the seams).
 $(BUILD)/fuzz/replay_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o \
-    $(call obj,$(MILTER_PARSE_SRCS)) $(LIBTEST)
+    $(LIBREPORTER) $(LIBMILTER) $(LIBTEST)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON)

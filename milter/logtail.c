@@ -38,6 +38,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "logtail.h"
+#include "lsplit.h"
 #include "mx_match.h"
 #include "pflog.h"
 #include "policy_archive.h"
@@ -46,7 +47,6 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-#define LT_LINE_MAX	8192
 #define LT_CHUNK	65536
 #define LT_POLL_MS	1000
 #define SIG_LEN		64	/* bytes of the file's start that identify it */
@@ -70,9 +70,7 @@ struct logtail {
 	struct pflog		 pf;
 	struct lfile		 cur, old;	/* old: renamed, in grace */
 	int			 old_polls;
-	char			*buf;		/* a partial line */
-	size_t			 blen;
-	int			 skipping;	/* inside an over-long line */
+	struct lsplit		*ls;		/* a partial line */
 	int			 stop[2];
 	pthread_t		 thread;
 	int			 started, drained, missing_logged;
@@ -97,7 +95,7 @@ logtail_new(const char *path, const char *state_dir, struct sts_cache *cache)
 	t->cache = cache;
 	t->cur.fd = t->old.fd = -1;
 	t->stop[0] = t->stop[1] = -1;
-	t->buf = xmalloc(LT_LINE_MAX + 1);
+	t->ls = xcalloc(1, sizeof(*t->ls));
 	t->line_off = -1;
 	return t;
 }
@@ -319,7 +317,7 @@ save_pos(struct logtail *t)
 
 	if (t->cur.fd < 0)
 		return;
-	pos = (long long)(t->cur.off - (off_t)t->blen);
+	pos = (long long)(t->cur.off - (off_t)t->ls->blen);
 	pend = pflog_pending(&t->pf, pos - LT_REWIND_MAX);
 	if (pend >= 0 && pend < pos)
 		pos = pend;		/* a session not complete yet */
@@ -383,8 +381,8 @@ open_log(struct logtail *t, int first)
 	t->cur.ino = st.st_ino;
 	t->cur.off = 0;
 	signature(fd, SIG_LEN, &t->cur.sig, &t->cur.sig_len);
-	t->blen = 0;
-	t->skipping = 0;
+	t->ls->blen = 0;
+	t->ls->skipping = 0;
 	if (first) {
 		load_pos(t, &dev, &ino, &off, &sig, &slen);
 		if (off >= 0 && dev == (unsigned long long)st.st_dev &&
@@ -424,9 +422,9 @@ restart(struct logtail *t, struct lfile *f)
 {
 	(void)lseek(f->fd, 0, SEEK_SET);
 	f->off = 0;
-	t->blen = 0;
+	t->ls->blen = 0;
 	pflog_unpin(&t->pf);
-	t->skipping = 0;
+	t->ls->skipping = 0;
 	signature(f->fd, SIG_LEN, &f->sig, &f->sig_len);
 }
 
@@ -439,15 +437,32 @@ stopping(struct logtail *t)
 	return poll(&p, 1, 0) > 0;
 }
 
+struct drain_ctx {
+	struct logtail	*t;
+	long long	 start;		/* of the chunk in cur, -1: not cur */
+	time_t		 now;
+};
+
+static void
+drain_line(void *arg, const char *line, size_t len, long long off)
+{
+	struct drain_ctx	*lc = arg;
+
+	/* where this line starts in the file (also a part of it that came
+	 * in the last chunk) */
+	lc->t->line_off = lc->start >= 0 ? lc->start + off : -1;
+	logtail_line(lc->t, line, len, lc->now);
+}
+
 /* drain - handle what f holds now, one chunk at a time, saving the
  * position after each (cur only) and stopping early when asked to */
 static void
 drain(struct logtail *t, struct lfile *f, int is_cur)
 {
-	char	*chunk = xmalloc(LT_CHUNK), *p, *nl, *end;
-	ssize_t	 n;
-	off_t	 start;
-	time_t	 now;
+	struct drain_ctx	 lc;
+	char			*chunk = xmalloc(LT_CHUNK);
+	ssize_t			 n;
+	off_t			 start;
 
 	while ((n = read(f->fd, chunk, LT_CHUNK)) > 0) {
 		if (is_cur && rewritten(f)) {
@@ -460,42 +475,10 @@ drain(struct logtail *t, struct lfile *f, int is_cur)
 		f->off += n;
 		if (is_cur && f->sig_len < SIG_LEN)	/* the start grew */
 			signature(f->fd, SIG_LEN, &f->sig, &f->sig_len);
-		now = clock_now();
-		p = chunk;
-		end = chunk + n;
-		while (p < end) {
-			/* where this line starts in the file (with the part
-			 * of it kept from the last chunk) */
-			t->line_off = is_cur ? (long long)(start +
-			    (p - chunk)) - (long long)t->blen : -1;
-			nl = memchr(p, '\n', (size_t)(end - p));
-			if (nl == NULL) {		/* keep the partial line */
-				size_t k = (size_t)(end - p);
-
-				if (t->skipping || t->blen + k > LT_LINE_MAX) {
-					t->skipping = 1;
-					t->blen = 0;
-				} else {
-					memcpy(t->buf + t->blen, p, k);
-					t->blen += k;
-				}
-				break;
-			}
-			if (t->skipping)
-				t->skipping = 0;	/* the long line ends */
-			else if (t->blen > 0) {
-				size_t k = (size_t)(nl - p);
-
-				if (t->blen + k <= LT_LINE_MAX) {
-					memcpy(t->buf + t->blen, p, k);
-					logtail_line(t, t->buf, t->blen + k,
-					    now);
-				}
-				t->blen = 0;
-			} else
-				logtail_line(t, p, (size_t)(nl - p), now);
-			p = nl + 1;
-		}
+		lc.t = t;
+		lc.start = is_cur ? (long long)start : -1;
+		lc.now = clock_now();
+		lsplit_feed(t->ls, chunk, (size_t)n, drain_line, &lc);
 		t->line_off = -1;
 		if (is_cur)
 			save_pos(t);
@@ -527,8 +510,8 @@ check(struct logtail *t)
 		t->old = t->cur;
 		t->old_polls = ROTATE_GRACE;
 		t->cur.fd = -1;
-		t->blen = 0;
-		t->skipping = 0;
+		t->ls->blen = 0;
+		t->ls->skipping = 0;
 		open_log(t, 0);			/* the new one, from its start */
 		return;
 	}
@@ -611,7 +594,7 @@ logtail_stop(struct logtail *t)
 		close(t->stop[0]);
 		close(t->stop[1]);
 	}
-	free(t->buf);
+	free(t->ls);
 	free(t->path);
 	free(t->pos_path);
 	free(t->state_dir);

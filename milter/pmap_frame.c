@@ -94,12 +94,21 @@ pmap_frame_next(enum pmap_frame_mode *mode, const char *in, size_t len,
 	if (*mode == PMAP_FRAME_UNKNOWN) {
 		for (i = 0; i < len && isdigit((unsigned char)in[i]); i++)
 			;
-		if (i == len && i < 7 && !eof)
-			return 0;			/* digits so far */
-		*mode = i > 0 && i < len && in[i] == ':' ?
-		    PMAP_FRAME_NETSTRING : PMAP_FRAME_LINE;
-		if (i >= 7 && i == len)
-			*mode = PMAP_FRAME_NETSTRING;	/* oversize length */
+		/*
+		 * Digits so far: a netstring's length or the start of a line
+		 * (an Exim key may begin with digits: "1234567.example").
+		 * Wait for the byte after them, however the reads fell
+		 * (found by fuzz_pmap_stream: 7 digits in one read were
+		 * taken for an oversize netstring).  Digits beyond a line's
+		 * limit are neither: an oversize netstring.
+		 */
+		if (i == len && !eof) {
+			if (len <= PMAP_LINE_MAX)
+				return 0;
+			*mode = PMAP_FRAME_NETSTRING;
+		} else
+			*mode = i > 0 && i < len && in[i] == ':' ?
+			    PMAP_FRAME_NETSTRING : PMAP_FRAME_LINE;
 	}
 	if (*mode == PMAP_FRAME_LINE)
 		return line(in, len, eof, reqlen, consume, err);

@@ -88,6 +88,30 @@ report_state_clear(struct report_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * get_time, get_count - a number from the file, held to a range that no
+ * later arithmetic overflows with (a corrupt or hand-edited file: found
+ * by fuzz_report_state, "9223372036854775807" as a first attempt)
+ */
+#define STATE_TIME_MAX	253402300799LL	/* 9999-12-31T23:59:59Z */
+#define STATE_COUNT_MAX	1000000L
+
+static time_t
+get_time(const char *v)
+{
+	long long	t = strtoll(v, NULL, 10);
+
+	return (time_t)(t < 0 ? 0 : t > STATE_TIME_MAX ? STATE_TIME_MAX : t);
+}
+
+static int
+get_count(const char *v)
+{
+	long	n = strtol(v, NULL, 10);
+
+	return (int)(n < 0 ? 0 : n > STATE_COUNT_MAX ? STATE_COUNT_MAX : n);
+}
+
 /* parse_line - one "key value..." line into s; unknown lines are ignored */
 static void
 parse_line(char *line, struct report_state *s)
@@ -101,7 +125,7 @@ parse_line(char *line, struct report_state *s)
 	if (n == 2 && strcmp(v[0], "report-id") == 0)
 		snprintf(s->report_id, sizeof(s->report_id), "%s", v[1]);
 	else if (n == 2 && strcmp(v[0], "built") == 0)
-		s->built = (time_t)strtoll(v[1], NULL, 10);
+		s->built = get_time(v[1]);
 	else if (n == 3 && strcmp(v[0], "sessions") == 0) {
 		s->nsuccess = strtoul(v[1], NULL, 10);
 		s->nfailure = strtoul(v[2], NULL, 10);
@@ -109,9 +133,9 @@ parse_line(char *line, struct report_state *s)
 		for (k = 0; k < 4; k++)
 			if (strcmp(v[1], rua_names[k]) == 0)
 				s->rua = (enum report_rua_st)k;
-		s->lk_tries = atoi(v[2]);
-		s->lk_first = (time_t)strtoll(v[3], NULL, 10);
-		s->lk_next = (time_t)strtoll(v[4], NULL, 10);
+		s->lk_tries = get_count(v[2]);
+		s->lk_first = get_time(v[3]);
+		s->lk_next = get_time(v[4]);
 		free(s->lk_last);
 		s->lk_last = get_esc(v[5]);
 	} else if (n == 8 && strcmp(v[0], "dest") == 0 &&
@@ -122,10 +146,10 @@ parse_line(char *line, struct report_state *s)
 		for (k = 0; k < 4; k++)
 			if (strcmp(v[1], dest_names[k]) == 0)
 				d->st = (enum report_dest_st)k;
-		d->attempts = atoi(v[2]);
-		d->first = (time_t)strtoll(v[3], NULL, 10);
-		d->next = (time_t)strtoll(v[4], NULL, 10);
-		d->done = (time_t)strtoll(v[5], NULL, 10);
+		d->attempts = get_count(v[2]);
+		d->first = get_time(v[3]);
+		d->next = get_time(v[4]);
+		d->done = get_time(v[5]);
 		d->uri = get_esc(v[6]);
 		d->last = get_esc(v[7]);
 	}
@@ -181,32 +205,39 @@ report_state_load(const char *path, struct report_state *s, struct buf *why)
 	return st;
 }
 
+void
+report_state_format(const struct report_state *s, struct buf *b)
+{
+	size_t	i;
+
+	buf_printf(b, "report-id %s\nbuilt %lld\nsessions %lu %lu\n",
+	    s->report_id, (long long)s->built, s->nsuccess, s->nfailure);
+	buf_printf(b, "rua %s %d %lld %lld ", rua_names[s->rua], s->lk_tries,
+	    (long long)s->lk_first, (long long)s->lk_next);
+	put_esc(b, s->lk_last);
+	buf_putc(b, '\n');
+	for (i = 0; i < s->ndest; i++) {
+		const struct report_dest *d = &s->dest[i];
+
+		buf_printf(b, "dest %s %d %lld %lld %lld ",
+		    report_dest_st_str(d->st), d->attempts,
+		    (long long)d->first, (long long)d->next,
+		    (long long)d->done);
+		put_esc(b, d->uri);
+		buf_putc(b, ' ');
+		put_esc(b, d->last);
+		buf_putc(b, '\n');
+	}
+}
+
 enum status
 report_state_save(const char *path, const struct report_state *s,
     struct buf *why)
 {
 	struct buf	b = BUF_INIT;
-	size_t		i;
 	int		rc;
 
-	buf_printf(&b, "report-id %s\nbuilt %lld\nsessions %lu %lu\n",
-	    s->report_id, (long long)s->built, s->nsuccess, s->nfailure);
-	buf_printf(&b, "rua %s %d %lld %lld ", rua_names[s->rua], s->lk_tries,
-	    (long long)s->lk_first, (long long)s->lk_next);
-	put_esc(&b, s->lk_last);
-	buf_putc(&b, '\n');
-	for (i = 0; i < s->ndest; i++) {
-		const struct report_dest *d = &s->dest[i];
-
-		buf_printf(&b, "dest %s %d %lld %lld %lld ",
-		    report_dest_st_str(d->st), d->attempts,
-		    (long long)d->first, (long long)d->next,
-		    (long long)d->done);
-		put_esc(&b, d->uri);
-		buf_putc(&b, ' ');
-		put_esc(&b, d->last);
-		buf_putc(&b, '\n');
-	}
+	report_state_format(s, &b);
 	rc = fs_write_atomic(path, buf_str(&b), b.b_len, 0640, FS_SYNC_FULL);
 	if (rc != 0)
 		buf_printf(why, "%s: %s", path, strerror(errno));

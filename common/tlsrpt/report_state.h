@@ -5,6 +5,7 @@
  *	report_state_load(path, &s, why);
  *	report_state_parse(text, len, &s, why);
  *	report_state_save(path, &s, why);
+ *	report_state_format(&s, &text);
  *	report_state_failed(&d, now, reason);
  *
  * DESCRIPTION
@@ -86,6 +87,8 @@ enum status	report_state_load(const char *path, struct report_state *,
 /* report_state_parse - the same, from the file's text (no I/O) */
 enum status	report_state_parse(const char *text, size_t len,
 		    struct report_state *, struct buf *why);
+/* report_state_format - the file's text (what report_state_parse reads) */
+void		report_state_format(const struct report_state *, struct buf *);
 enum status	report_state_save(const char *path,
 		    const struct report_state *, struct buf *why);
 void		report_state_clear(struct report_state *);

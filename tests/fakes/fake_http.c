@@ -19,6 +19,7 @@ struct fake_resp {
 	long		 status;
 	char		*ctype;
 	char		*body;
+	size_t		 blen;
 	enum http_fail	 fail;
 };
 
@@ -51,6 +52,14 @@ void
 fake_http_set(const char *url, long status, const char *ctype,
     const char *body, enum http_fail fail)
 {
+	fake_http_set_n(url, status, ctype, body ? body : "",
+	    body ? strlen(body) : 0, fail);
+}
+
+void
+fake_http_set_n(const char *url, long status, const char *ctype,
+    const char *body, size_t blen, enum http_fail fail)
+{
 	struct fake_resp *f = NULL;
 	int		  i;
 
@@ -69,7 +78,10 @@ fake_http_set(const char *url, long status, const char *ctype,
 	}
 	f->status = status;
 	f->ctype = ctype ? xstrdup(ctype) : NULL;
-	f->body = xstrdup(body ? body : "");
+	f->body = xmalloc(blen + 1);
+	memcpy(f->body, body, blen);
+	f->body[blen] = '\0';
+	f->blen = blen;
 	f->fail = fail;
 	pthread_mutex_unlock(&fake_mu);
 }
@@ -117,7 +129,7 @@ http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
 	r->fail = f->fail;
 	r->status = f->status;
 	r->content_type = f->ctype ? xstrdup(f->ctype) : NULL;
-	len = strlen(f->body);
+	len = f->blen;
 	if (r->fail == HTTP_FAIL_NONE && req->max_body && len > req->max_body)
 		r->fail = HTTP_FAIL_TOOBIG;
 	else

@@ -34,6 +34,9 @@ int	fake_dns_calls(void);
 /* fake_http_set - answer url with an HTTP response, or with fail */
 void	fake_http_set(const char *url, long status, const char *ctype,
 	    const char *body, enum http_fail fail);
+/* fake_http_set_n - the same with a body of blen bytes (NULs too) */
+void	fake_http_set_n(const char *url, long status, const char *ctype,
+	    const char *body, size_t blen, enum http_fail fail);
 void	fake_http_reset(void);
 int	fake_http_calls(void);
 /* fake_http_delay_ms - every request sleeps this long (coalescing tests) */

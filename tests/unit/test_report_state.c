@@ -143,6 +143,34 @@ test_report_state_dest_cap(void)
 	buf_free(&why);
 }
 
+/* numbers a corrupt file holds are kept to ranges the retry arithmetic
+ * cannot overflow with (fuzz_report_state: a first attempt at
+ * 9223372036854775807 overflowed report_retry_next()) */
+static void
+test_report_state_number_ranges(void)
+{
+	static const char	*text = "report-id abc\nbuilt -7\n"
+	    "rua found 99999999999 -1 9223372036854775807 -\n"
+	    "dest pending 99999999999 9223372036854775807 -5 0 mailto:a@b -\n";
+	struct report_state	 s;
+	struct buf		 why = BUF_INIT;
+
+	CHECK_INT(report_state_parse(text, strlen(text), &s, &why), ST_OK);
+	CHECK_INT(s.built, 0);
+	CHECK_INT(s.lk_tries, 1000000);
+	CHECK_INT(s.lk_first, 0);
+	CHECK(s.lk_next == 253402300799LL);
+	CHECK_INT(s.dest[0].attempts, 1000000);
+	CHECK(s.dest[0].first == 253402300799LL);
+	CHECK_INT(s.dest[0].next, 0);
+	/* RPT-RETRY-1: due within 24 h of that first attempt, after now */
+	CHECK(report_retry_next(s.dest[0].attempts, s.dest[0].first,
+	    1700000000) == 1700000000 + REPORT_RETRY_MAX);
+	CHECK_INT(report_state_failed(&s.dest[0], 1700000000, "x", 0), 0);
+	report_state_clear(&s);
+	buf_free(&why);
+}
+
 static void
 test_report_state_load_errors(void)
 {
@@ -171,6 +199,7 @@ main(void)
 	RUN(test_report_state_roundtrip);
 	RUN(test_report_state_parse_table);
 	RUN(test_report_state_dest_cap);
+	RUN(test_report_state_number_ranges);
 	RUN(test_report_state_load_errors);
 	(void)rmdir(dir);
 	return harness_done("test_report_state");
