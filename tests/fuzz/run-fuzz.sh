@@ -21,7 +21,7 @@ out=${FUZZ_OUT:-build-fuzz}
 mkdir -p $out/obj
 inc="-Icommon/util -Icommon/tlsrpt -Icommon/net -Icommon/sts -Imilter \
     -Ireporter -Itests -Itests/fakes"
-pkgs="getdns libcurl json-c openssl zlib libidn2"
+pkgs="$(sed -n "s/^PKGS[[:space:]]*=//p" Makefile)"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -DPKG_VERSION=\"fuzz\" \
     -fsanitize=address,undefined -fno-sanitize-recover=all $inc $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lpthread"
