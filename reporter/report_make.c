@@ -139,8 +139,9 @@ ptext_get(struct report_make_ctx *x, const char *hash)
 	snprintf(e->hash, sizeof(e->hash), "%s", hash);
 	e->next = tab[h % PT_BUCKETS];
 	tab[h % PT_BUCKETS] = e;
-	if ((text = policy_archive_text(x->conf->state_dir, hash, &len)) ==
-	    NULL) {
+	text = x->ptext_load != NULL ? x->ptext_load(x->ptext_arg, hash, &len) :
+	    policy_archive_text(x->conf->state_dir, hash, &len);
+	if (text == NULL) {
 		e->missing = 1;
 		x->ptext_missing++;
 		return e;

@@ -52,6 +52,11 @@ struct report_make_ctx {
 	struct dkim_key		*dkim;		/* NULL: unsigned */
 	unsigned long		 ptext_missing;	/* archive misses */
 	void			*ptexts;	/* cache by policy hash */
+	/* where policy texts come from: NULL, the local archive
+	 * (policy_archive_text); the fleet reads them from Redis */
+	char			*(*ptext_load)(void *arg, const char *hash,
+				    size_t *len);
+	void			*ptext_arg;
 };
 
 struct report_made {

@@ -97,7 +97,7 @@ report_run_now(const struct conf *c, time_t *now)
 
 /* lookup_rua - RPT-TXT-1, RPT-TXT-6: the one v=TLSRPTv1 record */
 static enum status
-lookup_rua(struct run *r, const char *domain, struct tlsrpt_txt **t,
+lookup_rua(struct report_send *snd, const char *domain, struct tlsrpt_txt **t,
     struct buf *why)
 {
 	struct dns_rrset	 rr;
@@ -107,7 +107,7 @@ lookup_rua(struct run *r, const char *domain, struct tlsrpt_txt **t,
 	*t = NULL;
 	memset(&rr, 0, sizeof(rr));
 	name = xasprintf("_smtp._tls.%s", domain);
-	st = dns_txt(r->s->dns, name, &rr, why);
+	st = dns_txt(snd->dns, name, &rr, why);
 	if (st == ST_OK)
 		st = tlsrpt_txt_select(rr.rr, rr.len, rr.n, t, why);
 	dns_rrset_clear(&rr);
@@ -160,11 +160,13 @@ table_row(struct run *r, const char *day, const struct report_run_stats *b)
 	report_run_table(r->o->out, day, &d);
 }
 
-/* dry_print - the report's JSON and the whole MIME message */
-static void
-dry_print(struct run *r, const struct report_made *m)
+/* report_run_dry_print - the report's JSON and the whole MIME message */
+void
+report_run_dry_print(const struct report_run_opts *o,
+    const struct report_make_ctx *x, struct report_send *snd,
+    const struct report_made *m)
 {
-	FILE			*out = r->o->out;
+	FILE			*out = o->out;
 	struct tlsrpt_txt	*t = NULL;
 	struct buf		 why = BUF_INIT;
 	char			*to = NULL, *msg = NULL;
@@ -173,10 +175,10 @@ dry_print(struct run *r, const struct report_made *m)
 	fprintf(out, "----- BEGIN REPORT domain=%s day=%s report-id=%s -----\n",
 	    m->domain, m->day, m->report_id);
 	fprintf(out, "file: %s\n", m->filename);
-	if (r->o->dry_to != NULL) {
-		to = xstrdup(r->o->dry_to);
+	if (o->dry_to != NULL) {
+		to = xstrdup(o->dry_to);
 		fprintf(out, "rua: (--to) mailto:%s\n", to);
-	} else if (lookup_rua(r, m->domain, &t, &why) == ST_OK) {
+	} else if (lookup_rua(snd, m->domain, &t, &why) == ST_OK) {
 		fprintf(out, "rua:");
 		for (i = 0; i < t->t_nrua; i++) {
 			fprintf(out, " %s", t->t_rua[i]);
@@ -191,8 +193,8 @@ dry_print(struct run *r, const struct report_made *m)
 	fprintf(out, "----- BEGIN JSON -----\n%s----- END JSON -----\n",
 	    m->json);
 	buf_reset(&why);
-	if (report_make_mail(r->x, m, to ? to : "undisclosed-recipients:;",
-	    r->o->now, &msg, &len, &why) == ST_OK) {
+	if (report_make_mail(x, m, to ? to : "undisclosed-recipients:;",
+	    o->now, &msg, &len, &why) == ST_OK) {
 		fprintf(out, "----- BEGIN MIME -----\n");
 		fwrite(msg, 1, len, out);
 		fprintf(out, "----- END MIME -----\n");
@@ -274,7 +276,7 @@ build_day(struct run *r, const char *day, const char *dd)
 			goto next;
 		}
 		if (r->o->dry_run) {
-			dry_print(r, &m);
+			report_run_dry_print(r->o, r->x, r->s, &m);
 			report_make_clear(&m);
 			goto next;
 		}
@@ -306,8 +308,8 @@ next:
 	return ok;
 }
 
-static void
-log_dest(const char *day, const char *domain, const struct report_state *s,
+void
+report_run_log_dest(const char *day, const char *domain, const struct report_state *s,
     const struct report_dest *d, const char *result)
 {
 	char	reason[300], next[TIMEFMT_LEN] = "-";
@@ -346,6 +348,29 @@ stage_delivered(const struct report_state *s, const struct report_dest *d,
 	return rc;
 }
 
+enum status
+report_run_send(const struct report_make_ctx *x, struct report_send *snd,
+    const struct report_made *m, const struct report_dest *d, time_t now,
+    struct buf *why)
+{
+	enum status	 st;
+	char		*addr = NULL, *msg = NULL;
+	size_t		 len = 0;
+
+	if (tlsrpt_rua_kind(d->uri) != RUA_MAILTO)
+		return snd->https(snd, d->uri, m->gz.b_data, m->gz.b_len, why);
+	st = tlsrpt_rua_mailto(d->uri, &addr, why);
+	if (st == ST_OK)
+		st = report_make_mail(x, m, addr, now, &msg, &len, why);
+	if (st == ST_OK)
+		st = snd->smtp(snd, addr, msg, len, why);
+	else
+		st = ST_INVALID;
+	free(addr);
+	free(msg);
+	return st;
+}
+
 /* attempt - one delivery of the stored report to one destination */
 static void
 attempt(struct run *r, struct report_made *m, struct report_state *s,
@@ -353,8 +378,7 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 {
 	struct buf	 why = BUF_INIT;
 	enum status	 st;
-	char		*addr = NULL, *msg = NULL, *next;
-	size_t		 len = 0;
+	char		*next;
 	int		 gave, kind, e;
 
 	next = xasprintf("%s.next", stp);
@@ -370,23 +394,13 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 		buf_free(&why);
 		return;
 	}
-	if (tlsrpt_rua_kind(d->uri) == RUA_MAILTO) {
-		st = tlsrpt_rua_mailto(d->uri, &addr, &why);
-		if (st == ST_OK)
-			st = report_make_mail(r->x, m, addr, r->o->now, &msg,
-			    &len, &why);
-		if (st == ST_OK)
-			st = r->s->smtp(r->s, addr, msg, len, &why);
-		else
-			st = ST_INVALID;
-	} else
-		st = r->s->https(r->s, d->uri, m->gz.b_data, m->gz.b_len, &why);
+	st = report_run_send(r->x, r->s, m, d, r->o->now, &why);
 	kind = tlsrpt_rua_kind(d->uri) == RUA_MAILTO ? 0 : 1;
 	if (st == ST_OK) {
 		report_state_delivered(d, r->o->now);
 		r->st->sends_ok++;
 		r->st->sent[kind]++;
-		log_dest(m->day, m->domain, s, d, "delivered");
+		report_run_log_dest(m->day, m->domain, s, d, "delivered");
 		if (rename(next, stp) != 0 || fs_sync_dir(stp) != 0) {
 			log_warn("%s", stp);
 			rc_raise(r, EX_IOERR);
@@ -397,7 +411,7 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 		    st == ST_INVALID);
 		r->st->sends_failed++;
 		r->st->failed[kind]++;
-		log_dest(m->day, m->domain, s, d, gave ? "gaveup" : "retry");
+		report_run_log_dest(m->day, m->domain, s, d, gave ? "gaveup" : "retry");
 		buf_reset(&why);
 		/* not recorded (no space): the next run tries again */
 		if (report_state_save(stp, s, &why) != ST_OK) {
@@ -407,23 +421,21 @@ attempt(struct run *r, struct report_made *m, struct report_state *s,
 		}
 	}
 	free(next);
-	free(addr);
-	free(msg);
 	buf_free(&why);
 }
 
-/* rua_step - look up the domain's rua (RPT-TXT): its destinations into
+/* report_run_rua - look up the domain's rua (RPT-TXT): its destinations into
  * s, a retry time, or no-rua; the caller saves s */
-static void
-rua_step(struct run *r, const char *day, const char *domain,
-    struct report_state *s)
+void
+report_run_rua(struct report_send *snd, time_t now, const char *day,
+    const char *domain, struct report_state *s, unsigned *norua)
 {
 	struct tlsrpt_txt	*t = NULL;
 	struct buf		 why = BUF_INIT;
 	enum status		 st;
 	size_t			 i;
 
-	st = lookup_rua(r, domain, &t, &why);
+	st = lookup_rua(snd, domain, &t, &why);
 	free(s->lk_last);
 	s->lk_last = xstrdup(buf_str(&why));
 	if (st == ST_OK) {
@@ -435,16 +447,16 @@ rua_step(struct run *r, const char *day, const char *domain,
 			memset(d, 0, sizeof(*d));
 			d->uri = xstrdup(t->t_rua[i]);
 			d->last = xstrdup("");
-			d->next = r->o->now;
+			d->next = now;
 			if (tlsrpt_rua_kind(d->uri) == RUA_UNSUPPORTED)
 				d->st = DEST_UNSUPPORTED;
 		}
 	} else if (st == ST_TEMPFAIL) {
 		if (s->lk_first == 0)
-			s->lk_first = r->o->now;
+			s->lk_first = now;
 		s->lk_tries++;
 		s->lk_next = report_retry_next(s->lk_tries, s->lk_first,
-		    r->o->now);
+		    now);
 		if (s->lk_next == 0)
 			s->rua = RUA_ST_GAVEUP;
 		log_warnx("report day=%s domain=%s: _smtp._tls lookup "
@@ -452,12 +464,32 @@ rua_step(struct run *r, const char *day, const char *domain,
 		    s->rua == RUA_ST_GAVEUP ? "; giving up" : "");
 	} else {
 		s->rua = RUA_ST_NONE;
-		r->st->norua++;
+		(*norua)++;
 		log_info("report day=%s domain=%s result=no-rua "
 		    "reason=\"%s\"", day, domain, buf_str(&why));
 	}
 	tlsrpt_txt_free(t);
 	buf_free(&why);
+}
+
+int
+report_run_outcome(struct report_run_stats *st, const char *day,
+    const char *domain, int was_delivered, const struct report_state *s)
+{
+	int	final = report_state_final(s);
+
+	if (!was_delivered && report_state_delivered_any(s))
+		st->delivered++;
+	else if (final && s->rua == RUA_ST_FOUND &&
+	    !report_state_delivered_any(s)) {
+		st->gaveup++;
+		log_err("report day=%s domain=%s report_id=%s result=gaveup: "
+		    "no destination accepted it within 24 hours", day, domain,
+		    s->report_id);
+	}
+	if (!final)
+		st->pending++;
+	return final;
 }
 
 /* process_report - rua lookup and due deliveries of one stored report */
@@ -518,7 +550,8 @@ process_report(struct run *r, const char *day, const char *dd,
 			r->st->pending++;	/* lookup retry not due */
 			goto done;
 		}
-		rua_step(r, day, domain, &s);
+		report_run_rua(r->s, r->o->now, day, domain, &s,
+		    &r->st->norua);
 		buf_reset(&why);
 		if (report_state_save(stp, &s, &why) != ST_OK) {
 			int e = errno;
@@ -531,18 +564,7 @@ process_report(struct run *r, const char *day, const char *dd,
 	for (i = 0; i < s.ndest; i++)
 		if (s.dest[i].st == DEST_PENDING && s.dest[i].next <= r->o->now)
 			attempt(r, &m, &s, &s.dest[i], stp);
-	final = report_state_final(&s);
-	if (!was_delivered && report_state_delivered_any(&s))
-		r->st->delivered++;
-	else if (final && s.rua == RUA_ST_FOUND &&
-	    !report_state_delivered_any(&s)) {
-		r->st->gaveup++;
-		log_err("report day=%s domain=%s report_id=%s result=gaveup: "
-		    "no destination accepted it within 24 hours", day, domain,
-		    s.report_id);
-	}
-	if (!final)
-		r->st->pending++;
+	final = report_run_outcome(r->st, day, domain, was_delivered, &s);
 done:
 	report_make_clear(&m);
 out:

@@ -49,6 +49,7 @@
 
 #include "report_make.h"
 #include "report_send.h"
+#include "report_state.h"
 
 struct report_run_opts {
 	const char	*day;		/* NULL: catch up */
@@ -73,6 +74,8 @@ struct report_run_stats {
 	unsigned	sent[2], failed[2];
 	unsigned long	records, sessions, own_reports, bad;
 	unsigned	removed_days;
+	unsigned	waiting;	/* fleet: days waiting for nodes */
+	unsigned long	late;		/* fleet: records after the build */
 	int		ran;		/* the run took the lock and went on */
 };
 
@@ -85,6 +88,31 @@ int	report_run(const struct report_run_opts *, struct report_make_ctx *,
  */
 void	report_run_table(FILE *, const char *label,
 	    const struct report_run_stats *st);
+/*
+ * The steps the fleet reporter (report_fleet.h) shares with this one:
+ * report_run_rua() looks up the domain's rua into s (RPT-TXT-1,
+ * RPT-TXT-6): its destinations, a retry time, or none (*norua counts
+ * it); it logs.  report_run_send() makes one delivery of m to d (mailto
+ * as a DKIM-signed mail, https as a POST, RPT-TXT-10) and changes no
+ * state.  report_run_log_dest() logs one delivery outcome.
+ * report_run_dry_print() prints a report as --dry-run shows it.
+ * report_run_outcome() counts (and logs a give-up of) a report after its
+ * deliveries; 1 if it is final.
+ */
+void	report_run_rua(struct report_send *, time_t now, const char *day,
+	    const char *domain, struct report_state *, unsigned *norua);
+enum status report_run_send(const struct report_make_ctx *,
+	    struct report_send *, const struct report_made *,
+	    const struct report_dest *, time_t now, struct buf *why);
+void	report_run_dry_print(const struct report_run_opts *,
+	    const struct report_make_ctx *, struct report_send *,
+	    const struct report_made *);
+int	report_run_outcome(struct report_run_stats *, const char *day,
+	    const char *domain, int was_delivered,
+	    const struct report_state *);
+void	report_run_log_dest(const char *day, const char *domain,
+	    const struct report_state *, const struct report_dest *,
+	    const char *result);
 /* report_run_now - report_clock if set (YYYY-MM-DDTHH:MM:SSZ), else clock */
 int	report_run_now(const struct conf *, time_t *);
 
