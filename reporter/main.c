@@ -26,8 +26,11 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "fleet_conf.h"
+#include "fleet_redis.h"
 #include "http.h"
 #include "log.h"
+#include "report_fleet.h"
 #include "report_metrics.h"
 #include "report_run.h"
 #include "version.h"
@@ -111,6 +114,41 @@ print_summary(const struct report_run_opts *o,
 		    "%u pending retry, %u given up, %u domains without rua\n",
 		    st->days, st->sessions, st->built, st->delivered,
 		    st->pending, st->gaveup, st->norua);
+}
+
+/* run - the fleet's reports from Redis when fleet_redis is set
+ * (report_fleet.h), else this host's from its journal (report_run.h) */
+static int
+run(const struct conf *c, const struct report_run_opts *o,
+    struct report_make_ctx *x, struct report_send *s,
+    struct report_run_stats *st)
+{
+	struct report_fleet_conf	 rfc;
+	struct fleet_conf		 fc;
+	struct fleet_redis		*redis;
+	struct buf			 why = BUF_INIT;
+	int				 rc;
+
+	memset(st, 0, sizeof(*st));
+	if (fleet_conf_from(&fc, c, &why) != ST_OK) {
+		log_warnx("configuration: %s", buf_str(&why));
+		buf_free(&why);
+		return EX_CONFIG;
+	}
+	if (!fc.on)
+		return report_run(o, x, s, st);
+	memset(&rfc, 0, sizeof(rfc));
+	rfc.prefix = fc.prefix;
+	rfc.node = fc.node;
+	rfc.grace = fc.report_grace;
+	rfc.budget_ms = fc.timeout_ms;
+	/* the lease outlasts one delivery (renewed before each) */
+	rfc.lease_ms = REPORT_FLEET_LEASE_MS;
+	redis = fleet_redis_new(&fc, "tlsrpt-reporter");
+	rc = report_fleet_run(o, &rfc, redis, x, s, st);
+	fleet_redis_free(redis);
+	buf_free(&why);
+	return rc;
 }
 
 int
@@ -216,7 +254,7 @@ main(int argc, char *argv[])
 	/* a person at a terminal sees progress and a table; cron and
 	 * systemd (no terminal) only the log lines */
 	o.progress = !o.dry_run && isatty(STDOUT_FILENO);
-	rc = report_run(&o, x, s, &st);
+	rc = run(c, &o, x, s, &st);
 	print_summary(&o, &st, fg);
 	if (!o.dry_run && st.ran && c->report_metrics_file[0] != '\0' &&
 	    report_metrics_write(c->report_metrics_file, &st, o.now, rc,
