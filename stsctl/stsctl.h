@@ -8,6 +8,8 @@
 #ifndef STSCTL_H
 #define STSCTL_H
 
+#include <time.h>
+
 #include "buf.h"
 #include "conf.h"
 #include "dns.h"
@@ -25,6 +27,14 @@ int	stsctl_cmd_journal(int, char **);
 int	stsctl_cmd_deferrals(int, char **);
 int	stsctl_cmd_reports(int, char **);
 int	stsctl_cmd_status(int, char **);
+
+struct report_state;
+/* stsctl_reports.c and the fleet's reports (stsctl_reports_fleet.c) */
+void	stsctl_reports_print(const char *day, const char *domain,
+	    const struct report_state *, const char *fleet);
+void	stsctl_reports_line(const char *json);
+/* stsctl_reports_fleet - -1 when not in fleet mode, else an exit code */
+int	stsctl_reports_fleet(const struct conf *, time_t since, time_t until);
 
 #define STSCTL_EXTRA_COMMANDS					\
 	{ "probe", stsctl_cmd_probe },				\

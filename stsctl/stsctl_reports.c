@@ -15,7 +15,10 @@
  *	   "destinations":[{"uri","state":"pending|delivered|gaveup|
  *	   unsupported","attempts","first","next","done","last_error"}]}
  *
- *	Times are RFC 3339 UTC; absent ones are left out.  Read only: it
+ *	Times are RFC 3339 UTC; absent ones are left out.  In fleet mode
+ *	(fleet_redis set) the reports are the fleet's, read from Redis
+ *	(stsctl_reports_fleet.c), and each also carries the day's
+ *	"fleet" member.  Read only: it
  *	takes no lock and changes nothing, so it may run beside the
  *	reporter (a state file is replaced atomically).
  *
@@ -73,9 +76,19 @@ static const struct stsctl_col report_cols[] = {
 };
 static struct stsctl_table	*table;
 
-/* print_state - one report as a JSON line */
-static void
-print_state(const char *day, const char *domain, const struct report_state *s)
+/* stsctl_reports_line - a line that is not a report (a fleet day that
+ * waits for its nodes) */
+void
+stsctl_reports_line(const char *json)
+{
+	stsctl_table_line(table, json);
+}
+
+/* stsctl_reports_print - one report as a JSON line; fleet: NULL, or the
+ * members of the fleet's day ("\"fleet\":{...}") */
+void
+stsctl_reports_print(const char *day, const char *domain,
+    const struct report_state *s, const char *fleet)
 {
 	struct buf	b = BUF_INIT;
 	size_t		i;
@@ -106,7 +119,10 @@ print_state(const char *day, const char *domain, const struct report_state *s)
 		}
 		buf_putc(&b, '}');
 	}
-	buf_puts(&b, "]}");
+	buf_putc(&b, ']');
+	if (fleet != NULL)
+		buf_printf(&b, ",%s", fleet);
+	buf_putc(&b, '}');
 	stsctl_table_line(table, buf_str(&b));
 	buf_free(&b);
 }
@@ -152,7 +168,7 @@ one_day(const char *rdir, const char *day)
 		memset(&s, 0, sizeof(s));
 		buf_reset(&why);
 		if (report_state_load(path, &s, &why) == ST_OK)
-			print_state(day, names[i], &s);
+			stsctl_reports_print(day, names[i], &s, NULL);
 		else if (access(path, F_OK) != 0 && errno == ENOENT)
 			;	/* removed meanwhile (journal_retention) */
 		else {
@@ -197,11 +213,17 @@ stsctl_cmd_reports(int argc, char **argv)
 	}
 	rdir = statedir_reporter(c->state_dir);
 	table = stsctl_table_new(report_cols);
+	if ((k = stsctl_reports_fleet(c, timefmt_day_start(since), until)) !=
+	    -1) {
+		rc = k;		/* fleet mode: the fleet's reports, in Redis */
+		goto out;
+	}
 	for (t = timefmt_day_start(since); t <= until; t += 86400) {
 		timefmt_day(t, day);
 		if ((k = one_day(rdir, day)) != EX_OK)
 			rc = k;
 	}
+out:
 	if ((k = stsctl_table_end(table)) != EX_OK)
 		rc = k;
 	free(rdir);
