@@ -1,0 +1,261 @@
+#!/bin/bash
+# t_fleet.sh - one report per policy domain per day for a fleet (issue 12
+# items 4-6), against a real redis-server, the lab's DNS and a real SMTP
+# sink.
+#
+# Part 1, the reporter on exactly known content: three nodes' journals
+# (tests/reporter/mkjournal.py, each node with its own sending IP) are
+# put into Redis as the shipper does (tests/reporter/fleetship.py).
+# The day waits for the node that has not closed it; two reporters
+# started at once: one leads, one does nothing; the leader is killed
+# with kill -9 in the middle of a delivery and rerun: every domain gets
+# exactly one report-id, a resend is byte-identical, and each report's
+# counts are the sum of the three journals with each node's
+# sending-mta-ip.  Records shipped after the build are counted and
+# logged, never sent; a Redis that lost everything is re-filled and
+# nothing is sent again; a node that never closes the day is reported
+# without after fleet_report_grace.
+#
+# Part 2, three real sts-milter daemons as three nodes (own state dirs,
+# own sending addresses), shipping for real to the same Redis; traffic
+# through each (milter_load); the report of the day equals the sum of
+# the three journals.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lab.sh"
+R=$BUILD/tlsrpt-reporter
+PY=/usr/bin/python3
+SMTP_IP=127.0.5.1 SMTP_PORT=2525
+
+if ! $PY -c 'import aiosmtpd, dkim, jsonschema, dns.resolver' 2>/dev/null; then
+	skip "fleet" "python3-aiosmtpd, -dkim, -jsonschema or -dnspython missing"
+	done_tests t_fleet
+	exit 0
+fi
+if [ ! -x /usr/bin/redis-server ]; then
+	skip "fleet" "redis-server missing (tests/deps.sh installs it)"
+	done_tests t_fleet
+	exit 0
+fi
+lab_up || { echo "t_fleet: 0 passed, 1 failed"; exit 1; }
+lab_redis_start || { fail "redis-server starts"; done_tests t_fleet; exit 1; }
+RC() { lab_redis_cli r "$@"; }
+OVR=$LAB_DIR/dns/override
+MYOVR="_smtp._tls.fleet1.test. _smtp._tls.fleet2.test. tlsrpt._domainkey.fleet.test."
+stop_sinks() {
+	local f
+	for f in "$WORK"/smtp*/pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	return 0
+}
+LAB_CLEANUP='stop_sinks; for o in $MYOVR; do rm -f "$OVR/$o"; done; "$LAB" reload-zone >/dev/null 2>&1'
+
+# --- identity, DKIM key, rua records in the lab DNS
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/dkim.key" 2>/dev/null
+BASE=$(conf_for base "report_org_name = Lab Fleet" \
+    "report_contact = tlsrpt@fleet.test" "report_from = tlsrpt@fleet.test" \
+    "report_smtp = $SMTP_IP:$SMTP_PORT" "dkim_domain = fleet.test" \
+    "dkim_selector = tlsrpt" "dkim_key_file = $WORK/dkim.key" \
+    "fleet_redis = unix:$REDIS_SOCK" "fleet_report_grace = 6h")
+"$R" -d -c "$BASE" --dkim-txt > "$WORK/dkim.txt"
+p=$(sed -n 's/.*"\(v=DKIM1.*\)"$/\1/p' "$WORK/dkim.txt")
+{
+	printf 'tlsrpt._domainkey.fleet.test. 1 IN TXT'
+	while [ -n "$p" ]; do printf ' "%s"' "${p:0:250}"; p=${p:250}; done
+	echo
+} > "$OVR/tlsrpt._domainkey.fleet.test."
+for d in fleet1 fleet2; do
+	echo "_smtp._tls.$d.test. 1 IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@reports.test\"" \
+	    > "$OVR/_smtp._tls.$d.test."
+done
+"$LAB" reload-zone > "$WORK/reload.log" 2>&1
+expect_eq "lab zone takes the fleet's records" "$?" 0
+
+# rep NAME NODE CLOCK [key = value...]: a reporter config of its own
+rep() {
+	local name=$1 node=$2 clock=$3; shift 3
+	mkdir -p "$WORK/$name/state"
+	{ grep -v '^state_dir' "$BASE"; echo "state_dir = $WORK/$name/state"
+	  echo "fleet_node = $node"; echo "report_clock = $clock"
+	  for kv in "$@"; do echo "$kv"; done; } > "$WORK/$name.conf"
+	echo "$WORK/$name.conf"
+}
+sink_start() {	# DIR [slow N]
+	mkdir -p "$1"
+	rm -f "$1/slow" "$1/inflight" "$1/pid"
+	[ -n "${2:-}" ] && echo "$2" > "$1/slow"
+	$PY "$ROOT/tests/reporter/sinks.py" smtp $SMTP_IP $SMTP_PORT "$1" > "$1.log" 2>&1 &
+	for i in $(seq 50); do [ -f "$1/pid" ] && break; sleep 0.1; done
+}
+sink_stop() { kill "$(cat "$1/pid")" 2>/dev/null; sleep 0.5; }
+
+# --- three nodes' journals of one day, known content
+DAY=2026-11-20
+T=$(date -u -d "$DAY 06:00:00" +%s)
+NEXT=$(date -u -d "$DAY + 1 day" +%F)
+for n in 1 2 3; do
+	{
+		for d in fleet1.test fleet2.test; do
+			for k in $(seq $((n + 1))); do
+				echo "{\"type\":\"session\",\"time\":$((T + k)),\"src\":\"probe\",\"ptype\":\"sts\",\"domain\":\"$d\",\"phash\":\"@enforce.test\",\"mx\":\"mx1.$d\",\"sip\":\"127.0.20.$n\",\"rip\":\"127.0.1.1\",\"result\":\"success\"}"
+			done
+			echo "{\"type\":\"session\",\"time\":$((T + 9)),\"src\":\"probe\",\"ptype\":\"sts\",\"domain\":\"$d\",\"phash\":\"@enforce.test\",\"mx\":\"mx2.$d\",\"sip\":\"127.0.20.$n\",\"rip\":\"127.0.1.2\",\"helo\":\"mx2.$d\",\"result\":\"certificate-host-mismatch\",\"reason\":\"X509_V_ERR_HOSTNAME_MISMATCH\"}"
+			echo "{\"type\":\"session\",\"time\":$((T + 20)),\"src\":\"report\",\"ptype\":\"sts\",\"domain\":\"$d\",\"phash\":\"@enforce.test\",\"mx\":\"mx1.$d\",\"sip\":\"127.0.20.$n\",\"rip\":\"127.0.1.1\",\"result\":\"success\"}"
+		done
+	} > "$WORK/n$n.in"
+	$PY "$ROOT/tests/reporter/mkjournal.py" "$WORK/n$n/state" "$WORK/n$n.in" "$ROOT/tests/lab/policies"
+done
+ship() {	# NODE [fleetship options]
+	local n=$1; shift
+	$PY "$ROOT/tests/reporter/fleetship.py" "$REDIS_SOCK" sts: "$n" "$WORK/$n/state" "$@"
+}
+ship n1 --close "$DAY" && ship n2 --close "$DAY" && ship n3 --close "2026-11-19"
+expect_eq "three nodes' records in Redis" "$(( $(RC LLEN "sts:j:$DAY:n1") + $(RC LLEN "sts:j:$DAY:n2") + $(RC LLEN "sts:j:$DAY:n3") ))" \
+    "$(cat "$WORK"/n?/state/journal/$DAY.jnl | wc -l)"
+
+# --- n3 has not closed the day: the day waits (grace 6 h)
+CA=$(rep ra ra "${NEXT}T01:00:00Z")
+"$R" -d -c "$CA" > "$WORK/wait.out" 2>&1
+expect_eq "day not closed by n3: EX_TEMPFAIL" "$?" 75
+expect_match "... the run names the node it waits for" "$(cat "$WORK/wait.out")" "waiting for nodes to close the day: n3"
+expect_eq "... no report built" "$(RC EXISTS "sts:rpt:$DAY:done")" 0
+"$BUILD/stsctl" -c "$CA" reports --day "$DAY" --json > "$WORK/wait.json" 2>&1
+expect_match "stsctl reports: the day is waiting" "$(cat "$WORK/wait.json")" '"state":"waiting".*"node":"n3","shipped":[0-9]+,"closed":"2026-11-19"'
+
+# --- two reporters at once; the leader is killed in its 2nd delivery
+RC SET sts:closed:n3 "$DAY" > /dev/null
+sink_start "$WORK/smtp1" 2
+CB=$(rep rb rb "${NEXT}T01:00:00Z")
+"$R" -d -c "$CA" > "$WORK/a1.out" 2>&1 &
+apid=$!
+"$R" -d -c "$CB" > "$WORK/b1.out" 2>&1 &
+bpid=$!
+for i in $(seq 100); do [ -f "$WORK/smtp1/inflight" ] && break; sleep 0.1; done
+if grep -q 'another reporter leads' "$WORK/b1.out"; then
+	lead=a; lpid=$apid; other=$CB; opid=$bpid
+else
+	lead=b; lpid=$bpid; other=$CA; opid=$apid
+fi
+wait $opid 2>/dev/null
+expect_eq "two reporters at once: the other one does nothing (EX_TEMPFAIL)" "$?" 75
+expect_eq "... exactly one of them says another leads" "$(cat "$WORK/a1.out" "$WORK/b1.out" | grep -c 'another reporter leads')" 1
+expect_eq "... the leader is in its 2nd delivery" "$([ -f "$WORK/smtp1/inflight" ] && echo yes)" yes
+kill -9 $lpid 2>/dev/null; wait $lpid 2>/dev/null
+# the dead leader's lease still stands for the other reporter
+"$R" -d -c "$other" > "$WORK/other2.out" 2>&1
+expect_eq "the other reporter, lease of the killed one still valid: EX_TEMPFAIL" "$?" 75
+sleep 9		# the hung delivery completes at the sink: a real duplicate risk
+sink_stop "$WORK/smtp1"
+sink_start "$WORK/smtp1"
+LEADC=$WORK/r$lead.conf
+"$R" -d -c "$LEADC" > "$WORK/rerun.out" 2>&1
+rc=$?
+expect_eq "the killed reporter rerun (takes its own lease over): done" "$rc" 0
+[ $rc = 0 ] || tail -5 "$WORK/rerun.out"
+sent=$(ls "$WORK"/smtp1/*.eml | wc -l)
+"$R" -d -c "$LEADC" > "$WORK/rerun2.out" 2>&1
+"$R" -d -c "$other" > "$WORK/other3.out" 2>&1
+expect_eq "a later run of either reporter sends nothing" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$sent"
+
+check_mail() {	# DIR: reports per domain, ids, byte variants, sums
+	$PY - "$1" "$WORK"/n1.in "$WORK"/n2.in "$WORK"/n3.in <<'PYEOF'
+import email, gzip, json, os, re, sys
+d = sys.argv[1]
+want = {}
+for f in sys.argv[2:]:
+    for line in open(f):
+        r = json.loads(line)
+        if r["src"] == "report":
+            continue
+        w = want.setdefault(r["domain"], {"s": 0, "f": 0, "ips": set()})
+        if r["result"] == "success":
+            w["s"] += 1
+        else:
+            w["f"] += 1
+            w["ips"].add(r["sip"])
+ids, got = {}, {}
+for f in sorted(os.listdir(d)):
+    if not f.endswith(".eml"):
+        continue
+    m = email.message_from_bytes(open(os.path.join(d, f), "rb").read())
+    rid = re.search(r"<([^@]+)@", m["Subject"]).group(1)
+    att = gzip.decompress(m.get_payload()[1].get_payload(decode=True))
+    ids.setdefault((m["TLS-Report-Domain"], rid), set()).add(att)
+    j = json.loads(att)
+    s = sum(p["summary"]["total-successful-session-count"] for p in j["policies"])
+    fl = sum(p["summary"]["total-failure-session-count"] for p in j["policies"])
+    ips = {x["sending-mta-ip"] for p in j["policies"] for x in p["failure-details"]}
+    got[m["TLS-Report-Domain"]] = {"s": s, "f": fl, "ips": ips}
+print("domains", len({k[0] for k in ids}))
+print("ids", len(ids))
+print("variants", max((len(v) for v in ids.values()), default=0))
+print("sums", "equal" if got == want else "differ: got %r want %r" % (got, want))
+PYEOF
+}
+check_mail "$WORK/smtp1" > "$WORK/k.check"
+expect_eq "every domain got its report" "$(sed -n 's/^domains //p' "$WORK/k.check")" 2
+expect_eq "exactly one report-id per domain for the fleet" "$(sed -n 's/^ids //p' "$WORK/k.check")" 2
+expect_eq "a resend after the kill is byte-identical" "$(sed -n 's/^variants //p' "$WORK/k.check")" 1
+expect_eq "report counts == sum of the three journals, each node's sending-mta-ip" \
+    "$(sed -n 's/^sums //p' "$WORK/k.check")" equal
+expect_match "at most one resend (the one in flight)" "$(ls "$WORK"/smtp1/*.eml | wc -l)" '^[23]$'
+if $PY "$ROOT/tests/reporter/check_report.py" mail "$WORK"/smtp1/*.eml --dns 127.0.2.1 \
+    --now "$(date -u -d "${NEXT}T01:00:00Z" +%s)" > "$WORK/mail.check" 2>&1; then
+	pass "fleet reports as strict receivers read them: $(grep -c '^ok' "$WORK/mail.check") checks (schema, MIME, DKIM)"
+else
+	fail "fleet reports checks" "$(grep FAIL "$WORK/mail.check" | head -3)"
+fi
+"$BUILD/stsctl" -c "$CA" reports --day "$DAY" --json > "$WORK/rep.json" 2>&1
+$PY - "$WORK/rep.json" > "$WORK/rep.check" <<'PYEOF'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+ok = len(r) == 2 and all(x["final"] and x["fleet"]["final"] for x in r) and \
+    all(d["state"] == "delivered" for x in r for d in x["destinations"]) and \
+    sorted(n["node"] for n in r[0]["fleet"]["nodes"]) == ["n1", "n2", "n3"] and \
+    all(n["late"] == 0 for n in r[0]["fleet"]["nodes"])
+print("ok" if ok else "bad")
+PYEOF
+expect_eq "stsctl reports: two final reports, delivered, three nodes, no late records" "$(cat "$WORK/rep.check")" ok
+
+# --- late records: n2 ships two more after the build
+n2lines=$(wc -l < "$WORK/n2/state/journal/$DAY.jnl")
+head -2 "$WORK/n2.in" | sed 's/"time":[0-9]*/"time":'$((T + 3600))'/' > "$WORK/late.in"
+$PY "$ROOT/tests/reporter/mkjournal.py" "$WORK/n2/state" "$WORK/late.in" "$ROOT/tests/lab/policies"
+ship n2 --from "$n2lines"
+before=$(ls "$WORK"/smtp1/*.eml | wc -l)
+"$R" -d -c "$LEADC" > "$WORK/late.out" 2>&1
+expect_match "late records are counted and logged" "$(cat "$WORK/late.out")" "day=$DAY node=n2: 2 records shipped after"
+expect_eq "... and never sent" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$before"
+"$BUILD/stsctl" -c "$CA" reports --day "$DAY" --json > "$WORK/late.json" 2>&1
+expect_match "stsctl reports shows them" "$(head -1 "$WORK/late.json")" '"node":"n2","shipped":[0-9]+,"reported":[0-9]+,"late":2'
+
+# --- Redis loses everything; the nodes re-ship; nothing is sent again
+lab_redis_stop; lab_redis_wipe; lab_redis_start
+ship n1 --close "$DAY" && ship n2 --close "$DAY" && ship n3 --close "$DAY"
+"$R" -d -c "$LEADC" > "$WORK/lost.out" 2>&1
+expect_eq "Redis lost its data: the reporter that delivered sends nothing again" \
+    "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$before"
+expect_match "... it restored its reports from the local mirror" "$(cat "$WORK/lost.out")" 'restored from the local mirror'
+
+# --- a node that never closes a day: reported after fleet_report_grace
+DAY2=2026-11-21
+NEXT2=$(date -u -d "$DAY2 + 1 day" +%F)
+for n in 1 2; do
+	$PY - "$WORK/n$n.in" > "$WORK/d2n$n.in" <<'PYEOF'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l); r["time"] += 86400; print(json.dumps(r))
+PYEOF
+	$PY "$ROOT/tests/reporter/mkjournal.py" "$WORK/d2n$n/state" "$WORK/d2n$n.in" "$ROOT/tests/lab/policies"
+	$PY "$ROOT/tests/reporter/fleetship.py" "$REDIS_SOCK" sts: "n$n" "$WORK/d2n$n/state"
+done
+RC SET sts:closed:n1 "$DAY2" > /dev/null
+CG=$(rep rg rg "${NEXT2}T05:00:00Z")
+"$R" -d -c "$CG" > "$WORK/g1.out" 2>&1
+expect_match "within the grace: the day waits for n2" "$(cat "$WORK/g1.out")" "day=$DAY2: waiting for nodes to close the day: n2"
+CG=$(rep rg rg "${NEXT2}T06:30:00Z")
+"$R" -d -c "$CG" > "$WORK/g2.out" 2>&1
+expect_match "grace over: reported anyway, the missing node logged" "$(cat "$WORK/g2.out")" "day=$DAY2: fleet_report_grace is over; reporting without the day's end from: n2"
+expect_eq "... two more reports, one per domain" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$((before + 2))"
+
+done_tests t_fleet
