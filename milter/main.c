@@ -52,6 +52,7 @@
 #include "ctlreq.h"
 #include "dane_cache.h"
 #include "dns.h"
+#include "fleet_conf.h"
 #include "fsutil.h"
 #include "gate.h"
 #include "http.h"
@@ -62,6 +63,7 @@
 #include "mlfi.h"
 #include "override.h"
 #include "pmap_server.h"
+#include "ship.h"
 #include "sockspec.h"
 #include "statedir.h"
 #include "statusfile.h"
@@ -259,6 +261,7 @@ struct metrics_src {
 	struct pmap_server	*pm;
 	struct collect		*col;
 	struct logtail		*lt;	/* NULL: postfix_log off */
+	struct ship		*ship;	/* NULL: single host */
 };
 
 /* metrics_fill - metrics_listen's callback, in its thread */
@@ -284,6 +287,10 @@ metrics_fill(void *arg, struct metrics_snap *s)
 		s->have_lt = 1;
 		logtail_stats(m->lt, &s->lt);
 	}
+	if (m->ship != NULL) {
+		s->have_ship = 1;
+		ship_stats(m->ship, &s->ship);
+	}
 }
 
 static void *
@@ -306,7 +313,8 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	struct override	*nov;
 	static const char *const restart_keys[] = { "milter_socket",
 	    "policymap_socket", "tlsrpt_socket", "state_dir", "dns_resolvers",
-	    "ca_file", "user", "postfix_log", "metrics_listen", NULL };
+	    "ca_file", "user", "postfix_log", "metrics_listen", "fleet_redis",
+	    "fleet_node", "fleet_prefix", NULL };
 	int		 i;
 
 	if ((nc = conf_load(path, &why)) == NULL) {
@@ -370,6 +378,8 @@ struct daemon {
 	struct pmap_server	*pm;		/* NULL: no policy map */
 	struct collect		*col;
 	struct logtail		*lt;
+	struct fleet_conf	 fc;		/* fc.on: fleet mode */
+	struct ship		*ship;		/* fleet mode: journal shipper */
 	struct metrics_listen	*ml;		/* NULL: no metrics */
 	struct metrics_src	 msrc;
 	int			 pidfd, ctlfd, mrc;
@@ -430,6 +440,8 @@ configure(struct daemon *d, int argc, char **argv)
 		    d->c->syslog_facility);
 	if (override_load(d->c->override_file, &d->ov, &why) != ST_OK)
 		fatalx("override_file: %s", buf_str(&why));
+	if (fleet_conf_from(&d->fc, d->c, &why) != ST_OK)
+		fatalx("configuration: %s", buf_str(&why));
 	if (d->c->user[0] != '\0' && getpwnam(d->c->user) == NULL)
 		fatalx("configuration: user %s: no such user", d->c->user);
 	if (check) {
@@ -627,13 +639,16 @@ start(struct daemon *d)
 			fatalx("policymap: cannot start");
 	}
 
+	if (d->fc.on && ship_start(d->ship = ship_new(&d->fc,
+	    c->state_dir)) != 0)
+		fatalx("fleet: cannot start the journal shipper");
 	if (pthread_create(&d->mt, NULL, milter_thread, &d->mrc) != 0)
 		fatal("pthread_create");
 	d->started = time(NULL);
 	if (d->ml != NULL) {
 		d->msrc = (struct metrics_src){ d->started, d->dns, d->cache,
 		    d->j, d->g, d->pm, d->col,
-		    c->postfix_log[0] != '\0' ? d->lt : NULL };
+		    c->postfix_log[0] != '\0' ? d->lt : NULL, d->ship };
 		if (metrics_listen_start(d->ml, metrics_fill, &d->msrc) != 0)
 			fatalx("metrics_listen: cannot start");
 	}
@@ -727,6 +742,7 @@ stop(struct daemon *d)
 		close(d->ctlfd);
 	collect_stop(d->col);
 	logtail_stop(d->lt);
+	ship_stop(d->ship);		/* after the journal's writers */
 	gate_free(d->g);
 	dane_cache_free(d->dane);
 	sts_cache_free(d->cache);

@@ -215,6 +215,25 @@ render_collect(struct buf *b, const struct metrics_snap *s)
 	}
 }
 
+/* render_ship - the journal shipper of fleet mode */
+static void
+render_ship(struct buf *b, const struct ship_stats *st)
+{
+	one(b, "fleet_shipped_records_total", "counter", "Journal records "
+	    "shipped to the fleet's Redis.", st->records);
+	one(b, "fleet_ship_lag_bytes", "gauge", "Journal bytes not shipped "
+	    "yet.", (unsigned long)st->lag_bytes);
+	one(b, "fleet_ship_lag_seconds", "gauge", "Seconds since the shipper "
+	    "last had shipped everything.", (unsigned long)st->lag_seconds);
+	family(b, "fleet_redis_errors_total", "counter", "Failed calls to the "
+	    "fleet's Redis (down, timed out, error answers), by part.");
+	sample(b, "fleet_redis_errors_total", "part=\"shipper\"",
+	    st->redis_errors + st->script_errors);
+	family(b, "fleet_redis_up", "gauge", "1 if the part is connected to "
+	    "the fleet's Redis.");
+	sample(b, "fleet_redis_up", "part=\"shipper\"", (unsigned long)st->up);
+}
+
 void
 metrics_render(const struct metrics_snap *s, struct buf *b)
 {
@@ -234,6 +253,8 @@ metrics_render(const struct metrics_snap *s, struct buf *b)
 	render_collect(b, s);
 	one(b, "journal_write_errors_total", "counter", "Journal records that "
 	    "could not be written.", s->journal_errors);
+	if (s->have_ship)
+		render_ship(b, &s->ship);
 }
 
 /* --- HTTP --------------------------------------------------------- */

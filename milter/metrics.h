@@ -31,6 +31,7 @@
 #include "gate.h"
 #include "logtail.h"
 #include "pmap_server.h"
+#include "ship.h"
 #include "sts_cache.h"
 
 struct metrics_snap {
@@ -46,6 +47,8 @@ struct metrics_snap {
 	struct collect_stats	 col;
 	int			 have_lt;	/* postfix_log followed */
 	struct logtail_stats	 lt;
+	int			 have_ship;	/* fleet mode: the shipper */
+	struct ship_stats	 ship;
 };
 
 /* metrics_render - append the exposition text of s to out */

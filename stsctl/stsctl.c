@@ -64,8 +64,10 @@ print_usage(FILE *f)
 	    "  reports [--since D|--day D] the reports built, and where each\n"
 	    "                             stands per destination\n"
 	    "  status                     is sts-milter running; its counters\n"
+	    "  fleet                      the fleet's nodes in Redis: shipping,\n"
+	    "                             lag, closed days\n"
 	    "  config                     print the effective configuration\n"
-	    "deferrals, reports, status and cache list print a table on a\n"
+	    "deferrals, reports, status, fleet and cache list print a table on a\n"
 	    "terminal; --json (or a pipe) gives JSON lines.\n");
 }
 

@@ -27,6 +27,7 @@ int	stsctl_cmd_journal(int, char **);
 int	stsctl_cmd_deferrals(int, char **);
 int	stsctl_cmd_reports(int, char **);
 int	stsctl_cmd_status(int, char **);
+int	stsctl_cmd_fleet(int, char **);
 
 struct report_state;
 /* stsctl_reports.c and the fleet's reports (stsctl_reports_fleet.c) */
@@ -41,6 +42,7 @@ int	stsctl_reports_fleet(const struct conf *, time_t since, time_t until);
 	{ "journal", stsctl_cmd_journal },			\
 	{ "deferrals", stsctl_cmd_deferrals },			\
 	{ "reports", stsctl_cmd_reports },			\
-	{ "status", stsctl_cmd_status },
+	{ "status", stsctl_cmd_status },			\
+	{ "fleet", stsctl_cmd_fleet },
 
 #endif

@@ -33,6 +33,7 @@ struct fleet_redis {
 	int64_t			 next_try;	/* mono ms: no connect before */
 	int			 backoff;	/* ms */
 	int			 logged;	/* the outage was logged */
+	int			 quiet;
 	int			 timeout_set;	/* ms the socket has now */
 	unsigned long		 generation;
 	unsigned long		 outage_errors;
@@ -64,6 +65,12 @@ fleet_redis_free(struct fleet_redis *r)
 		redisFree(r->ctx);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
+}
+
+void
+fleet_redis_quiet(struct fleet_redis *r)
+{
+	r->quiet = 1;
 }
 
 void
@@ -105,7 +112,7 @@ failed(struct fleet_redis *r, const char *why)
 	r->next_try = now + r->backoff;
 	r->backoff = r->backoff * 2 > FLEET_BACKOFF_MAX_MS ?
 	    FLEET_BACKOFF_MAX_MS : r->backoff * 2;
-	if (!r->logged) {
+	if (!r->logged && !r->quiet) {
 		r->logged = 1;
 		log_warnx("fleet %s: Redis %s unreachable: %s (carrying on "
 		    "without it; failures are counted, the recovery is "

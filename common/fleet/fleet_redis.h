@@ -103,6 +103,8 @@ void			 fleet_redis_stats(struct fleet_redis *,
 /* fleet_redis_last_error - why the last call failed ("" none), copied */
 void			 fleet_redis_last_error(struct fleet_redis *,
 			    char *dst, size_t size);
+/* fleet_redis_quiet - no log lines (a command-line tool says it itself) */
+void			 fleet_redis_quiet(struct fleet_redis *);
 void			 fleet_reply_free(redisReply *);
 /* fleet_script_sha - the SHA-1 of a script, 40 hex + NUL */
 void			 fleet_script_sha(const char *script, char sha[41]);
