@@ -171,6 +171,18 @@ setup(struct fleet_redis *r, char *why, size_t size)
 		fleet_reply_free(rep);
 		rep = NULL;
 	}
+	if (rc == 0 && r->fc.db == 0) {
+		/* a connect alone proves nothing (a stopped server's kernel
+		 * still accepts): one answer does */
+		rep = redisCommand(r->ctx, "PING");
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			snprintf(why, size, "PING: %s", rep ? rep->str :
+			    r->ctx->errstr);
+			rc = -1;
+		}
+		fleet_reply_free(rep);
+		rep = NULL;
+	}
 	if (rc == 0 && r->fc.db != 0) {
 		rep = redisCommand(r->ctx, "SELECT %d", r->fc.db);
 		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
@@ -229,99 +241,129 @@ ready(struct fleet_redis *r, int64_t deadline)
 	return 0;
 }
 
-/* begin - lock, connect if needed, socket timeouts for what is left of
- * the budget; -1 (unlocked) when there is no connection */
+/* closed - the server had closed a connection we reused (restarted,
+ * timeout): worth one fresh connect within the same call */
 static int
-begin(struct fleet_redis *r, int budget_ms, int64_t *deadline)
+closed(const redisContext *ctx)
 {
-	int64_t	left;
+	return ctx->err == REDIS_ERR_EOF || (ctx->err == REDIS_ERR_IO &&
+	    (strstr(ctx->errstr, "Broken pipe") != NULL ||
+	    strstr(ctx->errstr, "reset by peer") != NULL));
+}
+
+/*
+ * exchange - send cmd (n formatted commands) and read n replies within
+ * the budget; 0 or -1 (failed: counted, logged once, back-off).  A
+ * connection the server closed while we did not use it is replaced at
+ * once, once: the commands of the first attempt were not run (the
+ * server had gone), or were and are run again (callers' commands are
+ * idempotent or, like the ship script, check before they write).
+ */
+static int
+exchange(struct fleet_redis *r, int budget_ms, const char *cmd, size_t len,
+    int n, redisReply **replies)
+{
+	int64_t	deadline, left;
+	void	*rep;
+	int	attempt, reused, k;
 
 	if (budget_ms <= 0)
 		budget_ms = r->fc.timeout_ms;
 	pthread_mutex_lock(&r->mu);
-	*deadline = clock_mono_ms() + budget_ms;
-	if (ready(r, *deadline) != 0) {
+	deadline = clock_mono_ms() + budget_ms;
+	for (attempt = 0;; attempt++) {
+		reused = r->ctx != NULL;
+		if (ready(r, deadline) != 0) {
+			pthread_mutex_unlock(&r->mu);
+			return -1;
+		}
+		if ((left = deadline - clock_mono_ms()) < 1)
+			left = 1;
+		if (left != r->timeout_set) {
+			(void)redisSetTimeout(r->ctx, ms_tv(left));
+			r->timeout_set = (int)left;
+		}
+		k = 0;
+		if (redisAppendFormattedCommand(r->ctx, cmd, len) == REDIS_OK)
+			for (; k < n; k++) {
+				if (redisGetReply(r->ctx, &rep) != REDIS_OK)
+					break;
+				replies[k] = rep;
+			}
+		if (k == n) {
+			r->st.commands++;
+			pthread_mutex_unlock(&r->mu);
+			return 0;
+		}
+		while (k > 0)
+			fleet_reply_free(replies[--k]);
+		if (attempt == 0 && reused && closed(r->ctx) &&
+		    clock_mono_ms() < deadline) {
+			redisFree(r->ctx);	/* silently: try a fresh one */
+			r->ctx = NULL;
+			continue;
+		}
+		failed(r, r->ctx->errstr[0] ? r->ctx->errstr : "no reply");
 		pthread_mutex_unlock(&r->mu);
 		return -1;
 	}
-	left = *deadline - clock_mono_ms();
-	if (left < 1)
-		left = 1;
-	if (left != r->timeout_set) {
-		(void)redisSetTimeout(r->ctx, ms_tv(left));
-		r->timeout_set = (int)left;
-	}
-	return 0;
-}
-
-/* end - after the call; rep NULL: it failed */
-static redisReply *
-end(struct fleet_redis *r, redisReply *rep)
-{
-	if (rep == NULL)
-		failed(r, r->ctx && r->ctx->errstr[0] ? r->ctx->errstr :
-		    "no reply");
-	else
-		r->st.commands++;
-	pthread_mutex_unlock(&r->mu);
-	return rep;
 }
 
 redisReply *
 fleet_redis_cmd(struct fleet_redis *r, int budget_ms, const char *fmt, ...)
 {
 	va_list		 ap;
-	int64_t		 deadline;
-	redisReply	*rep;
+	char		*cmd = NULL;
+	int		 len;
+	redisReply	*rep = NULL;
 
-	if (begin(r, budget_ms, &deadline) != 0)
-		return NULL;
 	va_start(ap, fmt);
-	rep = redisvCommand(r->ctx, fmt, ap);
+	len = redisvFormatCommand(&cmd, fmt, ap);
 	va_end(ap);
-	return end(r, rep);
+	if (len > 0 && exchange(r, budget_ms, cmd, (size_t)len, 1, &rep) != 0)
+		rep = NULL;
+	redisFreeCommand(cmd);
+	return rep;
 }
 
 redisReply *
 fleet_redis_argv(struct fleet_redis *r, int budget_ms, int argc,
     const char **argv, const size_t *lens)
 {
-	int64_t		deadline;
+	char		*cmd = NULL;
+	int		 len;
+	redisReply	*rep = NULL;
 
-	if (begin(r, budget_ms, &deadline) != 0)
-		return NULL;
-	return end(r, redisCommandArgv(r->ctx, argc, argv, lens));
+	len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+	if (len > 0 && exchange(r, budget_ms, cmd, (size_t)len, 1, &rep) != 0)
+		rep = NULL;
+	redisFreeCommand(cmd);
+	return rep;
 }
 
 int
 fleet_redis_pipeline(struct fleet_redis *r, int budget_ms, int n,
     const struct fleet_cmd *cmds, redisReply **replies)
 {
-	int64_t	deadline;
-	int	i, k;
-	void	*rep;
+	struct buf	 all = BUF_INIT;
+	char		*cmd;
+	int		 i, len, rc = -1;
 
 	if (n <= 0)
 		return 0;
-	if (begin(r, budget_ms, &deadline) != 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (redisAppendCommandArgv(r->ctx, cmds[i].argc, cmds[i].argv,
-		    cmds[i].lens) != REDIS_OK)
+	for (i = 0; i < n; i++) {
+		cmd = NULL;
+		if ((len = redisFormatCommandArgv(&cmd, cmds[i].argc,
+		    cmds[i].argv, cmds[i].lens)) > 0)
+			buf_append(&all, cmd, (size_t)len);
+		redisFreeCommand(cmd);
+		if (len <= 0)
 			break;
-	for (k = 0; i == n && k < n; k++) {
-		if (redisGetReply(r->ctx, &rep) != REDIS_OK)
-			break;
-		replies[k] = rep;
 	}
-	if (i < n || k < n) {
-		while (k > 0)
-			fleet_reply_free(replies[--k]);
-		(void)end(r, NULL);
-		return -1;
-	}
-	(void)end(r, (redisReply *)replies[0]);
-	return 0;
+	if (i == n && !all.b_trunc)
+		rc = exchange(r, budget_ms, all.b_data, all.b_len, n, replies);
+	buf_free(&all);
+	return rc;
 }
 
 void

@@ -14,7 +14,16 @@
  *	A fleet_redis is one synchronous hiredis connection (fleet_conf.h:
  *	unix:/path or host:port), opened on first use, with AUTH from the
  *	password file (its first line: "password", or "user password" for
- *	a Redis 6 ACL user) and SELECT db at every connect.
+ *	a Redis 6 ACL user) and SELECT db (or PING) at every connect: a
+ *	connect counts as good only once the server answered (the kernel
+ *	of a stopped server still accepts connections).
+ *
+ *	A call on a connection that the server closed while it was idle
+ *	(a restart, a client timeout) is sent again at once on a fresh
+ *	connection, within the same budget, once.  If the server had run
+ *	the first send before it closed, the command runs twice: commands
+ *	must be idempotent or check before they write (the ship script
+ *	does).
  *
  *	Every call has a budget in milliseconds (<= 0: fleet_timeout) that
  *	bounds the connect and each read and write of the call.  A call

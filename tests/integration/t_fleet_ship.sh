@@ -9,7 +9,7 @@
 # restart; kill -9 of Redis and a restart with its data; a restart
 # without it (everything re-shipped from the journal); Redis stopped
 # for a while (mail does not wait, the outage is logged once) and
-# started; Redis restarted from older data (the shipper's position
+# started; Redis hung (SIGSTOP: connects succeed, calls time out); Redis restarted from older data (the shipper's position
 # refused and corrected); a record for a day already reported (counted
 # late); the closed-day watermark; policy texts; a torn journal line;
 # the node's heartbeat; a graceful stop that ships what is left.
@@ -44,6 +44,7 @@ status_interval = 1s
 fleet_redis = unix:$REDIS_SOCK
 fleet_node = n1
 fleet_close_delay = 0
+fleet_timeout = 1s
 CONF
 } > "$C"
 DAY=$(date -u +%F)
@@ -204,6 +205,20 @@ lab_redis_start
 same "Redis stopped for a while and started"
 expect_eq "the outage is logged once" "$(grep -c 'fleet shipper: Redis .* unreachable' "$D/milter.log")" $((logged + 1))
 expect_match "the recovery is logged" "$(tail -50 "$D/milter.log")" 'fleet shipper: Redis .* reachable again'
+
+# --- 6b. Redis hung (SIGSTOP): its kernel still accepts, calls time out -
+logged=$(grep -c 'fleet shipper: Redis .* unreachable' "$D/milter.log")
+kill -STOP "$(cat "$WORK/redis-r/pid")"
+datagrams 500
+"$LOAD" -s "unix:$D/milter.sock" -c 1 -r 1 -n 20 -f "$D/domains" > "$D/load3.out" 2>&1
+p99=$(grep -o 'p99_us=[0-9]*' "$D/load3.out" | cut -d= -f2)
+expect_match "milter RCPTs while Redis hangs: within 100 ms (p99 ${p99} us)" "${p99:-999999}" '^[0-9]{1,5}$'
+sleep 4
+kill -CONT "$(cat "$WORK/redis-r/pid")"
+same "Redis hung for a while"
+expect_eq "the hang is logged once" "$(grep -c 'fleet shipper: Redis .* unreachable' "$D/milter.log")" $((logged + 1))
+expect_eq "... and its end once" "$(grep -c 'fleet shipper: Redis .* reachable again' "$D/milter.log")" \
+    "$(grep -c 'fleet shipper: Redis .* unreachable' "$D/milter.log")"
 
 # --- 7. Redis restarted from older data: the position is corrected -----
 lab_redis_stop
