@@ -83,6 +83,7 @@ struct sts_cache {
 	void			(*c_ready_fn)(void *, const char *);
 	void			*c_ready_arg;
 	atomic_ulong		 c_fetches[TLSRPT_RESULT_MAX];	/* stats */
+	const struct sts_cache_l2 *c_l2;	/* the fleet's store; NULL */
 };
 
 static uint32_t
@@ -289,18 +290,62 @@ yield_cpu(void)
 	}
 }
 
-/* run_check - discover for e and apply; shard locked on entry and exit */
+/* l2_get - what the second-level store knows of e before a check
+ * (sts_cache_l2); s locked on entry and exit, e busy */
+static enum sts_l2_use
+l2_get(struct sts_cache *c, struct shard *s, struct entry *e, int force)
+{
+	struct sts_state	sh;
+	time_t			lf = e->e_st.st_policy ? e->e_st.st_fetched : 0;
+	enum sts_l2_use		use;
+
+	if (c->c_l2 == NULL || force)
+		return STS_L2_NONE;
+	memset(&sh, 0, sizeof(sh));
+	pthread_mutex_unlock(&s->s_mu);
+	use = c->c_l2->get(c->c_l2->arg, e->e_domain, lf, &sh);
+	pthread_mutex_lock(&s->s_mu);
+	if (use != STS_L2_NONE) {
+		sts_state_clear(&e->e_st);
+		e->e_st = sh;
+		changed(s);
+	}
+	return use;
+}
+
+/* l2_put - share e's state after a check; s locked on entry and exit,
+ * e busy (a domain's puts stay in order) */
 static void
+l2_put(struct sts_cache *c, struct shard *s, struct entry *e)
+{
+	struct sts_state	cp;
+
+	if (c->c_l2 == NULL)
+		return;
+	sts_state_copy(&cp, &e->e_st);
+	pthread_mutex_unlock(&s->s_mu);
+	c->c_l2->put(c->c_l2->arg, e->e_domain, &cp);
+	sts_state_clear(&cp);
+	pthread_mutex_lock(&s->s_mu);
+}
+
+/* run_check - discover for e and apply; shard locked on entry and exit;
+ * 0 when the second-level store's state was taken instead */
+static int
 run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 {
 	struct sts_state_snap	 sn;
 	struct sts_state_outcome o;
-	int			 save;
+	enum sts_l2_use		 use;
+	int			 save = 0;
 
 	yield_cpu();
+	e->e_busy = 1;
+	memset(&o, 0, sizeof(o));
+	if ((use = l2_get(c, s, e, force)) == STS_L2_FRESH)
+		goto applied;			/* another node checked */
 	sts_state_snapshot(&e->e_st, &c->c_so, e->e_domain, force,
 	    clock_now(), &sn);
-	e->e_busy = 1;
 	pthread_mutex_unlock(&s->s_mu);
 
 	sts_state_discover(&c->c_so, &sn, &o);
@@ -312,13 +357,17 @@ run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 
 	pthread_mutex_lock(&s->s_mu);
 	save = sts_state_apply(&e->e_st, &c->c_so, &o, clock_now());
+applied:
 	changed(s);
 	pthread_cond_broadcast(&s->s_cv);	/* waiters may use it now */
-	if (save)
+	if (save || use != STS_L2_NONE)
 		persist(c, s, e);
+	if (use != STS_L2_FRESH)
+		l2_put(c, s, e);
 	e->e_busy = 0;
 	pthread_cond_broadcast(&s->s_cv);
 	sts_state_outcome_clear(&o);
+	return use != STS_L2_FRESH;
 }
 
 /* wait_busy - wait for another thread's work on e; -1 on timeout */
@@ -421,8 +470,9 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 		return step_queue(c, e, flags, checked_here);
 	else if (start)
 		return STEP_ANSWER;
-	run_check(c, s, e, flags & STS_LOOKUP_FORCE);
-	*checked_here = CHECK_RAN;
+	/* a state another node checked is not this lookup's to report */
+	*checked_here = run_check(c, s, e, flags & STS_LOOKUP_FORCE) ?
+	    CHECK_RAN : CHECK_QUEUED;
 	return STEP_AGAIN;
 }
 
@@ -604,6 +654,12 @@ sts_cache_on_ready(struct sts_cache *c, void (*fn)(void *, const char *),
 	c->c_ready_arg = arg;
 	c->c_ready_fn = fn;
 	pthread_rwlock_unlock(&c->c_ready_lock);
+}
+
+void
+sts_cache_set_l2(struct sts_cache *c, const struct sts_cache_l2 *l2)
+{
+	c->c_l2 = l2;
 }
 
 int

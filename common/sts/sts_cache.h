@@ -148,6 +148,30 @@ int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
 int		  sts_cache_pooled(struct sts_cache *);
 size_t		  sts_cache_size(struct sts_cache *);
 /*
+ * struct sts_cache_l2 - a second-level store shared with other
+ * processes (the fleet's Redis, fleet_l2.h), asked by the thread that
+ * runs a check, with no lock held.  get() comes first (not for FORCE):
+ * it may fill *shared with the state another process stored and say
+ * STS_L2_FRESH (use it, no check now), STS_L2_BASE (use it, then check:
+ * a policy whose id is unchanged is not fetched again) or STS_L2_NONE;
+ * local_fetched is the cached policy's fetch time, 0 if none.  It may
+ * wait for another process's check of domain, within its own budget.
+ * put() follows every check get() did not answer FRESH, with the state
+ * after it (also when nothing is worth sharing: it ends what get()
+ * began, e.g. a lock).  Set before the first lookup; l2 outlives c.
+ */
+enum sts_l2_use { STS_L2_NONE, STS_L2_BASE, STS_L2_FRESH };
+struct sts_state;
+struct sts_cache_l2 {
+	enum sts_l2_use	(*get)(void *arg, const char *domain,
+			    time_t local_fetched, struct sts_state *shared);
+	void		(*put)(void *arg, const char *domain,
+			    const struct sts_state *);
+	void		 *arg;
+};
+void		  sts_cache_set_l2(struct sts_cache *,
+		      const struct sts_cache_l2 *);
+/*
  * sts_cache_stats - counters since sts_cache_new() (lock-free reads):
  * a hit is a lookup answered from what the cache knows (a policy or a
  * remembered "no policy"/DNS failure) without waiting for discovery; a

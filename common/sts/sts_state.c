@@ -53,6 +53,14 @@ sts_state_clear(struct sts_state *st)
 }
 
 void
+sts_state_copy(struct sts_state *dst, const struct sts_state *src)
+{
+	*dst = *src;
+	dst->st_policy = sts_policy_ref(src->st_policy);	/* immutable */
+	dst->st_reason = src->st_reason ? xstrdup(src->st_reason) : NULL;
+}
+
+void
 sts_state_snapshot(const struct sts_state *st, const struct sts_state_opts *o,
     const char *domain, int force, time_t now, struct sts_state_snap *sn)
 {

@@ -81,6 +81,8 @@ void	sts_state_set_reason(struct sts_state *, const char *);
 /* sts_state_expire - STS-CACHE-1: drop a policy past max_age; 1 if so */
 int	sts_state_expire(struct sts_state *, time_t now);
 void	sts_state_clear(struct sts_state *);
+/* sts_state_copy - dst (cleared or fresh) becomes a copy of src */
+void	sts_state_copy(struct sts_state *dst, const struct sts_state *src);
 
 void	sts_state_snapshot(const struct sts_state *,
 	    const struct sts_state_opts *, const char *domain, int force,
