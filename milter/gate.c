@@ -12,8 +12,9 @@
  * background thread running the same walk.
  *
  * Caches: MX sets and addresses (tcache, short TTL), probe verdicts per
- * "host|ip" (probe_cache_ttl for passes, at most 5 minutes for
- * failures, 1 minute for transient trouble).
+ * "host|ip|port" (probe_cache_ttl for passes, at most 5 minutes for
+ * failures, 1 minute for transient trouble); in a fleet the verdicts of
+ * real TLS sessions are shared (gate_share_verdicts, fleet_l2.h).
  */
 #include <sys/types.h>
 
@@ -31,6 +32,7 @@
 #include "mx_match.h"
 #include "policy_archive.h"
 #include "dane_cache.h"
+#include "fleet_cache.h"
 #include "tcache.h"
 #include "tls_probe.h"
 #include "xmalloc.h"
@@ -57,7 +59,8 @@ struct gate {
 
 	struct tcache		*g_mx;		/* "domain" -> struct addrset */
 	struct tcache		*g_addr;	/* "host" -> struct addrset */
-	struct tcache		*g_probe;	/* "host|ip" -> struct verdict */
+	struct tcache		*g_probe;	/* "host|ip|port" -> struct verdict */
+	struct tcache_l2	 g_probe_l2;	/* gate_share_verdicts() */
 	struct tcache		*g_tested;	/* "domain" recently probed */
 
 	pthread_mutex_t		 g_bgmu;
@@ -373,8 +376,8 @@ probe(struct gate *g, const struct gate_obs *o, const struct gate_host *h,
 	time_t			 ttl;
 
 	/* a DANE verdict is not a WebPKI one: its own key */
-	snprintf(key, sizeof(key), "%s|%s%s", host, ip, h->ntlsa ? "|dane" :
-	    "");
+	snprintf(key, sizeof(key), "%s|%s|%d%s", host, ip, g->g_port,
+	    h->ntlsa ? "|dane" : "");
 	switch (tcache_get(g->g_probe, key, &hit, deadline)) {
 	case TC_HIT:
 		return hit;
@@ -861,6 +864,41 @@ decide(struct gate *g, const char *qid, const char *rcpt,
 	walk_release(&w);
 	if (w.o.have_policy)
 		sts_lookup_clear(&l);
+}
+
+/* verdict_text - only a real TLS session's outcome is shared: a
+ * connection this node could not make may be its own trouble */
+static int
+verdict_text(const void *val, struct buf *text)
+{
+	const struct verdict	*v = val;
+
+	if (v->st != ST_OK || v->r.transient)
+		return -1;
+	fleet_verdict_format(&v->r, text);
+	return 0;
+}
+
+static void *
+verdict_parse(const char *text, size_t len)
+{
+	struct verdict	*v = xcalloc(1, sizeof(*v));
+
+	if (fleet_verdict_parse(text, len, &v->r) != 0) {
+		free(v);
+		return NULL;
+	}
+	v->st = ST_OK;
+	return v;
+}
+
+void
+gate_share_verdicts(struct gate *g, const struct tcache_l2 *store)
+{
+	g->g_probe_l2 = *store;
+	g->g_probe_l2.fmt = verdict_text;
+	g->g_probe_l2.parse = verdict_parse;
+	tcache_set_l2(g->g_probe, &g->g_probe_l2);
 }
 
 void

@@ -29,6 +29,11 @@ struct dane_cache;
 /* gate_set_dane - gate domains with usable TLSA by DANE (gate_dane);
  * before the first gate_rcpt(); dc outlives the gate */
 void		 gate_set_dane(struct gate *, struct dane_cache *);
+struct tcache_l2;
+/* gate_share_verdicts - probe verdicts (real TLS sessions' outcomes)
+ * also go to and come from store's get/put (the fleet's, fleet_l2.h);
+ * before the first gate_rcpt(); store outlives the gate */
+void		 gate_share_verdicts(struct gate *, const struct tcache_l2 *);
 struct gate	*gate_new(const struct conf *, struct sts_cache *, struct dns *,
 		    struct journal *);
 void		 gate_free(struct gate *);

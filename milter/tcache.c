@@ -39,6 +39,7 @@ struct tcache {
 	size_t		  c_max;
 	void		*(*c_dup)(const void *);
 	void		 (*c_free)(void *);
+	const struct tcache_l2 *c_l2;	/* the fleet's store, or NULL */
 };
 
 static uint32_t
@@ -146,6 +147,28 @@ tc_prune(struct tcache *c, struct tc_shard *s, time_t now)
 		}
 }
 
+static void tc_store(struct tcache *, const char *, void *, time_t);
+
+/* tc_l2_get - a miss: the second-level store's value if it has one
+ * (TC_HIT, stored here for its time left), else TC_MISS (e is busy) */
+static enum tc_res
+tc_l2_get(struct tcache *c, const char *key, void **out)
+{
+	struct buf	 text = BUF_INIT;
+	time_t		 ttl = 0;
+	void		*v = NULL;
+
+	if (c->c_l2 != NULL && c->c_l2->get(c->c_l2->arg, key, &text,
+	    &ttl) == 0 && ttl > 0)
+		v = c->c_l2->parse(text.b_data, text.b_len);
+	buf_free(&text);
+	if (v == NULL)
+		return TC_MISS;
+	*out = c->c_dup(v);
+	tc_store(c, key, v, ttl);	/* wakes the waiters */
+	return TC_HIT;
+}
+
 enum tc_res
 tcache_get(struct tcache *c, const char *key, void **out, int64_t deadline_ms)
 {
@@ -179,7 +202,7 @@ tcache_get(struct tcache *c, const char *key, void **out, int64_t deadline_ms)
 		if (!e->t_busy) {
 			e->t_busy = 1;
 			pthread_mutex_unlock(&s->s_mu);
-			return TC_MISS;
+			return tc_l2_get(c, key, out);
 		}
 		left = deadline_ms - clock_mono_ms();
 		if (left <= 0) {
@@ -197,8 +220,9 @@ tcache_get(struct tcache *c, const char *key, void **out, int64_t deadline_ms)
 	}
 }
 
-void
-tcache_put(struct tcache *c, const char *key, void *val, time_t ttl)
+/* tc_store - tcache_put() without the second-level store */
+static void
+tc_store(struct tcache *c, const char *key, void *val, time_t ttl)
 {
 	uint32_t	  h = tc_hash(key);
 	struct tc_shard	 *s = &c->c_sh[h % TC_SHARDS];
@@ -215,6 +239,27 @@ tcache_put(struct tcache *c, const char *key, void *val, time_t ttl)
 		c->c_free(val);
 	pthread_cond_broadcast(&s->s_cv);
 	pthread_mutex_unlock(&s->s_mu);
+}
+
+void
+tcache_put(struct tcache *c, const char *key, void *val, time_t ttl)
+{
+	struct buf	text = BUF_INIT;
+
+	/* val is the caller's until stored: its text first */
+	if (c->c_l2 != NULL && c->c_l2->fmt(val, &text) == 0 &&
+	    !text.b_trunc && ttl > 0) {
+		tc_store(c, key, val, ttl);
+		c->c_l2->put(c->c_l2->arg, key, &text, ttl);
+	} else
+		tc_store(c, key, val, ttl);
+	buf_free(&text);
+}
+
+void
+tcache_set_l2(struct tcache *c, const struct tcache_l2 *l2)
+{
+	c->c_l2 = l2;
 }
 
 void

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "buf.h"
+
 struct tcache;
 
 enum tc_res {
@@ -33,5 +35,26 @@ enum tc_res	 tcache_get(struct tcache *, const char *key, void **out,
 void		 tcache_put(struct tcache *, const char *key, void *val,
 		    time_t ttl);
 void		 tcache_abandon(struct tcache *, const char *key);
+
+/*
+ * struct tcache_l2 - a second-level store shared with other processes
+ * (the fleet's Redis, fleet_l2.h) behind one tcache.  On a miss the
+ * thread that must compute the value asks get() first (the store keeps
+ * to its own time budget): 0 with the value's text and its seconds
+ * left, or -1.  A value put is offered to put(), which must not block
+ * (the fleet queues it).  Values travel as text: the cache's user says
+ * how (fmt: 0, or -1 for a value not to share; parse: a new value, or
+ * NULL).  Set before the first tcache_get(); l2 outlives the cache.
+ */
+struct tcache_l2 {
+	int	 (*get)(void *arg, const char *key, struct buf *text,
+		    time_t *ttl);
+	void	 (*put)(void *arg, const char *key, const struct buf *text,
+		    time_t ttl);
+	void	  *arg;
+	int	 (*fmt)(const void *val, struct buf *text);
+	void	*(*parse)(const char *text, size_t len);
+};
+void		 tcache_set_l2(struct tcache *, const struct tcache_l2 *);
 
 #endif

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "journal.h"
 #include "log.h"
+#include "tcache.h"
 #include "timefmt.h"
 
 #define URL(d)	"https://mta-sts." d "/.well-known/mta-sts.txt"
@@ -542,6 +543,91 @@ test_gate_log_lines(void)
 	buf_free(&why);
 }
 
+/* --- issue 12: probe verdicts shared by the fleet -------------------- */
+
+/* a verdict store as the fleet's Redis keeps it: key -> text, ttl */
+static struct {
+	char	key[8][300];
+	char	text[8][512];
+	time_t	ttl[8];
+	int	n, gets, puts;
+} vstore;
+
+static int
+vstore_get(void *arg, const char *key, struct buf *text, time_t *ttl)
+{
+	int	i;
+
+	vstore.gets++;
+	for (i = 0; i < vstore.n; i++)
+		if (strcmp(vstore.key[i], key) == 0) {
+			buf_puts(text, vstore.text[i]);
+			*ttl = vstore.ttl[i];
+			return 0;
+		}
+	return -1;
+}
+
+static void
+vstore_put(void *arg, const char *key, const struct buf *text, time_t ttl)
+{
+	vstore.puts++;
+	if (vstore.n < 8) {
+		snprintf(vstore.key[vstore.n], sizeof(vstore.key[0]), "%s", key);
+		snprintf(vstore.text[vstore.n], sizeof(vstore.text[0]), "%s",
+		    buf_str(text));
+		vstore.ttl[vstore.n++] = ttl;
+	}
+}
+
+/* A node takes another's verdict (per host, IP and port, with its TTL)
+ * instead of probing; a connection that failed is not shared */
+static void
+test_gate_shares_verdicts(void)
+{
+	struct tcache_l2	 store = { vstore_get, vstore_put, NULL, NULL,
+				    NULL };
+	struct gate		*other;
+	struct sts_cache	*other_cache;
+	struct sts_cache_opts	 o;
+	struct gate_verdict	 v;
+	int			 n[2];
+
+	memset(&vstore, 0, sizeof(vstore));
+	setup();
+	fake_cache_opts(&o, NULL);
+	other_cache = sts_cache_new(&o);
+	other = gate_new(conf, other_cache, NULL, jnl);
+	gate_share_verdicts(gate, &store);
+	gate_share_verdicts(other, &store);
+	one_mx("cert.example", "enforce", "mx.cert.example", "mx.cert.example",
+	    "192.0.2.20", TLSRPT_CERTIFICATE_EXPIRED, "expired");
+	gate_rcpt(gate, "Q1", "a@cert.example", "cert.example", &v);
+	CHECK_INT(v.action, GATE_DEFER);
+	CHECK_INT(fake_tls_probe_calls(), 1);
+	CHECK_INT(vstore.puts, 1);
+	CHECK_STR(vstore.key[0], "mx.cert.example|192.0.2.20|25");
+	CHECK_INT(vstore.ttl[0], 300);		/* a failure's TTL */
+	gate_rcpt(other, "Q2", "a@cert.example", "cert.example", &v);
+	CHECK_INT(v.action, GATE_DEFER);
+	CHECK_INT(v.result, TLSRPT_CERTIFICATE_EXPIRED);
+	CHECK(strstr(v.text, "certificate-expired (expired)") != NULL);
+	CHECK_INT(fake_tls_probe_calls(), 1);	/* no second probe */
+	CHECK_INT(vstore.puts, 1);		/* and nothing to put back */
+	records(n);
+	CHECK_INT(n[0], 1);			/* one TLS session journaled */
+	/* refused (nothing listens): this node's trouble, not shared */
+	one_mx("down.example", "enforce", "mx.down.example", "mx.down.example",
+	    "192.0.2.30", TLSRPT_SUCCESS, "");
+	fake_tls_probe_set("mx.down.example", "192.0.2.30", ST_TEMPFAIL,
+	    TLSRPT_VALIDATION_FAILURE, "connection refused");
+	gate_rcpt(gate, "Q3", "a@down.example", "down.example", &v);
+	CHECK_INT(vstore.puts, 1);
+	gate_free(other);
+	sts_cache_free(other_cache);
+	teardown();
+}
+
 int
 main(void)
 {
@@ -556,5 +642,6 @@ main(void)
 	RUN(test_gate_probe_timeout_defers);
 	RUN(test_gate_testing_probes_in_background);
 	RUN(test_gate_log_lines);
+	RUN(test_gate_shares_verdicts);
 	return harness_done("test_gate");
 }
