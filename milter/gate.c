@@ -437,6 +437,12 @@ observe_mx(struct gate *g, struct walk *w)
 	gate_obs_mx(o, w->mxs->st, w->mxs->list, w->mxs->n);
 	if (!fresh || o->mx_st != ST_OK)
 		return;
+	/* Only an MTA-STS walk checks MX hosts against the policy: not a
+	 * domain without one, nor one under DANE (STS-DANE-1). */
+	if (o->policy_st != ST_OK || o->policy == NULL || (o->have_dane &&
+	    o->dane != NULL && (o->dane->state == DANE_ALL ||
+	    o->dane->state == DANE_SOME)))
+		return;
 	/* An MX outside the policy: a session, once per MX lookup
 	 * (rfc-checklist 3 leaves its result type open). */
 	for (i = 0; i < o->nmx; i++) {
@@ -708,6 +714,39 @@ gate_fetch_failed(void *arg, const char *domain, const struct sts_lookup *l)
 	    tlsrpt_result_str(l->fetch_result), l->reason, l->policy ?
 	    " (cached policy still applies)" :
 	    " (no cached policy: delivering without MTA-STS)");
+}
+
+/*
+ * gate_dane_bogus - a DANE lookup met a bogus answer (RFC 8460 4.3.2.2
+ * dnssec-invalid): one session under policy type tlsa for the domain,
+ * whichever interface's lookup ran it (the gate's, the policy maps'),
+ * so a site whose MTA defers on the map's TEMP reports it too.  No
+ * policy-string: no TLSA record could be trusted.  The MX host is the
+ * one whose address or TLSA answer was bogus.
+ */
+void
+gate_dane_bogus(void *arg, const char *domain, const struct dane_result *dr)
+{
+	struct gate		*g = arg;
+	struct journal_rec	 r;
+	const char		*host, *where;
+
+	if ((where = dane_bogus_where(dr, &host)) == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.type = JREC_SESSION;
+	r.time = clock_now();
+	JREC_SET(&r, src, "dane");
+	JREC_SET(&r, ptype, "tlsa");
+	JREC_SET(&r, domain, domain);
+	if (host != NULL)
+		JREC_SET(&r, mx, host);
+	r.result = TLSRPT_DNSSEC_INVALID;
+	JREC_SET(&r, reason, where);
+	journal_put(g, &r);
+	log_warnx("dane: DNSSEC validation failed policy_domain=%s%s%s "
+	    "result=dnssec-invalid reason=%s (deliveries deferred)", domain,
+	    host != NULL ? " mx=" : "", host != NULL ? host : "", where);
 }
 
 /* observe_policy - the policy to apply, from the shared cache */

@@ -47,6 +47,11 @@ void		 gate_rcpt(struct gate *, const char *qid, const char *rcpt,
  * sts_cache_on_fetch_failure(cache, gate_fetch_failed, gate) */
 void		 gate_fetch_failed(void *gate, const char *domain,
 		    const struct sts_lookup *);
+/* gate_dane_bogus - journal a dnssec-invalid session (a DANE lookup
+ * with a bogus answer), for dane_cache_on_bogus(dc, gate_dane_bogus,
+ * gate) */
+void		 gate_dane_bogus(void *gate, const char *domain,
+		    const struct dane_result *);
 /*
  * gate_truth_hosts - domain's MX hosts in preference order with the
  * daemon's verdicts under p (truth.h), probing until deadline (on

@@ -614,6 +614,8 @@ start(struct daemon *d)
 	if (d->dane != NULL && c->gate_dane)
 		gate_set_dane(d->g, d->dane);
 	sts_cache_on_fetch_failure(d->cache, gate_fetch_failed, d->g);
+	if (d->dane != NULL)
+		dane_cache_on_bogus(d->dane, gate_dane_bogus, d->g);
 	dns_set_max_queries(d->dns, c->fetch_concurrency);
 	sts_cache_start_refresher(d->cache, 2);
 	gate_set_overrides(d->g, d->ov);

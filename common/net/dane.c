@@ -181,6 +181,24 @@ dane_host_find(const struct dane_result *r, const char *host)
 	return NULL;
 }
 
+const char *
+dane_bogus_where(const struct dane_result *r, const char **host)
+{
+	size_t	i;
+
+	*host = NULL;
+	if (r->mx_sec == DNS_SEC_BOGUS)
+		return "bogus-mx";
+	for (i = 0; i < r->nhost; i++) {
+		if (r->host[i].state != DANE_H_BOGUS)
+			continue;
+		*host = r->host[i].name;
+		return r->host[i].addr_sec == DNS_SEC_BOGUS ?
+		    "bogus-address" : "bogus-tlsa";
+	}
+	return NULL;
+}
+
 void
 dane_result_clear(struct dane_result *r)
 {

@@ -62,5 +62,10 @@ const char	*dane_host_state_str(enum dane_host_state);
 const char	*dane_sec_str(enum dns_sec);
 const struct dane_host *dane_host_find(const struct dane_result *,
 		    const char *host);
+/* dane_bogus_where - which answer of a DANE_BOGUS result was bogus:
+ * "bogus-mx", "bogus-address" or "bogus-tlsa" (*host: that MX host, or
+ * NULL for the MX RRset); NULL when none was */
+const char	*dane_bogus_where(const struct dane_result *,
+		    const char **host);
 
 #endif

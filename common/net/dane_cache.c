@@ -49,6 +49,8 @@ struct dane_cache {
 	struct dns		*dns;
 	struct dane_entry	**b;		/* nb buckets */
 	size_t			 nb, n, max;
+	dane_bogus_fn		*on_bogus;
+	void			*on_bogus_arg;
 };
 
 struct dane_cache *
@@ -89,6 +91,13 @@ dane_cache_free(struct dane_cache *dc)
 	free(dc->b);
 	pthread_mutex_destroy(&dc->mu);
 	free(dc);
+}
+
+void
+dane_cache_on_bogus(struct dane_cache *dc, dane_bogus_fn *fn, void *arg)
+{
+	dc->on_bogus = fn;
+	dc->on_bogus_arg = arg;
 }
 
 size_t
@@ -236,6 +245,8 @@ dane_cache_get(struct dane_cache *dc, const char *domain,
 	dane_lookup(dc->dns, domain, &r, &why);
 	buf_free(&why);
 	st = r.state;
+	if (st == DANE_BOGUS && dc->on_bogus != NULL)
+		dc->on_bogus(dc->on_bogus_arg, domain, &r);
 	if (copy != NULL)
 		dane_result_copy(copy, &r);
 	pthread_mutex_lock(&dc->mu);

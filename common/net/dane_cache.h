@@ -26,5 +26,15 @@ int			 dane_cache_peek(struct dane_cache *, const char *domain,
 enum dane_state		 dane_cache_get(struct dane_cache *, const char *domain,
 			    struct dane_result *copy);
 size_t			 dane_cache_count(struct dane_cache *);
+/*
+ * dane_cache_on_bogus - fn(arg, domain, result) is called once per
+ * lookup whose verdict is DANE_BOGUS, by the thread that ran it, outside
+ * the cache's lock (the daemon journals a dnssec-invalid session); set
+ * before the first lookup
+ */
+typedef void		 dane_bogus_fn(void *arg, const char *domain,
+			    const struct dane_result *);
+void			 dane_cache_on_bogus(struct dane_cache *,
+			    dane_bogus_fn *, void *arg);
 
 #endif

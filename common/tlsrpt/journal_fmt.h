@@ -11,7 +11,8 @@
  * rejected with ST_INVALID, so a reader skips it and never miscounts.
  *
  * Keys: "type" ("session"|"deferral"), "time" (unix seconds), "src"
- * (who observed it: "probe", "postfix", "exim", "sendmail", "report"),
+ * (who observed it: "probe", "postfix", "exim", "sendmail", "report",
+ * "fetch" a failed policy fetch, "dane" a bogus DNSSEC answer),
  * "ptype" ("sts"|"no-policy-found"|"tlsa"), "domain", "phash" (SHA-256
  * of the policy text in the archive), "pid" (policy id), "mode", "mx",
  * "sip" (sending-mta-ip), "rip" (receiving-ip), "helo", "result"

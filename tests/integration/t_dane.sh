@@ -104,7 +104,7 @@ send() {
 	awk -v r=" -> RCPT TO:<$1>" '$0 == r { getline; print; exit }' "$W/swaks.last" |
 	    sed 's/^<[-*][-*] *//; s/^<- *//'
 }
-for d in ee ta partial unsigned unusable; do
+for d in ee ta partial unsigned unusable both; do
 	expect_match "gate: $d.dane.test accepted" "$(send "$TAG@$d.dane.test")" '^250 2\.1\.5'
 done
 expect_match "gate: ee.dane.test passed by DANE (log)" "$(grep "rcpt=<$TAG@ee.dane.test>" "$MLOG")" \
@@ -134,6 +134,77 @@ expect_match "journal: the deferral is under tlsa" "$J" \
 	'"type":"deferral","time":[0-9]+,"src":"milter","ptype":"tlsa","domain":"stsdane\.dane\.test"'
 PH=$(printf '%s\n' "$J" | grep '"domain":"ee.dane.test"' | grep -o '"phash":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
 expect_match "journal: the policy-string is the TLSA record" "$(cat "$W/state/policies/$PH.txt" 2>&1)" '^3 1 1 [0-9A-F]{64}$'
+expect_match "journal: the bogus lookup is a dnssec-invalid tlsa session (RFC 8460 4.3.2.2)" "$J" \
+	'"type":"session","time":[0-9]+,"src":"dane","ptype":"tlsa","domain":"bogus\.dane\.test","result":"dnssec-invalid","reason":"bogus-mx"'
+expect_eq "journal: no MTA-STS session for a DANE domain without a policy" \
+	"$(printf '%s\n' "$J" | grep -c '"ptype":"sts","domain":"[a-z]*\.dane\.test","mx"[^}]*mx-host-not-in-policy')" 0
+expect_match "log: the bogus DNSSEC named once" "$(grep 'dane: DNSSEC validation failed' "$MLOG")" \
+	'policy_domain=bogus\.dane\.test result=dnssec-invalid reason=bogus-mx'
+
+# --- reports (RFC 8460) of these sessions, built by the real reporter:
+# schema-valid, policy type tlsa for the DANE domains with the TLSA
+# records as policy-string, sts where MTA-STS applied
+PY=/usr/bin/python3
+if $PY -c 'import jsonschema' 2>/dev/null && [ -x "$BUILD/tlsrpt-reporter" ]; then
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$W/dkim.key" 2>/dev/null
+	TOMORROW=$(date -u -d tomorrow +%F)
+	{
+		# the _smtp._tls records straight from nsd: the reporter does not
+		# validate, and bogus.dane.test's would not validate
+		grep -Ev '^(dns_resolvers|report_clock)[ =]' "$W/sts-milter.conf"
+		cat <<EOF
+dns_resolvers = ${LAB_NSD:-127.0.2.2}:$LAB_DNS_PORT
+report_org_name = Lab Sender
+report_contact = tlsrpt@reporter.test
+report_from = tlsrpt@reporter.test
+dkim_domain = reporter.test
+dkim_selector = tlsrpt
+dkim_key_file = $W/dkim.key
+report_clock = ${TOMORROW}T00:30:00Z
+EOF
+	} > "$W/rep.conf"
+	"$BUILD/tlsrpt-reporter" -c "$W/rep.conf" --dry-run > "$W/dry.out" 2> "$W/dry.err"
+	expect_eq "reporter dry run exit status" "$?" 0
+	if $PY "$ROOT/tests/reporter/check_report.py" dryrun "$W/dry.out" > "$W/dry.check" 2>&1; then
+		pass "DANE reports: $(grep -c '^ok' "$W/dry.check") checks (RFC 8460 schema, MIME)"
+	else
+		fail "DANE reports" "$(grep FAIL "$W/dry.check" | head -3)"
+	fi
+	# DOMAIN: "ptype policy-domain nrecords success failure result..." per policy
+	rpol1() {
+		$PY - "$W/dry.out" "$1" <<'EOF'
+import json, re, sys
+out = open(sys.argv[1]).read()
+for dom, blk in re.findall(r"----- BEGIN REPORT domain=(\S+) .*?-----\n(.*?)----- END REPORT -----\n", out, re.S):
+    if dom != sys.argv[2]:
+        continue
+    rep = json.loads(re.search(r"----- BEGIN JSON -----\n(.*?)----- END JSON -----\n", blk, re.S).group(1))
+    for p in sorted(rep["policies"], key=lambda p: p["policy"]["policy-type"]):
+        pol, s = p["policy"], p["summary"]
+        recs = pol.get("policy-string", [])
+        ok = "-" if pol["policy-type"] != "tlsa" else "ok" if all(
+            re.fullmatch(r"[23] [01] [012] [0-9A-F]+", r) for r in recs) else "bad"
+        print(pol["policy-type"], pol.get("policy-domain"), len(recs), ok,
+              s["total-successful-session-count"], s["total-failure-session-count"],
+              " ".join(sorted(set(f["result-type"] for f in p.get("failure-details", [])))))
+EOF
+	}
+	rpol() { rpol1 "$@" | paste -sd';'; }	# one line: policies ;-separated
+	expect_match "report ee.dane.test: one tlsa policy, the DANE-EE record, sessions successful" \
+		"$(rpol ee.dane.test)" '^tlsa ee\.dane\.test 1 ok [1-9][0-9]* 0 $'
+	expect_match "report ta.dane.test: tlsa, the DANE-TA record" "$(rpol ta.dane.test)" '^tlsa ta\.dane\.test 1 ok [1-9][0-9]* 0 $'
+	expect_match "report partial.dane.test: tlsa (the host with TLSA)" "$(rpol partial.dane.test)" '^tlsa partial\.dane\.test 1 ok [1-9][0-9]* 0 $'
+	expect_match "report stsdane.dane.test: tlsa, tlsa-invalid (STS-DANE-1: not an sts success)" \
+		"$(rpol stsdane.dane.test)" '^tlsa stsdane\.dane\.test 1 ok 0 [1-9][0-9]* tlsa-invalid$'
+	expect_match "report bogus.dane.test: tlsa, dnssec-invalid, no records" \
+		"$(rpol bogus.dane.test)" '^tlsa bogus\.dane\.test 0 ok 0 [1-9][0-9]* dnssec-invalid$'
+	expect_match "report unsigned.dane.test: sts (its TLSA ignored)" \
+		"$(rpol unsigned.dane.test)" '^sts unsigned\.dane\.test [1-9][0-9]* - [1-9][0-9]* 0 $'
+	expect_match "report both.dane.test: both policies evaluated, both reported (sts fetch failure, tlsa success)" \
+		"$(rpol both.dane.test)" '^sts both\.dane\.test 0 - 0 [1-9][0-9]* sts-policy-fetch-error;tlsa both\.dane\.test 1 ok [1-9][0-9]* 0 $'
+else
+	skip "DANE reports" "python3-jsonschema or tlsrpt-reporter missing"
+fi
 
 # --- the policy map (STS-DANE-1): no flavour answers what turns DANE off
 PMS=$W/policymap.sock

@@ -3,6 +3,7 @@
  * each DNSSEC status of the MX, address and TLSA answers (STS-DANE-1:
  * a bogus answer is never taken for an insecure one)
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,58 +70,59 @@ static const struct {
 	enum dns_sec	 mx_sec;
 	struct host_row	 h[2];
 	enum dane_state	 want;
+	const char	*where, *where_host;	/* dane_bogus_where */
 } lookup_cases[] = {
 	{ "secure MX, DANE-EE", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_USABLE, 1 } }, DANE_ALL },
+	      DANE_H_USABLE, 1 } }, DANE_ALL, NULL, NULL },
 	{ "secure MX, DANE-TA + PKIX-EE: only the usable one kept", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, TA, PKIX,
-	      DANE_H_USABLE, 1 } }, DANE_ALL },
+	      DANE_H_USABLE, 1 } }, DANE_ALL, NULL, NULL },
 	{ "only PKIX-EE: no DANE", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, PKIX, NULL,
-	      DANE_H_NONE, 0 } }, DANE_NONE },
+	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "one of two MX hosts with TLSA", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
 	      DANE_H_USABLE, 1 },
 	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_NOTFOUND, DNS_SEC_SECURE, NULL, NULL,
-	      DANE_H_NONE, 0 } }, DANE_SOME },
+	      DANE_H_NONE, 0 } }, DANE_SOME, NULL, NULL },
 	{ "insecure MX: TLSA ignored (RFC 7672 2.2.1)", ST_OK, DNS_SEC_INSECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_NONE, 0 } }, DANE_NONE },
+	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "indeterminate MX: MTA-STS decides", ST_OK, DNS_SEC_INDETERMINATE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_NONE, 0 } }, DANE_NONE },
+	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "bogus MX: never a downgrade", ST_OK, DNS_SEC_BOGUS,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_NONE, 0 } }, DANE_BOGUS },
+	      DANE_H_NONE, 0 } }, DANE_BOGUS, "bogus-mx", NULL },
 	{ "bogus NXDOMAIN for the MX", ST_NOTFOUND, DNS_SEC_BOGUS,
-	  { { NULL } }, DANE_BOGUS },
+	  { { NULL } }, DANE_BOGUS, "bogus-mx", NULL },
 	{ "MX lookup failed", ST_TEMPFAIL, DNS_SEC_UNKNOWN,
-	  { { NULL } }, DANE_TEMPFAIL },
+	  { { NULL } }, DANE_TEMPFAIL, NULL, NULL },
 	{ "secure NXDOMAIN: no MX, no DANE", ST_NOTFOUND, DNS_SEC_SECURE,
-	  { { NULL } }, DANE_NONE },
+	  { { NULL } }, DANE_NONE, NULL, NULL },
 	{ "insecure address: no TLSA lookup (2.2.2)", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_INSECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_NONE, 0 } }, DANE_NONE },
+	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "bogus address", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_BOGUS, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_BOGUS, 0 } }, DANE_BOGUS },
+	      DANE_H_BOGUS, 0 } }, DANE_BOGUS, "bogus-address", "mx1.d.test" },
 	{ "bogus TLSA on the second host", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
 	      DANE_H_USABLE, 1 },
 	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_BOGUS, EE, NULL,
-	      DANE_H_BOGUS, 0 } }, DANE_BOGUS },
+	      DANE_H_BOGUS, 0 } }, DANE_BOGUS, "bogus-tlsa", "mx2.d.test" },
 	{ "insecure TLSA (unsigned zone of the host)", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_INSECURE, EE, NULL,
-	      DANE_H_NONE, 0 } }, DANE_NONE },
+	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "TLSA lookup failed, no other host", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_TEMPFAIL, DNS_SEC_UNKNOWN, NULL, NULL,
-	      DANE_H_TEMPFAIL, 0 } }, DANE_TEMPFAIL },
+	      DANE_H_TEMPFAIL, 0 } }, DANE_TEMPFAIL, NULL, NULL },
 	{ "TLSA lookup failed on one host of two", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
 	      DANE_H_USABLE, 1 },
 	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_TEMPFAIL, DNS_SEC_UNKNOWN, NULL, NULL,
-	      DANE_H_TEMPFAIL, 0 } }, DANE_SOME },
+	      DANE_H_TEMPFAIL, 0 } }, DANE_SOME, NULL, NULL },
 };
 
 static void
@@ -128,6 +130,7 @@ test_dane_lookup_table(void)
 {
 	struct dane_result	 r;
 	struct buf		 why = BUF_INIT, q = BUF_INIT;
+	const char		*where, *host;
 	size_t			 i, j;
 
 	for (i = 0; i < sizeof(lookup_cases) / sizeof(lookup_cases[0]); i++) {
@@ -172,6 +175,16 @@ test_dane_lookup_table(void)
 			    lookup_cases[i].what, h->name,
 			    dane_host_state_str(got->state), got->ntlsa);
 		}
+		where = dane_bogus_where(&r, &host);
+		CHECKF((where == NULL && lookup_cases[i].where == NULL) ||
+		    (where != NULL && lookup_cases[i].where != NULL &&
+		    strcmp(where, lookup_cases[i].where) == 0),
+		    "%s: where %s", lookup_cases[i].what, where ? where : "-");
+		CHECKF((host == NULL && lookup_cases[i].where_host == NULL) ||
+		    (host != NULL && lookup_cases[i].where_host != NULL &&
+		    strcmp(host, lookup_cases[i].where_host) == 0),
+		    "%s: where host %s", lookup_cases[i].what,
+		    host ? host : "-");
 		if (r.state != DANE_NONE && r.mx_sec == DNS_SEC_SECURE &&
 		    lookup_cases[i].mx_st == ST_OK)
 			CHECKF(r.ttl == 300, "%s: ttl %u", lookup_cases[i].what,
@@ -272,6 +285,47 @@ test_dane_cache_ttl(void)
 	dane_cache_free(dc);
 }
 
+static int	bogus_calls;
+static char	bogus_domain[64];
+
+static void
+on_bogus(void *arg, const char *domain, const struct dane_result *r)
+{
+	const char	*host;
+
+	bogus_calls += *(int *)arg;
+	snprintf(bogus_domain, sizeof(bogus_domain), "%s", domain);
+	CHECK_STR(dane_bogus_where(r, &host), "bogus-tlsa");
+}
+
+/* dane_cache_on_bogus: once per lookup with a bogus verdict, not for
+ * cached verdicts nor other states */
+static void
+test_dane_cache_on_bogus(void)
+{
+	struct dane_cache	*dc;
+	int			 one = 1;
+
+	fake_dns_reset();
+	fake_clock_set(3000000);
+	fake_dane_domain("a.test", "mx.a.test", DNS_SEC_SECURE);
+	fake_dane_domain("b.test", "mx.b.test", DNS_SEC_BOGUS);
+	bogus_calls = 0;
+	dc = dane_cache_new(NULL, 100);
+	dane_cache_on_bogus(dc, on_bogus, &one);
+	CHECK_INT(dane_cache_get(dc, "a.test", NULL), DANE_ALL);
+	CHECK_INT(bogus_calls, 0);
+	CHECK_INT(dane_cache_get(dc, "b.test", NULL), DANE_BOGUS);
+	CHECK_INT(bogus_calls, 1);
+	CHECK_STR(bogus_domain, "b.test");
+	CHECK_INT(dane_cache_get(dc, "b.test", NULL), DANE_BOGUS);
+	CHECK_INT(bogus_calls, 1);			/* cached */
+	fake_clock_advance(DANE_CACHE_FAIL_TTL);
+	CHECK_INT(dane_cache_get(dc, "b.test", NULL), DANE_BOGUS);
+	CHECK_INT(bogus_calls, 2);			/* looked up again */
+	dane_cache_free(dc);
+}
+
 /* a full cache drops what has expired, else keeps nothing new */
 static void
 test_dane_cache_full(void)
@@ -330,6 +384,7 @@ main(void)
 	RUN(test_dane_no_tlsa_query_when_insecure);
 	RUN(test_dane_cache_ttl);
 	RUN(test_dane_cache_full);
+	RUN(test_dane_cache_on_bogus);
 	RUN(test_dane_dnssec_unusable);
 	return harness_done("test_dane");
 }
