@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "collect.h"
 #include "domain.h"
+#include "dane_cache.h"
 #include "exim_event.h"
 #include "log.h"
 #include "policy_archive.h"
@@ -83,6 +84,7 @@ struct collect {
 	atomic_ulong		 c_datagrams, c_records, c_invalid, c_lost;
 	atomic_ulong		 c_dropped, c_unarchived;
 	atomic_ulong		 c_exim, c_exim_invalid, c_unverified;
+	struct dane_cache	*c_dane;	/* DANE verdicts; NULL: off */
 	collect_truth_fn	 c_truth;	/* MX verdicts (the gate) */
 	void			*c_truth_arg;
 	pthread_mutex_t		 c_connmu;
@@ -282,6 +284,12 @@ policy_ref(struct collect *c, const struct dgram_policy *p,
 	if (policy_archive_put(c->c_state_dir, p->text, strlen(p->text),
 	    r->phash) != 0)
 		r->phash[0] = '\0';
+}
+
+void
+collect_set_dane(struct collect *c, struct dane_cache *dc)
+{
+	c->c_dane = dc;
 }
 
 void
@@ -576,6 +584,32 @@ exim_invalid(struct collect *c, const char *why, time_t now)
 		log_warnx("tlsrpt: invalid Exim event: %s", why);
 }
 
+/*
+ * exim_dane_rec - r for an Exim connection to an MX host with usable
+ * TLSA (STS-DANE-1: DANE, not MTA-STS, decided; policy type tlsa, the
+ * host's records as policy-string, as the gate's probes); 0 when the
+ * host has none in the cached DANE verdict, or no TLS outcome
+ */
+static int
+exim_dane_rec(struct collect *c, struct exim_event *ev,
+    struct journal_rec *r)
+{
+	struct buf	t = BUF_INIT;
+	int		rc = 0;
+
+	if (c->c_dane == NULL || !dane_cache_peek_host(c->c_dane, ev->domain,
+	    ev->mx, &t) || exim_event_classify_dane(ev) != ST_OK)
+		goto out;
+	JREC_SET(r, ptype, "tlsa");
+	if (policy_archive_put(c->c_state_dir, t.b_data, t.b_len,
+	    r->phash) != 0)
+		r->phash[0] = '\0';
+	rc = 1;
+out:
+	buf_free(&t);
+	return rc;
+}
+
 int
 collect_exim_event(struct collect *c, const struct exim_event *in,
     time_t now)
@@ -588,6 +622,11 @@ collect_exim_event(struct collect *c, const struct exim_event *in,
 
 	memset(&l, 0, sizeof(l));
 	memset(&r, 0, sizeof(r));
+	if (exim_dane_rec(c, &ev, &r)) {	/* STS-DANE-1 */
+		if (ev.conn[0] != '\0' && conn_seen(c, ev.conn, now))
+			goto out;
+		goto journal;
+	}
 	/* The domain's policy first, then classify for it. */
 	if (c->c_cache != NULL) {
 		pst = sts_cache_lookup(c->c_cache, ev.domain,
@@ -601,14 +640,15 @@ collect_exim_event(struct collect *c, const struct exim_event *in,
 		goto out;		/* no TLS outcome, or an unknown domain */
 	if (ev.conn[0] != '\0' && conn_seen(c, ev.conn, now))
 		goto out;		/* this connection is journaled */
-	r.type = JREC_SESSION;
-	r.time = now;
-	JREC_SET(&r, src, "exim");
-	JREC_SET(&r, domain, ev.domain);
 	if (pst == ST_OK)
 		policy_archive_rec_sts(&r, c->c_state_dir, l.policy, l.id);
 	else
 		JREC_SET(&r, ptype, "no-policy-found");
+journal:
+	r.type = JREC_SESSION;
+	r.time = now;
+	JREC_SET(&r, src, "exim");
+	JREC_SET(&r, domain, ev.domain);
 	r.result = ev.result;
 	JREC_SET(&r, mx, ev.mx);
 	JREC_SET(&r, rip, ev.ip);

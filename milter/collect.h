@@ -67,6 +67,10 @@ int		 collect_start(struct collect *, struct journal *j);
 /* collect_drain - stop receiving, journal what is queued, log the
  * counts; they stay readable until collect_stop() frees it */
 void		 collect_drain(struct collect *);
+/* collect_set_dane - Exim's connections to MX hosts with usable TLSA in
+ * dc's verdicts are journaled as tlsa sessions; before collect_start() */
+struct dane_cache;
+void		 collect_set_dane(struct collect *, struct dane_cache *);
 /* collect_set_truth - before collect_start() */
 void		 collect_set_truth(struct collect *, collect_truth_fn,
 		    void *arg);

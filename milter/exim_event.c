@@ -177,6 +177,27 @@ exim_event_veto(struct exim_event *ev, const char *domain, const char *mx,
 }
 
 enum status
+exim_event_classify_dane(struct exim_event *ev)
+{
+	ev->result = TLSRPT_SUCCESS;
+	ev->reason[0] = '\0';
+	if (strcmp(ev->veto, "1") == 0)
+		return ST_NOTFOUND;	/* no veto under DANE: not ours */
+	if (strcmp(ev->dane, "yes") == 0)
+		return ST_OK;
+	if (strcmp(ev->starttls, "no") == 0 && ev->tls[0] == '\0') {
+		ev->result = TLSRPT_STARTTLS_NOT_SUPPORTED;
+		return ST_OK;
+	}
+	if (ev->tls[0] == '\0' && !ev->have_notafter && ev->san[0] == '\0' &&
+	    strcmp(ev->dns, "yes") != 0)
+		return ST_NOTFOUND;	/* no certificate, no TLS */
+	ev->result = TLSRPT_TLSA_INVALID;
+	set(ev->reason, sizeof(ev->reason), "not-dane-verified", 17);
+	return ST_OK;
+}
+
+enum status
 exim_event_classify(struct exim_event *ev, time_t now, int no_policy)
 {
 	int	cert, any_dns, covers;

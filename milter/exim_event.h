@@ -88,6 +88,13 @@ enum status	exim_event_veto(struct exim_event *, const char *domain,
  * ST_NOTFOUND (no TLS outcome to report) */
 enum status	exim_event_classify(struct exim_event *, time_t now,
 		    int no_policy);
+/* exim_event_classify_dane - the same for a connection to an MX host
+ * with usable TLSA (RFC 7672: DANE decides, policy type tlsa): success
+ * when Exim verified it by DANE, starttls-not-supported, tlsa-invalid
+ * when a certificate was seen or TLS was up without DANE verification;
+ * ST_NOTFOUND when there is no TLS outcome (a connection that failed
+ * before STARTTLS) */
+enum status	exim_event_classify_dane(struct exim_event *);
 /* exim_event_parse - read, then classify */
 enum status	exim_event_parse(const char *line, time_t now, int no_policy,
 		    struct exim_event *, struct buf *why);

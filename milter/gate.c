@@ -319,8 +319,6 @@ tlsa_rec(struct gate *g, struct journal_rec *r, const char *domain,
     const struct gate_host *h)
 {
 	struct buf	t = BUF_INIT;
-	size_t		i;
-	char		*p;
 
 	memset(r, 0, sizeof(*r));
 	r->type = JREC_SESSION;
@@ -328,11 +326,7 @@ tlsa_rec(struct gate *g, struct journal_rec *r, const char *domain,
 	JREC_SET(r, src, "probe");
 	JREC_SET(r, ptype, "tlsa");
 	JREC_SET(r, domain, domain);
-	for (i = 0; i < h->ntlsa; i++)
-		buf_printf(&t, "%s%s", i ? "\n" : "", h->tlsa[i]);
-	for (p = t.b_data; p != NULL && p < t.b_data + t.b_len; p++)
-		if (*p >= 'a' && *p <= 'f')
-			*p -= 'a' - 'A';
+	dane_policy_string(h->tlsa, h->ntlsa, &t);
 	if (t.b_len == 0 || policy_archive_put(g->g_state_dir, t.b_data,
 	    t.b_len, r->phash) != 0)
 		r->phash[0] = '\0';

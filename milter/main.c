@@ -622,6 +622,8 @@ start(struct daemon *d)
 	mlfi_init(d->g, c);
 
 	collect_set_truth(d->col, truth_hosts, d->g);
+	if (d->dane != NULL)
+		collect_set_dane(d->col, d->dane);
 	if (collect_start(d->col, d->j) != 0)
 		fatalx("tlsrpt: cannot start the collector");
 	if (c->postfix_log[0] != '\0' && c->tlsrpt_socket[0] != '\0')

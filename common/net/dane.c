@@ -181,6 +181,21 @@ dane_host_find(const struct dane_result *r, const char *host)
 	return NULL;
 }
 
+void
+dane_policy_string(const char *const *tlsa, size_t n, struct buf *out)
+{
+	const char	*p;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(out, '\n');
+		for (p = tlsa[i]; *p != '\0'; p++)
+			buf_putc(out, *p >= 'a' && *p <= 'f' ?
+			    (char)(*p - ('a' - 'A')) : *p);
+	}
+}
+
 const char *
 dane_bogus_where(const struct dane_result *r, const char **host)
 {

@@ -62,6 +62,11 @@ const char	*dane_host_state_str(enum dane_host_state);
 const char	*dane_sec_str(enum dns_sec);
 const struct dane_host *dane_host_find(const struct dane_result *,
 		    const char *host);
+/* dane_policy_string - RFC 8460 policy-string of n TLSA records (a
+ * host's usable ones): one a line, hex in upper case (as the large
+ * reporters) */
+void		 dane_policy_string(const char *const *tlsa, size_t n,
+		    struct buf *);
 /* dane_bogus_where - which answer of a DANE_BOGUS result was bogus:
  * "bogus-mx", "bogus-address" or "bogus-tlsa" (*host: that MX host, or
  * NULL for the MX RRset); NULL when none was */

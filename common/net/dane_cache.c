@@ -187,6 +187,29 @@ dane_cache_peek(struct dane_cache *dc, const char *domain,
 	return hit;
 }
 
+int
+dane_cache_peek_host(struct dane_cache *dc, const char *domain,
+    const char *host, struct buf *records)
+{
+	struct dane_entry	*e;
+	const struct dane_host	*h;
+	int			 hit = 0;
+
+	pthread_mutex_lock(&dc->mu);
+	if ((e = dane_cache_find(dc, domain)) != NULL &&
+	    e->expires > clock_now() && (e->r.state == DANE_ALL ||
+	    e->r.state == DANE_SOME) &&
+	    (h = dane_host_find(&e->r, host)) != NULL &&
+	    h->state == DANE_H_USABLE) {
+		if (records != NULL)
+			dane_policy_string((const char *const *)h->tlsa,
+			    h->ntlsa, records);
+		hit = 1;
+	}
+	pthread_mutex_unlock(&dc->mu);
+	return hit;
+}
+
 /* dane_cache_put - keep r (taken over) for domain; under mu */
 static void
 dane_cache_put(struct dane_cache *dc, const char *domain,

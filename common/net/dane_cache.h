@@ -21,6 +21,12 @@ void			 dane_cache_free(struct dane_cache *);
 /* dane_cache_peek - 1 and *st when a fresh verdict is cached; no I/O */
 int			 dane_cache_peek(struct dane_cache *, const char *domain,
 			    enum dane_state *st);
+/* dane_cache_peek_host - 1 when a fresh verdict of domain is all or some
+ * and host has usable TLSA, with their policy-string (dane_policy_string)
+ * appended to records (may be NULL); no I/O */
+int			 dane_cache_peek_host(struct dane_cache *,
+			    const char *domain, const char *host,
+			    struct buf *records);
 /* dane_cache_get - the verdict, looked up (blocking) when not fresh;
  * copy (may be NULL) gets the hosts, released with dane_result_clear() */
 enum dane_state		 dane_cache_get(struct dane_cache *, const char *domain,

@@ -9,7 +9,9 @@
  *     the result is a defined type; mx, ip, sip and reason are
  *     terminated and free of control characters; without a policy the
  *     result is success or starttls-not-supported;
- *   - ST_INVALID => one non-empty reason line; ST_NOTFOUND is silent.
+ *   - ST_INVALID => one non-empty reason line; ST_NOTFOUND is silent;
+ *   - classified under DANE (exim_event_classify_dane): success,
+ *     starttls-not-supported or tlsa-invalid only.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,6 +73,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		} else if (st != ST_NOTFOUND)
 			abort();
+	}
+	/* under DANE: success, starttls-not-supported or tlsa-invalid */
+	buf_reset(&why);
+	if (exim_event_read(line, &ev, &why) == ST_OK &&
+	    exim_event_classify_dane(&ev) == ST_OK) {
+		if (ev.result != TLSRPT_SUCCESS &&
+		    ev.result != TLSRPT_STARTTLS_NOT_SUPPORTED &&
+		    ev.result != TLSRPT_TLSA_INVALID)
+			abort();
+		clean(ev.reason, sizeof(ev.reason));
 	}
 	buf_free(&why);
 	free(line);

@@ -460,6 +460,22 @@ EOF
 		ok "DANE: $d.dane.test stays in the queue" inqueue "$TAG@$d.dane.test"
 		expect_eq "DANE: $d.dane.test not delivered" "$("$LAB" mx-count "$TAG@$d.dane.test")" 0
 	done
+	# TLS-RPT: Exim's connections to MX hosts with usable TLSA are tlsa
+	# sessions (STS-DANE-1), the host's TLSA records their policy-string
+	J=$("$BUILD/stsctl" -c "$D3/sts-milter.conf" journal 2>&1)
+	for d in ee ta; do
+		expect_eq "DANE tlsrpt: $d.dane.test success under tlsa" "$(jrec $d.dane.test)" \
+		    "success mx.$d.dane.test - tlsa"
+	done
+	expect_eq "DANE tlsrpt: partial.dane.test success (its host with TLSA)" \
+	    "$(jrec partial.dane.test)" "success mx1.partial.dane.test - tlsa"
+	expect_eq "DANE tlsrpt: stsdane.dane.test tlsa-invalid, not an MTA-STS outcome" \
+	    "$(jrec stsdane.dane.test)" "tlsa-invalid mx.stsdane.dane.test not-dane-verified tlsa"
+	expect_eq "DANE tlsrpt: unsigned.dane.test under its MTA-STS policy" \
+	    "$(jrec unsigned.dane.test)" "success mx.unsigned.dane.test - sts"
+	PH=$(printf '%s\n' "$J" | grep '"domain":"ee.dane.test"' | grep -o '"phash":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+	expect_match "DANE tlsrpt: the policy-string is the TLSA record" \
+	    "$(cat "$D3/state/policies/$PH.txt" 2>&1)" '^3 1 1 [0-9A-F]{64}$'
 	ok "DANE: sts-milter (DANE) still running" kill -0 "$PID3"
 else
 	skip "exim DANE" "this lab has no DNSSEC part"

@@ -185,11 +185,61 @@ test_veto(void)
 	buf_free(&why);
 }
 
+/* A connection to an MX host with usable TLSA (STS-DANE-1): DANE's
+ * verdict, whatever the WebPKI would say. */
+static const struct {
+	const char		*line;
+	enum status		 st;
+	enum tlsrpt_result	 result;
+	const char		*reason;
+} dane_rows[] = {
+	{ "domain=d.test mx=mx.d.test tls=TLS1.3:X:256 verified=1 dane=yes",
+	  ST_OK, TLSRPT_SUCCESS, "" },
+	/* DANE-EE: an expired self-signed certificate is no failure */
+	{ "domain=d.test mx=mx.d.test tls=TLS1.3:X:256 verified=0 dane=yes notafter=1",
+	  ST_OK, TLSRPT_SUCCESS, "" },
+	/* the TLSA record does not match: the handshake failed */
+	{ "domain=d.test mx=mx.d.test tls= verified=0 dane=no notafter=4000000000 dns=yes",
+	  ST_OK, TLSRPT_TLSA_INVALID, "not-dane-verified" },
+	/* a PKIX-valid certificate is no pass under DANE */
+	{ "domain=d.test mx=mx.d.test tls=TLS1.3:X:256 verified=1 dane=no san=DNS=mx.d.test",
+	  ST_OK, TLSRPT_TLSA_INVALID, "not-dane-verified" },
+	{ "domain=d.test mx=mx.d.test starttls=no", ST_OK,
+	  TLSRPT_STARTTLS_NOT_SUPPORTED, "" },
+	/* no TLS and no certificate: not a TLS session */
+	{ "domain=d.test mx=mx.d.test tls= verified=0 dane=no dns=no", ST_NOTFOUND,
+	  TLSRPT_SUCCESS, "" },
+	{ "domain=d.test mx=mx.d.test veto=1", ST_NOTFOUND, TLSRPT_SUCCESS, "" },
+};
+
+static void
+test_dane(void)
+{
+	struct exim_event	ev;
+	struct buf		why = BUF_INIT;
+	size_t			i;
+
+	for (i = 0; i < sizeof(dane_rows) / sizeof(dane_rows[0]); i++) {
+		CHECKF(exim_event_read(dane_rows[i].line, &ev, &why) == ST_OK,
+		    "row %zu: %s", i, buf_str(&why));
+		CHECKF(exim_event_classify_dane(&ev) == dane_rows[i].st,
+		    "row %zu: status", i);
+		if (dane_rows[i].st != ST_OK)
+			continue;
+		CHECKF(ev.result == dane_rows[i].result, "row %zu: %s", i,
+		    tlsrpt_result_str(ev.result));
+		CHECKF(strcmp(ev.reason, dane_rows[i].reason) == 0,
+		    "row %zu: reason %s", i, ev.reason);
+	}
+	buf_free(&why);
+}
+
 int
 main(void)
 {
 	RUN(test_table);
 	RUN(test_limits);
 	RUN(test_veto);
+	RUN(test_dane);
 	return harness_done("test_exim_event");
 }
