@@ -389,6 +389,7 @@ probe(struct gate *g, const struct gate_obs *o, const struct gate_host *h,
 	opts.total_timeout_ms = left > 1000 ? (int)left : 1000;
 	opts.tlsa = h->tlsa;		/* RFC 7672: verified by DANE */
 	opts.ntlsa = h->ntlsa;
+	opts.dane_cname = h->dane_cname;
 	v = xcalloc(1, sizeof(*v));
 	v->st = tls_probe(host, ip, &opts, &v->r, &why);
 	__atomic_add_fetch(&g->g_probes[v->st != ST_OK ? TLSRPT_RESULT_MAX :

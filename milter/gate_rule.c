@@ -98,12 +98,14 @@ host_init(struct gate_obs *o, int i, const char *name)
 	h->have_addr = h->naddr = h->nprobe = 0;
 	h->tlsa = NULL;
 	h->ntlsa = 0;
+	h->dane_cname = NULL;
 	if (o->have_dane && o->dane != NULL && (o->dane->state == DANE_ALL ||
 	    o->dane->state == DANE_SOME) && name[0] != '\0' &&
 	    (dh = dane_host_find(o->dane, name)) != NULL &&
 	    dh->state == DANE_H_USABLE) {
 		h->tlsa = (const char *const *)dh->tlsa;
 		h->ntlsa = dh->ntlsa;
+		h->dane_cname = dh->cname;
 	}
 }
 

@@ -74,6 +74,7 @@ struct gate_host {
 	 * verdict is all or some (by gate_obs_mx() from gate_obs_dane()) */
 	const char *const	*tlsa;
 	size_t			 ntlsa;
+	const char		*dane_cname;	/* RFC 7672 2.2.2, or NULL */
 };
 
 struct gate_obs {

@@ -295,6 +295,12 @@ dane_json(struct buf *out, const struct dane_result *r, const char *why)
 	for (i = 0; i < r->nhost; i++) {
 		buf_printf(out, "%s{\"host\":", i ? "," : "");
 		buf_json_str(out, r->host[i].name);
+		if (r->host[i].cname != NULL) {	/* RFC 7672 2.2.2 */
+			buf_puts(out, ",\"cname\":");
+			buf_json_str(out, r->host[i].cname);
+			buf_printf(out, ",\"tlsa_base\":\"%s\"",
+			    r->host[i].tlsa_at_cname ? "cname" : "host");
+		}
 		buf_printf(out, ",\"state\":\"%s\",\"addr\":\"%s\","
 		    "\"tlsa\":\"%s\",\"records\":[",
 		    dane_host_state_str(r->host[i].state),

@@ -70,6 +70,7 @@ stsctl_cmd_probe(int argc, char **argv)
 		case DANE_H_USABLE:
 			o.tlsa = (const char *const *)dh.tlsa;
 			o.ntlsa = dh.ntlsa;
+			o.dane_cname = dh.cname;
 			break;
 		case DANE_H_BOGUS:
 			/* RFC 8460 4.3.2: no probe on bogus DNSSEC data */

@@ -17,6 +17,12 @@
  *	2.2.1), for the address records of each MX host (the first
  *	DANE_MAX_HOSTS, in preference order) and, only when those are
  *	secure too (2.2.2), for the TLSA RRset at _25._tcp.<host> (2.2.3).
+ *	When the secure address answer came through a CNAME chain, the
+ *	TLSA base domain is first the fully expanded name (kept in cname)
+ *	and, when that has no secure TLSA RRset, the MX host name (2.2.2);
+ *	a bogus or failed answer at the expanded name is the host's
+ *	verdict.  The expanded name is a reference identifier for DANE-TA
+ *	beside the MX name (3.2.2; tls_probe's dane_cname).
  *	A host's TLSA records are kept when the answer is secure and the
  *	record usable for SMTP: DANE-TA(2) or DANE-EE(3), selector 0 or 1,
  *	matching type 0, 1 or 2 (3.1.3: PKIX-TA(0)/PKIX-EE(1) are not).
@@ -46,9 +52,8 @@
  *	dane_host() is the per-host part alone (address security, then
  *	TLSA) for a host named without its domain (stsctl probe HOST).
  *
- *	Not done: the CNAME expansion of MX host names for the TLSA base
- *	domain (2.2.2: TLSA is looked up at the original name only), and
- *	the per-host queries run one after the other, not in parallel.
+ *	Not done: the per-host queries run one after the other, not in
+ *	parallel.
  *
  * RETURN VALUES
  *	ST_OK whenever out holds a verdict (every state above); why gets
@@ -256,25 +261,81 @@ dane_host_clear(struct dane_host *h)
 	size_t	j;
 
 	free(h->name);
+	free(h->cname);
 	for (j = 0; j < h->ntlsa; j++)
 		free(h->tlsa[j]);
 	free(h->tlsa);
 	memset(h, 0, sizeof(*h));
 }
 
-static void
-dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
-    struct buf *why)
+/*
+ * dane_tlsa_at - the TLSA RRset at _25._tcp.<base> (RFC 7672 2.2.3):
+ * 1 when it is a secure answer (h's usable records kept, possibly
+ * none), 0 when it is no secure RRset (none, insecure), -1 with
+ * h->state set when it is bogus or failed
+ */
+static int
+dane_tlsa_at(struct dns *d, struct dane_result *r, struct dane_host *h,
+    const char *base, struct buf *why)
 {
 	struct dns_rrset	 rs;
 	struct buf		 qname = BUF_INIT;
 	enum status		 st;
 	size_t			 i;
+	int			 rc = 0;
+
+	buf_printf(&qname, "_25._tcp.%s", base);
+	st = dns_tlsa(d, buf_str(&qname), &rs, why);
+	buf_free(&qname);
+	h->tlsa_sec = rs.sec;
+	if (rs.sec == DNS_SEC_BOGUS) {
+		h->state = DANE_H_BOGUS;
+		rc = -1;
+	} else if (st == ST_TEMPFAIL || st == ST_INVALID) {
+		h->state = DANE_H_TEMPFAIL;
+		rc = -1;
+	} else if (st == ST_OK && rs.sec == DNS_SEC_SECURE) {
+		dane_ttl(r, rs.ttl);
+		for (i = 0; i < rs.n; i++) {
+			if (!dane_tlsa_usable(rs.rr[i]))
+				continue;
+			h->tlsa = xreallocarray(h->tlsa, h->ntlsa + 1,
+			    sizeof(*h->tlsa));
+			h->tlsa[h->ntlsa++] = xstrdup(rs.rr[i]);
+		}
+		if (h->ntlsa > 0)
+			h->state = DANE_H_USABLE;
+		rc = 1;
+	}
+	dns_rrset_clear(&rs);
+	return rc;
+}
+
+/*
+ * dane_host_lookup - address security, then TLSA, of one MX host.
+ * RFC 7672 2.2.2: TLSA only for a secure address answer; when that
+ * answer came through a (secure) CNAME chain, the TLSA base domain is
+ * first the fully expanded name and, when that has no secure TLSA
+ * RRset, the MX host name.  A bogus or failed TLSA answer at the
+ * expanded name is the host's verdict (no fallback around it).
+ */
+static void
+dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
+    struct buf *why)
+{
+	struct dns_rrset	 rs;
+	enum status		 st;
+	int			 got = 0;
 
 	st = dns_addr_sec(d, h->name, &rs, why);
 	h->addr_sec = rs.sec;
 	if (st == ST_OK)
 		dane_ttl(r, rs.ttl);
+	if (st == ST_OK && rs.sec == DNS_SEC_SECURE && rs.cname != NULL &&
+	    strcasecmp(rs.cname, h->name) != 0) {
+		h->cname = rs.cname;
+		rs.cname = NULL;
+	}
 	dns_rrset_clear(&rs);
 	if (h->addr_sec == DNS_SEC_BOGUS) {
 		h->state = DANE_H_BOGUS;
@@ -287,27 +348,12 @@ dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
 	/* RFC 7672 2.2.2: no TLSA lookup for an insecure (or no) address */
 	if (st != ST_OK || h->addr_sec != DNS_SEC_SECURE)
 		return;
-	buf_printf(&qname, "_25._tcp.%s", h->name);
-	st = dns_tlsa(d, buf_str(&qname), &rs, why);
-	buf_free(&qname);
-	h->tlsa_sec = rs.sec;
-	if (rs.sec == DNS_SEC_BOGUS)
-		h->state = DANE_H_BOGUS;
-	else if (st == ST_TEMPFAIL || st == ST_INVALID)
-		h->state = DANE_H_TEMPFAIL;
-	else if (st == ST_OK && rs.sec == DNS_SEC_SECURE) {
-		dane_ttl(r, rs.ttl);
-		for (i = 0; i < rs.n; i++) {
-			if (!dane_tlsa_usable(rs.rr[i]))
-				continue;
-			h->tlsa = xreallocarray(h->tlsa, h->ntlsa + 1,
-			    sizeof(*h->tlsa));
-			h->tlsa[h->ntlsa++] = xstrdup(rs.rr[i]);
-		}
-		if (h->ntlsa > 0)
-			h->state = DANE_H_USABLE;
+	if (h->cname != NULL &&
+	    (got = dane_tlsa_at(d, r, h, h->cname, why)) != 0) {
+		h->tlsa_at_cname = got > 0;
+		return;
 	}
-	dns_rrset_clear(&rs);
+	(void)dane_tlsa_at(d, r, h, h->name, why);
 }
 
 enum status

@@ -32,6 +32,10 @@ enum dane_host_state {
 
 struct dane_host {
 	char			*name;		/* MX host, lower case */
+	char			*cname;		/* its secure CNAME expansion
+						 * (RFC 7672 2.2.2), or NULL */
+	int			 tlsa_at_cname;	/* the TLSA records are the
+						 * expanded name's */
 	enum dane_host_state	 state;
 	enum dns_sec		 addr_sec;	/* its A/AAAA answer */
 	enum dns_sec		 tlsa_sec;	/* its TLSA answer */

@@ -163,6 +163,8 @@ dane_result_copy(struct dane_result *dst, const struct dane_result *src)
 	*dst = *src;
 	for (i = 0; i < src->nhost; i++) {
 		dst->host[i].name = xstrdup(src->host[i].name);
+		dst->host[i].cname = src->host[i].cname == NULL ? NULL :
+		    xstrdup(src->host[i].cname);
 		dst->host[i].tlsa = src->host[i].ntlsa == 0 ? NULL :
 		    xcalloc(src->host[i].ntlsa, sizeof(char *));
 		for (j = 0; j < src->host[i].ntlsa; j++)

@@ -378,6 +378,7 @@ dns_rrset_clear(struct dns_rrset *rs)
 	free(rs->rr);
 	free(rs->len);
 	free(rs->pref);
+	free(rs->cname);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -606,6 +607,9 @@ dns_query(struct dns *d, const char *name, uint16_t type, int validate,
 		dns_why(why, name, type, buf_str(&err));
 		if (hops > 0)
 			buf_printf(why, " (CNAME target %s)", buf_str(&qname));
+	} else if (hops > 0) {		/* the expanded name, RFC 7672 2.2.2 */
+		dns_rr_name_text(&cur, &qname);
+		out->cname = xstrdup(buf_str(&qname));
 	}
 	getdns_dict_destroy(resp);
 	getdns_dict_destroy(ext);
@@ -708,6 +712,10 @@ dns_addr_v(struct dns *d, const char *name, int validate,
 		for (i = 0; st6 == ST_OK && i < v6.n; i++) {
 			dns_rr_add(out, v6.rr[i], v6.len[i], 0, 0);
 			v6.rr[i] = NULL;
+		}
+		if (out->cname == NULL) {
+			out->cname = v6.cname;
+			v6.cname = NULL;
 		}
 		if (st6 == ST_OK && v6.ttl < out->ttl)
 			out->ttl = v6.ttl;

@@ -44,6 +44,8 @@ struct dns_rrset {
 	unsigned *pref;		/* MX only: preference; sorted ascending */
 	unsigned  ttl;		/* smallest TTL in the answer */
 	enum dns_sec sec;	/* validated lookups: set on every status */
+	char	 *cname;	/* ST_OK after a CNAME: the chain's last name
+				 * (fully expanded, no trailing dot); else NULL */
 };
 
 struct dns	*dns_new(const char *resolvers, int timeout_ms, struct buf *why);

@@ -376,6 +376,14 @@ tls(struct smtp_io *io, const char *host, const struct tls_probe_opts *opts,
 		io->ssl = NULL;
 		return ST_OK;
 	}
+	if (opts->ntlsa > 0 && opts->dane_cname != NULL &&
+	    opts->dane_cname[0] != '\0' &&
+	    SSL_add1_host(io->ssl, opts->dane_cname) != 1) {
+		SSL_free(io->ssl);
+		io->ssl = NULL;
+		reason(out, "SSL_add1_host failed");
+		return ST_INTERNAL;
+	}
 	if ((e = smtp_io_handshake(io, smtp_io_step(io))) != SMTP_IO_OK) {
 		if (e == SMTP_IO_TLS &&
 		    (sp = ERR_reason_error_string(ERR_peek_error())) != NULL)

@@ -58,6 +58,9 @@ struct tls_probe_opts {
 	 * them usable is tlsa-invalid "no usable TLSA record" */
 	const char *const *tlsa;
 	size_t		 ntlsa;
+	/* with tlsa: the host's secure CNAME expansion, a reference
+	 * identifier for DANE-TA beside the host name (RFC 7672 3.2.2) */
+	const char	*dane_cname;
 };
 
 struct tls_probe_result {

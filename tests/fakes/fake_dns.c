@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dns.h"
 #include "fakes.h"
@@ -22,10 +23,11 @@ struct fake_rr {
 	size_t		 n;
 	char		*rr[16];
 	enum dns_sec	 sec;		/* what validated lookups report */
+	char		*cname;		/* the answer came through a CNAME */
 };
 
 static struct fake_rr	fake[FAKE_MAX];
-static int		nfake, ncalls;
+static int		nfake, ncalls, delay_ms;
 static pthread_mutex_t	fake_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct dns {
@@ -60,11 +62,13 @@ fake_dns_reset(void)
 	pthread_mutex_lock(&fake_mu);
 	for (i = 0; i < nfake; i++) {
 		free(fake[i].name);
+		free(fake[i].cname);
 		for (j = 0; j < fake[i].n; j++)
 			free(fake[i].rr[j]);
 	}
 	nfake = 0;
 	ncalls = 0;
+	delay_ms = 0;
 	pthread_mutex_unlock(&fake_mu);
 }
 
@@ -113,6 +117,29 @@ fake_dns_set_sec(const char *type, const char *name, enum dns_sec sec)
 	pthread_mutex_unlock(&fake_mu);
 }
 
+void
+fake_dns_set_cname(const char *type, const char *name, const char *target)
+{
+	int	i;
+
+	pthread_mutex_lock(&fake_mu);
+	for (i = 0; i < nfake; i++)
+		if (!strcmp(fake[i].type, type) &&
+		    !strcasecmp(fake[i].name, name)) {
+			free(fake[i].cname);
+			fake[i].cname = xstrdup(target);
+		}
+	pthread_mutex_unlock(&fake_mu);
+}
+
+void
+fake_dns_delay_ms(int ms)
+{
+	pthread_mutex_lock(&fake_mu);
+	delay_ms = ms;
+	pthread_mutex_unlock(&fake_mu);
+}
+
 int
 fake_dns_calls(void)
 {
@@ -135,9 +162,20 @@ fake_lookup(const char *type, const char *name, int validate,
 	int		i;
 	size_t		j;
 
+	struct timespec	ts;
+	int		ms;
+
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&fake_mu);
 	ncalls++;
+	ms = delay_ms;
+	pthread_mutex_unlock(&fake_mu);
+	if (ms > 0) {		/* outside the lock: lookups overlap */
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_lock(&fake_mu);
 	for (i = 0; i < nfake; i++) {
 		if (strcmp(fake[i].type, type) || strcasecmp(fake[i].name, name))
 			continue;
@@ -150,6 +188,8 @@ fake_lookup(const char *type, const char *name, int validate,
 		out->len = xcalloc(out->n + 1, sizeof(size_t));
 		out->pref = xcalloc(out->n + 1, sizeof(unsigned));
 		out->ttl = 300;
+		if (fake[i].cname != NULL)
+			out->cname = xstrdup(fake[i].cname);
 		for (j = 0; j < out->n; j++) {
 			const char *r = fake[i].rr[j];
 
@@ -252,5 +292,6 @@ dns_rrset_clear(struct dns_rrset *r)
 	free(r->rr);
 	free(r->len);
 	free(r->pref);
+	free(r->cname);
 	memset(r, 0, sizeof(*r));
 }

@@ -26,6 +26,12 @@ void	fake_dns_set(const char *type, const char *name, enum status st,
 /* fake_dns_set_sec - what validated lookups (dns_mx_sec, dns_addr_sec,
  * dns_tlsa: type "TLSA") of an entry set before report; default insecure */
 void	fake_dns_set_sec(const char *type, const char *name, enum dns_sec);
+/* fake_dns_set_cname - the entry's answer came through a CNAME chain
+ * ending at target (dns_rrset.cname) */
+void	fake_dns_set_cname(const char *type, const char *name,
+	    const char *target);
+/* fake_dns_delay_ms - every lookup sleeps this long (reset: 0) */
+void	fake_dns_delay_ms(int);
 void	fake_dns_reset(void);
 /* fake_dns_dnssec_unusable - dns_dnssec_usable() says 0 (1) or 1 (0) */
 void	fake_dns_dnssec_unusable(int);

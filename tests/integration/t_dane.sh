@@ -33,6 +33,10 @@ expect_match "bogus domain: bogus" "$(dane bogus.dane.test)" '^state=bogus mx=bo
 expect_match "unsigned domain with TLSA: none (ignored)" "$(dane unsigned.dane.test)" '^state=none mx=insecure hosts=0'
 expect_match "PKIX-EE only: none" "$(dane unusable.dane.test)" '^state=none mx=secure hosts=1'
 expect_match "STS-only domain: none" "$(dane enforce.test)" '^state=none'
+expect_match "MX host an alias (RFC 7672 2.2.2): the expanded name's TLSA" "$(dane cname.dane.test)" \
+	'^state=all mx=secure hosts=1'
+expect_match "MX host an alias of a host without TLSA: the alias's own TLSA" "$(dane cnamehost.dane.test)" \
+	'^state=all mx=secure hosts=1'
 
 # --- stsctl probe: DANE hosts verified the RFC 7672 way (tls_probe with
 # the host's usable TLSA), the others by WebPKI
@@ -52,6 +56,10 @@ expect_match "probe PKIX-valid host with a mismatching TLSA: tlsa-invalid (no We
 expect_match "probe host of a bogus zone: dnssec-invalid, no connection" "$(probe "$C" mx.bogus.dane.test)" '"result":"dnssec-invalid"'
 expect_match "probe host of an unsigned zone: its TLSA ignored (webpki)" "$(probe "$C" mx.unsigned.dane.test)" '"result":"success".*"verified_by":"webpki"'
 expect_match "probe host without TLSA: webpki" "$(probe "$C" mx2.partial.dane.test)" '"result":"success".*"verified_by":"webpki"'
+expect_match "probe an alias MX (DANE-TA; the certificate names the expanded name): success by dane" \
+	"$(probe "$C" alias.cname.dane.test)" '"result":"success".*"verified_by":"dane"'
+expect_match "probe an alias MX with its own TLSA: success by dane" \
+	"$(probe "$C" alias.cnamehost.dane.test)" '"result":"success".*"verified_by":"dane"'
 expect_match "probe host with PKIX-EE only: webpki" "$(probe "$C" mx.unusable.dane.test)" '"result":"success".*"verified_by":"webpki"'
 # stsctl policy: the DANE state of each MX host beside the MTA-STS policy
 expect_match "stsctl policy: DANE-EE domain, its host and record" "$("$BUILD/stsctl" -c "$C" policy ee.dane.test 2>/dev/null)" \
@@ -60,6 +68,12 @@ expect_match "stsctl policy: STS enforce and DANE side by side" "$("$BUILD/stsct
 	'"mode":"enforce".*"dane":\{"state":"all"'
 expect_match "stsctl policy: one MX of two with TLSA" "$("$BUILD/stsctl" -c "$C" policy partial.dane.test 2>/dev/null)" \
 	'"dane":\{"state":"some".*"host":"mx2\.partial\.dane\.test","state":"no-tlsa","addr":"secure","tlsa":"secure","records":\[\]'
+expect_match "stsctl policy: the alias, its expansion, TLSA from the expanded name" \
+	"$("$BUILD/stsctl" -c "$C" policy cname.dane.test 2>/dev/null)" \
+	'"host":"alias\.cname\.dane\.test","cname":"mx\.ta\.dane\.test","tlsa_base":"cname","state":"tlsa","addr":"secure","tlsa":"secure","records":\["2 0 1 [0-9a-f]{64}"\]'
+expect_match "stsctl policy: the alias, TLSA from the MX name" \
+	"$("$BUILD/stsctl" -c "$C" policy cnamehost.dane.test 2>/dev/null)" \
+	'"host":"alias\.cnamehost\.dane\.test","cname":"mx2\.partial\.dane\.test","tlsa_base":"host","state":"tlsa"'
 expect_match "stsctl policy: bogus" "$("$BUILD/stsctl" -c "$C" policy bogus.dane.test 2>/dev/null)" '"dane":\{"state":"bogus","mx":"bogus"'
 sed 's/^dnssec_trust_anchors.*/dane = no/' "$C" > "$WORK/st/nodane.conf"
 expect_match "dane = no: the mismatch host is verified by WebPKI" "$(probe "$WORK/st/nodane.conf" mx.stsdane.dane.test)" '"result":"success".*"verified_by":"webpki"'
@@ -104,7 +118,7 @@ send() {
 	awk -v r=" -> RCPT TO:<$1>" '$0 == r { getline; print; exit }' "$W/swaks.last" |
 	    sed 's/^<[-*][-*] *//; s/^<- *//'
 }
-for d in ee ta partial unsigned unusable both; do
+for d in ee ta partial unsigned unusable both cname cnamehost; do
 	expect_match "gate: $d.dane.test accepted" "$(send "$TAG@$d.dane.test")" '^250 2\.1\.5'
 done
 expect_match "gate: ee.dane.test passed by DANE (log)" "$(grep "rcpt=<$TAG@ee.dane.test>" "$MLOG")" \
@@ -117,7 +131,7 @@ expect_match "gate: bogus DNSSEC deferred" "$(send "$TAG@bogus.dane.test")" \
 expect_match "gate: the deferral logged with the DANE verdict" "$(grep "rcpt=<$TAG@stsdane.dane.test>" "$MLOG")" \
 	'defer .* policy_domain=stsdane\.dane\.test dane=all result=tlsa-invalid'
 # Postfix's own DANE delivers what the gate accepted
-for d in ee ta partial unsigned; do
+for d in ee ta partial unsigned cname cnamehost; do
 	ok "Postfix (dane): $d.dane.test delivered" "$LAB" mx-wait "$TAG@$d.dane.test" 1 30
 done
 expect_match "Postfix verified ee.dane.test by DANE" "$(grep -a 'mx.ee.dane.test' "$LAB_DIR/mta/maillog")" \
@@ -229,6 +243,8 @@ postfix|ee.dane.test|dane-only
 postfix|ta.dane.test|dane-only
 postfix|stsdane.dane.test|dane-only
 postfix|partial.dane.test|dane
+postfix|cname.dane.test|dane-only
+postfix|cnamehost.dane.test|dane-only
 postfix|bogus.dane.test|TEMP
 postfix|unsigned.dane.test|secure match=mx.unsigned.dane.test servername=hostname
 postfix|unusable.dane.test|NOTFOUND
@@ -243,10 +259,10 @@ expect_match "map: the TEMP reply names the bogus DNSSEC" "$(cat "$W/postmap.err
 # DANE-verified TLS, defers the mismatch and the bogus one
 ok "lab mta-start --dane --policy-map (no milter)" "$LAB" mta-start --dane --milter none \
 	--policy-map "socketmap:unix:$PMS:postfix"
-for d in ee ta stsdane bogus partial unsigned; do
+for d in ee ta stsdane bogus partial unsigned cname cnamehost; do
 	swaks --server 127.0.4.1 --from a@sender.test --to "$TAG-m@$d.dane.test" --timeout 40 > "$W/swaks.m.$d" 2>&1
 done
-for d in ee ta partial unsigned; do
+for d in ee ta partial unsigned cname cnamehost; do
 	ok "Postfix + map: $d.dane.test delivered" "$LAB" mx-wait "$TAG-m@$d.dane.test" 1 30
 done
 sleep 2

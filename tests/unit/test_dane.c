@@ -285,6 +285,82 @@ test_dane_cache_ttl(void)
 	dane_cache_free(dc);
 }
 
+/*
+ * RFC 7672 2.2.2: an MX host whose secure address answer came through a
+ * CNAME chain has its TLSA looked up at the expanded name first, then at
+ * the MX name; an insecure expansion gets no TLSA lookup at all.
+ */
+static const struct {
+	const char	*what;
+	enum dns_sec	 addr_sec;
+	enum status	 exp_st;	/* TLSA at _25._tcp.target.d.test */
+	enum dns_sec	 exp_sec;
+	enum status	 init_st;	/* TLSA at _25._tcp.mx.d.test */
+	enum dns_sec	 init_sec;
+	enum dane_host_state want;
+	const char	*want_rr;	/* the record kept */
+	int		 want_at_cname;
+	int		 want_calls;	/* MX, A, TLSA... */
+} cname_cases[] = {
+	{ "TLSA at the expanded name", DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE,
+	  ST_OK, DNS_SEC_SECURE, DANE_H_USABLE, TA, 1, 3 },
+	{ "none there (secure denial): the MX name", DNS_SEC_SECURE, ST_NOTFOUND,
+	  DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, DANE_H_USABLE, EE, 0, 4 },
+	{ "insecure there: the MX name", DNS_SEC_SECURE, ST_OK, DNS_SEC_INSECURE,
+	  ST_OK, DNS_SEC_SECURE, DANE_H_USABLE, EE, 0, 4 },
+	{ "none at either", DNS_SEC_SECURE, ST_NOTFOUND, DNS_SEC_SECURE,
+	  ST_NOTFOUND, DNS_SEC_SECURE, DANE_H_NONE, NULL, 0, 4 },
+	{ "bogus at the expanded name: no fallback", DNS_SEC_SECURE, ST_OK,
+	  DNS_SEC_BOGUS, ST_OK, DNS_SEC_SECURE, DANE_H_BOGUS, NULL, 0, 3 },
+	{ "failed at the expanded name: no fallback", DNS_SEC_SECURE, ST_TEMPFAIL,
+	  DNS_SEC_UNKNOWN, ST_OK, DNS_SEC_SECURE, DANE_H_TEMPFAIL, NULL, 0, 3 },
+	{ "insecure CNAME chain: no TLSA lookup", DNS_SEC_INSECURE, ST_OK,
+	  DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, DANE_H_NONE, NULL, 0, 2 },
+};
+
+static void
+test_dane_cname(void)
+{
+	struct dane_result	 r;
+	struct buf		 why = BUF_INIT;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cname_cases) / sizeof(cname_cases[0]); i++) {
+		fake_dns_reset();
+		fake_dns_set("MX", "d.test", ST_OK, "10 mx.d.test", NULL);
+		fake_dns_set_sec("MX", "d.test", DNS_SEC_SECURE);
+		fake_dns_set("A", "mx.d.test", ST_OK, "192.0.2.1", NULL);
+		fake_dns_set_sec("A", "mx.d.test", cname_cases[i].addr_sec);
+		fake_dns_set_cname("A", "mx.d.test", "target.d.test");
+		fake_dns_set("TLSA", "_25._tcp.target.d.test",
+		    cname_cases[i].exp_st, TA, NULL);
+		fake_dns_set_sec("TLSA", "_25._tcp.target.d.test",
+		    cname_cases[i].exp_sec);
+		fake_dns_set("TLSA", "_25._tcp.mx.d.test",
+		    cname_cases[i].init_st, EE, NULL);
+		fake_dns_set_sec("TLSA", "_25._tcp.mx.d.test",
+		    cname_cases[i].init_sec);
+		CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
+		CHECKF(r.nhost == 1 && r.host[0].state == cname_cases[i].want,
+		    "%s: state %s", cname_cases[i].what,
+		    dane_host_state_str(r.host[0].state));
+		CHECKF(cname_cases[i].want_rr == NULL ? r.host[0].ntlsa == 0 :
+		    r.host[0].ntlsa == 1 && strcmp(r.host[0].tlsa[0],
+		    cname_cases[i].want_rr) == 0, "%s: records",
+		    cname_cases[i].what);
+		CHECKF(r.host[0].tlsa_at_cname == cname_cases[i].want_at_cname,
+		    "%s: tlsa_at_cname", cname_cases[i].what);
+		CHECKF(cname_cases[i].addr_sec == DNS_SEC_SECURE ?
+		    r.host[0].cname != NULL &&
+		    strcmp(r.host[0].cname, "target.d.test") == 0 :
+		    r.host[0].cname == NULL, "%s: cname", cname_cases[i].what);
+		CHECKF(fake_dns_calls() == cname_cases[i].want_calls,
+		    "%s: %d lookups", cname_cases[i].what, fake_dns_calls());
+		dane_result_clear(&r);
+	}
+	buf_free(&why);
+}
+
 static int	bogus_calls;
 static char	bogus_domain[64];
 
@@ -385,6 +461,7 @@ main(void)
 	RUN(test_dane_cache_ttl);
 	RUN(test_dane_cache_full);
 	RUN(test_dane_cache_on_bogus);
+	RUN(test_dane_cname);
 	RUN(test_dane_dnssec_unusable);
 	return harness_done("test_dane");
 }

@@ -238,24 +238,34 @@ static const struct dane_row {
 	int			 usage, sel;
 	enum tlsrpt_result	 want;
 	const char		*reason;
+	const char		*cname;		/* opts.dane_cname */
 } dane_rows[] = {
 	/* DANE-EE(3): the key matches, names and dates are not checked */
-	{ "good.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
-	{ "other.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
-	{ "expired.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
-	{ "self.pem", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "" },
+	{ "good.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "", NULL },
+	{ "other.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "", NULL },
+	{ "expired.chain", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "", NULL },
+	{ "self.pem", "mx.good.test", "good.pem", 3, 1, TLSRPT_SUCCESS, "", NULL },
 	/* a PKIX-valid certificate that the TLSA does not match: no
 	 * fallback to WebPKI (STS-DANE-1) */
 	{ "good.chain", "mx.good.test", "int.pem", 3, 1, TLSRPT_TLSA_INVALID,
-	    "X509_V_ERR_DANE_NO_MATCH" },
+	    "X509_V_ERR_DANE_NO_MATCH", NULL },
 	/* DANE-TA(2): the chain to the TA, and the MX name */
-	{ "good.chain", "mx.good.test", "int.pem", 2, 0, TLSRPT_SUCCESS, "" },
+	{ "good.chain", "mx.good.test", "int.pem", 2, 0, TLSRPT_SUCCESS, "", NULL },
 	{ "good.chain", "mx2.good.test", "int.pem", 2, 0,
-	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH" },
+	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH", NULL },
 	{ "expired.chain", "mx.good.test", "int.pem", 2, 0,
-	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED" },
+	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED", NULL },
 	{ "untrusted.chain", "mx.good.test", "int.pem", 2, 0,
-	    TLSRPT_TLSA_INVALID, "X509_V_ERR_DANE_NO_MATCH" },
+	    TLSRPT_TLSA_INVALID, "X509_V_ERR_DANE_NO_MATCH", NULL },
+	/* RFC 7672 3.2.2: the CNAME-expanded MX name is a reference
+	 * identifier too (DANE-TA), beside the MX name */
+	{ "good.chain", "mx2.good.test", "int.pem", 2, 0, TLSRPT_SUCCESS, "",
+	    "mx.good.test" },
+	{ "good.chain", "mx.good.test", "int.pem", 2, 0, TLSRPT_SUCCESS, "",
+	    "mx2.good.test" },
+	{ "good.chain", "mx2.good.test", "int.pem", 2, 0,
+	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH",
+	    "mx3.good.test" },
 };
 
 static void
@@ -277,6 +287,7 @@ test_tls_probe_dane_rows(void)
 		tlsa_of(w->tlsa_file, w->usage, w->sel, rec, sizeof(rec));
 		o.tlsa = recs;
 		o.ntlsa = 1;
+		o.dane_cname = w->cname;
 		memset(&s, 0, sizeof(s));
 		s.mode = SRV_NORMAL;
 		s.chain = w->chain;
@@ -293,6 +304,7 @@ test_tls_probe_dane_rows(void)
 		    tlsrpt_result_str(r.result), r.reason);
 	}
 	/* no usable record (PKIX-EE only): tlsa-invalid, no handshake */
+	o.dane_cname = NULL;
 	tlsa_of("good.pem", 1, 1, rec, sizeof(rec));
 	memset(&s, 0, sizeof(s));
 	s.mode = SRV_NORMAL;
