@@ -52,8 +52,7 @@
  *	dane_host() is the per-host part alone (address security, then
  *	TLSA) for a host named without its domain (stsctl probe HOST).
  *
- *	Not done: the per-host queries run one after the other, not in
- *	parallel.
+ *	The MX hosts' lookups run in parallel (dane_hosts_lookup).
  *
  * RETURN VALUES
  *	ST_OK whenever out holds a verdict (every state above); why gets
@@ -64,6 +63,7 @@
  *	RFC 7672, RFC 7671; rfc-checklist.md STS-DANE-1
  */
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,28 +230,27 @@ dane_result_clear(struct dane_result *r)
 }
 
 static void
-dane_ttl(struct dane_result *r, unsigned ttl)
+dane_ttl(unsigned *min, unsigned ttl)
 {
-	if (ttl < r->ttl)
-		r->ttl = ttl;
+	if (ttl < *min)
+		*min = ttl;
 }
 
-/* dane_host_lookup - address security, then TLSA, of one MX host */
+/* dane_host_lookup - address security, then TLSA, of one MX host; *ttl
+ * gets the smallest TTL of the answers used */
 static void
-dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
+dane_host_lookup(struct dns *d, struct dane_host *h, unsigned *ttl,
     struct buf *why);
 
 enum dane_host_state
 dane_host(struct dns *d, const char *host, struct dane_host *h,
     struct buf *why)
 {
-	struct dane_result	r;
+	unsigned	ttl = UINT32_MAX;
 
-	memset(&r, 0, sizeof(r));
-	r.ttl = UINT32_MAX;
 	memset(h, 0, sizeof(*h));
 	h->name = xstrdup(host);
-	dane_host_lookup(d, &r, h, why);
+	dane_host_lookup(d, h, &ttl, why);
 	return h->state;
 }
 
@@ -275,8 +274,8 @@ dane_host_clear(struct dane_host *h)
  * h->state set when it is bogus or failed
  */
 static int
-dane_tlsa_at(struct dns *d, struct dane_result *r, struct dane_host *h,
-    const char *base, struct buf *why)
+dane_tlsa_at(struct dns *d, struct dane_host *h, const char *base,
+    unsigned *ttl, struct buf *why)
 {
 	struct dns_rrset	 rs;
 	struct buf		 qname = BUF_INIT;
@@ -295,7 +294,7 @@ dane_tlsa_at(struct dns *d, struct dane_result *r, struct dane_host *h,
 		h->state = DANE_H_TEMPFAIL;
 		rc = -1;
 	} else if (st == ST_OK && rs.sec == DNS_SEC_SECURE) {
-		dane_ttl(r, rs.ttl);
+		dane_ttl(ttl, rs.ttl);
 		for (i = 0; i < rs.n; i++) {
 			if (!dane_tlsa_usable(rs.rr[i]))
 				continue;
@@ -320,7 +319,7 @@ dane_tlsa_at(struct dns *d, struct dane_result *r, struct dane_host *h,
  * expanded name is the host's verdict (no fallback around it).
  */
 static void
-dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
+dane_host_lookup(struct dns *d, struct dane_host *h, unsigned *ttl,
     struct buf *why)
 {
 	struct dns_rrset	 rs;
@@ -330,7 +329,7 @@ dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
 	st = dns_addr_sec(d, h->name, &rs, why);
 	h->addr_sec = rs.sec;
 	if (st == ST_OK)
-		dane_ttl(r, rs.ttl);
+		dane_ttl(ttl, rs.ttl);
 	if (st == ST_OK && rs.sec == DNS_SEC_SECURE && rs.cname != NULL &&
 	    strcasecmp(rs.cname, h->name) != 0) {
 		h->cname = rs.cname;
@@ -349,11 +348,63 @@ dane_host_lookup(struct dns *d, struct dane_result *r, struct dane_host *h,
 	if (st != ST_OK || h->addr_sec != DNS_SEC_SECURE)
 		return;
 	if (h->cname != NULL &&
-	    (got = dane_tlsa_at(d, r, h, h->cname, why)) != 0) {
+	    (got = dane_tlsa_at(d, h, h->cname, ttl, why)) != 0) {
 		h->tlsa_at_cname = got > 0;
 		return;
 	}
-	(void)dane_tlsa_at(d, r, h, h->name, why);
+	(void)dane_tlsa_at(d, h, h->name, ttl, why);
+}
+
+/* One MX host's lookups, on a thread of its own. */
+struct dane_job {
+	struct dns		*d;
+	struct dane_host	*h;
+	unsigned		 ttl;
+	struct buf		 why;
+	pthread_t		 t;
+	int			 started;
+};
+
+static void *
+dane_job_run(void *arg)
+{
+	struct dane_job	*j = arg;
+
+	dane_host_lookup(j->d, j->h, &j->ttl, &j->why);
+	return NULL;
+}
+
+/*
+ * dane_hosts_lookup - the lookups of r's MX hosts, in parallel: a cold
+ * domain costs the slowest host's lookups, not their sum (a thread per
+ * host but the first, which runs here; a host whose thread cannot be
+ * made runs here too).  r->ttl and why take the hosts' results in MX
+ * order, as one after the other would give them.
+ */
+static void
+dane_hosts_lookup(struct dns *d, struct dane_result *r, struct buf *why)
+{
+	struct dane_job	job[DANE_MAX_HOSTS];
+	size_t		i;
+
+	for (i = 0; i < r->nhost; i++) {
+		job[i].d = d;
+		job[i].h = &r->host[i];
+		job[i].ttl = UINT32_MAX;
+		buf_init(&job[i].why, 0);
+		job[i].started = i > 0 && pthread_create(&job[i].t, NULL,
+		    dane_job_run, &job[i]) == 0;
+	}
+	for (i = 0; i < r->nhost; i++) {
+		if (job[i].started)
+			pthread_join(job[i].t, NULL);
+		else
+			dane_job_run(&job[i]);
+		dane_ttl(&r->ttl, job[i].ttl);
+		if (job[i].why.b_len > 0 && why->b_len == 0)
+			buf_puts(why, buf_str(&job[i].why));
+		buf_free(&job[i].why);
+	}
 }
 
 enum status
@@ -375,19 +426,17 @@ dane_lookup(struct dns *d, const char *domain, struct dane_result *out,
 	st = dns_mx_sec(d, domain, &mx, why);
 	out->mx_sec = mx.sec;
 	if (st == ST_OK)
-		dane_ttl(out, mx.ttl);
+		dane_ttl(&out->ttl, mx.ttl);
 	if (mx.sec == DNS_SEC_BOGUS)
 		out->state = DANE_BOGUS;
 	else if (st == ST_TEMPFAIL || st == ST_INVALID)
 		out->state = DANE_TEMPFAIL;
 	else if (st == ST_OK && mx.sec == DNS_SEC_SECURE) {
-		for (i = 0; i < mx.n && out->nhost < DANE_MAX_HOSTS; i++) {
-			if (mx.rr[i][0] == '\0')	/* null MX */
-				continue;
-			out->host[out->nhost].name = xstrdup(mx.rr[i]);
-			dane_host_lookup(d, out, &out->host[out->nhost++],
-			    why);
-		}
+		for (i = 0; i < mx.n && out->nhost < DANE_MAX_HOSTS; i++)
+			if (mx.rr[i][0] != '\0')	/* not a null MX */
+				out->host[out->nhost++].name =
+				    xstrdup(mx.rr[i]);
+		dane_hosts_lookup(d, out, why);
 		out->state = dane_state_of(out);
 	}
 	dns_rrset_clear(&mx);

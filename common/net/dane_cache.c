@@ -18,11 +18,14 @@
  *	message.  Time is the clock seam's (clock_now).  Domains are
  *	compared without case.  When max_entries are kept, expired ones
  *	are dropped; if none has expired the new verdict is returned but
- *	not kept.  Two threads that miss the same domain at once both look
- *	it up (no single-flight yet).
+ *	not kept.  Single-flight: a thread that misses a domain whose
+ *	lookup another thread is running waits for that lookup's verdict
+ *	instead of making its own (dane_cache_counts: lookups made, misses
+ *	that joined one).
  *
  * THREAD SAFETY
- *	One mutex around the table; lookups run outside it.
+ *	One mutex around the table and the lookups in flight; lookups run
+ *	outside it, the on_bogus hook too.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -44,8 +47,20 @@ struct dane_entry {
 	struct dane_entry	*next;		/* same bucket */
 };
 
+/* A lookup in flight: the threads that miss the same domain meanwhile
+ * wait for its verdict instead of looking it up again. */
+struct dane_flight {
+	char			*domain;
+	pthread_cond_t		 cv;
+	int			 done, waiters;
+	struct dane_result	 r;		/* when done */
+	struct dane_flight	*next;
+};
+
 struct dane_cache {
 	pthread_mutex_t		 mu;
+	struct dane_flight	*flights;	/* in flight, under mu */
+	unsigned long		 lookups, joined;	/* under mu */
 	struct dns		*dns;
 	struct dane_entry	**b;		/* nb buckets */
 	size_t			 nb, n, max;
@@ -247,11 +262,41 @@ dane_cache_put(struct dane_cache *dc, const char *domain,
 	memset(r, 0, sizeof(*r));
 }
 
+/* dane_flight_free - under mu, once nobody refers to f any more */
+static void
+dane_flight_free(struct dane_flight *f)
+{
+	free(f->domain);
+	dane_result_clear(&f->r);
+	pthread_cond_destroy(&f->cv);
+	free(f);
+}
+
+/* dane_flight_join - wait (under mu) for f's verdict */
+static enum dane_state
+dane_flight_join(struct dane_cache *dc, struct dane_flight *f,
+    struct dane_result *copy)
+{
+	enum dane_state	st;
+
+	f->waiters++;
+	dc->joined++;
+	while (!f->done)
+		pthread_cond_wait(&f->cv, &dc->mu);
+	st = f->r.state;
+	if (copy != NULL)
+		dane_result_copy(copy, &f->r);
+	if (--f->waiters == 0)
+		dane_flight_free(f);	/* the leader has let go */
+	return st;
+}
+
 enum dane_state
 dane_cache_get(struct dane_cache *dc, const char *domain,
     struct dane_result *copy)
 {
 	struct dane_entry	*e;
+	struct dane_flight	*f, **pp;
 	struct dane_result	 r;
 	struct buf		 why = BUF_INIT;
 	enum dane_state		 st;
@@ -265,6 +310,18 @@ dane_cache_get(struct dane_cache *dc, const char *domain,
 		pthread_mutex_unlock(&dc->mu);
 		return st;
 	}
+	for (f = dc->flights; f != NULL; f = f->next)
+		if (strcasecmp(f->domain, domain) == 0) {
+			st = dane_flight_join(dc, f, copy);
+			pthread_mutex_unlock(&dc->mu);
+			return st;
+		}
+	f = xcalloc(1, sizeof(*f));
+	f->domain = xstrdup(domain);
+	pthread_cond_init(&f->cv, NULL);
+	f->next = dc->flights;
+	dc->flights = f;
+	dc->lookups++;
 	pthread_mutex_unlock(&dc->mu);
 
 	dane_lookup(dc->dns, domain, &r, &why);
@@ -275,8 +332,27 @@ dane_cache_get(struct dane_cache *dc, const char *domain,
 	if (copy != NULL)
 		dane_result_copy(copy, &r);
 	pthread_mutex_lock(&dc->mu);
+	for (pp = &dc->flights; *pp != f; pp = &(*pp)->next)
+		;
+	*pp = f->next;
+	f->done = 1;
+	if (f->waiters > 0) {
+		dane_result_copy(&f->r, &r);
+		pthread_cond_broadcast(&f->cv);
+	} else
+		dane_flight_free(f);
 	dane_cache_put(dc, domain, &r, now);
 	pthread_mutex_unlock(&dc->mu);
 	dane_result_clear(&r);		/* when not kept */
 	return st;
+}
+
+void
+dane_cache_counts(struct dane_cache *dc, unsigned long *lookups,
+    unsigned long *joined)
+{
+	pthread_mutex_lock(&dc->mu);
+	*lookups = dc->lookups;
+	*joined = dc->joined;
+	pthread_mutex_unlock(&dc->mu);
 }

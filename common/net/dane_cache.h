@@ -32,6 +32,10 @@ int			 dane_cache_peek_host(struct dane_cache *,
 enum dane_state		 dane_cache_get(struct dane_cache *, const char *domain,
 			    struct dane_result *copy);
 size_t			 dane_cache_count(struct dane_cache *);
+/* dane_cache_counts - lookups made, and misses that waited for a lookup
+ * of the same domain already in flight instead (single-flight) */
+void			 dane_cache_counts(struct dane_cache *,
+			    unsigned long *lookups, unsigned long *joined);
 /*
  * dane_cache_on_bogus - fn(arg, domain, result) is called once per
  * lookup whose verdict is DANE_BOGUS, by the thread that ran it, outside

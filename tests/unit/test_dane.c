@@ -3,9 +3,11 @@
  * each DNSSEC status of the MX, address and TLSA answers (STS-DANE-1:
  * a bogus answer is never taken for an insecure one)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "dane.h"
@@ -402,6 +404,110 @@ test_dane_cache_on_bogus(void)
 	dane_cache_free(dc);
 }
 
+static struct dane_cache *sf_cache;
+
+static void *
+sf_get(void *arg)
+{
+	struct dane_result	r;
+
+	*(enum dane_state *)arg = dane_cache_get(sf_cache, "a.test", &r);
+	if (r.nhost != 1 || r.host[0].ntlsa != 1)
+		*(enum dane_state *)arg = DANE_NONE;
+	dane_result_clear(&r);
+	return NULL;
+}
+
+/* single-flight: eight threads miss the same domain while its lookup
+ * runs (every answer takes 100 ms): one lookup (MX, A, TLSA), eight
+ * verdicts with their hosts */
+static void
+test_dane_cache_single_flight(void)
+{
+	pthread_t	t[8];
+	enum dane_state	st[8];
+	unsigned long	lookups, joined;
+	int		i;
+
+	fake_dns_reset();
+	fake_clock_set(4000000);
+	fake_dane_domain("a.test", "mx.a.test", DNS_SEC_SECURE);
+	fake_dns_delay_ms(100);
+	sf_cache = dane_cache_new(NULL, 100);
+	for (i = 0; i < 8; i++)
+		CHECK(pthread_create(&t[i], NULL, sf_get, &st[i]) == 0);
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		CHECKF(st[i] == DANE_ALL, "thread %d: %s", i,
+		    dane_state_str(st[i]));
+	}
+	CHECK_INT(fake_dns_calls(), 3);
+	dane_cache_counts(sf_cache, &lookups, &joined);
+	CHECK_INT(lookups, 1);
+	CHECK(joined <= 7);		/* the others found the verdict cached */
+	dane_cache_free(sf_cache);
+	fake_dns_delay_ms(0);
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* the MX hosts of a cold domain are looked up in parallel: 4 hosts with
+ * every answer 150 ms away cost MX + A + TLSA (450 ms), not MX + 4 *
+ * (A + TLSA) (1350 ms); same verdict, hosts in MX order */
+static void
+test_dane_parallel_hosts(void)
+{
+	struct dane_result	r;
+	struct buf		why = BUF_INIT, q = BUF_INIT;
+	struct timespec		t0;
+	static const char *const mx[4] = { "mx1.p.test", "mx2.p.test",
+	    "mx3.p.test", "mx4.p.test" };
+	long			ms;
+	size_t			i;
+
+	fake_dns_reset();
+	fake_dns_set("MX", "p.test", ST_OK, "10 mx1.p.test", "20 mx2.p.test",
+	    "30 mx3.p.test", "40 mx4.p.test", NULL);
+	fake_dns_set_sec("MX", "p.test", DNS_SEC_SECURE);
+	for (i = 0; i < 4; i++) {
+		fake_dns_set("A", mx[i], ST_OK, "192.0.2.1", NULL);
+		fake_dns_set_sec("A", mx[i], DNS_SEC_SECURE);
+		buf_reset(&q);
+		buf_printf(&q, "_25._tcp.%s", mx[i]);
+		if (i == 2)			/* one without TLSA */
+			continue;
+		fake_dns_set("TLSA", buf_str(&q), ST_OK, EE, NULL);
+		fake_dns_set_sec("TLSA", buf_str(&q), DNS_SEC_SECURE);
+	}
+	fake_dns_delay_ms(150);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(dane_lookup(NULL, "p.test", &r, &why), ST_OK);
+	ms = ms_since(&t0);
+	fake_dns_delay_ms(0);
+	CHECKF(ms < 1000, "4 hosts took %ld ms (one after the other: 1350)",
+	    ms);
+	CHECK_INT(r.state, DANE_SOME);
+	CHECK_INT(r.nhost, 4);
+	for (i = 0; i < 4 && i < r.nhost; i++) {
+		CHECK_STR(r.host[i].name, mx[i]);
+		CHECKF(r.host[i].state == (i == 2 ? DANE_H_NONE : DANE_H_USABLE),
+		    "host %zu: %s", i, dane_host_state_str(r.host[i].state));
+	}
+	CHECK_INT(r.ttl, 300);
+	CHECK_INT(fake_dns_calls(), 9);
+	dane_result_clear(&r);
+	buf_free(&why);
+	buf_free(&q);
+}
+
 /* a full cache drops what has expired, else keeps nothing new */
 static void
 test_dane_cache_full(void)
@@ -462,6 +568,8 @@ main(void)
 	RUN(test_dane_cache_full);
 	RUN(test_dane_cache_on_bogus);
 	RUN(test_dane_cname);
+	RUN(test_dane_cache_single_flight);
+	RUN(test_dane_parallel_hosts);
 	RUN(test_dane_dnssec_unusable);
 	return harness_done("test_dane");
 }
