@@ -92,7 +92,7 @@ INTEG_TESTS	= $(sort $(wildcard tests/integration/t_*.sh))
 .SECONDARY:
 
 .PHONY: deb tools all check check-unit check-asan check-fuzz check-integration demo \
-	bench fuzz install clean deps unit progs soak
+	bench fuzz install clean deps unit progs soak testprogs
 
 all: progs
 
@@ -124,6 +124,20 @@ $(BUILD)/sts-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 $(BUILD)/tlsrpt-reporter: $(call obj,$(REPORTER_MAIN)) $(LIBREPORTER) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test builds of the programs (the soak test's): clock.c compiled with
+# STS_TEST_CLOCK (see clock.h: the clock moves by an offset the test
+# writes to a file), linked before libcommon.a so that the archive's
+# clock.o is not used.  Never installed; the programs above lack the code.
+TEST_CLOCK_OBJ	= $(OBJ)/test-clock/clock.o
+TEST_PROGS	= $(BUILD)/test/sts-milter
+$(TEST_CLOCK_OBJ): common/util/clock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(INC_UTIL) -DSTS_TEST_CLOCK $(CFLAGS) -c -o $@ $<
+$(BUILD)/test/sts-milter: $(call obj,$(MILTER_MAIN)) $(TEST_CLOCK_OBJ) $(LIBMILTER) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+testprogs: $(TEST_PROGS)
 
 # Unit tests link the pure modules and the fakes (DNS, HTTP, clock, TLS
 # probe); test_tls_probe tests the real probe.
@@ -159,7 +173,7 @@ deps:
 
 # check: install what is missing, then build and run everything.
 check: deps
-	@$(MAKE) --no-print-directory -j$$(nproc) progs unit tools
+	@$(MAKE) --no-print-directory -j$$(nproc) progs unit tools testprogs
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-asan SAN=1 unit
 	@BUILD=$(abspath $(BUILD)) tests/run-tests $(UNIT_BINS) \
 	    $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS)) \
@@ -168,14 +182,16 @@ check: deps
 check-unit: unit
 	@tests/run-tests $(UNIT_BINS)
 
-check-integration: progs
+check-integration: progs testprogs
 	@BUILD=$(abspath $(BUILD)) tests/run-tests $(INTEG_TESTS)
 
-# soak: the long runs of the reliability tests (t_crash: 100000 records).
+# soak: the long runs of the reliability tests (t_crash: 100000 records;
+# t_soak: a simulated week, 8 steps a day, journal_retention 2).
+SOAK_ENV = CRASH_N=100000 SOAK_DAYS=7 SOAK_STEPS=8 SOAK_STEP_SECS=4 SOAK_RETENTION=2
 soak: deps
-	@$(MAKE) --no-print-directory -j$$(nproc) progs
-	@BUILD=$(abspath $(BUILD)) CRASH_N=100000 tests/run-tests \
-	    tests/integration/t_crash.sh
+	@$(MAKE) --no-print-directory -j$$(nproc) progs testprogs
+	@BUILD=$(abspath $(BUILD)) $(SOAK_ENV) tests/run-tests \
+	    tests/integration/t_crash.sh tests/integration/t_soak.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) progs

@@ -29,6 +29,7 @@
 #include "fsutil.h"
 #include "journal.h"
 #include "log.h"
+#include "report_prune.h"
 #include "report_run.h"
 #include "report_state.h"
 #include "statedir.h"
@@ -704,6 +705,25 @@ remove_day(struct run *r, const char *day)
 	    "removed", day);
 }
 
+/* prune_policies - the archived policy texts only removed days named
+ * (report_prune.h) */
+static void
+prune_policies(struct run *r)
+{
+	const struct conf	*c = r->x->conf;
+	unsigned		 kept = 0;
+	int			 n;
+
+	n = report_prune_policies(c->state_dir, r->o->now,
+	    86400LL * (c->journal_retention + 1), &kept);
+	if (n < 0)
+		log_warnx("policy archive: journal unreadable, nothing pruned");
+	else if (n > 0)
+		log_info("policy archive: %d policy texts no kept journal "
+		    "names removed, %u kept", n, kept);
+	r->st->pruned_policies += n > 0 ? (unsigned)n : 0;
+}
+
 /* days - every day with a journal or reporter state, sorted, unique */
 static size_t
 days(struct run *r, char ***out)
@@ -828,6 +848,8 @@ report_run(const struct report_run_opts *o, struct report_make_ctx *x,
 				remove_day(&r, dv[i]);
 			free(done);
 		}
+		if (st->removed_days > 0)
+			prune_policies(&r);
 	}
 	if (st->pending > 0)
 		rc_raise(&r, EX_TEMPFAIL);

@@ -26,7 +26,9 @@
  *	   (RPT-RETRY-1), then given up and logged.
  *	4. A day whose reports are all final is marked done; journal files
  *	   and reporter state of done days older than journal_retention
- *	   days are removed.  Days not done are never removed.
+ *	   days are removed.  Days not done are never removed.  Then the
+ *	   policy texts no remaining journal names are removed from the
+ *	   archive (report_prune.h).
  *
  *	A lock file (flock) makes a second concurrent run exit at once
  *	with EX_TEMPFAIL.  --dry-run takes no lock, writes nothing and
@@ -76,6 +78,7 @@ struct report_run_stats {
 	unsigned	removed_days;
 	unsigned	waiting;	/* fleet: days waiting for nodes */
 	unsigned long	late;		/* fleet: records after the build */
+	unsigned	pruned_policies; /* archived texts removed with them */
 	int		ran;		/* the run took the lock and went on */
 };
 
