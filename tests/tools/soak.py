@@ -370,7 +370,7 @@ for d in range(days + 1):
 secs = time.time() - t_start
 alive = daemon.poll() is None
 daemon.send_signal(signal.SIGTERM)
-daemon.wait()
+exit_status = daemon.wait()
 run_lab('set-policy', 'crlf.test', '--default')
 run_lab('set-policy', 'idchange.test', '--default')
 run_lab('set-txt', 'idchange.test', '--default')
@@ -379,6 +379,7 @@ run_lab('set-txt', 'idchange.test', '--default')
 # --- the reports received -----------------------------------------------------
 got = {}                # (domain, day) -> [report-id]
 dests = {}              # destination -> n
+idpol = {}              # day -> idchange.test's policy texts reported
 for fn in sorted(os.listdir(sink)):
     if not fn.endswith('.eml'):
         continue
@@ -390,6 +391,10 @@ for fn in sorted(os.listdir(sink)):
             day = rep['date-range']['start-datetime'][:10]
             got.setdefault((dom, day), []).append(rep['report-id'])
             dests['mailto'] = dests.get('mailto', 0) + 1
+            if dom == 'idchange.test':
+                idpol.setdefault(day, []).extend(
+                    '\n'.join(p['policy'].get('policy-string', []))
+                    for p in rep['policies'])
 if hsink:
     for fn in sorted(os.listdir(hsink)):
         if fn.endswith('.gz'):
@@ -428,6 +433,8 @@ def check(name, cond, detail=''):
 
 
 check('the daemon ran the whole time', alive)
+check('the daemon stopped cleanly (exit status 0; under ASan: no leak)',
+      exit_status == 0, 'exit status %s' % exit_status)
 check('gate: every reply as the policy says',
       sum(counts.get((d, 'gate_wrong'), 0) for d in range(days)) == 0)
 # journals rotated daily: each simulated day has its own file holding
@@ -457,9 +464,15 @@ check('every reporter run succeeded', all(r[1] == 0 for r in runs),
       str([(r[0], r[1]) for r in runs]))
 # pruned at journal_retention: after the run at day d, journal files of
 # days d-retention-... are gone
+# (the run at day d removes days d - retention - 1 and older: kept are
+# d - retention .. d - 1, and d once it has records)
 for j, r in enumerate(runs):
-    check('after reporting %s: at most journal_retention + 1 journal days'
-          % r[0], len(r[2]) <= retention + 1, str(r[2]))
+    d = j + 1
+    want = [day_of(t_base + k * DAY) for k in range(max(0, d - retention), d)]
+    have = [x for x in r[2] if x != day_of(t_base + d * DAY)]
+    check('after reporting %s: the journal days of journal_retention (%d) '
+          'kept, older ones removed' % (r[0], retention), have == want,
+          'kept %s, want %s' % (have, want))
 steady = [r for j, r in enumerate(runs) if j >= retention]
 if len(steady) >= 2:
     first, last = steady[0][3], steady[-1][3]
@@ -471,6 +484,10 @@ if len(steady) >= 2:
 check('idchange.test: each new policy (new TXT id) picked up the same day',
       all(d in idchange_seen for d in range(days)),
       'days seen: %s' % sorted(idchange_seen))
+check("idchange.test: each day's report carries that day's policy",
+      all(any('mx: d%d.idchange.test' % d in t for t in idpol.get(x, []))
+          for d, x in enumerate(sim_days)),
+      str({x: len(v) for x, v in idpol.items()}))
 broken = [d for d in range(days) if d % 3 == 1]
 for d in broken:
     check('crlf.test: its policy (max_age 1 day) expires while its host '
@@ -489,3 +506,6 @@ if warm:
     r0, r1 = warm[0][2], warm[-1][2]
     check('RSS flat', r1 <= r0 * 1.10 + 1024,
           'after day 0: %d kB, at the end: %d kB' % (r0, r1))
+    h = samples[len(samples) // 2][2]
+    check('RSS flat in the second half of the run', r1 - h <= max(512, h // 50),
+          'at the half: %d kB, at the end: %d kB' % (h, r1))
