@@ -38,6 +38,26 @@ while read -r _ st line; do
 	*) fail "${line% :: *}" "${line#* :: }" ;;
 	esac
 done < <(grep '^check ' "$D/result")
+# reported: what tlsrpt-reporter makes of the journal (a dry run once the
+# day is over): wildcard.test's successful sessions are the log source's
+reported=0
+for f in "$D"/state/journal/*.jnl; do
+	day=$(basename "$f" .jnl)
+	{ cat "$C"; echo "report_contact = tlsrpt@reporter.test"
+	  echo "report_clock = $(date -u -d "$day + 1 day" +%Y-%m-%d)T00:30:00Z"; } > "$D/r.conf"
+	n=$("$BUILD/tlsrpt-reporter" -c "$D/r.conf" --dry-run --day "$day" \
+	    --domain wildcard.test --to x@reports.test 2>>"$D/reporter.err" |
+	    /usr/bin/python3 -c '
+import json, re, sys
+n = 0
+for j in re.findall(r"----- BEGIN JSON -----\n(.*?)----- END JSON -----", sys.stdin.read(), re.S):
+    n += sum(p["summary"]["total-successful-session-count"] for p in json.loads(j)["policies"])
+print(n)')
+	reported=$((reported + ${n:-0}))
+done
+echo "  log_reported $reported"
+expect_eq "log: every journaled session reported (tlsrpt-reporter --dry-run)" \
+    "$reported" "$(sed -n 's/^log_journaled //p' "$D/result")"
 expect_match "the daemon was killed and restarted" "$(grep '^kills ' "$D/result")" '^kills [1-9]'
 expect_match "torn records were written" "$(grep '^torn_written ' "$D/result")" '^torn_written [1-9]'
 if [ "$T_FAIL" -gt 0 ]; then
