@@ -3,6 +3,9 @@
 # ok NAME CMD...        passes when CMD exits 0
 # expect_eq NAME GOT WANT
 # expect_match NAME STRING REGEX
+# result_checks FILE     a driver's result file (tests/tools/crashload.py,
+#                        soak.py): "key value" lines shown, each
+#                        "check ok|FAIL NAME :: detail" line a pass or fail
 # done_tests NAME        prints "NAME: N passed, M failed[, K skipped]"
 T_PASS=0 T_FAIL=0 T_SKIP=0
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,6 +26,17 @@ expect_eq() {
 
 expect_match() {
 	if printf '%s' "$2" | grep -Eq -- "$3"; then pass "$1"; else fail "$1" "'$2' does not match /$3/"; fi
+}
+
+result_checks() {
+	local _st line
+	grep -v '^check ' "$1" | sed 's/^/  /'
+	while read -r _ _st line; do
+		case $_st in
+		ok) pass "${line% :: *}" ;;
+		*) fail "${line% :: *}" "${line#* :: }" ;;
+		esac
+	done < <(grep '^check ' "$1")
 }
 
 done_tests() {

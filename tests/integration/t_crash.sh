@@ -31,13 +31,7 @@ LAB_CLEANUP='[ -s "$D/daemon.pid" ] && kill -9 $(cat "$D/daemon.pid") 2>/dev/nul
 BUILD=$BUILD /usr/bin/python3 "$ROOT/tests/tools/crashload.py" "$C" "$D" \
     "${CRASH_N:-3000}" ${CRASH_SEED:-} > "$D/result" 2>"$D/crashload.err"
 expect_eq "crashload ran" "$?" 0
-grep -v '^check ' "$D/result" | sed 's/^/  /'
-while read -r _ st line; do
-	case $st in
-	ok) pass "${line% :: *}" ;;
-	*) fail "${line% :: *}" "${line#* :: }" ;;
-	esac
-done < <(grep '^check ' "$D/result")
+result_checks "$D/result"
 # reported: what tlsrpt-reporter makes of the journal (a dry run once the
 # day is over): wildcard.test's successful sessions are the log source's
 reported=0

@@ -73,13 +73,7 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$D/dkim.key" 
 BUILD=$BUILD LAB=$LAB SOAK_SINK=$D/smtp SOAK_HTTPS_SINK=$D/https \
     $PY "$ROOT/tests/tools/soak.py" "$C" "$D/reporter.conf" "$D" > "$D/result" 2> "$D/soak.err"
 expect_eq "soak.py ran" "$?" 0
-grep -v '^check ' "$D/result" | sed 's/^/  /'
-while read -r _ st line; do
-	case $st in
-	ok) pass "${line% :: *}" ;;
-	*) fail "${line% :: *}" "${line#* :: }" ;;
-	esac
-done < <(grep '^check ' "$D/result")
+result_checks "$D/result"
 if [ "$T_FAIL" -gt 0 ]; then
 	tail -n 20 "$D/soak.err" | sed 's/^/  err: /'
 	tail -n 20 "$D/milter.log" | sed 's/^/  milter: /'

@@ -42,17 +42,13 @@ import errno, json, os, random, signal, socket, subprocess, sys
 import threading, time, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from milter_client import Session  # noqa: E402
+from milter_client import Session, conf_keys  # noqa: E402
 
 conf_path, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else int(time.time())
 rnd = random.Random(seed)
 build = os.environ.get('BUILD', 'build')
-conf = {}
-for line in open(conf_path):
-    if '=' in line and not line.lstrip().startswith('#'):
-        k, v = line.split('=', 1)
-        conf[k.strip()] = v.strip()
+conf = conf_keys(conf_path)
 state = conf['state_dir']
 msock = conf['milter_socket'].split(':', 1)[1]
 pmsock = conf['policymap_socket'].split(':', 1)[1]

@@ -7,7 +7,9 @@ prints one line per RCPT: "RCPT CODE TEXT" (CODE: the reply command,
 e.g. c continue, y reply code with TEXT "451 4.7.5 ...", t tempfail).
 
 As a module:  Session(path) opens the connection and sends what comes
-before RCPT; rcpt(addr) returns (code, text); close().
+before RCPT; rcpt(addr) returns (code, text); close().  conf_keys(path):
+the "key = value" lines of an sts-milter.conf as a dict (the drivers'
+socket paths and state_dir).
 """
 import socket
 import struct
@@ -15,6 +17,15 @@ import sys
 
 NOCONNECT, NOHELO, NOMAIL = 0x1, 0x2, 0x4
 NR_CONN, NR_HELO, NR_MAIL = 0x1000, 0x2000, 0x4000
+
+
+def conf_keys(path):
+    conf = {}
+    for line in open(path):
+        if '=' in line and not line.lstrip().startswith('#'):
+            k, v = line.split('=', 1)
+            conf[k.strip()] = v.strip()
+    return conf
 
 
 def pkt(cmd, data=b''):

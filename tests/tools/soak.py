@@ -45,7 +45,7 @@ import email, gzip, json, os, signal, socket, subprocess, sys
 import threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from milter_client import Session  # noqa: E402
+from milter_client import Session, conf_keys  # noqa: E402
 
 conf_path, rconf_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 build = os.environ.get('BUILD', 'build')
@@ -56,11 +56,7 @@ days = int(os.environ.get('SOAK_DAYS', '3'))
 steps = int(os.environ.get('SOAK_STEPS', '4'))
 step_secs = float(os.environ.get('SOAK_STEP_SECS', '1.5'))
 rate = float(os.environ.get('SOAK_RATE', '40'))
-conf = {}
-for line in open(conf_path):
-    if '=' in line and not line.lstrip().startswith('#'):
-        k, v = line.split('=', 1)
-        conf[k.strip()] = v.strip()
+conf = conf_keys(conf_path)
 state = conf['state_dir']
 retention = int(conf.get('journal_retention', '14'))
 msock = conf['milter_socket'].split(':', 1)[1]
@@ -78,8 +74,6 @@ PMAP = ['enforce.test', 'cnonly.test', 'idchange.test', 'crlf.test',
         'nopolicy.test']
 REPORTED = ['enforce.test', 'expired.test', 'wrongname.test',
             'idchange.test', 'untrustedmx.test', 'cnonly.test']
-crlf_policy = open(os.path.join(os.path.dirname(lab), 'policies',
-                                'crlf.test.txt'), 'rb').read()
 
 
 def note(*a):
@@ -100,12 +94,9 @@ def set_clock(sim):
     time.sleep(0.12)
 
 
-def sim_now():
-    return int(time.time()) + int(open(clockf).read())
-
-
-def run_lab(*args):
-    r = subprocess.run([lab] + list(args), capture_output=True, text=True)
+def run_lab(*args, stdin=None):
+    r = subprocess.run([lab] + list(args), input=stdin, capture_output=True,
+                       text=True)
     if r.returncode != 0:
         note('lab', args, 'failed:', r.stderr.strip()[-200:])
     return r.returncode == 0
@@ -126,6 +117,24 @@ for _ in range(300):
     time.sleep(0.02)
 
 
+def warm():
+    """look every policy-map domain up until its policy is in (the log
+    follower journals only domains the daemon knows)"""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(pmsock)
+    for dom in PMAP:
+        for _ in range(100):
+            q = ('postfix ' + dom).encode()
+            s.sendall(b'%d:%s,' % (len(q), q))
+            r = s.recv(65536)
+            if not r.split(b':', 1)[1].startswith(b'TEMP'):
+                break
+            time.sleep(0.05)
+        note('warm-up:', dom, r[:60])
+    s.close()
+
+
 def sample():
     """(RSS kB, open descriptors) of the daemon"""
     rss = 0
@@ -137,11 +146,11 @@ def sample():
 
 # --- the sources ----------------------------------------------------------
 counts = {}             # (day, what) -> n
-clock_lock = threading.Lock()
+count_lock = threading.Lock()
 
 
 def count(day, what, n=1):
-    with clock_lock:
+    with count_lock:
         counts[(day, what)] = counts.get((day, what), 0) + n
 
 
@@ -325,6 +334,8 @@ def journal_count(day):
     return c
 
 
+warm()
+
 # --- the week -------------------------------------------------------------------
 samples = []            # (day, step, rss, fds)
 idchange_seen = {}      # day -> first step whose lookups saw its policy
@@ -346,8 +357,7 @@ for d in range(days + 1):
         break
     pol = ('version: STSv1\nmode: enforce\nmx: mx.idchange.test\n'
            'mx: d%d.idchange.test\nmax_age: 86400\n' % d)
-    p = subprocess.run([lab, 'set-policy', 'idchange.test', '-'], input=pol,
-                       text=True, capture_output=True)
+    run_lab('set-policy', 'idchange.test', '-', stdin=pol)
     run_lab('set-txt', 'idchange.test', 'v=STSv1; id=soak%d;' % d)
     for k in range(steps):
         set_clock(day0 + 1800 + k * DAY // steps)
@@ -361,12 +371,9 @@ for d in range(days + 1):
         note('day', d, 'step', k, 'rss/fds', samples[-1][2:],
              'crlf', crlf[d][-1][:40])
     if d % 3 == 0:
-        subprocess.run([lab, 'set-policy', 'crlf.test', '-'],
-                       input='this is not a policy\n', text=True,
-                       capture_output=True)
+        run_lab('set-policy', 'crlf.test', '-', stdin='this is not a policy\n')
     elif d % 3 == 1:
-        subprocess.run([lab, 'set-policy', 'crlf.test', '--default'],
-                       capture_output=True)
+        run_lab('set-policy', 'crlf.test', '--default')
 secs = time.time() - t_start
 alive = daemon.poll() is None
 daemon.send_signal(signal.SIGTERM)
@@ -507,5 +514,5 @@ if warm:
     check('RSS flat', r1 <= r0 * 1.10 + 1024,
           'after day 0: %d kB, at the end: %d kB' % (r0, r1))
     h = samples[len(samples) // 2][2]
-    check('RSS flat in the second half of the run', r1 - h <= max(512, h // 50),
+    check('RSS flat in the second half of the run', r1 - h <= max(1024, h // 25),
           'at the half: %d kB, at the end: %d kB' % (h, r1))
