@@ -47,6 +47,81 @@
 #define SHIP_NARGS		(FSK_NFIXED + FLEET_BATCH_HASHES + \
 				 FSA_NFIXED + FLEET_BATCH_HASHES + FLEET_BATCH_MAX)
 
+/*
+ * The policy texts sent to Redis since the last (re)connect, with the
+ * expiry they were sent with (fleet_ship.h): a batch sends the texts
+ * of its hashes that are not here or were sent with an earlier expiry.
+ * Open addressing on the hash's own bits; emptied at every new
+ * connection, every refused batch, and when it gets large.
+ */
+struct ship_known {
+	char		h[65];
+	time_t		exp;
+};
+
+struct ship_set {
+	struct ship_known	*e;
+	size_t			 cap, n;
+};
+
+#define SHIP_SET_MAX	(1024 * 1024)
+
+static size_t
+set_slot(const struct ship_set *t, const char *h)
+{
+	unsigned long long	k = 0;
+	size_t			i;
+
+	for (i = 0; i < 16 && h[i]; i++)
+		k = k * 16 + (unsigned)(h[i] <= '9' ? h[i] - '0' :
+		    (h[i] | 0x20) - 'a' + 10);
+	for (i = (size_t)k & (t->cap - 1); t->e[i].h[0] != '\0' &&
+	    strcmp(t->e[i].h, h) != 0; i = (i + 1) & (t->cap - 1))
+		;
+	return i;
+}
+
+/* set_exp - the expiry h was sent with, or 0 */
+static time_t
+set_exp(const struct ship_set *t, const char *h)
+{
+	return t->cap > 0 ? t->e[set_slot(t, h)].exp : 0;
+}
+
+static void
+set_clear(struct ship_set *t)
+{
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+set_put(struct ship_set *t, const char *h, time_t exp)
+{
+	size_t	i;
+
+	if (t->n >= SHIP_SET_MAX)
+		set_clear(t);
+	if (2 * (t->n + 1) > t->cap) {		/* at most half full */
+		struct ship_set	nt = { NULL, t->cap ? 2 * t->cap : 1024, 0 };
+
+		nt.e = xcalloc(nt.cap, sizeof(*nt.e));
+		for (i = 0; i < t->cap; i++)
+			if (t->e[i].h[0] != '\0') {
+				nt.e[set_slot(&nt, t->e[i].h)] = t->e[i];
+				nt.n++;
+			}
+		free(t->e);
+		*t = nt;
+	}
+	i = set_slot(t, h);
+	if (t->e[i].h[0] == '\0') {
+		memcpy(t->e[i].h, h, 65);
+		t->n++;
+	}
+	t->e[i].exp = exp;
+}
+
 struct ship_pos {			/* what Redis had at the last sync */
 	char		day[11];
 	long long	off;
@@ -69,11 +144,18 @@ struct ship {
 	size_t			 nrpos;
 	struct fleet_ship_day	*days;
 	size_t			 ndays, cap;
-	char			*buf;
+	char			*buf;		/* a window of one day file */
+	char			 wday[11];	/* "": none */
+	long long		 woff;		/* file offset of buf[0] */
+	size_t			 wlen, wpos;	/* bytes in buf, consumed */
 	struct fleet_batch	 b;
+	struct ship_set		 known;		/* ptexts Redis has, we think */
 	const char		*argv[SHIP_NARGS];
 	size_t			 lens[SHIP_NARGS];
 	char			*texts[FLEET_BATCH_HASHES];
+	size_t			 pick[FLEET_BATCH_HASHES];	/* to send */
+	size_t			 npick;
+	time_t			 exp;		/* of the batch's day */
 	char			 keys[SHIP_NKEYS][SHIP_KEY_MAX];
 	char			 closed[11];
 	time_t			 started, caught_up;
@@ -173,6 +255,8 @@ sync_pos(struct ship *s)
 	}
 	fleet_reply_free(rep);
 	s->ndays = 0;			/* scan_days() starts them again */
+	s->wday[0] = '\0';
+	set_clear(&s->known);
 	s->closed[0] = '\0';
 	s->gen = fleet_redis_generation(s->r);
 	s->synced = 1;
@@ -247,14 +331,14 @@ scan_days(struct ship *s)
 	s->cap = cap;
 }
 
-/* call - the script for the batch of day d; texts: with the policy
- * texts.  Returns the answer (NULL: Redis away). */
+/* call - the script for the batch of day d, with the texts picked
+ * (s->pick, s->texts).  Returns the answer (NULL: Redis away). */
 static redisReply *
-call(struct ship *s, const struct fleet_ship_day *d, int texts)
+call(struct ship *s, const struct fleet_ship_day *d)
 {
 	const struct fleet_batch *b = &s->b;
 	char		 expect[24], newoff[24], expat[24], now[24], last[24];
-	char		 nh[8], nt[8];
+	char		 nt[8];
 	int		 nk = 0, na = 0;
 	size_t		 i;
 
@@ -266,26 +350,24 @@ call(struct ship *s, const struct fleet_ship_day *d, int texts)
 	KEY("day:%s:nodes", d->day);
 	KEY("late:%s", d->day);
 	KEY("rpt:%s:done", d->day);
-	for (i = 0; i < b->nhash; i++)
-		KEY("ptext:%s", b->hash[i]);
+	for (i = 0; i < s->npick; i++)
+		KEY("ptext:%s", b->hash[s->pick[i]]);
 #undef KEY
 	snprintf(expect, sizeof(expect), "%lld", d->off);
 	snprintf(newoff, sizeof(newoff), "%lld", d->off + (long long)b->used);
-	snprintf(expat, sizeof(expat), "%lld",
-	    (long long)fleet_ship_expire_at(d->day, s->fc.retention_days));
+	snprintf(expat, sizeof(expat), "%lld", (long long)s->exp);
 	snprintf(now, sizeof(now), "%lld", (long long)clock_now());
 	snprintf(last, sizeof(last), "%lld", (long long)b->last_time);
-	snprintf(nh, sizeof(nh), "%zu", b->nhash);
-	snprintf(nt, sizeof(nt), "%zu", texts ? b->nhash : 0);
+	snprintf(nt, sizeof(nt), "%zu", s->npick);
 	{
 		const char *fixed[] = { d->day, expect, newoff, s->fc.node,
-		    expat, now, last, nh, nt };
+		    expat, now, last, nt };
 
 		for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 			s->argv[nk + na] = fixed[i];
 			s->lens[nk + na++] = strlen(fixed[i]);
 		}
-		for (i = 0; texts && i < b->nhash; i++) {
+		for (i = 0; i < s->npick; i++) {
 			s->argv[nk + na] = s->texts[i] ? s->texts[i] : "";
 			s->lens[nk + na++] = s->texts[i] ? strlen(s->texts[i]) : 0;
 		}
@@ -298,19 +380,24 @@ call(struct ship *s, const struct fleet_ship_day *d, int texts)
 	}
 }
 
-/* load_texts - the archived policy texts of the batch */
+/* pick_texts - the batch's policy texts Redis may lack or keep too
+ * short a time, read from the archive */
 static void
-load_texts(struct ship *s)
+pick_texts(struct ship *s)
 {
 	size_t	i, len;
 
+	s->npick = 0;
 	for (i = 0; i < s->b.nhash; i++) {
-		s->texts[i] = policy_archive_text(s->state_dir, s->b.hash[i],
-		    &len);
-		if (s->texts[i] == NULL)
+		if (set_exp(&s->known, s->b.hash[i]) >= s->exp)
+			continue;
+		s->texts[s->npick] = policy_archive_text(s->state_dir,
+		    s->b.hash[i], &len);
+		if (s->texts[s->npick] == NULL)
 			log_warnx("fleet shipper: policy text %s is not in the "
 			    "archive: records naming it are shipped without "
 			    "it", s->b.hash[i]);
+		s->pick[s->npick++] = i;
 	}
 }
 
@@ -319,9 +406,74 @@ free_texts(struct ship *s)
 {
 	size_t	i;
 
-	for (i = 0; i < FLEET_BATCH_HASHES; i++) {
+	for (i = 0; i < s->npick; i++) {
 		free(s->texts[i]);
 		s->texts[i] = NULL;
+	}
+}
+
+/* fill - read day d from its position into the window; bytes or -1 */
+static ssize_t
+fill(struct ship *s, struct fleet_ship_day *d)
+{
+	struct stat	 st;
+	char		*path;
+	ssize_t		 n;
+	int		 fd;
+
+	s->wday[0] = '\0';
+	path = statedir_journal_day(s->state_dir, d->day);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return -1;		/* removed: the next scan drops it */
+	if (fstat(fd, &st) == 0)
+		d->size = (long long)st.st_size;	/* it grows meanwhile */
+	n = d->off < d->size ? pread(fd, s->buf, FLEET_READ_MAX,
+	    (off_t)d->off) : 0;
+	close(fd);
+	if (d->off > d->size && !s->ahead_logged++)
+		log_err("fleet shipper: Redis has journal day %s shipped to "
+		    "byte %lld but the file has %lld: was it replaced?  Not "
+		    "shipping it", d->day, d->off, d->size);
+	if (n <= 0)
+		return -1;
+	memcpy(s->wday, d->day, sizeof(s->wday));
+	s->woff = d->off;
+	s->wlen = (size_t)n;
+	s->wpos = 0;
+	return n;
+}
+
+/*
+ * next_batch - cut the next batch of day d into s->b, from the window
+ * when it holds the position and at least half a read, else from a new
+ * read: 1, or 0 when nothing whole is there yet
+ */
+static int
+next_batch(struct ship *s, struct fleet_ship_day *d)
+{
+	int	fresh = 0;
+
+	if (strcmp(s->wday, d->day) != 0 ||
+	    s->woff + (long long)s->wpos != d->off ||
+	    s->wlen - s->wpos < FLEET_READ_MAX / 2) {
+		if (fill(s, d) < 0)
+			return 0;
+		fresh = 1;
+	}
+	for (;;) {
+		fleet_batch_cut(&s->b, s->buf + s->wpos, s->wlen - s->wpos,
+		    s->wpos == 0 && s->wlen == FLEET_READ_MAX);
+		if (s->b.used > 0)
+			return 1;
+		if (fresh) {
+			d->torn = 1;	/* nothing whole until it grows */
+			return 0;
+		}
+		if (fill(s, d) < 0)	/* the window's end: read on */
+			return 0;
+		fresh = 1;
 	}
 }
 
@@ -334,42 +486,15 @@ static int
 ship_day(struct ship *s, struct fleet_ship_day *d)
 {
 	redisReply	*rep;
-	struct stat	 st;
-	char		*path;
-	ssize_t		 n;
 	long long	 code, off;
-	int		 fd, rc = -1;
+	int		 rc = -1;
 
-	path = statedir_journal_day(s->state_dir, d->day);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return 0;		/* removed: the next scan drops it */
-	if (fstat(fd, &st) == 0)
-		d->size = (long long)st.st_size;	/* it grows meanwhile */
-	n = d->off < d->size ? pread(fd, s->buf, FLEET_READ_MAX,
-	    (off_t)d->off) : 0;
-	close(fd);
-	if (d->off > d->size && !s->ahead_logged++)
-		log_err("fleet shipper: Redis has journal day %s shipped to "
-		    "byte %lld but the file has %lld: was it replaced?  Not "
-		    "shipping it", d->day, d->off, d->size);
-	if (n <= 0)
+	if (next_batch(s, d) <= 0)
 		return 0;
-	fleet_batch_cut(&s->b, s->buf, (size_t)n, n == FLEET_READ_MAX);
-	if (s->b.used == 0) {
-		d->torn = 1;
-		return 0;
-	}
-	rep = call(s, d, 0);
-	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
-	    rep->elements == 2 && rep->element[0]->type == REDIS_REPLY_INTEGER &&
-	    rep->element[0]->integer == FLEET_SHIP_NEED_TEXTS) {
-		fleet_reply_free(rep);
-		load_texts(s);
-		rep = call(s, d, 1);
-		free_texts(s);
-	}
+	s->exp = fleet_ship_expire_at(d->day, s->fc.retention_days);
+	pick_texts(s);
+	rep = call(s, d);
+	free_texts(s);
 	if (rep == NULL)
 		return -1;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
@@ -382,7 +507,12 @@ ship_day(struct ship *s, struct fleet_ship_day *d)
 	code = rep->element[0]->integer;
 	off = atoll(rep->element[1]->str);
 	if (code == FLEET_SHIP_DONE) {
+		size_t	i;
+
 		d->off = off;
+		s->wpos += s->b.used;
+		for (i = 0; i < s->npick; i++)
+			set_put(&s->known, s->b.hash[s->pick[i]], s->exp);
 		ADD(s->records, s->b.n);
 		ADD(s->batches, 1);
 		ADD(s->bad, s->b.bad);
@@ -394,6 +524,8 @@ ship_day(struct ship *s, struct fleet_ship_day *d)
 		    d->off);
 		ADD(s->refused, 1);
 		d->off = off;
+		s->wday[0] = '\0';
+		set_clear(&s->known);	/* Redis is not what we thought */
 		d->torn = 0;
 		rc = 1;
 	} else
@@ -582,6 +714,7 @@ ship_stop(struct ship *s)
 	free(s->rpos);
 	free(s->days);
 	free(s->buf);
+	set_clear(&s->known);
 	free(s->state_dir);
 	free(s->jdir);
 	free(s);

@@ -6,14 +6,14 @@
 #include "fleet_batch.h"
 #include "journal_fmt.h"
 
-/* has_hash - index of h in b->hash, or -1 */
+/* has_hash - index of h (key: its first 8 bytes) in b->hash, or -1 */
 static int
-has_hash(const struct fleet_batch *b, const char *h)
+has_hash(const struct fleet_batch *b, const char *h, unsigned long long key)
 {
 	size_t	i;
 
 	for (i = 0; i < b->nhash; i++)
-		if (strcmp(b->hash[i], h) == 0)
+		if (b->hkey[i] == key && strcmp(b->hash[i], h) == 0)
 			return (int)i;
 	return -1;
 }
@@ -39,9 +39,13 @@ fleet_batch_cut(struct fleet_batch *b, const char *buf, size_t len, int full)
 			b->bad++;
 			buf_reset(&why);
 		} else {
-			if (r.phash[0] != '\0' && has_hash(b, r.phash) < 0) {
+			unsigned long long key = 0;
+
+			memcpy(&key, r.phash, sizeof(key));
+			if (r.phash[0] != '\0' && has_hash(b, r.phash, key) < 0) {
 				if (b->nhash == FLEET_BATCH_HASHES)
 					break;	/* next batch */
+				b->hkey[b->nhash] = key;
 				memcpy(b->hash[b->nhash++], r.phash,
 				    sizeof(r.phash));
 			}

@@ -33,7 +33,7 @@
 #include <time.h>
 
 #define FLEET_BATCH_MAX		1000
-#define FLEET_BATCH_HASHES	32
+#define FLEET_BATCH_HASHES	256
 #define FLEET_READ_MAX		(1024 * 1024)
 
 struct fleet_batch {
@@ -44,6 +44,7 @@ struct fleet_batch {
 	unsigned long	 bad;			/* lines skipped */
 	size_t		 nhash;
 	char		 hash[FLEET_BATCH_HASHES][65];
+	unsigned long long hkey[FLEET_BATCH_HASHES];	/* first 8 bytes */
 	time_t		 last_time;
 };
 

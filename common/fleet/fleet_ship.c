@@ -7,31 +7,21 @@
 #include "timefmt.h"
 
 /*
- * Redis 7 (Debian 12): EXPIREAT ... GT.  cjson is Redis's own Lua
+ * Redis 7 (Debian 12): SET ... EXAT, EXPIREAT ... GT (every text
+ * has an expiry from its SET; GT only ever moves it later).  cjson is Redis's own Lua
  * library; a record is "J1 <8 hex> <json>", its JSON at byte 13.
  */
 const char FLEET_SHIP_SCRIPT[] =
 "local cur = redis.call('HGET', KEYS[1], ARGV[1]) or '0'\n"
 "if cur ~= ARGV[2] then return {0, cur} end\n"
-"local nh, nt = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
-"for i = 1, nh do\n"
-"  local k = KEYS[6 + i]\n"
-"  if nt > 0 then\n"
-"    local t = ARGV[9 + i]\n"
-"    if t ~= '' then redis.call('SET', k, t, 'NX') end\n"
-"  elseif redis.call('EXISTS', k) == 0 then\n"
-"    return {2, cur}\n"
+"local nt = tonumber(ARGV[8])\n"
+"for i = 1, nt do\n"
+"  if ARGV[8 + i] ~= '' then\n"
+"    redis.call('SET', KEYS[6 + i], ARGV[8 + i], 'NX', 'EXAT', ARGV[5])\n"
 "  end\n"
+"  redis.call('EXPIREAT', KEYS[6 + i], ARGV[5], 'GT')\n"
 "end\n"
-"for i = 1, nh do\n"
-"  if redis.call('EXISTS', KEYS[6 + i]) == 1 then\n"
-"    redis.call('EXPIREAT', KEYS[6 + i], ARGV[5], 'GT')\n"
-"    if redis.call('TTL', KEYS[6 + i]) < 0 then\n"
-"      redis.call('EXPIREAT', KEYS[6 + i], ARGV[5])\n"
-"    end\n"
-"  end\n"
-"end\n"
-"local first = 10 + nt\n"
+"local first = 9 + nt\n"
 "local n = #ARGV - first + 1\n"
 "if n > 0 then\n"
 "  redis.call('RPUSH', KEYS[2], unpack(ARGV, first))\n"

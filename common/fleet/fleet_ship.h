@@ -17,11 +17,18 @@
  * is lost (the local journal is the truth, re-read from Redis's
  * position) and none is appended twice (the offset check).
  *
- * Policy texts ride in the same script: the batch names the
- * <P>ptext:<hash> keys of its records; if one is missing the script
- * appends nothing and answers FLEET_SHIP_NEED_TEXTS, and the shipper
- * calls again with the texts.  A reader that sees a record therefore
- * finds its policy text (unless the node's archive had lost it).
+ * Policy texts ride in the same script: a batch passes the
+ * <P>ptext:<hash> keys and texts (SET NX, with the day's expiry) of the
+ * policies its records name that the shipper has not sent with this
+ * expiry or a later one since it last (re)connected to Redis, and the
+ * script moves each one's expiry to the day's if that is later
+ * (EXPIREAT GT).  So a text is in Redis before, or with, the first
+ * record that names it, and lives as long as the last day naming it.
+ * What the shipper remembers is forgotten at every new connection and
+ * every refused batch (Redis is not what it thought: restarted, rolled
+ * back, flushed).  Redis must not evict keys (maxmemory-policy
+ * noeviction, Redis's default): an evicted text, list or position would
+ * go unnoticed.
  *
  * Per day also: <P>day:<day>:nodes (the nodes that shipped records of
  * the day), and when <P>rpt:<day>:done exists (the fleet reporter has
@@ -40,18 +47,18 @@
 /* the script's keys and arguments, in order */
 enum {
 	FSK_POS = 1, FSK_LIST, FSK_NODE, FSK_DAYNODES, FSK_LATE, FSK_DONE,
-	FSK_NFIXED = FSK_DONE		/* then one <P>ptext:<hash> per hash */
+	FSK_NFIXED = FSK_DONE		/* then ntext <P>ptext:<hash> keys */
 };
 enum {
 	FSA_DAY = 1, FSA_EXPECT, FSA_NEWOFF, FSA_NODE, FSA_EXPIREAT, FSA_NOW,
-	FSA_LASTTIME, FSA_NHASH, FSA_NTEXT,
-	FSA_NFIXED = FSA_NTEXT		/* then ntext texts, then records */
+	FSA_LASTTIME, FSA_NTEXT,
+	FSA_NFIXED = FSA_NTEXT		/* then ntext texts ("": not in the
+					 * archive), then the records */
 };
 
 /* the script's answer: { code, offset } */
 #define FLEET_SHIP_REFUSED	0	/* offset: what Redis has */
 #define FLEET_SHIP_DONE		1	/* offset: the new one */
-#define FLEET_SHIP_NEED_TEXTS	2	/* call again with the texts */
 
 extern const char FLEET_SHIP_SCRIPT[];
 /* KEYS[1] <P>closed:<node>, ARGV[1] day: moves the watermark forward only */
