@@ -146,13 +146,33 @@ password(const struct fleet_redis *r, char *user, size_t ulen, char *pw,
 	return 0;
 }
 
-/* setup - AUTH and SELECT on a fresh connection; 0 or -1 (why set) */
+/* answered - 0 if rep is an answer that is not an error; else -1 with
+ * why ("what: reason"); rep freed */
+static int
+answered(const struct fleet_redis *r, redisReply *rep, const char *what,
+    char *why, size_t size)
+{
+	int	rc = 0;
+
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+		snprintf(why, size, "%s: %s", what, rep ? rep->str :
+		    r->ctx->errstr);
+		rc = -1;
+	}
+	fleet_reply_free(rep);
+	return rc;
+}
+
+/*
+ * setup - on a fresh connection: AUTH (with a password file), then
+ * SELECT db, or PING: a connect alone proves nothing (a stopped
+ * server's kernel still accepts), one answer does.  0, or -1 (why set).
+ */
 static int
 setup(struct fleet_redis *r, char *why, size_t size)
 {
 	char		 user[128], pw[512];
-	redisReply	*rep = NULL;
-	int		 rc = 0;
+	redisReply	*rep;
 
 	if (password(r, user, sizeof(user), pw, sizeof(pw)) != 0) {
 		snprintf(why, size, "fleet_redis_password_file %s: %s",
@@ -163,36 +183,13 @@ setup(struct fleet_redis *r, char *why, size_t size)
 		rep = user[0] ? redisCommand(r->ctx, "AUTH %s %s", user, pw) :
 		    redisCommand(r->ctx, "AUTH %s", pw);
 		explicit_bzero(pw, sizeof(pw));
-		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(why, size, "AUTH: %s", rep ? rep->str :
-			    r->ctx->errstr);
-			rc = -1;
-		}
-		fleet_reply_free(rep);
-		rep = NULL;
+		if (answered(r, rep, "AUTH", why, size) != 0)
+			return -1;
 	}
-	if (rc == 0 && r->fc.db == 0) {
-		/* a connect alone proves nothing (a stopped server's kernel
-		 * still accepts): one answer does */
-		rep = redisCommand(r->ctx, "PING");
-		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(why, size, "PING: %s", rep ? rep->str :
-			    r->ctx->errstr);
-			rc = -1;
-		}
-		fleet_reply_free(rep);
-		rep = NULL;
-	}
-	if (rc == 0 && r->fc.db != 0) {
-		rep = redisCommand(r->ctx, "SELECT %d", r->fc.db);
-		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(why, size, "SELECT %d: %s", r->fc.db,
-			    rep ? rep->str : r->ctx->errstr);
-			rc = -1;
-		}
-		fleet_reply_free(rep);
-	}
-	return rc;
+	if (r->fc.db != 0)
+		return answered(r, redisCommand(r->ctx, "SELECT %d", r->fc.db),
+		    "SELECT", why, size);
+	return answered(r, redisCommand(r->ctx, "PING"), "PING", why, size);
 }
 
 /* ready - a connection within the deadline; 0, or -1 (failure counted,

@@ -65,7 +65,8 @@ RPID=$!
 for _ in $(seq 50); do [ "$(R PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 [ "$(R PING 2>/dev/null)" = PONG ] || { cat "$W/redis.log"; echo "ship: no redis-server"; exit 1; }
 
-# conf NAME [key = value...]: a daemon configuration in $W/NAME
+# conf NAME [key = value...]: a daemon configuration in $W/NAME (node
+# NAME of the fleet; "solo": single host)
 conf() {
 	local name=$1; shift
 	mkdir -p "$W/$name/state"
@@ -75,8 +76,8 @@ conf() {
 		echo "policymap_socket = unix:$W/$name/policymap.sock"
 		echo "tlsrpt_socket = $W/$name/tlsrpt.sock"
 		echo "pid_file = $W/$name/pid"
-		echo "fleet_redis = unix:$W/redis.sock"
-		echo "fleet_node = $name"
+		[ "$name" = solo ] || echo "fleet_redis = unix:$W/redis.sock"
+		[ "$name" = solo ] || echo "fleet_node = $name"
 		printf '%s\n' "$@"
 	} > "$W/$name/sts-milter.conf"
 }
@@ -130,27 +131,36 @@ R FLUSHALL > /dev/null
 
 # --- live, beside the collectors ---------------------------------------
 bench_lab_up ship || exit 1
-conf live "dns_resolvers = 127.0.2.1:53" "ca_file = $CA"
-start live
-"$SMLOAD" -w "unix:$W/live/policymap.sock" enforce.test > /dev/null	# cache it
 DAY=$(date -u +%F)
-J=$W/live/state/journal/$DAY.jnl
-before=$(grep -c '^J1 ' "$J" 2>/dev/null) || before=0
-T0=$(now)
-SENT=$("$GEN" dgram "$W/live/tlsrpt.sock" "$ND")
-TJ= TS=
-for _ in $(seq 6000); do
-	[ -z "$TJ" ] && [ "$(grep -c '"src":"postfix"' "$J" 2>/dev/null)" -ge "$ND" ] && TJ=$(since "$T0")
-	[ -n "$TJ" ] && [ "$(R LLEN "sts:j:$DAY:live")" -ge $((before + ND)) ] && { TS=$(since "$T0"); break; }
-	sleep 0.05
-done
-if [ -n "$TS" ]; then
-	COL=$(per_s "$ND" "$TJ")
-	echo "ship: live: $ND datagrams journaled in $TJ s ($COL records/s, shipping on; sender: $SENT); all in Redis at $TS s: $(awk -v a="$TS" -v b="$TJ" 'BEGIN {printf "%.2f", a - b}') s after the last was journaled"
+# live NAME: ND datagrams into the daemon of NAME; sets TJ (seconds until
+# all were journaled) and TS (until all were in Redis; fleet only)
+live() {
+	local j=$W/$1/state/journal/$DAY.jnl before i
+	conf "$1" "dns_resolvers = 127.0.2.1:53" "ca_file = $CA"
+	start "$1"
+	"$SMLOAD" -w "unix:$W/$1/policymap.sock" enforce.test > /dev/null	# cache it
+	before=$({ wc -l < "$j"; } 2>/dev/null) || before=0
+	TJ= TS=
+	T0=$(now)
+	SENT=$("$GEN" dgram "$W/$1/tlsrpt.sock" "$ND")
+	for i in $(seq 3000); do
+		[ -z "$TJ" ] && [ "$({ wc -l < "$j"; } 2>/dev/null)" -ge $((before + ND)) ] && TJ=$(since "$T0")
+		[ -n "$TJ" ] && { [ "$1" = solo ] || [ "$(R LLEN "sts:j:$DAY:$1")" -ge $((before + ND)) ]; } &&
+		    { TS=$(since "$T0"); break; }
+		sleep 0.1
+	done
+	grep -E "fleet shipper" "$W/$1/log" | tail -1 | sed 's/^/ship: daemon: /'
+	stop
+}
+live solo
+SOLO=$TJ
+live live
+if [ -n "$TS" ] && [ -n "$SOLO" ]; then
+	COL=$(per_s "$ND" "$SOLO")
+	echo "ship: live: $ND datagrams journaled in $SOLO s without shipping ($COL records/s), in $TJ s with it ($(per_s "$ND" "$TJ") records/s; sender: $SENT); all in Redis at $TS s: $(awk -v a="$TS" -v b="$TJ" 'BEGIN {printf "%.2f", a - b}') s after the last was journaled"
 	verdict "backlog shipping rate vs the collectors' rate in this run (records/s)" "$RATE" "$COL"
 else
-	echo "ship: live: journaled after ${TJ:-(not all)} s, Redis has $(R LLEN "sts:j:$DAY:live") of $((before + ND)) after 300 s"
+	echo "ship: live: journaled after ${SOLO:-(not all)} s alone, ${TJ:-(not all)} s shipping; Redis has $(R LLEN "sts:j:$DAY:live") of $ND after 300 s"
 fi
 verdict "backlog shipping rate vs README's collectors (records/s)" "$RATE" 57000
-grep -E "fleet shipper" "$W/live/log" | tail -2 | sed 's/^/ship: daemon: /'
 exit 0
