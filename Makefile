@@ -162,7 +162,8 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 # Small drivers of the DNS and HTTPS seams for the lab tests.
-TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get $(BUILD)/bench/milter_load $(BUILD)/tools/dane_query
+TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get $(BUILD)/bench/milter_load $(BUILD)/tools/dane_query \
+	    $(BUILD)/tools/peer_load
 tools: $(TOOL_BINS)
 $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)

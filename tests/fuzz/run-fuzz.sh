@@ -19,7 +19,7 @@ FUZZ_CC=${FUZZ_CC:-clang}
 FUZZ_NICE=${FUZZ_NICE:-0}
 out=${FUZZ_OUT:-build-fuzz}
 mkdir -p $out/obj
-inc="-Icommon/util -Icommon/tlsrpt -Icommon/net -Icommon/sts -Imilter \
+inc="-Icommon/util -Icommon/tlsrpt -Icommon/net -Icommon/sts -Icommon/fleet -Imilter \
     -Ireporter -Itests -Itests/fakes"
 pkgs="$(sed -n "s/^PKGS[[:space:]]*=//p" Makefile)"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -DPKG_VERSION=\"fuzz\" \

@@ -130,9 +130,25 @@ add("badaddr.h.test", A, NOERROR, [rr("badaddr.h.test", A, 300, b"\1\2\3")])
 add("badaddr.h.test", AAAA, NOERROR, [])
 add("nodataaddr.h.test", A, NOERROR, [])
 add("nodataaddr.h.test", AAAA, NOERROR, [])
-# Special behaviours, matched by name for any type.
+# The same sizes where MTA-STS discovery asks (t_load.sh): a 64 KB TXT
+# record (TCP only) and more records than the daemon takes.
+add("_mta-sts.huge.h.test", TXT, NOERROR, [rr("_mta-sts.huge.h.test", TXT, 300,
+                                             txt("v=STSv1; id=huge;", *(["x" * 255] * 249)))])
+add("_mta-sts.rr65.h.test", TXT, NOERROR, [rr("_mta-sts.rr65.h.test", TXT, 300,
+                                             txt("v=STSv1; id=r%02d;" % i)) for i in range(65)])
+# Special behaviours, matched by name for any type, also under the
+# prefixes MTA-STS and TLS-RPT discovery ask (_mta-sts.garbage.h.test).
+# tcdrop: UDP answers are truncated (TC) and TCP queries never answered.
 SPECIAL = {"drop.h.test": "drop", "garbage.h.test": "garbage",
-           "badrdlen.h.test": "badrdlen", "slow.h.test": "slow"}
+           "badrdlen.h.test": "badrdlen", "slow.h.test": "slow",
+           "tcdrop.h.test": "tcdrop"}
+
+
+def special(qname):
+    for pfx in ("", "_mta-sts.", "mta-sts.", "_smtp._tls."):
+        if qname.startswith(pfx) and qname[len(pfx):] in SPECIAL:
+            return SPECIAL[qname[len(pfx):]]
+    return None
 
 
 def answer(query, tcp):
@@ -147,13 +163,15 @@ def answer(query, tcp):
     qname = ".".join(labels).lower()
     qtype, _ = struct.unpack("!HH", query[pos + 1:pos + 5])
     question = query[12:pos + 5]
-    kind = SPECIAL.get(qname)
-    if kind == "drop":
+    kind = special(qname)
+    if kind == "drop" or (kind == "tcdrop" and tcp):
         return None
     if kind == "slow":
         import time
         time.sleep(1.5)
     hdr_flags = 0x8400 | (flags & 0x0100) | 0x0080
+    if kind == "tcdrop":
+        return struct.pack("!HHHHHH", qid, hdr_flags | 0x0200, 1, 0, 0, 0) + question
     if kind == "garbage":
         # Claims one answer RR but carries only half of one.
         return struct.pack("!HHHHHH", qid, hdr_flags, 1, 1, 0, 0) + question + b"\xc0\x0c\x00"
