@@ -89,9 +89,8 @@ mlfi_init(struct gate *g, const struct conf *c)
 	mlfi_set_conf(c);
 }
 
-/* strip_addr - "<a@b>" or "a@b" into out, without brackets */
-static void
-strip_addr(const char *in, char *out, size_t size)
+void
+mlfi_rcpt_addr(const char *in, char *out, size_t size)
 {
 	size_t	n;
 
@@ -162,7 +161,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 
 	if (cc == NULL)
 		return SMFIS_CONTINUE;
-	strip_addr(argv[0] ? argv[0] : "", from, sizeof(from));
+	mlfi_rcpt_addr(argv[0] ? argv[0] : "", from, sizeof(from));
 	cc->mc_exempt = from[0] != '\0' && settings()->report_from[0] != '\0' &&
 	    strcasecmp(from, settings()->report_from) == 0;
 	qid = smfi_getsymval(ctx, "i");
@@ -209,7 +208,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (cc == NULL || argv[0] == NULL)
 		return SMFIS_CONTINUE;
-	strip_addr(argv[0], rcpt, sizeof(rcpt));
+	mlfi_rcpt_addr(argv[0], rcpt, sizeof(rcpt));
 	if ((qid = smfi_getsymval(ctx, "i")) != NULL && qid[0] != '\0')
 		snprintf(cc->mc_qid, sizeof(cc->mc_qid), "%s", qid);
 	if (cc->mc_exempt) {			/* RPT-MAIL-8, RPT-MAIL-9 */

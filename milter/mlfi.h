@@ -17,6 +17,9 @@ extern struct smfiDesc	mlfi_desc;
 
 void	mlfi_init(struct gate *, const struct conf *);
 void	mlfi_set_conf(const struct conf *);
+/* mlfi_rcpt_addr - the address of a MAIL or RCPT argument ("<a@b> ..." or
+ * "a@b"), without brackets, cut to size */
+void	mlfi_rcpt_addr(const char *arg, char *out, size_t size);
 /* mlfi_rcpt_domain - the policy domain of a recipient address, as an
  * A-label (STS-PD-1, STS-PD-5); -1 for address literals, local parts
  * only and invalid domains */

@@ -67,10 +67,17 @@ log_enabled(enum log_level level)
 static void __attribute__((__format__(__printf__, 3, 0)))
 vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 {
-	char	msg[2048];
-	int	saved_errno = errno;
+	char		 msg[2048];
+	unsigned char	*p;
+	int		 saved_errno = errno;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One record, one line: a CR, LF or other control byte that came
+	 * from a peer (an address, a key, a policy's text) could otherwise
+	 * forge log lines, which the mail-log collectors read back. */
+	for (p = (unsigned char *)msg; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = '?';
 	if (log_foreground || !log_opened) {
 		char	line[2304];
 		int	n;

@@ -25,6 +25,21 @@ fake_sts_domain(const char *domain, const char *id, const char *body)
 }
 
 void
+fake_sts_one_mx(const char *domain, const char *mode, const char *mx,
+    const char *ip, enum tlsrpt_result result, const char *reason)
+{
+	char	body[300], rr[300];
+
+	snprintf(body, sizeof(body), "version: STSv1\nmode: %s\nmx: %s\n"
+	    "max_age: 86400\n", mode, mx);
+	fake_sts_domain(domain, "p1", body);
+	snprintf(rr, sizeof(rr), "10 %s", mx);
+	fake_dns_set("MX", domain, ST_OK, rr, NULL);
+	fake_dns_set("A", mx, ST_OK, ip, NULL);
+	fake_tls_probe_set(mx, ip, ST_OK, result, reason);
+}
+
+void
 fake_rm_rf(const char *dir)
 {
 	char	cmd[512];

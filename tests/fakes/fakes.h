@@ -62,6 +62,10 @@ void	fake_tls_probe_delay_ms(int);
 /* fake_sts_domain - domain publishes "v=STSv1; id=ID" and body (policy
  * host at 192.0.2.1) */
 void	fake_sts_domain(const char *domain, const char *id, const char *body);
+/* fake_sts_one_mx - domain with a policy (id p1) of mode naming mx, its
+ * one MX host, at ip, and what a probe of it finds */
+void	fake_sts_one_mx(const char *domain, const char *mode, const char *mx,
+	    const char *ip, enum tlsrpt_result result, const char *reason);
 /* fake_cache_opts - the options the tests share (state_dir may be NULL:
  * memory only); change what a test needs after */
 void	fake_cache_opts(struct sts_cache_opts *, const char *state_dir);

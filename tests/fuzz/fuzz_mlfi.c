@@ -52,21 +52,6 @@ static struct conf	*conf;		/* held for the process */
 static struct sts_cache	*cache;
 
 static void
-domain(const char *d, const char *mx, const char *ip, enum tlsrpt_result r,
-    const char *reason)
-{
-	char	body[256], rr[300];
-
-	snprintf(body, sizeof(body), "version: STSv1\nmode: enforce\nmx: %s\n"
-	    "max_age: 86400\n", mx);
-	fake_sts_domain(d, "p1", body);
-	snprintf(rr, sizeof(rr), "10 %s", mx);
-	fake_dns_set("MX", d, ST_OK, rr, NULL);
-	fake_dns_set("A", mx, ST_OK, ip, NULL);
-	fake_tls_probe_set(mx, ip, ST_OK, r, reason);
-}
-
-static void
 setup(void)
 {
 	struct sts_cache_opts	 o;
@@ -83,14 +68,17 @@ setup(void)
 	cache = sts_cache_new(&o);
 	gate = gate_new(conf, cache, NULL, NULL);
 	mlfi_init(gate, conf);
-	domain("deny.example", "mx.deny.example", "192.0.2.50",
-	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH");
-	domain("good.example", "mx.good.example", "192.0.2.60",
-	    TLSRPT_SUCCESS, "");
-	domain("pct.example", "mx.pct.example", "192.0.2.70",
-	    TLSRPT_VALIDATION_FAILURE, "100% broken\r\nsecond line");
-	domain("xn--bcher-kva.example", "mx.xn--bcher-kva.example",
-	    "192.0.2.80", TLSRPT_CERTIFICATE_EXPIRED, "%s%n%%");
+	fake_sts_one_mx("deny.example", "enforce", "mx.deny.example",
+	    "192.0.2.50", TLSRPT_CERTIFICATE_HOST_MISMATCH,
+	    "X509_V_ERR_HOSTNAME_MISMATCH");
+	fake_sts_one_mx("good.example", "enforce", "mx.good.example",
+	    "192.0.2.60", TLSRPT_SUCCESS, "");
+	fake_sts_one_mx("pct.example", "enforce", "mx.pct.example",
+	    "192.0.2.70", TLSRPT_VALIDATION_FAILURE,
+	    "100% broken\r\nsecond line");
+	fake_sts_one_mx("xn--bcher-kva.example", "enforce",
+	    "mx.xn--bcher-kva.example", "192.0.2.80",
+	    TLSRPT_CERTIFICATE_EXPIRED, "%s%n%%");
 }
 
 /* next_line - the next line of the input as a string, or NULL at the end */
@@ -145,25 +133,6 @@ check_reply(const char *reply)
 	}
 }
 
-/* stripped - the address in "<a@b> ..." as mlfi.c takes it */
-static const char *
-stripped(const char *in)
-{
-	static char	out[320];
-	size_t		n;
-
-	while (*in == ' ')
-		in++;
-	if (*in == '<')
-		in++;
-	n = strcspn(in, ">");
-	if (n >= sizeof(out))
-		n = sizeof(out) - 1;
-	memcpy(out, in, n);
-	out[n] = '\0';
-	return out;
-}
-
 static sfsistat
 connect_as(SMFICTX *ctx, int form)
 {
@@ -202,6 +171,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char	*p = (const char *)data, *end = p + size, *reply;
 	char		*l1, *from, *qid, *rcpt, *mailer, *host;
 	char		*argv[3] = { NULL, "SIZE=100", NULL }, dom[DOMAIN_MAX + 1];
+	char		 addr[320];
 	unsigned long	 f[4], pf[4], before;
 	SMFICTX		*ctx;
 	sfsistat	 got;
@@ -239,8 +209,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		before = gated();
 		got = mlfi_desc.xxfi_envrcpt(ctx, argv);
 		reply = fake_milter_reply(ctx);
-		dok = argv[0] != NULL && mlfi_rcpt_domain(stripped(argv[0]),
-		    dom, sizeof(dom)) == 0;
+		if (argv[0] != NULL)
+			mlfi_rcpt_addr(argv[0], addr, sizeof(addr));
+		dok = argv[0] != NULL && mlfi_rcpt_domain(addr, dom,
+		    sizeof(dom)) == 0;
 		if (gated() - before > 1 || (gated() != before && !dok))
 			abort();
 		if (got == SMFIS_TEMPFAIL) {

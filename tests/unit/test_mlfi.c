@@ -43,21 +43,6 @@ static struct journal	*jnl;
 static struct gate	*gate;
 
 static void
-domain(const char *d, const char *mx, const char *ip, enum tlsrpt_result r,
-    const char *reason)
-{
-	char	body[256], rr[300];
-
-	snprintf(body, sizeof(body), "version: STSv1\nmode: enforce\nmx: %s\n"
-	    "max_age: 86400\n", mx);
-	fake_sts_domain(d, "p1", body);
-	snprintf(rr, sizeof(rr), "10 %s", mx);
-	fake_dns_set("MX", d, ST_OK, rr, NULL);
-	fake_dns_set("A", mx, ST_OK, ip, NULL);
-	fake_tls_probe_set(mx, ip, ST_OK, r, reason);
-}
-
-static void
 setup(void)
 {
 	struct sts_cache_opts	o;
@@ -86,12 +71,14 @@ setup(void)
 	mlfi_init(gate, conf);
 	buf_free(&why);
 
-	domain("deny.example", "mx.deny.example", "192.0.2.50",
-	    TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH");
-	domain("good.example", "mx.good.example", "192.0.2.60",
-	    TLSRPT_SUCCESS, "");
-	domain("pct.example", "mx.pct.example", "192.0.2.70",
-	    TLSRPT_VALIDATION_FAILURE, "100% broken\r\nsecond line");
+	fake_sts_one_mx("deny.example", "enforce", "mx.deny.example",
+	    "192.0.2.50", TLSRPT_CERTIFICATE_HOST_MISMATCH,
+	    "X509_V_ERR_HOSTNAME_MISMATCH");
+	fake_sts_one_mx("good.example", "enforce", "mx.good.example",
+	    "192.0.2.60", TLSRPT_SUCCESS, "");
+	fake_sts_one_mx("pct.example", "enforce", "mx.pct.example",
+	    "192.0.2.70", TLSRPT_VALIDATION_FAILURE,
+	    "100% broken\r\nsecond line");
 }
 
 static void
