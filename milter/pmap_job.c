@@ -14,6 +14,8 @@
 #include "buf.h"
 #include "exim_event.h"
 #include "log.h"
+#include "pmap_fetch.h"
+#include "pmap_fetch.h"
 #include "pmap_job.h"
 #include "sts_cache.h"
 #include "workq.h"
@@ -24,6 +26,7 @@
 struct pmap_job_pool {
 	struct sts_cache	*p_cache;
 	struct dane_cache	*p_dane;	/* NULL: no DANE */
+	struct pmap_fetch	*p_fetch;	/* NULL: lookups block here */
 	const struct pmap_exim_hook *p_hook;	/* the owner's */
 	void			(*p_done)(void *, struct pmap_job *);
 	void			*p_arg;
@@ -99,6 +102,14 @@ run(void *arg, void *job)
 	struct pmap_job_pool	*p = arg;
 	struct pmap_job		*j = job;
 
+	if (j->j_kind == PMAP_JOB_LOOKUP && p->p_fetch != NULL) {
+		/* the DANE verdict here, then the fetch without a thread */
+		if (p->p_dane != NULL)
+			j->j_dane = dane_cache_get(p->p_dane, j->j_domain,
+			    NULL);
+		pmap_fetch_start(p->p_fetch, j);	/* calls done */
+		return;
+	}
 	if (j->j_kind == PMAP_JOB_LOOKUP) {
 		/* the fetch step */
 		j->j_st = sts_cache_lookup(p->p_cache, j->j_domain,
@@ -140,6 +151,12 @@ void
 pmap_job_pool_set_dane(struct pmap_job_pool *p, struct dane_cache *dc)
 {
 	p->p_dane = dc;
+}
+
+void
+pmap_job_pool_set_fetch(struct pmap_job_pool *p, struct pmap_fetch *f)
+{
+	p->p_fetch = f;
 }
 
 void

@@ -63,6 +63,12 @@ struct pmap_job_pool;
 struct pmap_job_pool *pmap_job_pool_new(int nthreads, struct sts_cache *,
 		    const struct pmap_exim_hook *,
 		    void (*done)(void *arg, struct pmap_job *), void *arg);
+/* pmap_job_pool_set_fetch - lookups go on to f (pmap_fetch.h) after
+ * their DANE verdict instead of blocking in a worker; before the first
+ * job */
+struct pmap_fetch;
+void		 pmap_job_pool_set_fetch(struct pmap_job_pool *,
+		    struct pmap_fetch *);
 /* pmap_job_pool_set_dane - lookups also ask dc (STS-DANE-1); before
  * the first job */
 void		 pmap_job_pool_set_dane(struct pmap_job_pool *,

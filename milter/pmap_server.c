@@ -59,80 +59,16 @@
 #include "log.h"
 #include "override.h"
 #include "pmap_conn.h"
+#include "pmap_fetch.h"
 #include "pmap_frame.h"
 #include "pmap_job.h"
 #include "pmap_listen.h"
 #include "pmap_memo.h"
 #include "pmap_reply.h"
 #include "pmap_server.h"
+#include "pmap_server_impl.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
-
-#define PM_MAX_REACTORS	4
-#define PM_WORKERS	8
-#define PM_EVENTS	64
-/* epoll data of the non-connection fds: NULL is the stop eventfd,
- * 1..PMAP_LISTEN_MAX the listeners, this a reactor's done eventfd */
-#define PM_DONE_TAG	((void *)(intptr_t)(PMAP_LISTEN_MAX + 1))
-
-struct conn {
-	struct pmap_conn	 c_io;
-	int			 c_reactor;
-	uint32_t		 c_events;	/* registered epoll events */
-	int			 c_inset;	/* in its reactor's epoll set */
-	/* waiting for a job (the request is copied: c_io.in moves on) */
-	struct pmap_job		*c_job;
-	char			*c_req;
-	size_t			 c_reqlen;
-	int64_t			 c_deadline;	/* clock_mono_ms() */
-	struct conn		*c_wprev, *c_wnext;	/* reactor's waiting */
-	struct conn		*c_jnext;	/* the job's waiters */
-	struct conn		*c_prev, *c_next;	/* all connections */
-	/* accept hands a connection to another reactor through epoll_ctl
-	 * and epoll_wait; this release/acquire pair says so to the
-	 * compiler and TSan */
-	atomic_uint		 c_handoff;
-};
-
-struct reactor {
-	struct pmap_server	*r_pm;
-	int			 r_idx;
-	int			 r_ep;
-	pthread_t		 r_thread;
-	int			 r_started;
-	struct pmap_memo	*r_memo;
-	struct pmap_job_box	 r_done;	/* jobs finished for it */
-	struct conn		*r_whead, *r_wtail;	/* waiting, by deadline */
-	struct pmap_job		*r_inflight;	/* lookup jobs not yet done */
-};
-
-struct pmap_server {
-	struct sts_cache	*pm_cache;
-	struct dane_cache	*pm_dane;	/* dane = yes; NULL: off */
-	struct pmap_server_opts	 pm_o;
-	struct pmap_listen	 pm_listen;
-	int			 pm_evfd;		/* stop signal */
-	int			 pm_nreactors;
-	struct reactor		 pm_r[PM_MAX_REACTORS];
-	atomic_uint		 pm_rr;
-	atomic_int		 pm_stop;
-
-	pthread_rwlock_t	 pm_ovlock;
-	const struct override	*pm_ov;
-	atomic_uint		 pm_ovgen;	/* bumped with pm_ov */
-
-	struct pmap_exim_hook	 pm_hook;
-
-	atomic_ulong		 pm_requests, pm_memo_hits, pm_deadline;
-	atomic_ulong		 pm_lookups[PMAP_NFLAVOURS][PMAP_NKINDS];
-	atomic_ulong		 pm_nconns;
-
-	struct pmap_job_pool	*pm_jobs;
-
-	pthread_mutex_t		 pm_cmu;	/* connection list */
-	struct conn		*pm_conns;
-	atomic_long		 pm_lastwarn;
-};
 
 static void	conn_run(struct pmap_server *, struct reactor *, struct conn *,
 		    struct buf *);
@@ -146,17 +82,6 @@ pmap_server_opts_conf(struct pmap_server_opts *o, const struct conf *c)
 	o->deadline_ms = (c ? c->policymap_deadline : 3) * 1000;
 }
 
-/* warn_limited - at most one protocol warning per second */
-static void
-warn_limited(struct pmap_server *pm, const char *what, int fd)
-{
-	long	now = (long)time(NULL), last = atomic_load(&pm->pm_lastwarn);
-
-	if (now == last || !atomic_compare_exchange_strong(&pm->pm_lastwarn,
-	    &last, now))
-		return;
-	log_warnx("policymap: fd=%d %s", fd, what);
-}
 
 /*
  * answered - count one answered request and, at LOG_LEVEL_LOOKUPS, log
@@ -195,112 +120,6 @@ answered(struct pmap_server *pm, const struct conn *c, const char *req,
 	free(tmp);
 }
 
-/* --- connections ------------------------------------------------------ */
-
-static struct conn *
-conn_new(struct pmap_server *pm, int fd)
-{
-	struct conn	*c = xcalloc(1, sizeof(*c));
-
-	c->c_io.fd = fd;
-	c->c_reactor = (int)(atomic_fetch_add(&pm->pm_rr, 1) %
-	    (unsigned)pm->pm_nreactors);
-	atomic_fetch_add_explicit(&pm->pm_nconns, 1, memory_order_relaxed);
-	pthread_mutex_lock(&pm->pm_cmu);
-	c->c_next = pm->pm_conns;
-	if (pm->pm_conns)
-		pm->pm_conns->c_prev = c;
-	pm->pm_conns = c;
-	pthread_mutex_unlock(&pm->pm_cmu);
-	return c;
-}
-
-/* wait_unlink - c no longer waits: out of its job and the deadline list */
-static void
-wait_unlink(struct pmap_server *pm, struct conn *c)
-{
-	struct reactor	 *rx = &pm->pm_r[c->c_reactor];
-	struct conn	**pp;
-
-	if (c->c_job == NULL)
-		return;
-	for (pp = &c->c_job->j_waiters; *pp != NULL; pp = &(*pp)->c_jnext)
-		if (*pp == c) {
-			*pp = c->c_jnext;
-			break;
-		}
-	if (c->c_wprev)
-		c->c_wprev->c_wnext = c->c_wnext;
-	else
-		rx->r_whead = c->c_wnext;
-	if (c->c_wnext)
-		c->c_wnext->c_wprev = c->c_wprev;
-	else
-		rx->r_wtail = c->c_wprev;
-	c->c_job = NULL;
-	c->c_jnext = c->c_wprev = c->c_wnext = NULL;
-}
-
-static void
-conn_free(struct pmap_server *pm, struct conn *c)
-{
-	wait_unlink(pm, c);
-	pthread_mutex_lock(&pm->pm_cmu);
-	if (c->c_prev)
-		c->c_prev->c_next = c->c_next;
-	else
-		pm->pm_conns = c->c_next;
-	if (c->c_next)
-		c->c_next->c_prev = c->c_prev;
-	pthread_mutex_unlock(&pm->pm_cmu);
-	atomic_fetch_sub_explicit(&pm->pm_nconns, 1, memory_order_relaxed);
-	pmap_conn_close(&c->c_io);
-	free(c->c_req);
-	free(c);
-}
-
-/*
- * conn_arm - make c's reactor wait for want (EPOLLIN, EPOLLOUT or 0 =
- * nothing, while c waits for a job).  Level-triggered: the hot path
- * never calls epoll_ctl.  -1: epoll_ctl failed and c is freed.
- */
-static int
-conn_arm(struct pmap_server *pm, struct conn *c, uint32_t want)
-{
-	struct epoll_event	ev;
-	int			fd = c->c_io.fd, ep = pm->pm_r[c->c_reactor].r_ep;
-	int			op = c->c_inset ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-
-	if (want == 0) {
-		/* Out of the set: EPOLLHUP/EPOLLERR come even with no
-		 * events asked for, and the reactor must not see c. */
-		if (!c->c_inset)
-			return 0;
-		c->c_inset = 0;
-		c->c_events = 0;
-		if (epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) < 0) {
-			log_warn("policymap: epoll_ctl");
-			conn_free(pm, c);
-			return -1;
-		}
-		return 0;
-	}
-	if (c->c_inset && c->c_events == want)
-		return 0;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = want | EPOLLRDHUP;
-	ev.data.ptr = c;
-	c->c_events = want;
-	c->c_inset = 1;
-	atomic_fetch_add_explicit(&c->c_handoff, 1, memory_order_release);
-	if (epoll_ctl(ep, op, fd, &ev) < 0) {
-		log_warn("policymap: epoll_ctl");
-		conn_free(pm, c);
-		return -1;
-	}
-	return 0;
-}
-
 /* --- jobs --------------------------------------------------------------- */
 
 /* job_done - the pool hands a finished job back to its reactor */
@@ -315,13 +134,19 @@ job_done(void *arg, struct pmap_job *j)
 /*
  * fetch_start - the fetch step: find out, with network I/O if need be,
  * what the cache says about j->j_domain (j_st, j_l), then job_done(j).
- * The one place a lookup leaves the reactor; today a worker of the
- * pool runs it (pmap_job.h).
+ * The one place a lookup leaves the reactor: the cache's pool of
+ * fetches does it (pmap_fetch.h), holding no thread while it waits on
+ * the network; a worker (pmap_job.h) first when the domain's DANE
+ * verdict must be looked up, or when the cache has no pool.
  */
 static void
 fetch_start(struct pmap_server *pm, struct pmap_job *j)
 {
-	pmap_job_start(pm->pm_jobs, j);
+	if (pm->pm_fetch != NULL && (pm->pm_dane == NULL ||
+	    dane_cache_peek(pm->pm_dane, j->j_domain, &j->j_dane)))
+		pmap_fetch_start(pm->pm_fetch, j);
+	else
+		pmap_job_start(pm->pm_jobs, j);
 }
 
 /* lookup_job - the lookup job of rx for domain: the one in flight, or a
@@ -446,7 +271,7 @@ static int
 park(struct pmap_server *pm, struct reactor *rx, struct conn *c,
     struct pmap_job *j, const char *req, size_t reqlen)
 {
-	if (conn_arm(pm, c, 0) < 0)
+	if (pmap_sconn_arm(pm, c, 0) < 0)
 		return -1;
 	c->c_req = xmalloc(reqlen + 1);
 	memcpy(c->c_req, req, reqlen);
@@ -473,7 +298,7 @@ resume(struct pmap_server *pm, struct reactor *rx, struct conn *c,
     const struct pmap_req *q, const struct buf *reply, const char *state,
     enum pmap_kind kind, struct buf *r)
 {
-	wait_unlink(pm, c);
+	pmap_sconn_unwait(pm, c);
 	answered(pm, c, c->c_req, c->c_reqlen, q, buf_str(reply),
 	    reply->b_len, state, q != NULL ? q->fl : reply->b_len == 0 ?
 	    PMAP_EXIM_TLSRPT : PMAP_EXIM, q != NULL ? kind :
@@ -559,7 +384,7 @@ conn_run(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 			if (k < 0)
 				goto gone;
 			if (k == 0) {
-				(void)conn_arm(pm, c, EPOLLOUT);
+				(void)pmap_sconn_arm(pm, c, EPOLLOUT);
 				return;
 			}
 		}
@@ -567,7 +392,7 @@ conn_run(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 			goto gone;
 		k = pmap_conn_next(&c->c_io, &off, &reqlen, &used, &err);
 		if (k < 0) {
-			warn_limited(pm, err, c->c_io.fd);
+			pmap_sconn_warn(pm, err, c->c_io.fd);
 			continue;			/* write the PERM */
 		}
 		if (k == 0) {
@@ -580,10 +405,10 @@ conn_run(struct pmap_server *pm, struct reactor *rx, struct conn *c,
 			return;				/* waits for a job */
 		/* Lock-step clients wait for this reply: send it now. */
 	}
-	(void)conn_arm(pm, c, EPOLLIN);
+	(void)pmap_sconn_arm(pm, c, EPOLLIN);
 	return;
 gone:
-	conn_free(pm, c);
+	pmap_sconn_free(pm, c);
 }
 
 /* finish - a finished lookup job: answer each connection waiting for it */
@@ -712,7 +537,7 @@ accept_all(struct pmap_server *pm, int lfd)
 	int	fd;
 
 	while ((fd = pmap_listen_accept(lfd)) >= 0)
-		(void)conn_arm(pm, conn_new(pm, fd), EPOLLIN);
+		(void)pmap_sconn_arm(pm, pmap_sconn_new(pm, fd), EPOLLIN);
 }
 
 static void *
@@ -749,7 +574,7 @@ reactor(void *arg)
 			    memory_order_acquire);
 			if ((ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
 			    EPOLLERR)) && pmap_conn_read(&c->c_io) < 0) {
-				conn_free(pm, c);
+				pmap_sconn_free(pm, c);
 				continue;
 			}
 			conn_run(pm, rx, c, &r);
@@ -840,8 +665,8 @@ pmap_server_add_fd(struct pmap_server *pm, int fd)
 
 	if (pmap_listen_nonblock(fd) < 0)
 		return -1;
-	c = conn_new(pm, fd);
-	return conn_arm(pm, c, EPOLLIN);
+	c = pmap_sconn_new(pm, fd);
+	return pmap_sconn_arm(pm, c, EPOLLIN);
 }
 
 int
@@ -853,6 +678,10 @@ pmap_server_start(struct pmap_server *pm)
 	    &pm->pm_hook, job_done, pm)) == NULL)
 		return -1;
 	pmap_job_pool_set_dane(pm->pm_jobs, pm->pm_dane);	/* no job yet */
+	if (sts_cache_pooled(pm->pm_cache)) {
+		pm->pm_fetch = pmap_fetch_new(pm->pm_cache, job_done, pm);
+		pmap_job_pool_set_fetch(pm->pm_jobs, pm->pm_fetch);
+	}
 	for (i = 0; i < pm->pm_nreactors; i++) {
 		if (pthread_create(&pm->pm_r[i].r_thread, NULL, reactor,
 		    &pm->pm_r[i]) != 0)
@@ -921,8 +750,10 @@ pmap_server_stop(struct pmap_server *pm)
 	 * one); then the pool frees the jobs it never started, and what
 	 * the workers finish lands in a done box. */
 	while (pm->pm_conns)
-		conn_free(pm, pm->pm_conns);
+		pmap_sconn_free(pm, pm->pm_conns);
 	pmap_job_pool_stop(pm->pm_jobs);
+	pmap_fetch_free(pm->pm_fetch);	/* after the workers that start */
+	pm->pm_fetch = NULL;
 	pmap_listen_close(&pm->pm_listen);
 	for (i = 0; i < PM_MAX_REACTORS; i++) {
 		struct reactor *rx = &pm->pm_r[i];

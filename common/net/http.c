@@ -61,16 +61,20 @@
  *	rfc-checklist.md 1.3 and 1.4, tests/tools/http_get.c
  */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
@@ -384,60 +388,42 @@ http_map(CURL *curl, CURLcode cc, const struct http_ctx *hc,
 /* SETOPT - set one option; the first failure ends the setup */
 #define SETOPT(opt, val) do {						\
 	if ((cc = curl_easy_setopt(curl, (opt), (val))) != CURLE_OK) {	\
-		buf_printf(&err, "curl option %s: %s", #opt,		\
+		buf_printf(&x->x_err, "curl option %s: %s", #opt,	\
 		    curl_easy_strerror(cc));				\
-		goto fail;						\
+		return -1;						\
 	}								\
 } while (0)
 
 /*
- * http_do is longer than our ~120-line rule on purpose: it is one
- * libcurl handle's option list, in the order the options depend on
- * each other, with one failure exit (SETOPT); split, the order would
- * be spread over several functions that each need the handle's state.
+ * One transfer: the easy handle and what its callbacks and the failure
+ * path need.  http_do() keeps one on its stack; the loop one per
+ * request on the heap (the callbacks hold its address).
  */
-enum status
-http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
+struct http_xfer {
+	CURL			*x_curl;
+	struct curl_slist	*x_resolve, *x_hdrs;
+	struct http_ctx		 x_hc;
+	struct buf		 x_err;
+	char			 x_errbuf[CURL_ERROR_SIZE];
+	char			*x_url;		/* for the why line */
+	/* the loop's */
+	struct http_reply	 x_reply;
+	http_done_fn		*x_done;
+	void			*x_arg;
+	struct http_xfer	*x_next, *x_prev;	/* a loop's list */
+};
+
+/* xfer_opts - the handle's option list, in the order the options depend
+ * on each other; -1 with x_err set on the first failure */
+static int
+xfer_opts(struct http_xfer *x, const struct http_req *req, int post)
 {
-	CURL			*curl = NULL;
+	CURL			*curl = x->x_curl;
 	CURLcode		 cc;
-	struct curl_slist	*resolve = NULL, *hdrs = NULL, *sl;
-	struct http_ctx		 hc;
-	struct buf		 err = BUF_INIT;
-	char			 errbuf[CURL_ERROR_SIZE];
-	char			*ctype = NULL, *hdr;
-	long			 urlport = 0;
-	int			 post;
+	struct curl_slist	*sl;
+	char			*hdr;
 
-	memset(r, 0, sizeof(*r));
-	memset(&hc, 0, sizeof(hc));
-	errbuf[0] = '\0';
-	hc.hc_reply = r;
-	hc.hc_max = req->max_body ? req->max_body : HTTP_BODY_DEFAULT;
-	hc.hc_verify = req->verify;
-	buf_init(&r->body, hc.hc_max);
-	r->fail = HTTP_FAIL_PROTO;	/* until a reply arrives */
-
-	if (req->url == NULL || !http_safe(req->url)) {
-		buf_puts(&err, "bad URL");
-		goto fail;
-	}
-	post = req->method != NULL && strcmp(req->method, "POST") == 0;
-	if (req->method != NULL && !post && strcmp(req->method, "GET") != 0) {
-		buf_puts(&err, "unsupported method");
-		goto fail;
-	}
-	if (http_url_host(req->url, &hc.hc_host, &urlport, &err) == -1)
-		goto fail;
-	if (req->naddrs > 0 &&
-	    (resolve = http_pin(req, hc.hc_host, urlport, &err)) == NULL)
-		goto fail;
-	if ((curl = curl_easy_init()) == NULL) {
-		buf_puts(&err, "curl_easy_init failed");
-		goto fail;
-	}
-
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_ERRORBUFFER, x->x_errbuf);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_URL, req->url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "https");
@@ -451,82 +437,339 @@ http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
 	SETOPT(CURLOPT_SSL_VERIFYHOST, req->verify ? 2L : 0L);
 	if (req->verify) {
 		/* curl loads nothing: http_sslctx() installs the shared store */
-		if ((hc.hc_store = trust_get(req->ca_file, &err)) == NULL) {
-			r->fail = HTTP_FAIL_CERT;
-			goto fail;
+		if ((x->x_hc.hc_store = trust_get(req->ca_file,
+		    &x->x_err)) == NULL) {
+			x->x_hc.hc_reply->fail = HTTP_FAIL_CERT;
+			return -1;
 		}
 		SETOPT(CURLOPT_CAINFO, (char *)NULL);
 		SETOPT(CURLOPT_CAPATH, (char *)NULL);
 	}
 	SETOPT(CURLOPT_SSL_CTX_FUNCTION, http_sslctx);
-	SETOPT(CURLOPT_SSL_CTX_DATA, &hc);
-	if (resolve != NULL)
-		SETOPT(CURLOPT_RESOLVE, resolve);
+	SETOPT(CURLOPT_SSL_CTX_DATA, &x->x_hc);
+	if (x->x_resolve != NULL)
+		SETOPT(CURLOPT_RESOLVE, x->x_resolve);
 	if (req->connect_timeout_ms > 0)
 		SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
 		    (long)req->connect_timeout_ms);
 	if (req->timeout_ms > 0)
 		SETOPT(CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)hc.hc_max);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->x_hc.hc_max);
 	SETOPT(CURLOPT_WRITEFUNCTION, http_write);
-	SETOPT(CURLOPT_WRITEDATA, &hc);
-	if (post) {
-		if (req->content_type != NULL) {
-			if (!http_safe(req->content_type)) {
-				buf_puts(&err, "bad content type");
-				goto fail;
-			}
-			hdr = xasprintf("Content-Type: %s", req->content_type);
-			sl = curl_slist_append(hdrs, hdr);
-			free(hdr);
-			if (sl == NULL)
-				goto nomem;
-			hdrs = sl;
-		}
-		/* No "Expect: 100-continue" round trip for large reports. */
-		if ((sl = curl_slist_append(hdrs, "Expect:")) == NULL)
-			goto nomem;
-		hdrs = sl;
-		SETOPT(CURLOPT_HTTPHEADER, hdrs);
-		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		SETOPT(CURLOPT_POSTFIELDS, req->body ? req->body : "");
-	} else
+	SETOPT(CURLOPT_WRITEDATA, &x->x_hc);
+	if (!post) {
 		SETOPT(CURLOPT_HTTPGET, 1L);
-
-	if ((cc = curl_easy_perform(curl)) != CURLE_OK) {
-		r->fail = http_map(curl, cc, &hc, errbuf, &err);
-		goto fail;
+		return 0;
 	}
-	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype) ==
-	    CURLE_OK && ctype != NULL)
-		r->content_type = xstrdup(ctype);
-	if (r->body.b_data == NULL)
-		buf_append(&r->body, "", 0);	/* an empty body is "" */
-	r->fail = HTTP_FAIL_NONE;
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(resolve);
-	curl_slist_free_all(hdrs);
-	free(hc.hc_host);
-	X509_STORE_free(hc.hc_store);
-	return ST_OK;
-
+	if (req->content_type != NULL) {
+		if (!http_safe(req->content_type)) {
+			buf_puts(&x->x_err, "bad content type");
+			return -1;
+		}
+		hdr = xasprintf("Content-Type: %s", req->content_type);
+		sl = curl_slist_append(x->x_hdrs, hdr);
+		free(hdr);
+		if (sl == NULL)
+			goto nomem;
+		x->x_hdrs = sl;
+	}
+	/* No "Expect: 100-continue" round trip for large reports. */
+	if ((sl = curl_slist_append(x->x_hdrs, "Expect:")) == NULL)
+		goto nomem;
+	x->x_hdrs = sl;
+	SETOPT(CURLOPT_HTTPHEADER, x->x_hdrs);
+	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	/* copied: a loop's transfer outlives the caller's request */
+	SETOPT(CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+	return 0;
 nomem:
-	buf_puts(&err, "out of memory");
-fail:
+	buf_puts(&x->x_err, "out of memory");
+	return -1;
+}
+
+/* xfer_setup - x ready to perform req into r; -1 with x_err set */
+static int
+xfer_setup(struct http_xfer *x, const struct http_req *req,
+    struct http_reply *r)
+{
+	long	urlport = 0;
+	int	post;
+
+	memset(r, 0, sizeof(*r));
+	x->x_hc.hc_reply = r;
+	x->x_hc.hc_max = req->max_body ? req->max_body : HTTP_BODY_DEFAULT;
+	x->x_hc.hc_verify = req->verify;
+	buf_init(&x->x_err, 256);
+	x->x_url = req->url != NULL && http_safe(req->url) &&
+	    strlen(req->url) < 512 ? xstrdup(req->url) : NULL;
+	buf_init(&r->body, x->x_hc.hc_max);
+	r->fail = HTTP_FAIL_PROTO;	/* until a reply arrives */
+
+	if (x->x_url == NULL) {
+		buf_puts(&x->x_err, "bad URL");
+		return -1;
+	}
+	post = req->method != NULL && strcmp(req->method, "POST") == 0;
+	if (req->method != NULL && !post && strcmp(req->method, "GET") != 0) {
+		buf_puts(&x->x_err, "unsupported method");
+		return -1;
+	}
+	if (http_url_host(req->url, &x->x_hc.hc_host, &urlport,
+	    &x->x_err) == -1)
+		return -1;
+	if (req->naddrs > 0 && (x->x_resolve = http_pin(req,
+	    x->x_hc.hc_host, urlport, &x->x_err)) == NULL)
+		return -1;
+	if ((x->x_curl = curl_easy_init()) == NULL) {
+		buf_puts(&x->x_err, "curl_easy_init failed");
+		return -1;
+	}
+	return xfer_opts(x, req, post);
+}
+
+/*
+ * xfer_finish - what the transfer got (cc: curl's result, or -1 when
+ * the setup failed): r (x_hc.hc_reply) filled, the handle released;
+ * ST_OK when a response arrived, else ST_TEMPFAIL with one line in why
+ */
+static enum status
+xfer_finish(struct http_xfer *x, int cc, struct buf *why)
+{
+	struct http_reply	*r = x->x_hc.hc_reply;
+	CURL			*curl = x->x_curl;
+	char			*ctype = NULL;
+	enum status		 st = ST_TEMPFAIL;
+
+	if (cc > 0)
+		r->fail = http_map(curl, (CURLcode)cc, &x->x_hc, x->x_errbuf,
+		    &x->x_err);
 	if (curl != NULL) {
 		/* A status may have arrived (e.g. before a too-big body). */
 		(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE,
 		    &r->status);
+		if (cc == CURLE_OK && curl_easy_getinfo(curl,
+		    CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL)
+			r->content_type = xstrdup(ctype);
 		curl_easy_cleanup(curl);
 	}
-	curl_slist_free_all(resolve);
-	curl_slist_free_all(hdrs);
-	free(hc.hc_host);
-	X509_STORE_free(hc.hc_store);
-	buf_free(&r->body);
-	buf_printf(why, "%s: %s", req->url != NULL && http_safe(req->url) &&
-	    strlen(req->url) < 512 ? req->url : "(bad URL)", buf_str(&err));
-	buf_free(&err);
-	return ST_TEMPFAIL;
+	if (cc == CURLE_OK) {
+		if (r->body.b_data == NULL)
+			buf_append(&r->body, "", 0);	/* empty body: "" */
+		r->fail = HTTP_FAIL_NONE;
+		st = ST_OK;
+	} else {
+		buf_free(&r->body);
+		buf_printf(why, "%s: %s", x->x_url != NULL ? x->x_url :
+		    "(bad URL)", buf_str(&x->x_err));
+	}
+	curl_slist_free_all(x->x_resolve);
+	curl_slist_free_all(x->x_hdrs);
+	free(x->x_hc.hc_host);
+	X509_STORE_free(x->x_hc.hc_store);
+	buf_free(&x->x_err);
+	free(x->x_url);
+	x->x_curl = NULL;
+	x->x_resolve = x->x_hdrs = NULL;
+	x->x_hc.hc_host = NULL;
+	x->x_hc.hc_store = NULL;
+	x->x_url = NULL;
+	return st;
+}
+
+enum status
+http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
+{
+	struct http_xfer	x;
+
+	memset(&x, 0, sizeof(x));
+	if (xfer_setup(&x, req, r) == -1)
+		return xfer_finish(&x, -1, why);
+	return xfer_finish(&x, (int)curl_easy_perform(x.x_curl), why);
+}
+
+/* --- the loop: many transfers on one thread (curl's multi interface) -- */
+
+struct http_loop {
+	CURLM			*l_multi;
+	pthread_t		 l_thread;
+	pthread_mutex_t		 l_mu;
+	struct http_xfer	*l_in, **l_intail;	/* submitted, FIFO */
+	struct http_xfer	*l_act;		/* in the multi (loop thread) */
+	int			 l_stop;
+	int			 l_max;		/* transfers at once */
+	int			 l_active;	/* loop thread only */
+	atomic_ulong		 l_count;	/* submitted, not done */
+};
+
+static void
+loop_done(struct http_xfer *x, int cc)
+{
+	struct buf	why = BUF_INIT;
+	enum status	st;
+
+	st = xfer_finish(x, cc, &why);
+	x->x_done(x->x_arg, st, &x->x_reply, buf_str(&why));
+	http_reply_clear(&x->x_reply);
+	buf_free(&why);
+	free(x);
+}
+
+/* loop_unlink - x has left the multi */
+static void
+loop_unlink(struct http_loop *l, struct http_xfer *x)
+{
+	if (x->x_prev != NULL)
+		x->x_prev->x_next = x->x_next;
+	else
+		l->l_act = x->x_next;
+	if (x->x_next != NULL)
+		x->x_next->x_prev = x->x_prev;
+	x->x_next = x->x_prev = NULL;
+	l->l_active--;
+}
+
+/* loop_admit - move submitted transfers into the multi, up to l_max */
+static void
+loop_admit(struct http_loop *l)
+{
+	struct http_xfer	*x;
+
+	while (l->l_active < l->l_max) {
+		pthread_mutex_lock(&l->l_mu);
+		if ((x = l->l_in) != NULL && (l->l_in = x->x_next) == NULL)
+			l->l_intail = &l->l_in;
+		pthread_mutex_unlock(&l->l_mu);
+		if (x == NULL)
+			return;
+		x->x_next = NULL;
+		if (curl_multi_add_handle(l->l_multi, x->x_curl) != CURLM_OK) {
+			buf_puts(&x->x_err, "curl_multi_add_handle failed");
+			loop_done(x, -1);
+			atomic_fetch_sub(&l->l_count, 1);
+			continue;
+		}
+		l->l_active++;
+		if ((x->x_next = l->l_act) != NULL)
+			l->l_act->x_prev = x;
+		l->l_act = x;
+	}
+}
+
+static void *
+loop_run(void *arg)
+{
+	struct http_loop	*l = arg;
+	struct http_xfer	*x;
+	CURLMsg			*m;
+	int			 running, left, stop;
+
+	(void)pthread_setname_np(pthread_self(), "sts-https");	/* top -H */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);	/* as sts_cache */
+	for (;;) {
+		pthread_mutex_lock(&l->l_mu);
+		stop = l->l_stop;
+		pthread_mutex_unlock(&l->l_mu);
+		if (stop)
+			break;
+		loop_admit(l);
+		(void)curl_multi_perform(l->l_multi, &running);
+		while ((m = curl_multi_info_read(l->l_multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			(void)curl_easy_getinfo(m->easy_handle,
+			    CURLINFO_PRIVATE, (char **)&x);
+			(void)curl_multi_remove_handle(l->l_multi,
+			    m->easy_handle);
+			loop_unlink(l, x);
+			loop_done(x, (int)m->data.result);
+			atomic_fetch_sub(&l->l_count, 1);
+		}
+		loop_admit(l);
+		(void)curl_multi_poll(l->l_multi, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+struct http_loop *
+http_loop_new(int max, struct buf *why)
+{
+	struct http_loop	*l = xcalloc(1, sizeof(*l));
+
+	l->l_max = max > 0 ? max : 1;
+	l->l_intail = &l->l_in;
+	pthread_mutex_init(&l->l_mu, NULL);
+	if ((l->l_multi = curl_multi_init()) == NULL) {
+		buf_puts(why, "curl_multi_init failed");
+		goto fail;
+	}
+	(void)curl_multi_setopt(l->l_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)l->l_max);
+	if (pthread_create(&l->l_thread, NULL, loop_run, l) != 0) {
+		buf_puts(why, "cannot start the HTTPS loop thread");
+		goto fail;
+	}
+	return l;
+fail:
+	if (l->l_multi != NULL)
+		curl_multi_cleanup(l->l_multi);
+	pthread_mutex_destroy(&l->l_mu);
+	free(l);
+	return NULL;
+}
+
+int
+http_loop_submit(struct http_loop *l, const struct http_req *req,
+    http_done_fn *done, void *arg)
+{
+	struct http_xfer	*x = xcalloc(1, sizeof(*x));
+
+	x->x_done = done;
+	x->x_arg = arg;
+	if (xfer_setup(x, req, &x->x_reply) == -1 ||
+	    curl_easy_setopt(x->x_curl, CURLOPT_PRIVATE, x) != CURLE_OK) {
+		loop_done(x, -1);	/* at once, on this thread */
+		return 0;
+	}
+	atomic_fetch_add(&l->l_count, 1);
+	pthread_mutex_lock(&l->l_mu);
+	*l->l_intail = x;
+	l->l_intail = &x->x_next;
+	pthread_mutex_unlock(&l->l_mu);
+	(void)curl_multi_wakeup(l->l_multi);
+	return 0;
+}
+
+unsigned long
+http_loop_pending(struct http_loop *l)
+{
+	return atomic_load(&l->l_count);
+}
+
+void
+http_loop_free(struct http_loop *l)
+{
+	struct http_xfer	*x, *next;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->l_mu);
+	l->l_stop = 1;
+	pthread_mutex_unlock(&l->l_mu);
+	(void)curl_multi_wakeup(l->l_multi);
+	pthread_join(l->l_thread, NULL);
+	/* what is still in flight or waiting fails: "shutting down" */
+	while ((x = l->l_act) != NULL) {
+		(void)curl_multi_remove_handle(l->l_multi, x->x_curl);
+		loop_unlink(l, x);
+		buf_puts(&x->x_err, "shutting down");
+		loop_done(x, -1);
+	}
+	for (x = l->l_in; x != NULL; x = next) {
+		next = x->x_next;
+		buf_puts(&x->x_err, "shutting down");
+		loop_done(x, -1);
+	}
+	curl_multi_cleanup(l->l_multi);
+	pthread_mutex_destroy(&l->l_mu);
+	free(l);
 }

@@ -61,6 +61,30 @@ int		 http_init(void);
 enum status	 http_do(const struct http_req *, struct http_reply *,
 		    struct buf *why);
 void		 http_reply_clear(struct http_reply *);
+
+/*
+ * The loop: many requests in flight on one thread (curl's multi
+ * interface), none holding a thread while it waits on the network.
+ * http_loop_new(max) starts the thread; at most max transfers run at
+ * once, the others wait in submission order.  http_loop_submit() takes
+ * a copy of what it needs from req (which may go at once) and returns;
+ * done(arg, st, r, why) is called once, on the loop's thread (or, when
+ * the request cannot even be set up, on the caller's before submit
+ * returns), with what http_do() would have returned; r and why are
+ * the loop's, valid during the call (take r->body with buf_take-style
+ * moves if needed: the loop frees what is left).  http_loop_free()
+ * stops the thread; transfers not done are done with ST_TEMPFAIL
+ * "shutting down".  http_loop_pending() counts submitted, not done.
+ * Thread-safe; done() must not call http_loop_free().
+ */
+struct http_loop;
+typedef void	 http_done_fn(void *arg, enum status, struct http_reply *,
+		    const char *why);
+struct http_loop *http_loop_new(int max, struct buf *why);
+int		 http_loop_submit(struct http_loop *, const struct http_req *,
+		    http_done_fn *, void *arg);
+unsigned long	 http_loop_pending(struct http_loop *);
+void		 http_loop_free(struct http_loop *);
 const char	*http_fail_str(enum http_fail);
 
 #endif

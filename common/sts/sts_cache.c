@@ -31,63 +31,20 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "http.h"
 #include "conf.h"
 #include "domain.h"
 #include "statedir.h"
 #include "sts_cache.h"
+#include "sts_cache_impl.h"
 #include "sts_state.h"
 #include "sts_store.h"
 #include "sts_pool.h"
 #include "xmalloc.h"
 
-#define NSHARD		64
 
-struct entry {
-	struct entry		*e_next;
-	uint32_t		 e_hash;
-	char			*e_domain;
-	struct sts_state	 e_st;
-	int			 e_loaded;	/* read from disk (or no disk) */
-	int			 e_busy;
-	int			 e_queued;
-};
-
-struct shard {
-	pthread_mutex_t		  s_mu;
-	pthread_cond_t		  s_cv;
-	struct entry		**s_tab;
-	size_t			  s_nbuckets;
-	size_t			  s_count;
-	size_t			  s_evict;	/* rotating eviction cursor */
-	/* Bumped (under s_mu) whenever an entry's answer may change;
-	 * read without the lock by sts_cache_stamp_valid(). */
-	atomic_uint		  s_gen;
-	/* sts_cache_stats(): per shard, so lookups of different shards
-	 * never share the counters' cache line */
-	atomic_ulong		  s_hits, s_misses;
-};
-
-/* a job of the pool: a discovery (a waiter wants it) or a refresh */
-enum job_kind { JOB_REFRESH = 1, JOB_DISCOVER = 2 };
-
-struct sts_cache {
-	struct sts_cache_opts	 c_o;
-	struct sts_state_opts	 c_so;
-	char			*c_dir;		/* <state_dir>/cache or NULL */
-	struct shard		 c_shard[NSHARD];
-	struct sts_pool		*c_pool;	/* the fetches; NULL: inline */
-	void			(*c_fail_fn)(void *, const char *,
-				    const struct sts_lookup *);
-	void			*c_fail_arg;
-	pthread_rwlock_t	 c_ready_lock;	/* held while fn runs */
-	void			(*c_ready_fn)(void *, const char *);
-	void			*c_ready_arg;
-	atomic_ulong		 c_fetches[TLSRPT_RESULT_MAX];	/* stats */
-	const struct sts_cache_l2 *c_l2;	/* the fleet's store; NULL */
-};
-
-static uint32_t
-hash_domain(const char *s)
+uint32_t
+cache_hash(const char *s)
 {
 	uint32_t	h = 2166136261u;
 
@@ -108,15 +65,15 @@ entry_free(struct entry *e)
 
 /* --- the table -------------------------------------------------------- */
 
-/* changed - an entry of s changed what lookups answer; s locked */
-static void
-changed(struct shard *s)
+/* cache_changed - an entry of s changed what lookups answer; s locked */
+void
+cache_changed(struct shard *s)
 {
 	atomic_fetch_add_explicit(&s->s_gen, 1, memory_order_release);
 }
 
-static struct shard *
-shard_of(struct sts_cache *c, uint32_t h)
+struct shard *
+cache_shard(struct sts_cache *c, uint32_t h)
 {
 	return &c->c_shard[h % NSHARD];
 }
@@ -148,20 +105,21 @@ shard_evict(struct shard *s, const struct entry *keep)
 	for (i = 0; i < s->s_nbuckets; i++) {
 		b = (s->s_evict + i) % s->s_nbuckets;
 		for (pp = &s->s_tab[b]; (e = *pp) != NULL; pp = &e->e_next) {
-			if (e == keep || e->e_busy || e->e_queued)
+			if (e == keep || e->e_busy || e->e_queued ||
+			    e->e_dirty || e->e_l2put)
 				continue;
 			*pp = e->e_next;
 			entry_free(e);
 			s->s_count--;
 			s->s_evict = b + 1;
-			changed(s);
+			cache_changed(s);
 			return;
 		}
 	}
 }
 
-static struct entry *
-shard_find(struct shard *s, uint32_t h, const char *domain)
+struct entry *
+cache_find(struct shard *s, uint32_t h, const char *domain)
 {
 	struct entry	*e;
 
@@ -178,7 +136,7 @@ shard_get(struct sts_cache *c, struct shard *s, uint32_t h, const char *domain)
 	struct entry	*e;
 	size_t		 b, limit;
 
-	if ((e = shard_find(s, h, domain)) != NULL)
+	if ((e = cache_find(s, h, domain)) != NULL)
 		return e;
 	e = xcalloc(1, sizeof(*e));
 	e->e_hash = h;
@@ -211,7 +169,7 @@ load_entry(struct sts_cache *c, struct shard *s, struct entry *e)
 	pthread_mutex_lock(&s->s_mu);
 	if (rc == 0) {
 		sts_state_from_rec(&e->e_st, &r);
-		changed(s);
+		cache_changed(s);
 	}
 	sts_store_rec_clear(&r);
 	e->e_loaded = 1;
@@ -219,7 +177,10 @@ load_entry(struct sts_cache *c, struct shard *s, struct entry *e)
 	pthread_cond_broadcast(&s->s_cv);
 }
 
-/* persist - write e's file; s locked on entry and exit, e busy */
+
+
+/* persist - write e's file (the writer's job when there is one); s
+ * locked on entry and exit, e busy */
 static void
 persist(struct sts_cache *c, struct shard *s, struct entry *e)
 {
@@ -228,6 +189,10 @@ persist(struct sts_cache *c, struct shard *s, struct entry *e)
 
 	if (c->c_dir == NULL || e->e_st.st_policy == NULL)
 		return;
+	if (c->c_writer != NULL) {
+		cache_mark_dirty(c, e);
+		return;
+	}
 	sts_state_to_rec(&e->e_st, &r);
 	sts_store_format(&r, &data);		/* r borrows the policy */
 	pthread_mutex_unlock(&s->s_mu);
@@ -242,6 +207,10 @@ unpersist(struct sts_cache *c, struct shard *s, struct entry *e)
 {
 	if (c->c_dir == NULL)
 		return;
+	if (c->c_writer != NULL) {
+		cache_mark_dirty(c, e);	/* no policy: the writer removes it */
+		return;
+	}
 	e->e_busy = 1;
 	pthread_mutex_unlock(&s->s_mu);
 	(void)sts_store_remove(c->c_dir, e->e_domain);
@@ -252,8 +221,8 @@ unpersist(struct sts_cache *c, struct shard *s, struct entry *e)
 
 /* --- lookups ---------------------------------------------------------- */
 
-static void
-answer(const struct sts_state *st, struct sts_lookup *out)
+void
+cache_answer(const struct sts_state *st, struct sts_lookup *out)
 {
 	out->policy = sts_policy_ref(st->st_policy);	/* shared, immutable */
 	memcpy(out->id, st->st_id, sizeof(out->id));
@@ -279,8 +248,8 @@ answer(const struct sts_state *st, struct sts_lookup *out)
  * such threads do discovery work).  Cached lookups keep their latency
  * while TLS handshakes saturate the CPUs (issue 15).
  */
-static void
-yield_cpu(void)
+void
+cache_yield_cpu(void)
 {
 	static _Thread_local int	niced;
 
@@ -288,6 +257,79 @@ yield_cpu(void)
 		niced = 1;
 		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	}
+}
+
+/* count_fetch - sts_cache_stats(), RPT-RES-* */
+static void
+count_fetch(struct sts_cache *c, const struct sts_state_outcome *o)
+{
+	if (o->o_fetched)
+		atomic_fetch_add_explicit(&c->c_fetches[o->o_policy != NULL ?
+		    TLSRPT_SUCCESS : o->o_rt >= TLSRPT_STS_POLICY_FETCH_ERROR &&
+		    o->o_rt < TLSRPT_RESULT_MAX ? o->o_rt :
+		    TLSRPT_STS_POLICY_FETCH_ERROR], 1, memory_order_relaxed);
+}
+
+/* cache_check_done - fold a check's outcome into e; s locked, e busy (no
+ * longer on return) */
+void
+cache_check_done(struct sts_cache *c, struct shard *s, struct entry *e,
+    struct sts_state_outcome *o, int save)
+{
+	count_fetch(c, o);
+	save |= sts_state_apply(&e->e_st, &c->c_so, o, clock_now());
+	cache_changed(s);
+	pthread_cond_broadcast(&s->s_cv);	/* waiters may use it now */
+	if (save)
+		persist(c, s, e);
+	cache_l2_put(c, s, e);
+	e->e_busy = 0;
+	pthread_cond_broadcast(&s->s_cv);
+	sts_state_outcome_clear(o);
+}
+
+
+
+
+/*
+ * run_check - discover for e and apply; shard locked on entry and exit.
+ * With the loop, a policy fetch waits on the network there and 1 is
+ * returned: e stays busy until disco_done() applies the outcome.
+ */
+static enum sts_l2_use l2_get(struct sts_cache *, struct shard *,
+		    struct entry *, int);
+
+static int
+run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
+{
+	struct sts_state_snap	 sn;
+	struct sts_state_outcome o;
+	enum sts_l2_use		 use;
+
+	cache_yield_cpu();
+	e->e_busy = 1;
+	if ((use = l2_get(c, s, e, force)) == STS_L2_FRESH) {
+		/* another node checked: not this lookup's to report */
+		pthread_cond_broadcast(&s->s_cv);
+		persist(c, s, e);
+		e->e_busy = 0;
+		pthread_cond_broadcast(&s->s_cv);
+		return 1;
+	}
+	sts_state_snapshot(&e->e_st, &c->c_so, e->e_domain, force,
+	    clock_now(), &sn);
+	pthread_mutex_unlock(&s->s_mu);
+
+	if (c->c_loop == NULL)
+		sts_state_discover(&c->c_so, &sn, &o);
+	else if (sts_state_discover_txt(&c->c_so, &sn, &o)) {
+		cache_fetch_start(c, &o, sn.sn_domain, use != STS_L2_NONE);
+		pthread_mutex_lock(&s->s_mu);
+		return 1;
+	}
+	pthread_mutex_lock(&s->s_mu);
+	cache_check_done(c, s, e, &o, use != STS_L2_NONE);
+	return 0;
 }
 
 /* l2_get - what the second-level store knows of e before a check
@@ -308,66 +350,27 @@ l2_get(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 	if (use != STS_L2_NONE) {
 		sts_state_clear(&e->e_st);
 		e->e_st = sh;
-		changed(s);
+		cache_changed(s);
 	}
 	return use;
 }
 
-/* l2_put - share e's state after a check; s locked on entry and exit,
- * e busy (a domain's puts stay in order) */
-static void
-l2_put(struct sts_cache *c, struct shard *s, struct entry *e)
+void
+cache_l2_put(struct sts_cache *c, struct shard *s, struct entry *e)
 {
 	struct sts_state	cp;
 
 	if (c->c_l2 == NULL)
 		return;
+	if (c->c_writer != NULL) {	/* in order, off the loops' threads */
+		cache_mark_l2(c, e);
+		return;
+	}
 	sts_state_copy(&cp, &e->e_st);
 	pthread_mutex_unlock(&s->s_mu);
 	c->c_l2->put(c->c_l2->arg, e->e_domain, &cp);
 	sts_state_clear(&cp);
 	pthread_mutex_lock(&s->s_mu);
-}
-
-/* run_check - discover for e and apply; shard locked on entry and exit;
- * 0 when the second-level store's state was taken instead */
-static int
-run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
-{
-	struct sts_state_snap	 sn;
-	struct sts_state_outcome o;
-	enum sts_l2_use		 use;
-	int			 save = 0;
-
-	yield_cpu();
-	e->e_busy = 1;
-	memset(&o, 0, sizeof(o));
-	if ((use = l2_get(c, s, e, force)) == STS_L2_FRESH)
-		goto applied;			/* another node checked */
-	sts_state_snapshot(&e->e_st, &c->c_so, e->e_domain, force,
-	    clock_now(), &sn);
-	pthread_mutex_unlock(&s->s_mu);
-
-	sts_state_discover(&c->c_so, &sn, &o);
-	if (o.o_fetched)		/* sts_cache_stats(), RPT-RES-* */
-		atomic_fetch_add_explicit(&c->c_fetches[o.o_policy != NULL ?
-		    TLSRPT_SUCCESS : o.o_rt >= TLSRPT_STS_POLICY_FETCH_ERROR &&
-		    o.o_rt < TLSRPT_RESULT_MAX ? o.o_rt :
-		    TLSRPT_STS_POLICY_FETCH_ERROR], 1, memory_order_relaxed);
-
-	pthread_mutex_lock(&s->s_mu);
-	save = sts_state_apply(&e->e_st, &c->c_so, &o, clock_now());
-applied:
-	changed(s);
-	pthread_cond_broadcast(&s->s_cv);	/* waiters may use it now */
-	if (save || use != STS_L2_NONE)
-		persist(c, s, e);
-	if (use != STS_L2_FRESH)
-		l2_put(c, s, e);
-	e->e_busy = 0;
-	pthread_cond_broadcast(&s->s_cv);
-	sts_state_outcome_clear(&o);
-	return use != STS_L2_FRESH;
 }
 
 /* wait_busy - wait for another thread's work on e; -1 on timeout */
@@ -386,13 +389,16 @@ wait_busy(struct sts_cache *c, struct shard *s, struct timespec *dl)
 	    -1 : 0;
 }
 
-static int enqueue(struct sts_cache *, struct entry *, enum job_kind);
 
 #define STEP_AGAIN	1	/* decide again: something ran or changed */
 #define STEP_ANSWER	0
 #define STEP_TIMEOUT	(-1)	/* a wait for another thread timed out */
 #define STEP_FULL	(-2)	/* the pool's queue is full */
 #define STEP_STARTED	(-3)	/* STS_LOOKUP_START queued the work */
+
+/* a pool job's lookup: a check whose fetch went to the loop is not
+ * waited for (the loop's completion reports it and says ready) */
+
 
 /* checked_here: how this lookup had the check done */
 #define CHECK_RAN	1	/* on this thread: this lookup reports it */
@@ -402,7 +408,8 @@ static int enqueue(struct sts_cache *, struct entry *, enum job_kind);
 static int
 step_queue(struct sts_cache *c, struct entry *e, int flags, int *checked_here)
 {
-	if (enqueue(c, e, JOB_DISCOVER) == -1)
+	if ((c->c_loop != NULL && atomic_load(&c->c_inflight) >=
+	    c->c_inflight_max) || cache_enqueue(c, e, JOB_DISCOVER) == -1)
 		return STEP_FULL;
 	*checked_here = CHECK_QUEUED;	/* the pool checks (and reports) */
 	return (flags & STS_LOOKUP_START) ? STEP_STARTED : STEP_AGAIN;
@@ -422,7 +429,7 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 			    (flags & (STS_LOOKUP_BACKGROUND | STS_LOOKUP_START));
 
 	if (!*checked_here && sts_state_expire(&e->e_st, now)) {
-		changed(s);			/* STS-CACHE-1 */
+		cache_changed(s);			/* STS-CACHE-1 */
 		/* else the running check persists; and a CACHED lookup (a
 		 * reactor's, a collector's) never touches the disk: the
 		 * stale file expires again when it is next read */
@@ -435,6 +442,8 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 			return STEP_ANSWER;
 		if (start)		/* on_ready will tell */
 			return c->c_pool != NULL ? STEP_STARTED : STEP_ANSWER;
+		if (flags & LOOKUP_NOWAIT)
+			return STEP_STARTED;
 		rc = wait_busy(c, s, dl);
 		/* While we waited the entry may have been evicted or
 		 * flushed: find it again. */
@@ -460,7 +469,7 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 			return STEP_ANSWER;
 		if (flags & (STS_LOOKUP_ASYNC | STS_LOOKUP_BACKGROUND |
 		    STS_LOOKUP_START)) {
-			(void)enqueue(c, e, JOB_REFRESH);
+			(void)cache_enqueue(c, e, JOB_REFRESH);
 			return STEP_ANSWER;
 		}
 	} else if (*checked_here || cached ||
@@ -470,14 +479,14 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 		return step_queue(c, e, flags, checked_here);
 	else if (start)
 		return STEP_ANSWER;
-	/* a state another node checked is not this lookup's to report */
+	/* in the loop: its completion reports it, as a pool job's would */
 	*checked_here = run_check(c, s, e, flags & STS_LOOKUP_FORCE) ?
-	    CHECK_RAN : CHECK_QUEUED;
+	    CHECK_QUEUED : CHECK_RAN;
 	return STEP_AGAIN;
 }
 
 /*
- * fetch_failure - RFC 8461 6: a failed fetch is reportable (not for a
+ * cache_report_failure - RFC 8461 6: a failed fetch is reportable (not for a
  * cached mode none).  Called, unlocked, after every lookup; reported by
  * the one that ran the check on its own thread (a caller's, a refresh
  * job's, a discovery job's: never also by a caller that only queued the
@@ -485,8 +494,8 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
  * interface meets (gate, policy maps, refresher) reach the one handler
  * once each.
  */
-static void
-fetch_failure(struct sts_cache *c, const char *domain,
+void
+cache_report_failure(struct sts_cache *c, const char *domain,
     const struct sts_lookup *l)
 {
 	if (l->fetch_failed && l->ran_check && c->c_fail_fn != NULL &&
@@ -494,10 +503,10 @@ fetch_failure(struct sts_cache *c, const char *domain,
 		c->c_fail_fn(c->c_fail_arg, domain, l);
 }
 
-/* lookup_locked - the lookup of e (found by shard_get); s locked; *hit
+/* cache_lookup_locked - the lookup of e (found by shard_get); s locked; *hit
  * (if not NULL) 1 when answered from what the cache knew */
-static enum status
-lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
+enum status
+cache_lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
     uint32_t h, const char *domain, int flags, struct sts_lookup *out,
     int *hit)
 {
@@ -514,7 +523,7 @@ lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
 		out->pending = rc == STEP_STARTED;
 		return ST_TEMPFAIL;
 	}
-	answer(&e->e_st, out);
+	cache_answer(&e->e_st, out);
 	out->from_cache = !checked_here;
 	out->ran_check = checked_here == CHECK_RAN;
 	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
@@ -537,26 +546,26 @@ enum status
 sts_cache_lookup(struct sts_cache *c, const char *domain, int flags,
     struct sts_lookup *out)
 {
-	uint32_t	 h = hash_domain(domain);
-	struct shard	*s = shard_of(c, h);
+	uint32_t	 h = cache_hash(domain);
+	struct shard	*s = cache_shard(c, h);
 	enum status	 st;
 	int		 hit = 0;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->s_mu);
-	if ((flags & STS_LOOKUP_PEEK) && shard_find(s, h, domain) == NULL) {
+	if ((flags & STS_LOOKUP_PEEK) && cache_find(s, h, domain) == NULL) {
 		pthread_mutex_unlock(&s->s_mu);
 		atomic_fetch_add_explicit(&s->s_misses, 1,
 		    memory_order_relaxed);
 		snprintf(out->reason, sizeof(out->reason), "not cached");
 		return ST_TEMPFAIL;
 	}
-	st = lookup_locked(c, s, shard_get(c, s, h, domain), h, domain, flags,
+	st = cache_lookup_locked(c, s, shard_get(c, s, h, domain), h, domain, flags,
 	    out, &hit);
 	atomic_fetch_add_explicit(hit ? &s->s_hits : &s->s_misses, 1,
 	    memory_order_relaxed);
 	pthread_mutex_unlock(&s->s_mu);
-	fetch_failure(c, domain, out);
+	cache_report_failure(c, domain, out);
 	return st;
 }
 
@@ -569,114 +578,13 @@ sts_lookup_clear(struct sts_lookup *l)
 
 /* --- the pool of fetches and the refresh timer ---------------------- */
 
-/* enqueue - queue work on e for the pool; shard locked; -1 if full */
-static int
-enqueue(struct sts_cache *c, struct entry *e, enum job_kind kind)
-{
-	if (e->e_queued)
-		return 0;
-	if (c->c_pool == NULL || sts_pool_push(c->c_pool, e->e_domain,
-	    (int)kind) == -1)
-		return -1;
-	e->e_queued = 1;
-	return 0;
-}
 
-/* job_run - one job on a pool thread: the lookup a caller left to us */
-static void
-job_run(void *arg, const char *domain, int kind)
-{
-	struct sts_cache	*c = arg;
-	uint32_t		 h = hash_domain(domain);
-	struct shard		*s = shard_of(c, h);
-	struct entry		*e;
-	struct sts_lookup	 l;
-	int			 ran = 0;
 
-	memset(&l, 0, sizeof(l));
-	pthread_mutex_lock(&s->s_mu);
-	if ((e = shard_find(s, h, domain)) != NULL && e->e_queued) {
-		e->e_queued = 0;	/* and busy before the lock drops */
-		(void)lookup_locked(c, s, e, h, domain, 0, &l, NULL);
-		pthread_cond_broadcast(&s->s_cv);
-		ran = 1;
-	}
-	pthread_mutex_unlock(&s->s_mu);
-	if (ran)
-		fetch_failure(c, domain, &l);
-	if (ran) {			/* START callers wait for it */
-		pthread_rwlock_rdlock(&c->c_ready_lock);
-		if (c->c_ready_fn != NULL)
-			c->c_ready_fn(c->c_ready_arg, domain);
-		pthread_rwlock_unlock(&c->c_ready_lock);
-	}
-	sts_lookup_clear(&l);
-}
 
-/* scan_due - queue every cached policy whose refresh is due (the
- * pool's timer calls it every minute, STS-CACHE-3) */
-static void
-scan_due(void *arg)
-{
-	struct sts_cache *c = arg;
-	struct shard	*s;
-	struct entry	*e;
-	size_t		 i, b;
-	time_t		 now = clock_now();
 
-	for (i = 0; i < NSHARD; i++) {
-		s = &c->c_shard[i];
-		pthread_mutex_lock(&s->s_mu);
-		for (b = 0; b < s->s_nbuckets; b++)
-			for (e = s->s_tab[b]; e; e = e->e_next)
-				if (e->e_st.st_policy && !e->e_busy &&
-				    sts_state_refresh_due(&e->e_st,
-				    c->c_o.refresh_interval, now))
-					(void)enqueue(c, e, JOB_REFRESH);
-		pthread_mutex_unlock(&s->s_mu);
-	}
-}
 
-void
-sts_cache_on_fetch_failure(struct sts_cache *c, void (*fn)(void *,
-    const char *, const struct sts_lookup *), void *arg)
-{
-	c->c_fail_arg = arg;
-	c->c_fail_fn = fn;
-}
 
-void
-sts_cache_on_ready(struct sts_cache *c, void (*fn)(void *, const char *),
-    void *arg)
-{
-	/* once this returns, no call of the old fn is running */
-	pthread_rwlock_wrlock(&c->c_ready_lock);
-	c->c_ready_arg = arg;
-	c->c_ready_fn = fn;
-	pthread_rwlock_unlock(&c->c_ready_lock);
-}
 
-void
-sts_cache_set_l2(struct sts_cache *c, const struct sts_cache_l2 *l2)
-{
-	c->c_l2 = l2;
-}
-
-int
-sts_cache_pooled(struct sts_cache *c)
-{
-	return c->c_pool != NULL;
-}
-
-int
-sts_cache_start_refresher(struct sts_cache *c, int n)
-{
-	if (c->c_pool != NULL)
-		return 0;
-	c->c_pool = sts_pool_new(c->c_o.max_fetches > 0 ? c->c_o.max_fetches :
-	    n, job_run, scan_due, c);
-	return c->c_pool != NULL ? 0 : -1;
-}
 
 /* --- the rest --------------------------------------------------------- */
 
@@ -747,6 +655,9 @@ sts_cache_free(struct sts_cache *c)
 	if (c == NULL)
 		return;
 	sts_pool_free(c->c_pool);
+	atomic_store(&c->c_stopping, 1);
+	http_loop_free(c->c_loop);	/* what is in flight: dropped */
+	sts_writer_free(c->c_writer);	/* what is to write: written */
 	pthread_rwlock_destroy(&c->c_ready_lock);
 	for (i = 0; i < NSHARD; i++) {
 		for (b = 0; b < c->c_shard[i].s_nbuckets; b++)
@@ -771,6 +682,7 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 	struct entry	**pp, *e;
 	int		 n = 0;
 
+	sts_writer_drain(c->c_writer);	/* no queued write after it */
 	/* The disk first: a lookup between the two steps then still finds
 	 * the entry in memory, never reloads what is being flushed. */
 	if (c->c_dir != NULL && domain != NULL)
@@ -791,7 +703,7 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 				*pp = e->e_next;
 				entry_free(e);
 				s->s_count--;
-				changed(s);
+				cache_changed(s);
 			}
 		pthread_mutex_unlock(&s->s_mu);
 	}
@@ -818,7 +730,7 @@ foreach_one(void *arg, const char *domain, const struct sts_store_rec *r)
 	memcpy(st.st_txt_id, st.st_id, sizeof(st.st_txt_id));
 	free(st.st_reason);
 	st.st_reason = NULL;
-	answer(&st, &l);
+	cache_answer(&st, &l);
 	l.from_cache = 1;
 	fa->fn(fa->arg, domain, &l);
 	sts_lookup_clear(&l);

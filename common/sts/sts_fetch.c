@@ -62,74 +62,150 @@ sts_content_type_ok(const char *ctype)
 	return *ctype == '\0' || *ctype == ';';
 }
 
+/* the request of one policy fetch, and what it borrows */
+struct fetch_prep {
+	struct dns_rrset	addrs;
+	struct http_req		req;
+	char			host[300], url[400];
+};
+
+/* fetch_prep - resolve the policy host and fill the request; on
+ * failure ST_TEMPFAIL (sts-policy-fetch-error) with why */
+static enum status
+fetch_prep(struct dns *dns, const struct sts_fetch_opts *o,
+    const char *domain, struct fetch_prep *p, struct buf *why)
+{
+	struct buf	sub = BUF_INIT;
+	enum status	st;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->host, sizeof(p->host), "mta-sts.%s", domain); /* STS-HTTP-1 */
+	snprintf(p->url, sizeof(p->url), "https://%s/.well-known/mta-sts.txt",
+	    p->host);
+	if ((st = dns_addr(dns, p->host, &p->addrs, &sub)) != ST_OK) {
+		buf_printf(why, "policy host %s: %s", p->host,
+		    st == ST_NOTFOUND ? "no address" : buf_str(&sub));
+		buf_free(&sub);
+		return ST_TEMPFAIL;
+	}
+	buf_free(&sub);
+	p->req.method = "GET";
+	p->req.url = p->url;
+	p->req.host = p->host;
+	p->req.port = 443;
+	p->req.addrs = p->addrs.rr;
+	p->req.naddrs = p->addrs.n;
+	p->req.ca_file = (o->ca_file && o->ca_file[0]) ? o->ca_file : NULL;
+	p->req.verify = 1;					/* STS-PKI-1 */
+	p->req.max_body = o->max_body ? o->max_body : STS_BODY_MAX;
+	p->req.connect_timeout_ms = o->connect_timeout_ms;
+	p->req.timeout_ms = o->timeout_ms;
+	return ST_OK;
+}
+
+/* fetch_reply - the policy in the HTTPS reply (st, r: http_do's), or
+ * why not */
+static enum status
+fetch_reply(enum status st, const struct http_reply *r, const char *url,
+    const char *http_why, struct sts_policy **out, enum tlsrpt_result *rt,
+    struct buf *why)
+{
+	struct buf	sub = BUF_INIT;
+
+	*out = NULL;
+	*rt = TLSRPT_STS_POLICY_FETCH_ERROR;
+	if (st != ST_OK) {
+		if (r->fail == HTTP_FAIL_CERT)
+			*rt = TLSRPT_STS_WEBPKI_INVALID;	/* STS-PKI-1 */
+		buf_puts(why, http_why);
+		return ST_TEMPFAIL;
+	}
+	if (r->status != 200) {			/* STS-HTTP-2: no redirects */
+		buf_printf(why, "%s: HTTP status %ld", url, r->status);
+		return ST_TEMPFAIL;
+	}
+	if (!sts_content_type_ok(r->content_type)) {		/* STS-HTTP-3 */
+		*rt = TLSRPT_STS_POLICY_INVALID;
+		buf_printf(why, "%s: media type \"%.64s\", not text/plain", url,
+		    r->content_type ? r->content_type : "(none)");
+		return ST_INVALID;
+	}
+	if ((st = sts_policy_parse(buf_str(&r->body), r->body.b_len, out,
+	    &sub)) != ST_OK) {					/* STS-HTTP-10 */
+		*rt = TLSRPT_STS_POLICY_INVALID;
+		buf_printf(why, "%s: invalid policy: %s", url, buf_str(&sub));
+		buf_free(&sub);
+		return ST_INVALID;
+	}
+	buf_free(&sub);
+	*rt = TLSRPT_SUCCESS;
+	return ST_OK;
+}
+
 enum status
 sts_fetch_policy(struct dns *dns, const struct sts_fetch_opts *o,
     const char *domain, struct sts_policy **out, enum tlsrpt_result *rt,
     struct buf *why)
 {
-	struct dns_rrset	addrs;
-	struct http_req		req;
+	struct fetch_prep	p;
 	struct http_reply	r;
-	struct buf		sub = BUF_INIT;
-	char			host[300], url[400];
+	struct buf		hwhy = BUF_INIT;
 	enum status		st;
 
 	*out = NULL;
 	*rt = TLSRPT_STS_POLICY_FETCH_ERROR;
-	memset(&r, 0, sizeof(r));
-	snprintf(host, sizeof(host), "mta-sts.%s", domain);	/* STS-HTTP-1 */
-	snprintf(url, sizeof(url), "https://%s/.well-known/mta-sts.txt", host);
-
-	if ((st = dns_addr(dns, host, &addrs, &sub)) != ST_OK) {
-		buf_printf(why, "policy host %s: %s", host,
-		    st == ST_NOTFOUND ? "no address" : buf_str(&sub));
-		buf_free(&sub);
+	if (fetch_prep(dns, o, domain, &p, why) != ST_OK)
 		return ST_TEMPFAIL;
-	}
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = url;
-	req.host = host;
-	req.port = 443;
-	req.addrs = addrs.rr;
-	req.naddrs = addrs.n;
-	req.ca_file = (o->ca_file && o->ca_file[0]) ? o->ca_file : NULL;
-	req.verify = 1;						/* STS-PKI-1 */
-	req.max_body = o->max_body ? o->max_body : STS_BODY_MAX;
-	req.connect_timeout_ms = o->connect_timeout_ms;
-	req.timeout_ms = o->timeout_ms;
-
-	st = http_do(&req, &r, &sub);
-	dns_rrset_clear(&addrs);
-	if (st != ST_OK) {
-		if (r.fail == HTTP_FAIL_CERT)
-			*rt = TLSRPT_STS_WEBPKI_INVALID;	/* STS-PKI-1 */
-		buf_printf(why, "%s", buf_str(&sub));
-		st = ST_TEMPFAIL;
-		goto out;
-	}
-	if (r.status != 200) {			/* STS-HTTP-2: no redirects */
-		buf_printf(why, "%s: HTTP status %ld", url, r.status);
-		st = ST_TEMPFAIL;
-		goto out;
-	}
-	if (!sts_content_type_ok(r.content_type)) {		/* STS-HTTP-3 */
-		*rt = TLSRPT_STS_POLICY_INVALID;
-		buf_printf(why, "%s: media type \"%.64s\", not text/plain", url,
-		    r.content_type ? r.content_type : "(none)");
-		st = ST_INVALID;
-		goto out;
-	}
-	if ((st = sts_policy_parse(buf_str(&r.body), r.body.b_len, out,
-	    &sub)) != ST_OK) {					/* STS-HTTP-10 */
-		*rt = TLSRPT_STS_POLICY_INVALID;
-		buf_printf(why, "%s: invalid policy: %s", url, buf_str(&sub));
-		st = ST_INVALID;
-		goto out;
-	}
-	*rt = TLSRPT_SUCCESS;
-out:
+	st = http_do(&p.req, &r, &hwhy);
+	dns_rrset_clear(&p.addrs);
+	st = fetch_reply(st, &r, p.url, buf_str(&hwhy), out, rt, why);
 	http_reply_clear(&r);
-	buf_free(&sub);
+	buf_free(&hwhy);
 	return st;
+}
+
+/* an asynchronous fetch between its start and the loop's answer */
+struct fetch_async {
+	sts_fetch_done_fn	*fa_done;
+	void			*fa_arg;
+	char			 fa_url[400];
+};
+
+static void
+fetch_async_done(void *arg, enum status st, struct http_reply *r,
+    const char *http_why)
+{
+	struct fetch_async	*fa = arg;
+	struct sts_policy	*pol;
+	enum tlsrpt_result	 rt;
+	struct buf		 why = BUF_INIT;
+
+	st = fetch_reply(st, r, fa->fa_url, http_why, &pol, &rt, &why);
+	fa->fa_done(fa->fa_arg, st, pol, rt, buf_str(&why));
+	buf_free(&why);
+	free(fa);
+}
+
+void
+sts_fetch_policy_start(struct dns *dns, const struct sts_fetch_opts *o,
+    const char *domain, struct http_loop *loop, sts_fetch_done_fn *done,
+    void *arg)
+{
+	struct fetch_prep	 p;
+	struct fetch_async	*fa;
+	struct buf		 why = BUF_INIT;
+
+	if (fetch_prep(dns, o, domain, &p, &why) != ST_OK) {
+		done(arg, ST_TEMPFAIL, NULL, TLSRPT_STS_POLICY_FETCH_ERROR,
+		    buf_str(&why));
+		buf_free(&why);
+		return;
+	}
+	fa = xcalloc(1, sizeof(*fa));
+	fa->fa_done = done;
+	fa->fa_arg = arg;
+	memcpy(fa->fa_url, p.url, sizeof(fa->fa_url));
+	(void)http_loop_submit(loop, &p.req, fetch_async_done, fa);
+	dns_rrset_clear(&p.addrs);		/* the loop took copies */
+	buf_free(&why);
 }

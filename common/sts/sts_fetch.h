@@ -41,6 +41,20 @@ enum status	sts_fetch_txt(struct dns *, const char *domain,
 enum status	sts_fetch_policy(struct dns *, const struct sts_fetch_opts *,
 		    const char *domain, struct sts_policy **out,
 		    enum tlsrpt_result *rt, struct buf *why);
+/*
+ * sts_fetch_policy_start - sts_fetch_policy() with the HTTPS part on
+ * loop (http.h): the policy host is resolved on this thread, then the
+ * request waits on the network without a thread; done(arg, st, policy,
+ * rt, why) is called once, with what sts_fetch_policy() would have
+ * returned (policy is the callee's to keep), on the loop's thread, or
+ * on this one before the call returns when there is nothing to fetch.
+ */
+struct http_loop;
+typedef void	sts_fetch_done_fn(void *arg, enum status,
+		    struct sts_policy *, enum tlsrpt_result, const char *why);
+void		sts_fetch_policy_start(struct dns *,
+		    const struct sts_fetch_opts *, const char *domain,
+		    struct http_loop *, sts_fetch_done_fn *, void *arg);
 /* sts_content_type_ok - STS-HTTP-3: media type text/plain, any params */
 int		sts_content_type_ok(const char *ctype);
 

@@ -1,10 +1,11 @@
 /*
- * sts_pool.c - the policy cache's pool of fetches and its refresh timer
- * (see sts_pool.h)
+ * sts_pool.c - the policy cache's threads: the pool of fetches, its
+ * refresh timer and the writer (see sts_pool.h)
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "sts_pool.h"
@@ -55,6 +56,7 @@ sts_pool_timer(void *arg)
 	struct sts_pool	*p = arg;
 	struct timespec	 ts;
 
+	(void)pthread_setname_np(pthread_self(), "sts-refresh");
 	pthread_mutex_lock(&p->p_mu);
 	while (!p->p_stop) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -120,4 +122,114 @@ sts_pool_free(struct sts_pool *p)
 	pthread_cond_destroy(&p->p_cv);
 	pthread_mutex_destroy(&p->p_mu);
 	free(p);
+}
+
+/* --- the writer: one thread that persists, in order, off every lock --- */
+
+struct sts_writer_item {
+	struct sts_writer_item	*w_next;
+	char			 w_domain[];
+};
+
+struct sts_writer {
+	void			(*w_fn)(void *, const char *);
+	void			*w_arg;
+	pthread_mutex_t		 w_mu;
+	pthread_cond_t		 w_cv;		/* work, or stop */
+	pthread_cond_t		 w_idle;	/* queue empty, nothing running */
+	struct sts_writer_item	*w_head, **w_tail;
+	int			 w_busy, w_stop;
+	pthread_t		 w_thread;
+};
+
+static void *
+sts_writer_run(void *arg)
+{
+	struct sts_writer	*w = arg;
+	struct sts_writer_item	*it;
+
+	(void)pthread_setname_np(pthread_self(), "sts-writer");
+	pthread_mutex_lock(&w->w_mu);
+	for (;;) {
+		while (w->w_head == NULL && !w->w_stop)
+			pthread_cond_wait(&w->w_cv, &w->w_mu);
+		if ((it = w->w_head) == NULL)
+			break;			/* stopped and drained */
+		if ((w->w_head = it->w_next) == NULL)
+			w->w_tail = &w->w_head;
+		w->w_busy = 1;
+		pthread_mutex_unlock(&w->w_mu);
+		w->w_fn(w->w_arg, it->w_domain);
+		free(it);
+		pthread_mutex_lock(&w->w_mu);
+		w->w_busy = 0;
+		if (w->w_head == NULL)
+			pthread_cond_broadcast(&w->w_idle);
+	}
+	pthread_cond_broadcast(&w->w_idle);
+	pthread_mutex_unlock(&w->w_mu);
+	return NULL;
+}
+
+struct sts_writer *
+sts_writer_new(void (*fn)(void *, const char *), void *arg)
+{
+	struct sts_writer	*w = xcalloc(1, sizeof(*w));
+
+	w->w_fn = fn;
+	w->w_arg = arg;
+	w->w_tail = &w->w_head;
+	pthread_mutex_init(&w->w_mu, NULL);
+	pthread_cond_init(&w->w_cv, NULL);
+	pthread_cond_init(&w->w_idle, NULL);
+	if (pthread_create(&w->w_thread, NULL, sts_writer_run, w) != 0) {
+		pthread_cond_destroy(&w->w_idle);
+		pthread_cond_destroy(&w->w_cv);
+		pthread_mutex_destroy(&w->w_mu);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+sts_writer_push(struct sts_writer *w, const char *domain)
+{
+	size_t			 n = strlen(domain) + 1;
+	struct sts_writer_item	*it = xmalloc(sizeof(*it) + n);
+
+	it->w_next = NULL;
+	memcpy(it->w_domain, domain, n);
+	pthread_mutex_lock(&w->w_mu);
+	*w->w_tail = it;
+	w->w_tail = &it->w_next;
+	pthread_cond_signal(&w->w_cv);
+	pthread_mutex_unlock(&w->w_mu);
+}
+
+void
+sts_writer_drain(struct sts_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->w_mu);
+	while (w->w_head != NULL || w->w_busy)
+		pthread_cond_wait(&w->w_idle, &w->w_mu);
+	pthread_mutex_unlock(&w->w_mu);
+}
+
+void
+sts_writer_free(struct sts_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->w_mu);
+	w->w_stop = 1;
+	pthread_cond_signal(&w->w_cv);
+	pthread_mutex_unlock(&w->w_mu);
+	pthread_join(w->w_thread, NULL);	/* after the last item */
+	pthread_cond_destroy(&w->w_idle);
+	pthread_cond_destroy(&w->w_cv);
+	pthread_mutex_destroy(&w->w_mu);
+	free(w);
 }

@@ -1,5 +1,6 @@
 /*
- * sts_pool.h - the policy cache's pool of fetches and its refresh timer
+ * sts_pool.h - the policy cache's threads: the pool of fetches, its
+ * refresh timer, and the writer
  *
  * sts_pool_new(max_fetches, run, scan, arg): domains pushed with
  * sts_pool_push() are handed to run(arg, domain, kind) by at most
@@ -23,5 +24,20 @@ struct sts_pool	*sts_pool_new(int max_fetches,
 		    void (*scan)(void *arg), void *arg);
 int		 sts_pool_push(struct sts_pool *, const char *domain, int kind);
 void		 sts_pool_free(struct sts_pool *);
+
+/*
+ * The writer: sts_writer_push(domain) has fn(arg, domain) called on the
+ * writer's one thread, in push order (the cache writes or removes the
+ * domain's file there, so no thread that answers lookups waits for a
+ * disk).  sts_writer_drain() returns once everything pushed before it
+ * is done; sts_writer_free() does what is pushed, then stops.
+ */
+struct sts_writer;
+
+struct sts_writer *sts_writer_new(void (*fn)(void *arg, const char *domain),
+		    void *arg);
+void		 sts_writer_push(struct sts_writer *, const char *domain);
+void		 sts_writer_drain(struct sts_writer *);
+void		 sts_writer_free(struct sts_writer *);
 
 #endif

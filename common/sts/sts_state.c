@@ -75,8 +75,8 @@ sts_state_snapshot(const struct sts_state *st, const struct sts_state_opts *o,
 	memcpy(sn->sn_fail_id, st->st_fail_id, sizeof(sn->sn_fail_id));
 }
 
-void
-sts_state_discover(const struct sts_state_opts *opt,
+int
+sts_state_discover_txt(const struct sts_state_opts *opt,
     const struct sts_state_snap *sn, struct sts_state_outcome *o)
 {
 	struct sts_txt	txt;
@@ -90,31 +90,47 @@ sts_state_discover(const struct sts_state_opts *opt,
 		 * when its TXT record is missing or failing, or an attacker
 		 * who hides the record only has to wait for max_age.
 		 */
-		if (sn->sn_have && sn->sn_fetch_due) {
-			struct buf fwhy = BUF_INIT;
-
-			o->o_fetched = 1;
-			(void)sts_fetch_policy(opt->dns, opt->fetch,
-			    sn->sn_domain, &o->o_policy, &o->o_rt, &fwhy);
-			if (o->o_policy == NULL)
-				buf_printf(&o->o_why, "; refresh: %s",
-				    buf_str(&fwhy));
-			buf_free(&fwhy);
-		}
-		return;
+		if (sn->sn_have && sn->sn_fetch_due)
+			return o->o_fetched = 1;
+		return 0;
 	}
 	memcpy(o->o_txt_id, txt.id, sizeof(o->o_txt_id));
 	if (sn->sn_have && strcmp(txt.id, sn->sn_old_id) == 0 &&
 	    !sn->sn_fetch_due)
-		return;					/* STS-CACHE-2 */
+		return 0;				/* STS-CACHE-2 */
 	if (sn->sn_backoff && strcmp(txt.id, sn->sn_fail_id) == 0) {
 		buf_printf(&o->o_why, "fetch of policy id %s failed less than "
 		    "%d s ago; not retrying yet", txt.id, opt->fetch_backoff);
-		return;					/* STS-HTTP-5 */
+		return 0;				/* STS-HTTP-5 */
 	}
-	o->o_fetched = 1;
-	(void)sts_fetch_policy(opt->dns, opt->fetch, sn->sn_domain,
-	    &o->o_policy, &o->o_rt, &o->o_why);
+	return o->o_fetched = 1;
+}
+
+void
+sts_state_fetched(struct sts_state_outcome *o, struct sts_policy *policy,
+    enum tlsrpt_result rt, const char *why)
+{
+	o->o_policy = policy;
+	o->o_rt = rt;
+	if (policy == NULL && why != NULL && why[0] != '\0')
+		buf_printf(&o->o_why, o->o_txt_st != ST_OK ?
+		    "; refresh: %s" : "%s", why);
+}
+
+void
+sts_state_discover(const struct sts_state_opts *opt,
+    const struct sts_state_snap *sn, struct sts_state_outcome *o)
+{
+	struct sts_policy	*pol;
+	enum tlsrpt_result	 rt;
+	struct buf		 why = BUF_INIT;
+
+	if (!sts_state_discover_txt(opt, sn, o))
+		return;
+	(void)sts_fetch_policy(opt->dns, opt->fetch, sn->sn_domain, &pol, &rt,
+	    &why);
+	sts_state_fetched(o, pol, rt, buf_str(&why));
+	buf_free(&why);
 }
 
 /* sts_state_failed - the fetch of id failed at now */

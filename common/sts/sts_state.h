@@ -89,6 +89,14 @@ void	sts_state_snapshot(const struct sts_state *,
 	    time_t now, struct sts_state_snap *);
 void	sts_state_discover(const struct sts_state_opts *,
 	    const struct sts_state_snap *, struct sts_state_outcome *);
+/* the discovery in two halves (the fetch between them may run on an
+ * http_loop): sts_state_discover_txt() is the TXT step, 1 when a policy
+ * fetch must follow (o_fetched); sts_state_fetched() folds the fetch's
+ * result (policy is taken) into o */
+int	sts_state_discover_txt(const struct sts_state_opts *,
+	    const struct sts_state_snap *, struct sts_state_outcome *);
+void	sts_state_fetched(struct sts_state_outcome *, struct sts_policy *,
+	    enum tlsrpt_result, const char *why);
 int	sts_state_apply(struct sts_state *, const struct sts_state_opts *,
 	    struct sts_state_outcome *, time_t now);
 void	sts_state_outcome_clear(struct sts_state_outcome *);

@@ -23,7 +23,9 @@
 # connections, while a paced probe (one connection, a request every
 # 2 ms) asks for the cached domain: its p99 is the cached latency during
 # a cold run.  Rounds interleave the two daemons (order alternating);
-# the table shows medians over the rounds.
+# the table shows medians over the rounds, and the CPU time (user +
+# system, all threads) each daemon used per lookup: on a busy machine
+# the rates move with the load, the CPU cost much less.
 #
 # Environment: BENCH_COLD_DOMAINS (1000); BENCH_COLD_ROUNDS (3);
 # BENCH_COLD_CONNS ("1 10 100"); BENCH_COLD_SLOW_CONNS ("10 100": at one
@@ -277,6 +279,7 @@ measure() {
 	kill -TERM "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null
 	probe=$(cat "$W/probe.out")
+	cpu=$(cpu_ms "$DPID")
 	stop_daemon
 	lk=$(field lookups "$out") bad=$(field bad "$out") err=$(field errors "$out")
 	secs=$(field seconds "$out")
@@ -284,9 +287,16 @@ measure() {
 	printf '%s %s %s\n' "$1 $2 $3:" "$out" "probe: $probe" >>"$W/raw.log"
 	awk -v lk="$lk" -v bad="$bad" -v err="$err" -v s="$secs" \
 	    -v p50="$(field p50_us "$probe")" -v p99="$(field p99_us "$probe")" \
-	    'BEGIN { printf "%.0f %d %d %s %s\n", (lk - bad) / (s > 0 ? s : 1), lk, bad + err, p50, p99 }' \
+	    -v cpu="$cpu" \
+	    'BEGIN { printf "%.0f %d %d %s %s %.2f\n", (lk - bad) / (s > 0 ? s : 1), lk, bad + err, p50, p99, cpu / (lk > 0 ? lk : 1) }' \
 	    >>"$W/$1.$2.$3"
-	echo "cold:   $1 $2 $3 conns: $(tail -1 "$W/$1.$2.$3" | awk '{printf "%s/s, %s bad, cached p99 %s us", $1, $3, $5}')"
+	echo "cold:   $1 $2 $3 conns: $(tail -1 "$W/$1.$2.$3" | awk '{printf "%s/s, %s bad, cached p99 %s us, %s CPU ms/lookup", $1, $3, $5, $6}')"
+}
+# cpu_ms PID: the CPU time (user + system, all threads) the process used
+cpu_ms() {
+	local tck
+	tck=$(getconf CLK_TCK)
+	awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / t }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 median() {
 	[ -s "$1" ] || { echo -; return; }
@@ -321,8 +331,8 @@ echo
 echo "cold: $N new domains per run, each asked once (postfix flavour), fresh daemon, empty cache;"
 echo "cold: medians of $ROUNDS interleaved rounds; $(nproc) CPUs shared with nginx, unbound and the load client;"
 echo "cold: slow = the policy host answers after $DELAY_MS ms; cached p99 = a cached domain asked every 2 ms during the run"
-printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)" "base /s, p99"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ---------------- --------------
+printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)" "base /s, p99" "CPU ms sts/res"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ---------------- -------------- ---------------
 miss=0
 verdicts=()
 for set in $SETS; do
@@ -335,9 +345,9 @@ for set in $SETS; do
 		[ "$sr" != - ] && [ "$rr" != - ] && ratio=$(awk -v a="$sr" -v b="$rr" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 		ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
 		b=$W/base.$set.$c
-		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
+		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
 		    "$(ms "$(median "$s" 5)")" "$(ms "$(median "$rs" 5)")" "$(worst "$s" 3)/$(worst "$rs" 3)" \
-		    "$(median "$b" 1), $(ms "$(median "$b" 5)")"
+		    "$(median "$b" 1), $(ms "$(median "$b" 5)")" "$(median "$s" 6)/$(median "$rs" 6)"
 		want=
 		[ "$set" = fast ] && [ "$c" -ge 10 ] && want=1.5
 		[ "$set" = slow ] && [ "$c" -ge 100 ] && want=2

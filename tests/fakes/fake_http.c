@@ -4,6 +4,7 @@
  * A URL with no entry fails to connect.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,4 +162,109 @@ http_fail_str(enum http_fail f)
 	if ((unsigned)f < sizeof(names) / sizeof(names[0]))
 		return names[f];
 	return "unknown";
+}
+
+/* The loop: each request on a thread of its own, through http_do(),
+ * at most max at once, as the real loop. */
+struct http_loop {
+	pthread_mutex_t	 l_mu;
+	pthread_cond_t	 l_cv;
+	unsigned long	 l_count;
+	int		 l_running, l_max;
+};
+
+struct fake_xfer {
+	struct http_loop	*x_loop;
+	struct http_req		 x_req;
+	http_done_fn		*x_done;
+	void			*x_arg;
+};
+
+static void *
+fake_loop_run(void *arg)
+{
+	struct fake_xfer	*x = arg;
+	struct http_loop	*l = x->x_loop;
+	struct http_reply	 r;
+	struct buf		 why = BUF_INIT;
+	enum status		 st;
+
+	pthread_mutex_lock(&l->l_mu);
+	while (l->l_running >= l->l_max)
+		pthread_cond_wait(&l->l_cv, &l->l_mu);
+	l->l_running++;
+	pthread_mutex_unlock(&l->l_mu);
+	st = http_do(&x->x_req, &r, &why);
+	x->x_done(x->x_arg, st, &r, buf_str(&why));
+	http_reply_clear(&r);
+	buf_free(&why);
+	free((char *)(uintptr_t)x->x_req.url);
+	free(x);
+	pthread_mutex_lock(&l->l_mu);
+	l->l_count--;
+	l->l_running--;
+	pthread_cond_broadcast(&l->l_cv);
+	pthread_mutex_unlock(&l->l_mu);
+	return NULL;
+}
+
+struct http_loop *
+http_loop_new(int max, struct buf *why)
+{
+	struct http_loop	*l = xcalloc(1, sizeof(*l));
+
+	(void)why;
+	l->l_max = max > 0 ? max : 1;
+	pthread_mutex_init(&l->l_mu, NULL);
+	pthread_cond_init(&l->l_cv, NULL);
+	return l;
+}
+
+int
+http_loop_submit(struct http_loop *l, const struct http_req *req,
+    http_done_fn *done, void *arg)
+{
+	struct fake_xfer	*x = xcalloc(1, sizeof(*x));
+	pthread_t		 t;
+
+	x->x_loop = l;
+	x->x_req = *req;
+	x->x_req.url = xstrdup(req->url);
+	x->x_req.addrs = NULL;		/* not kept: the fake ignores them */
+	x->x_req.naddrs = 0;
+	x->x_req.body = NULL;
+	x->x_done = done;
+	x->x_arg = arg;
+	pthread_mutex_lock(&l->l_mu);
+	l->l_count++;
+	pthread_mutex_unlock(&l->l_mu);
+	if (pthread_create(&t, NULL, fake_loop_run, x) != 0)
+		abort();
+	pthread_detach(t);
+	return 0;
+}
+
+unsigned long
+http_loop_pending(struct http_loop *l)
+{
+	unsigned long	n;
+
+	pthread_mutex_lock(&l->l_mu);
+	n = l->l_count;
+	pthread_mutex_unlock(&l->l_mu);
+	return n;
+}
+
+void
+http_loop_free(struct http_loop *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->l_mu);
+	while (l->l_count > 0)
+		pthread_cond_wait(&l->l_cv, &l->l_mu);
+	pthread_mutex_unlock(&l->l_mu);
+	pthread_cond_destroy(&l->l_cv);
+	pthread_mutex_destroy(&l->l_mu);
+	free(l);
 }

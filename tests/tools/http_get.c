@@ -2,7 +2,7 @@
  * http_get.c - one request through common/net/http.c from the command line
  *
  * SYNOPSIS
- *	http_get [-kb] [-c CAFILE] [-a ADDR]... [-H PINHOST] [-m MAXBODY]
+ *	http_get [-kbL] [-c CAFILE] [-a ADDR]... [-H PINHOST] [-m MAXBODY]
  *	    [-t TIMEOUT_MS] [-T CONNECT_MS] [-P BODYFILE] [-C CONTENT_TYPE] URL
  *
  * DESCRIPTION
@@ -15,10 +15,13 @@
  *	-a pins the URL's host to ADDR (repeatable; -H pins another
  *	host name instead, to check that a mismatch is refused), -c names the CA
  *	bundle, -k turns verification off, -b prints the body after the
- *	report.  Defaults: max body 65536, timeout 10000 ms, connect
+ *	report.  -L makes the request through the loop (http_loop_submit,
+ *	which the daemon's policy fetches use) instead of http_do().
+ *	Defaults: max body 65536, timeout 10000 ms, connect
  *	timeout the same.  Exit status: 0 ok, 1 tempfail, 64 usage.
  */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: http_get [-kb] [-c cafile] [-a addr]... "
+	fprintf(stderr, "usage: http_get [-kbL] [-c cafile] [-a addr]... "
 	    "[-H pinhost] [-m maxbody] [-t timeout_ms] [-T connect_ms] [-P bodyfile] "
 	    "[-C content_type] url\n");
 	exit(64);
@@ -62,6 +65,55 @@ slurp(const char *path, size_t *len)
 	return buf_release(&b);
 }
 
+/* the request through the loop: the answer handed over to the caller */
+struct loop_wait {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 done;
+	enum status		 st;
+	struct http_reply	*r;
+	struct buf		*why;
+};
+
+static void
+loop_done(void *arg, enum status st, struct http_reply *r, const char *why)
+{
+	struct loop_wait	*w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->st = st;
+	*w->r = *r;			/* taken: the loop frees a cleared one */
+	memset(r, 0, sizeof(*r));
+	buf_puts(w->why, why);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static enum status
+via_loop(const struct http_req *req, struct http_reply *r, struct buf *why)
+{
+	struct loop_wait	 w;
+	struct http_loop	*l;
+
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	w.r = r;
+	w.why = why;
+	if ((l = http_loop_new(4, why)) == NULL) {
+		memset(r, 0, sizeof(*r));
+		return ST_TEMPFAIL;
+	}
+	(void)http_loop_submit(l, req, loop_done, &w);
+	pthread_mutex_lock(&w.mu);
+	while (!w.done)
+		pthread_cond_wait(&w.cv, &w.mu);
+	pthread_mutex_unlock(&w.mu);
+	http_loop_free(l);
+	return w.st;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -73,7 +125,7 @@ main(int argc, char *argv[])
 	char			*addrs[MAXADDR], *host = NULL, *port = NULL;
 	char			*post = NULL, *pinhost = NULL;
 	size_t			 naddr = 0, hl;
-	int			 c, printbody = 0;
+	int			 c, printbody = 0, loop = 0;
 	enum status		 st;
 
 	memset(&req, 0, sizeof(req));
@@ -81,7 +133,7 @@ main(int argc, char *argv[])
 	req.max_body = 65536;
 	req.timeout_ms = 10000;
 	req.connect_timeout_ms = 10000;
-	while ((c = getopt(argc, argv, "a:bC:c:H:km:P:T:t:")) != -1) {
+	while ((c = getopt(argc, argv, "a:bC:c:H:kLm:P:T:t:")) != -1) {
 		switch (c) {
 		case 'a':
 			if (naddr == MAXADDR)
@@ -102,6 +154,9 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			req.verify = 0;
+			break;
+		case 'L':
+			loop = 1;
 			break;
 		case 'm':
 			req.max_body = strtoul(optarg, NULL, 10);
@@ -153,7 +208,10 @@ main(int argc, char *argv[])
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	st = http_do(&req, &r, &why);
+	if (loop)
+		st = via_loop(&req, &r, &why);
+	else
+		st = http_do(&req, &r, &why);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("result=%s http=%ld fail=%s body=%zu ms=%ld\n",
 	    status_str(st), r.status, http_fail_str(r.fail), r.body.b_len,

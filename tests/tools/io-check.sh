@@ -63,7 +63,8 @@ t() {
 	fi
 }
 q() { "$tools/dns_query" "$@"; }
-g() { "$tools/http_get" "$@"; }
+g() { "$tools/http_get" $GMODE "$@"; }
+GMODE=
 nl=$'\n'
 
 # --- DNS, hostile server
@@ -122,22 +123,27 @@ t lab-addr-nohost "^status=notfound" q $L addr mta-sts.nohost.test
 
 # --- HTTPS, lab (names under .test never resolve through libc here)
 u() { echo "https://mta-sts.$1.test/.well-known/mta-sts.txt"; }
-t https-200 "^result=ok http=200 fail=none .*content-type: text/plain" g -c "$CA" -a 127.0.3.1 "$(u enforce)"
-t https-404-passed-through "^result=ok http=404 fail=none" g -c "$CA" -a 127.0.3.1 "$(u notfound)"
-t https-301-not-followed "^result=ok http=301 fail=none" g -c "$CA" -a 127.0.3.1 "$(u redirect)"
-t https-content-type "content-type: text/html" g -c "$CA" -a 127.0.3.1 "$(u ctype)"
-t https-too-big "^result=tempfail [[:print:]]*fail=too-big" g -c "$CA" -a 127.0.3.1 -m 65536 "$(u big)"
-t https-big-under-cap "^result=ok http=200 fail=none body=71680 " g -c "$CA" -a 127.0.3.1 -m 71680 "$(u big)"
-t https-hang-timeout "^result=tempfail [[:print:]]*fail=timeout [[:print:]]*ms=1[5][0-9][0-9]$nl" g -c "$CA" -a 127.0.3.2 -t 1500 "$(u hang)"
-t https-wrong-name "^result=tempfail [[:print:]]*fail=certificate .*hostname mismatch" g -c "$CA" -a 127.0.3.1 "$(u badcert)"
-t https-untrusted "^result=tempfail [[:print:]]*fail=certificate .*X.509 error" g -c "$CA" -a 127.0.3.1 "$(u untrusted)"
-t https-system-store-untrusted "^result=tempfail [[:print:]]*fail=certificate" g -a 127.0.3.1 "$(u enforce)"
-t https-no-pin-no-libc "^result=tempfail [[:print:]]*fail=connect .*resolve" g -c "$CA" "$(u enforce)"
-t https-pinned-dead "^result=tempfail [[:print:]]*fail=connect" g -c "$CA" -a 127.0.3.9 "$(u enforce)"
-t https-pinned-fallback "^result=ok http=200" g -c "$CA" -a 127.0.3.9 -a 127.0.3.1 "$(u enforce)"
-t https-pin-host-mismatch "^result=tempfail [[:print:]]*fail=protocol .*pinned host" g -c "$CA" -H mta-sts.other.test -a 127.0.3.1 "$(u enforce)"
-t https-http-refused "^result=tempfail [[:print:]]*fail=protocol" g -c "$CA" -a 127.0.3.1 "http://mta-sts.enforce.test/.well-known/mta-sts.txt"
-t https-bad-ca-file "^result=tempfail [[:print:]]*fail=certificate" g -c /nonexistent.pem -a 127.0.3.1 "$(u enforce)"
+# each check twice: one request (http_do), and through the loop that
+# runs many at once on one thread (http_loop_submit, -L)
+for GMODE in "" -L; do
+	S=${GMODE:+-loop}
+	t https-200$S "^result=ok http=200 fail=none .*content-type: text/plain" g -c "$CA" -a 127.0.3.1 "$(u enforce)"
+	t https-404-passed-through$S "^result=ok http=404 fail=none" g -c "$CA" -a 127.0.3.1 "$(u notfound)"
+	t https-301-not-followed$S "^result=ok http=301 fail=none" g -c "$CA" -a 127.0.3.1 "$(u redirect)"
+	t https-content-type$S "content-type: text/html" g -c "$CA" -a 127.0.3.1 "$(u ctype)"
+	t https-too-big$S "^result=tempfail [[:print:]]*fail=too-big" g -c "$CA" -a 127.0.3.1 -m 65536 "$(u big)"
+	t https-big-under-cap$S "^result=ok http=200 fail=none body=71680 " g -c "$CA" -a 127.0.3.1 -m 71680 "$(u big)"
+	t https-hang-timeout$S "^result=tempfail [[:print:]]*fail=timeout [[:print:]]*ms=1[5][0-9][0-9]$nl" g -c "$CA" -a 127.0.3.2 -t 1500 "$(u hang)"
+	t https-wrong-name$S "^result=tempfail [[:print:]]*fail=certificate .*hostname mismatch" g -c "$CA" -a 127.0.3.1 "$(u badcert)"
+	t https-untrusted$S "^result=tempfail [[:print:]]*fail=certificate .*X.509 error" g -c "$CA" -a 127.0.3.1 "$(u untrusted)"
+	t https-system-store-untrusted$S "^result=tempfail [[:print:]]*fail=certificate" g -a 127.0.3.1 "$(u enforce)"
+	t https-no-pin-no-libc$S "^result=tempfail [[:print:]]*fail=connect .*resolve" g -c "$CA" "$(u enforce)"
+	t https-pinned-dead$S "^result=tempfail [[:print:]]*fail=connect" g -c "$CA" -a 127.0.3.9 "$(u enforce)"
+	t https-pinned-fallback$S "^result=ok http=200" g -c "$CA" -a 127.0.3.9 -a 127.0.3.1 "$(u enforce)"
+	t https-pin-host-mismatch$S "^result=tempfail [[:print:]]*fail=protocol .*pinned host" g -c "$CA" -H mta-sts.other.test -a 127.0.3.1 "$(u enforce)"
+	t https-http-refused$S "^result=tempfail [[:print:]]*fail=protocol" g -c "$CA" -a 127.0.3.1 "http://mta-sts.enforce.test/.well-known/mta-sts.txt"
+	t https-bad-ca-file$S "^result=tempfail [[:print:]]*fail=certificate" g -c /nonexistent.pem -a 127.0.3.1 "$(u enforce)"
+done
 
 echo "io-check: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
