@@ -2,7 +2,7 @@
  * pmap_fetch.c - the policy map's fetch step without a thread per fetch
  * (see pmap_fetch.h)
  *
- * Waiting jobs sit in a hash table by domain (one mutex; they are
+ * Waiting jobs sit in a hash table by domain (64 mutexes; they are
  * linked through j_next, which the job pool does not use for them).
  * A job is answered exactly once: by pmap_fetch_start() when the cache
  * answers at once and the job is still in the table, else by ready().
@@ -17,12 +17,15 @@
 #include "xmalloc.h"
 
 #define NBUCKET	1024
+#define NLOCK	64		/* bucket b is under f_mu[b % NLOCK] */
 
 struct pmap_fetch {
 	struct sts_cache	*f_cache;
 	void			(*f_done)(void *, struct pmap_job *);
 	void			*f_arg;
-	pthread_mutex_t		 f_mu;
+	/* several: a reactor never waits for a pool thread (nice +10)
+	 * that holds the one lock of an unrelated domain */
+	pthread_mutex_t		 f_mu[NLOCK];
 	struct pmap_job		*f_wait[NBUCKET];
 };
 
@@ -41,17 +44,17 @@ static int
 take(struct pmap_fetch *f, struct pmap_job *j)
 {
 	struct pmap_job	**pp;
+	size_t		  b = bucket(j->j_domain);
 	int		  found = 0;
 
-	pthread_mutex_lock(&f->f_mu);
-	for (pp = &f->f_wait[bucket(j->j_domain)]; *pp != NULL;
-	    pp = &(*pp)->j_next)
+	pthread_mutex_lock(&f->f_mu[b % NLOCK]);
+	for (pp = &f->f_wait[b]; *pp != NULL; pp = &(*pp)->j_next)
 		if (*pp == j) {
 			*pp = j->j_next;
 			found = 1;
 			break;
 		}
-	pthread_mutex_unlock(&f->f_mu);
+	pthread_mutex_unlock(&f->f_mu[b % NLOCK]);
 	return found;
 }
 
@@ -75,9 +78,10 @@ ready(void *arg, const char *domain)
 {
 	struct pmap_fetch	*f = arg;
 	struct pmap_job		**pp, *j, *mine = NULL;
+	size_t			  b = bucket(domain);
 
-	pthread_mutex_lock(&f->f_mu);
-	for (pp = &f->f_wait[bucket(domain)]; (j = *pp) != NULL;) {
+	pthread_mutex_lock(&f->f_mu[b % NLOCK]);
+	for (pp = &f->f_wait[b]; (j = *pp) != NULL;) {
 		if (strcmp(j->j_domain, domain) != 0) {
 			pp = &j->j_next;
 			continue;
@@ -86,7 +90,7 @@ ready(void *arg, const char *domain)
 		j->j_next = mine;
 		mine = j;
 	}
-	pthread_mutex_unlock(&f->f_mu);
+	pthread_mutex_unlock(&f->f_mu[b % NLOCK]);
 	while ((j = mine) != NULL) {
 		mine = j->j_next;
 		j->j_next = NULL;
@@ -100,11 +104,13 @@ pmap_fetch_new(struct sts_cache *cache, void (*done)(void *,
     struct pmap_job *), void *arg)
 {
 	struct pmap_fetch	*f = xcalloc(1, sizeof(*f));
+	int			 i;
 
 	f->f_cache = cache;
 	f->f_done = done;
 	f->f_arg = arg;
-	pthread_mutex_init(&f->f_mu, NULL);
+	for (i = 0; i < NLOCK; i++)
+		pthread_mutex_init(&f->f_mu[i], NULL);
 	sts_cache_on_ready(cache, ready, f);
 	return f;
 }
@@ -117,10 +123,10 @@ pmap_fetch_start(struct pmap_fetch *f, struct pmap_job *j)
 	size_t			b = bucket(j->j_domain);
 
 	/* in the table first: ready() may come before the lookup returns */
-	pthread_mutex_lock(&f->f_mu);
+	pthread_mutex_lock(&f->f_mu[b % NLOCK]);
 	j->j_next = f->f_wait[b];
 	f->f_wait[b] = j;
-	pthread_mutex_unlock(&f->f_mu);
+	pthread_mutex_unlock(&f->f_mu[b % NLOCK]);
 	st = sts_cache_lookup(f->f_cache, j->j_domain, STS_LOOKUP_ASYNC |
 	    STS_LOOKUP_START, &l);
 	if (l.pending) {		/* ready() will answer it */
@@ -154,6 +160,7 @@ pmap_fetch_free(struct pmap_fetch *f)
 			f->f_wait[b] = j->j_next;
 			pmap_job_free(j);
 		}
-	pthread_mutex_destroy(&f->f_mu);
+	for (b = 0; b < NLOCK; b++)
+		pthread_mutex_destroy(&f->f_mu[b]);
 	free(f);
 }

@@ -192,7 +192,7 @@ dane_cache_peek(struct dane_cache *dc, const char *domain,
     enum dane_state *st)
 {
 	struct dane_entry	*e;
-	int			 hit = 0;
+	int			 hit = 0, usable;
 
 	pthread_mutex_lock(&dc->mu);
 	if ((e = dane_cache_find(dc, domain)) != NULL &&
@@ -201,6 +201,12 @@ dane_cache_peek(struct dane_cache *dc, const char *domain,
 		hit = 1;
 	}
 	pthread_mutex_unlock(&dc->mu);
+	/* validation known not to work: dane_lookup() would say DANE_NONE
+	 * without a query, so no lookup (no thread) is needed for it */
+	if (!hit && dns_dnssec_known(dc->dns, &usable) && !usable) {
+		*st = DANE_NONE;
+		hit = 1;
+	}
 	return hit;
 }
 

@@ -849,3 +849,19 @@ dns_dnssec_usable(struct dns *d, struct buf *why)
 	pthread_mutex_unlock(&d->d_lock);
 	return ok;
 }
+
+int
+dns_dnssec_known(struct dns *d, int *usable)
+{
+	struct timespec	ts;
+	int64_t		now;
+	int		known;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&d->d_lock);
+	if ((known = d->d_ta_next > now))
+		*usable = d->d_ta_ok;
+	pthread_mutex_unlock(&d->d_lock);
+	return known;
+}

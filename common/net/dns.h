@@ -82,6 +82,9 @@ enum status	 dns_tlsa(struct dns *, const char *name,
 		    struct dns_rrset *out, struct buf *why);
 /* 1 when the trust anchor's DNSKEY validates through these resolvers */
 int		 dns_dnssec_usable(struct dns *, struct buf *why);
+/* dns_dnssec_known - 1 and *usable when dns_dnssec_usable()'s verdict
+ * is fresh (no I/O: a reactor may ask) */
+int		 dns_dnssec_known(struct dns *, int *usable);
 
 
 #endif

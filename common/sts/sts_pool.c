@@ -2,11 +2,14 @@
  * sts_pool.c - the policy cache's threads: the pool of fetches, its
  * refresh timer and the writer (see sts_pool.h)
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sts_pool.h"
 #include "workq.h"
@@ -149,6 +152,9 @@ sts_writer_run(void *arg)
 	struct sts_writer_item	*it;
 
 	(void)pthread_setname_np(pthread_self(), "sts-writer");
+	/* background work: lookups are answered from memory, the file is
+	 * for the next start; it may wait for idle CPU */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&w->w_mu);
 	for (;;) {
 		while (w->w_head == NULL && !w->w_stop)
