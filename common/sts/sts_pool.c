@@ -152,9 +152,9 @@ sts_writer_run(void *arg)
 	struct sts_writer_item	*it;
 
 	(void)pthread_setname_np(pthread_self(), "sts-writer");
-	/* background work: lookups are answered from memory, the file is
-	 * for the next start; it may wait for idle CPU */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	/* background work, as the discoveries': lookups are answered from
+	 * memory, the file is for the next start (and the fleet's store) */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	pthread_mutex_lock(&w->w_mu);
 	for (;;) {
 		while (w->w_head == NULL && !w->w_stop)
