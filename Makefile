@@ -25,7 +25,8 @@ MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS	 = $(PKG_LIBS) -lpthread
 
-SEAM_SRCS	= common/net/dns.c common/net/http.c common/net/tls_probe.c \
+SEAM_SRCS	= common/net/dns.c common/net/dns_async.c common/net/http.c \
+		  common/net/tls_probe.c \
 		  common/util/clock.c
 COMMON_SRCS	= $(wildcard common/*/*.c)
 PURE_SRCS	= $(filter-out $(SEAM_SRCS),$(COMMON_SRCS))

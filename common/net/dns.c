@@ -110,50 +110,14 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_impl.h"
 #include "dns_rr.h"
 #include "dns_upstream.h"
 #include "status.h"
 #include "xmalloc.h"
 
-#define DNS_POOL_DEFAULT 8		/* getdns contexts per handle */
-#define DNS_MAX_UPSTREAM 16		/* configured resolvers */
-#define DNS_MAX_TRIES	3		/* resolvers tried per query */
-
-#define RR_DS		43
-
-#define RCODE_NOERROR	0
-#define RCODE_FORMERR	1
-#define RCODE_SERVFAIL	2
-#define RCODE_NXDOMAIN	3
-#define RCODE_NOTIMP	4
-#define RCODE_REFUSED	5
-
-struct dns {
-	pthread_mutex_t		 d_lock;
-	pthread_cond_t		 d_cond;
-	getdns_context		**d_idle;	/* d_max slots */
-	size_t			 d_nidle;
-	size_t			 d_ncreated;
-	size_t			 d_max;		/* contexts, queries at once */
-	struct dns_upstream	 d_up[DNS_MAX_UPSTREAM];
-	size_t			 d_nup;		/* 0 = /etc/resolv.conf */
-	int			 d_timeout;	/* ms, for one query */
-	int			 d_tries;	/* attempts per query */
-	unsigned long		 d_queries[DNS_Q_MAX];	/* __atomic */
-	unsigned long		 d_failures[DNS_Q_MAX];
-	getdns_list		*d_ta;		/* trust anchors; NULL: getdns' */
-	char			 d_ta_name[DNS_WIRE_MAX * 4 + 2]; /* first owner */
-	int			 d_ta_ok;	/* dns_dnssec_usable() verdict */
-	getdns_context		**d_primed;	/* contexts that asked for the
-						 * anchor's DNSKEY (dns_prime) */
-	size_t			 d_nprimed;
-	int64_t			 d_ta_next;	/* ms (CLOCK_MONOTONIC): recheck */
-};
-
-
-
 /* dns_ctx_new - a stub-mode context set up as described at the top */
-static getdns_context *
+getdns_context *
 dns_ctx_new(struct dns *d, struct buf *why)
 {
 	getdns_context		*ctx = NULL;
@@ -355,6 +319,7 @@ dns_free(struct dns *d)
 
 	if (d == NULL)
 		return;
+	dns_async_stop(d);
 	/* Every context is idle: callers do not free a handle in use. */
 	for (i = 0; i < d->d_nidle; i++)
 		getdns_context_destroy(d->d_idle[i]);
@@ -425,10 +390,7 @@ dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
     enum dns_sec *sec, struct buf *err)
 {
 	getdns_return_t	 r = GETDNS_RETURN_GOOD;
-	getdns_list	*replies, *ans;
-	getdns_dict	*hdr;
-	uint32_t	 rstatus, rcode, ancount;
-	size_t		 nrep, nans;
+	uint32_t	 rstatus;
 	int		 try;
 
 	for (try = 0; try < d->d_tries; try++) {
@@ -448,12 +410,28 @@ dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
 		buf_printf(err, "getdns: %s", getdns_get_errorstr_by_id(r));
 		return ST_TEMPFAIL;
 	}
-	if (getdns_dict_get_int(*resp, "status", &rstatus) == 0 &&
+	return dns_judge(*resp, ext != NULL, reply, sec, err);
+}
+
+enum status
+dns_judge(getdns_dict *resp, int validate, getdns_dict **reply,
+    enum dns_sec *sec, struct buf *err)
+{
+	getdns_list	*replies, *ans;
+	getdns_dict	*hdr;
+	uint32_t	 rstatus, rcode, ancount;
+	size_t		 nrep, nans;
+
+	if (resp == NULL) {
+		buf_puts(err, "no answer");
+		return ST_TEMPFAIL;
+	}
+	if (getdns_dict_get_int(resp, "status", &rstatus) == 0 &&
 	    rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) {
 		buf_puts(err, "timed out");
 		return ST_TEMPFAIL;
 	}
-	if (getdns_dict_get_list(*resp, "replies_tree", &replies) != 0 ||
+	if (getdns_dict_get_list(resp, "replies_tree", &replies) != 0 ||
 	    getdns_list_get_length(replies, &nrep) != 0 || nrep == 0 ||
 	    getdns_list_get_dict(replies, 0, reply) != 0 ||
 	    getdns_dict_get_dict(*reply, "header", &hdr) != 0 ||
@@ -461,7 +439,7 @@ dns_ask(struct dns *d, getdns_context *ctx, const char *qname, uint16_t type,
 		buf_puts(err, "no answer");
 		return ST_TEMPFAIL;
 	}
-	if (ext != NULL)
+	if (validate)
 		*sec = dns_sec_worst(*sec, dns_sec_of(*reply));
 	switch (rcode) {
 	case RCODE_NOERROR:
@@ -548,31 +526,93 @@ dns_prime(struct dns *d, getdns_context *ctx)
 	pthread_mutex_unlock(&d->d_lock);
 }
 
+int
+dns_q_init(struct dns_q *q, const char *name, uint16_t type, int validate,
+    struct dns_rrset *out)
+{
+	memset(q, 0, sizeof(*q));
+	memset(out, 0, sizeof(*out));
+	q->type = type;
+	q->validate = validate;
+	q->out = out;
+	q->name = name;
+	if (name == NULL || dns_rr_name_from_text(name, &q->cur) == -1)
+		return -1;
+	out->ttl = UINT32_MAX;
+	return 0;
+}
+
+const char *
+dns_q_next(struct dns_q *q)
+{
+	q->asked = q->cur;
+	dns_rr_name_text(&q->cur, &q->qname);
+	return buf_str(&q->qname)[0] ? buf_str(&q->qname) : ".";
+}
+
+int
+dns_q_step(struct dns_q *q, enum status *st, getdns_dict *reply)
+{
+	getdns_list	*ans;
+
+	if (*st != ST_OK)
+		return 0;
+	if (getdns_dict_get_list(reply, "answer", &ans) != 0)
+		ans = NULL;
+	*st = ans ? dns_rr_answer(ans, q->type, &q->cur, &q->hops, q->out,
+	    &q->err) : ST_NOTFOUND;
+	if (*st != ST_NOTFOUND)
+		return 0;
+	if (dns_rr_name_eq(&q->cur, &q->asked)) {
+		buf_puts(&q->err, "no records");
+		return 0;
+	}
+	return 1;	/* the chain ended in a name without its data */
+}
+
+enum status
+dns_q_end(struct dns_q *q, enum status st, struct buf *why)
+{
+	struct dns_rrset	*out = q->out;
+
+	if (st != ST_OK) {
+		dns_why(why, q->name, q->type, buf_str(&q->err));
+		if (q->hops > 0) {	/* the last name asked */
+			dns_rr_name_text(&q->asked, &q->qname);
+			buf_printf(why, " (CNAME target %s)",
+			    buf_str(&q->qname));
+		}
+		dns_rrset_clear(out);
+	} else {
+		if (out->ttl == UINT32_MAX)
+			out->ttl = 0;
+		if (q->hops > 0) {	/* the expanded name, RFC 7672 2.2.2 */
+			dns_rr_name_text(&q->cur, &q->qname);
+			out->cname = xstrdup(buf_str(&q->qname));
+		}
+	}
+	out->sec = q->sec;
+	buf_free(&q->qname);
+	buf_free(&q->err);
+	return st;
+}
+
 /* dns_query - one lookup of type, following CNAMEs (STS-TXT-7) */
 static enum status
 dns_query(struct dns *d, const char *name, uint16_t type, int validate,
     struct dns_rrset *out, struct buf *why)
 {
 	getdns_context	*ctx;
-	getdns_dict	*resp = NULL, *reply, *ext = NULL;
-	enum dns_sec	 sec = DNS_SEC_UNKNOWN;
-	getdns_list	*ans;
-	struct dns_name	 cur, asked;
-	struct buf	 qname = BUF_INIT, err = BUF_INIT;
-	int		 hops = 0;
+	getdns_dict	*resp = NULL, *reply = NULL, *ext = NULL;
+	struct dns_q	 q;
 	enum status	 st;
 
-	memset(out, 0, sizeof(*out));
-	if (name == NULL || dns_rr_name_from_text(name, &cur) == -1) {
+	if (dns_q_init(&q, name, type, validate, out) == -1) {
 		dns_why(why, name, type, "bad domain name");
 		return ST_INVALID;
 	}
-	if ((ctx = dns_take(d, &err)) == NULL) {
-		dns_why(why, name, type, buf_str(&err));
-		buf_free(&err);
-		return ST_TEMPFAIL;
-	}
-	out->ttl = UINT32_MAX;
+	if ((ctx = dns_take(d, &q.err)) == NULL)
+		return dns_q_end(&q, ST_TEMPFAIL, why);
 	if (validate)
 		dns_prime(d, ctx);
 	if (validate && ((ext = getdns_dict_create()) == NULL ||
@@ -580,48 +620,17 @@ dns_query(struct dns *d, const char *name, uint16_t type, int validate,
 	    GETDNS_EXTENSION_TRUE) != 0)) {
 		getdns_dict_destroy(ext);
 		dns_give(d, ctx);
-		dns_why(why, name, type, "getdns: out of memory");
-		return ST_TEMPFAIL;
+		buf_puts(&q.err, "getdns: out of memory");
+		return dns_q_end(&q, ST_TEMPFAIL, why);
 	}
-	for (;;) {
-		asked = cur;
-		dns_rr_name_text(&cur, &qname);
-		st = dns_ask(d, ctx, buf_str(&qname)[0] ? buf_str(&qname) : ".",
-		    type, ext, &resp, &reply, &sec, &err);
-		if (st != ST_OK)
-			break;
-		if (getdns_dict_get_list(reply, "answer", &ans) != 0)
-			ans = NULL;
-		st = ans ? dns_rr_answer(ans, type, &cur, &hops, out, &err) :
-		    ST_NOTFOUND;
-		if (st != ST_NOTFOUND)
-			break;
-		if (dns_rr_name_eq(&cur, &asked)) {
-			buf_puts(&err, "no records");
-			break;
-		}
-		/* The chain ended in a name without its data: ask for it. */
-		dns_rr_name_text(&cur, &qname);
-	}
-	if (st != ST_OK) {
-		dns_why(why, name, type, buf_str(&err));
-		if (hops > 0)
-			buf_printf(why, " (CNAME target %s)", buf_str(&qname));
-	} else if (hops > 0) {		/* the expanded name, RFC 7672 2.2.2 */
-		dns_rr_name_text(&cur, &qname);
-		out->cname = xstrdup(buf_str(&qname));
-	}
+	do
+		st = dns_ask(d, ctx, dns_q_next(&q), type, ext, &resp, &reply,
+		    &q.sec, &q.err);
+	while (dns_q_step(&q, &st, reply));
 	getdns_dict_destroy(resp);
 	getdns_dict_destroy(ext);
 	dns_give(d, ctx);
-	buf_free(&qname);
-	buf_free(&err);
-	if (st != ST_OK)
-		dns_rrset_clear(out);
-	else if (out->ttl == UINT32_MAX)
-		out->ttl = 0;
-	out->sec = sec;
-	return st;
+	return dns_q_end(&q, st, why);
 }
 
 /* dns_counted - dns_query() counted for dns_stats() */
@@ -629,14 +638,21 @@ static enum status
 dns_counted(struct dns *d, const char *name, uint16_t type, int validate,
     struct dns_rrset *out, struct buf *why)
 {
+	enum status	st = dns_query(d, name, type, validate, out, why);
+
+	dns_count(d, type, st);
+	return st;
+}
+
+void
+dns_count(struct dns *d, uint16_t type, enum status st)
+{
 	enum dns_qtype	q = type == RR_TXT ? DNS_Q_TXT : type == RR_MX ?
 			    DNS_Q_MX : type == RR_A ? DNS_Q_A : DNS_Q_AAAA;
-	enum status	st = dns_query(d, name, type, validate, out, why);
 
 	__atomic_add_fetch(&d->d_queries[q], 1, __ATOMIC_RELAXED);
 	if (st == ST_TEMPFAIL || st == ST_INVALID)
 		__atomic_add_fetch(&d->d_failures[q], 1, __ATOMIC_RELAXED);
-	return st;
 }
 
 void
@@ -691,35 +707,29 @@ dns_tlsa(struct dns *d, const char *name, struct dns_rrset *out,
 	return dns_query(d, name, RR_TLSA, 1, out, why);
 }
 
-static enum status
-dns_addr_v(struct dns *d, const char *name, int validate,
-    struct dns_rrset *out, struct buf *why)
+enum status
+dns_addr_merge(enum status st4, struct dns_rrset *out, const char *why4,
+    enum status st6, struct dns_rrset *v6, const char *why6, struct buf *why)
 {
-	struct dns_rrset	 v6;
-	struct buf		 why4 = BUF_INIT, why6 = BUF_INIT;
-	enum status		 st4, st6, st;
-	enum dns_sec		 sec;
-	size_t			 i;
+	enum dns_sec	sec = dns_sec_worst(out->sec, v6->sec);
+	enum status	st;
+	size_t		i;
 
-	st4 = dns_counted(d, name, RR_A, validate, out, &why4);
-	st6 = dns_counted(d, name, RR_AAAA, validate, &v6, &why6);
-	sec = dns_sec_worst(out->sec, v6.sec);
 	if (st4 == ST_OK || st6 == ST_OK) {
 		if (st4 != ST_OK) {
 			dns_rrset_clear(out);
 			out->ttl = UINT32_MAX;
 		}
-		for (i = 0; st6 == ST_OK && i < v6.n; i++) {
-			dns_rr_add(out, v6.rr[i], v6.len[i], 0, 0);
-			v6.rr[i] = NULL;
+		for (i = 0; st6 == ST_OK && i < v6->n; i++) {
+			dns_rr_add(out, v6->rr[i], v6->len[i], 0, 0);
+			v6->rr[i] = NULL;
 		}
 		if (out->cname == NULL) {
-			out->cname = v6.cname;
-			v6.cname = NULL;
+			out->cname = v6->cname;
+			v6->cname = NULL;
 		}
-		if (st6 == ST_OK && v6.ttl < out->ttl)
-			out->ttl = v6.ttl;
-		dns_rrset_clear(&v6);
+		if (st6 == ST_OK && v6->ttl < out->ttl)
+			out->ttl = v6->ttl;
 		st = ST_OK;
 	} else {
 		if (st4 == ST_TEMPFAIL || st6 == ST_TEMPFAIL)
@@ -728,11 +738,27 @@ dns_addr_v(struct dns *d, const char *name, int validate,
 			st = ST_INVALID;
 		else
 			st = st4;	/* both ST_NOTFOUND */
-		buf_printf(why, "%s; %s", buf_str(&why4), buf_str(&why6));
+		buf_printf(why, "%s; %s", why4, why6);
 	}
+	dns_rrset_clear(v6);
+	out->sec = sec;
+	return st;
+}
+
+static enum status
+dns_addr_v(struct dns *d, const char *name, int validate,
+    struct dns_rrset *out, struct buf *why)
+{
+	struct dns_rrset	 v6;
+	struct buf		 why4 = BUF_INIT, why6 = BUF_INIT;
+	enum status		 st4, st6, st;
+
+	st4 = dns_counted(d, name, RR_A, validate, out, &why4);
+	st6 = dns_counted(d, name, RR_AAAA, validate, &v6, &why6);
+	st = dns_addr_merge(st4, out, buf_str(&why4), st6, &v6,
+	    buf_str(&why6), why);
 	buf_free(&why4);
 	buf_free(&why6);
-	out->sec = sec;
 	return st;
 }
 

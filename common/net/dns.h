@@ -70,6 +70,24 @@ struct dns_stats {
 };
 void		 dns_stats(struct dns *, struct dns_stats *);
 
+/*
+ * Lookups that wait in one loop thread instead of the caller's
+ * (dns_async.c): dns_async_start() starts it; done(arg, st, out, why)
+ * is called once with what dns_txt()/dns_addr() would return, on the
+ * loop thread (out and why are the loop's during the call: move out's
+ * arrays and zero it to keep them); without the loop, on the caller's
+ * before the call returns.  dns_free() stops the loop, as does
+ * dns_async_stop(): lookups in flight end ST_TEMPFAIL "shutting down".
+ */
+typedef void	 dns_done_fn(void *arg, enum status, struct dns_rrset *out,
+		    const char *why);
+int		 dns_async_start(struct dns *, struct buf *why);
+void		 dns_async_stop(struct dns *);
+void		 dns_txt_start(struct dns *, const char *name, dns_done_fn *,
+		    void *arg);
+void		 dns_addr_start(struct dns *, const char *name, dns_done_fn *,
+		    void *arg);
+
 /* DNSSEC-validated lookups: out->sec says secure, insecure, bogus, ... */
 int		 dns_set_trust_anchors(struct dns *, const char *file,
 		    struct buf *why);

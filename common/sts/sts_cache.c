@@ -293,8 +293,8 @@ cache_check_done(struct sts_cache *c, struct shard *s, struct entry *e,
 
 /*
  * run_check - discover for e and apply; shard locked on entry and exit.
- * With the loop, a policy fetch waits on the network there and 1 is
- * returned: e stays busy until disco_done() applies the outcome.
+ * With the loops, the check goes on there (cache_check_start) and 1 is
+ * returned: e stays busy until its outcome is applied.
  */
 static enum sts_l2_use l2_get(struct sts_cache *, struct shard *,
 		    struct entry *, int);
@@ -320,13 +320,12 @@ run_check(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 	    clock_now(), &sn);
 	pthread_mutex_unlock(&s->s_mu);
 
-	if (c->c_loop == NULL)
-		sts_state_discover(&c->c_so, &sn, &o);
-	else if (sts_state_discover_txt(&c->c_so, &sn, &o)) {
-		cache_fetch_start(c, &o, sn.sn_domain, use != STS_L2_NONE);
+	if (c->c_loop != NULL) {
+		cache_check_start(c, &sn, use != STS_L2_NONE);
 		pthread_mutex_lock(&s->s_mu);
 		return 1;
 	}
+	sts_state_discover(&c->c_so, &sn, &o);
 	pthread_mutex_lock(&s->s_mu);
 	cache_check_done(c, s, e, &o, use != STS_L2_NONE);
 	return 0;
@@ -656,7 +655,10 @@ sts_cache_free(struct sts_cache *c)
 		return;
 	sts_pool_free(c->c_pool);
 	atomic_store(&c->c_stopping, 1);
-	http_loop_free(c->c_loop);	/* what is in flight: dropped */
+	/* what is in flight is dropped: lookups, then fetches */
+	if (c->c_loop != NULL)
+		dns_async_stop(c->c_so.dns);
+	http_loop_free(c->c_loop);
 	sts_writer_free(c->c_writer);	/* what is to write: written */
 	pthread_rwlock_destroy(&c->c_ready_lock);
 	for (i = 0; i < NSHARD; i++) {

@@ -3,10 +3,11 @@
  * the pool's jobs and refresh timer, the loop's fetch completions and
  * the writer's saves.  The cache's insides: sts_cache_impl.h.
  *
- * A check whose policy must be fetched leaves its thread after the TXT
- * step (cache_fetch_start): the HTTPS request waits on the network in
- * the loop (http.h), holding no thread, and disco_done() applies the
- * outcome on the loop's thread.  Files are written by the writer
+ * A check leaves its thread once its snapshot is taken
+ * (cache_check_start): the TXT lookup and the policy host's addresses
+ * wait in the DNS loop (dns_async.c), the HTTPS request in the HTTPS
+ * loop (http.h), none holding a thread, and disco_apply() folds the
+ * outcome into the entry on the thread of the last answer.  Files are written by the writer
  * (sts_pool.h), so no thread that answers lookups waits for a disk.
  */
 #include <pthread.h>
@@ -25,6 +26,7 @@
 /* a check whose policy fetch waits in the loop (e stays busy) */
 struct disco {
 	struct sts_cache		*d_c;
+	struct sts_state_snap		 d_sn;
 	struct sts_state_outcome	 d_o;
 	int				 d_save;	/* persist anyway */
 	char				 d_domain[DOMAIN_MAX + 1];
@@ -92,32 +94,11 @@ write_one(void *arg, const char *domain)
 	}
 }
 
+/* disco_apply - fold d's outcome into its entry and tell (the thread
+ * of the last answer: DNS loop, HTTPS loop, or the checker's) */
 static void
-disco_done(void *, enum status, struct sts_policy *, enum tlsrpt_result,
-    const char *);
-
-void
-cache_fetch_start(struct sts_cache *c, struct sts_state_outcome *o,
-    const char *domain, int save)
+disco_apply(struct disco *d)
 {
-	struct disco	*d = xcalloc(1, sizeof(*d));
-
-	d->d_c = c;
-	d->d_save = save;
-	d->d_o = *o;			/* its why buffer moves */
-	snprintf(d->d_domain, sizeof(d->d_domain), "%s", domain);
-	atomic_fetch_add(&c->c_inflight, 1);
-	sts_fetch_policy_start(c->c_so.dns, c->c_so.fetch, d->d_domain,
-	    c->c_loop, disco_done, d);
-}
-
-/* disco_done - the loop's answer to a check's fetch (the loop's
- * thread, or the checker's before the fetch started) */
-static void
-disco_done(void *arg, enum status st, struct sts_policy *policy,
-    enum tlsrpt_result rt, const char *why)
-{
-	struct disco		*d = arg;
 	struct sts_cache	*c = d->d_c;
 	uint32_t		 h = cache_hash(d->d_domain);
 	struct shard		*s = cache_shard(c, h);
@@ -125,8 +106,6 @@ disco_done(void *arg, enum status st, struct sts_policy *policy,
 	struct sts_lookup	 l;
 	int			 done = 0;
 
-	(void)st;
-	sts_state_fetched(&d->d_o, policy, rt, why);
 	memset(&l, 0, sizeof(l));
 	pthread_mutex_lock(&s->s_mu);
 	/* a busy entry is never evicted nor flushed */
@@ -150,6 +129,51 @@ disco_done(void *arg, enum status st, struct sts_policy *policy,
 	sts_lookup_clear(&l);
 	atomic_fetch_sub(&c->c_inflight, 1);
 	free(d);
+}
+
+/* disco_fetched - the answer to d's policy fetch */
+static void
+disco_fetched(void *arg, enum status st, struct sts_policy *policy,
+    enum tlsrpt_result rt, const char *why)
+{
+	struct disco	*d = arg;
+
+	(void)st;
+	sts_state_fetched(&d->d_o, policy, rt, why);
+	disco_apply(d);
+}
+
+/* disco_txt - the answer to d's TXT lookup: a fetch, or done */
+static void
+disco_txt(void *arg, enum status st, const struct sts_txt *txt,
+    const char *why)
+{
+	struct disco	*d = arg;
+	struct sts_cache *c = d->d_c;
+
+	d->d_o.o_txt_st = st;
+	if (st != ST_OK)
+		buf_puts(&d->d_o.o_why, why);
+	if (sts_state_txt_decide(&c->c_so, &d->d_sn, &d->d_o, txt))
+		sts_fetch_policy_start(c->c_so.dns, c->c_so.fetch, d->d_domain,
+		    c->c_loop, disco_fetched, d);
+	else
+		disco_apply(d);
+}
+
+void
+cache_check_start(struct sts_cache *c, const struct sts_state_snap *sn,
+    int save)
+{
+	struct disco	*d = xcalloc(1, sizeof(*d));
+
+	d->d_c = c;
+	d->d_save = save;
+	d->d_sn = *sn;
+	snprintf(d->d_domain, sizeof(d->d_domain), "%s", sn->sn_domain);
+	sts_state_outcome_init(&d->d_o);
+	atomic_fetch_add(&c->c_inflight, 1);
+	sts_fetch_txt_start(c->c_so.dns, d->d_domain, disco_txt, d);
 }
 
 /* cache_enqueue - queue work on e for the pool; shard locked; -1 if full */
@@ -272,6 +296,8 @@ sts_cache_start_refresher(struct sts_cache *c, int n)
 	if (c->c_dir != NULL || c->c_l2 != NULL)
 		c->c_writer = sts_writer_new(write_one, c);
 	c->c_inflight_max = (unsigned long)max * 16;
+	/* without a DNS loop the lookups block a pool thread, as before */
+	(void)dns_async_start(c->c_so.dns, &why);
 	c->c_loop = http_loop_new(max, &why);
 	buf_free(&why);
 	return 0;

@@ -101,9 +101,11 @@ enum status	 cache_lookup_locked(struct sts_cache *, struct shard *,
 void		 cache_mark_dirty(struct sts_cache *, struct entry *);
 /* the writer shares e's state (c_l2) */
 void		 cache_mark_l2(struct sts_cache *, struct entry *);
-/* the policy fetch of a check (o: its TXT half, taken) on the loop */
-void		 cache_fetch_start(struct sts_cache *,
-		    struct sts_state_outcome *o, const char *domain, int save);
+/* the rest of a check (after its snapshot) in the DNS and HTTPS loops:
+ * its entry stays busy until the outcome is applied (save: persist it
+ * anyway, a state taken from the fleet's store) */
+void		 cache_check_start(struct sts_cache *,
+		    const struct sts_state_snap *, int save);
 /* queue work on e for the pool; s locked; -1 if full */
 int		 cache_enqueue(struct sts_cache *, struct entry *,
 		    enum job_kind);

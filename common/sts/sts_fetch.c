@@ -45,6 +45,43 @@ sts_fetch_txt(struct dns *dns, const char *domain, struct sts_txt *out,
 	return st;
 }
 
+/* the TXT lookup of an asynchronous discovery */
+struct txt_async {
+	sts_txt_done_fn	*ta_done;
+	void		*ta_arg;
+};
+
+static void
+txt_async_done(void *arg, enum status st, struct dns_rrset *rr,
+    const char *dwhy)
+{
+	struct txt_async	*ta = arg;
+	struct sts_txt		 txt;
+	struct buf		 why = BUF_INIT;
+
+	memset(&txt, 0, sizeof(txt));
+	if (st != ST_OK)				/* STS-TXT-10 */
+		buf_puts(&why, dwhy);
+	else
+		st = sts_txt_select(rr->rr, rr->len, rr->n, &txt, &why);
+	ta->ta_done(ta->ta_arg, st, &txt, buf_str(&why));
+	buf_free(&why);
+	free(ta);
+}
+
+void
+sts_fetch_txt_start(struct dns *dns, const char *domain, sts_txt_done_fn *done,
+    void *arg)
+{
+	struct txt_async	*ta = xcalloc(1, sizeof(*ta));
+	char			 name[300];
+
+	ta->ta_done = done;
+	ta->ta_arg = arg;
+	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
+	dns_txt_start(dns, name, txt_async_done, ta);
+}
+
 int
 sts_content_type_ok(const char *ctype)
 {
@@ -69,6 +106,27 @@ struct fetch_prep {
 	char			host[300], url[400];
 };
 
+static void	fetch_fill(const struct sts_fetch_opts *, struct fetch_prep *);
+
+/* fetch_names - the policy host and URL of domain (STS-HTTP-1) */
+static void
+fetch_names(const char *domain, struct fetch_prep *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->host, sizeof(p->host), "mta-sts.%s", domain);
+	snprintf(p->url, sizeof(p->url), "https://%s/.well-known/mta-sts.txt",
+	    p->host);
+}
+
+/* fetch_no_addr - why the policy host has no address */
+static void
+fetch_no_addr(const struct fetch_prep *p, enum status st, const char *dwhy,
+    struct buf *why)
+{
+	buf_printf(why, "policy host %s: %s", p->host,
+	    st == ST_NOTFOUND ? "no address" : dwhy);
+}
+
 /* fetch_prep - resolve the policy host and fill the request; on
  * failure ST_TEMPFAIL (sts-policy-fetch-error) with why */
 static enum status
@@ -78,17 +136,21 @@ fetch_prep(struct dns *dns, const struct sts_fetch_opts *o,
 	struct buf	sub = BUF_INIT;
 	enum status	st;
 
-	memset(p, 0, sizeof(*p));
-	snprintf(p->host, sizeof(p->host), "mta-sts.%s", domain); /* STS-HTTP-1 */
-	snprintf(p->url, sizeof(p->url), "https://%s/.well-known/mta-sts.txt",
-	    p->host);
+	fetch_names(domain, p);
 	if ((st = dns_addr(dns, p->host, &p->addrs, &sub)) != ST_OK) {
-		buf_printf(why, "policy host %s: %s", p->host,
-		    st == ST_NOTFOUND ? "no address" : buf_str(&sub));
+		fetch_no_addr(p, st, buf_str(&sub), why);
 		buf_free(&sub);
 		return ST_TEMPFAIL;
 	}
 	buf_free(&sub);
+	fetch_fill(o, p);
+	return ST_OK;
+}
+
+/* fetch_fill - the request, once p's names and addresses are known */
+static void
+fetch_fill(const struct sts_fetch_opts *o, struct fetch_prep *p)
+{
 	p->req.method = "GET";
 	p->req.url = p->url;
 	p->req.host = p->host;
@@ -100,7 +162,6 @@ fetch_prep(struct dns *dns, const struct sts_fetch_opts *o,
 	p->req.max_body = o->max_body ? o->max_body : STS_BODY_MAX;
 	p->req.connect_timeout_ms = o->connect_timeout_ms;
 	p->req.timeout_ms = o->timeout_ms;
-	return ST_OK;
 }
 
 /* fetch_reply - the policy in the HTTPS reply (st, r: http_do's), or
@@ -166,9 +227,11 @@ sts_fetch_policy(struct dns *dns, const struct sts_fetch_opts *o,
 
 /* an asynchronous fetch between its start and the loop's answer */
 struct fetch_async {
-	sts_fetch_done_fn	*fa_done;
-	void			*fa_arg;
-	char			 fa_url[400];
+	sts_fetch_done_fn		*fa_done;
+	void				*fa_arg;
+	const struct sts_fetch_opts	*fa_o;
+	struct http_loop		*fa_loop;
+	struct fetch_prep		 fa_p;
 };
 
 static void
@@ -180,10 +243,32 @@ fetch_async_done(void *arg, enum status st, struct http_reply *r,
 	enum tlsrpt_result	 rt;
 	struct buf		 why = BUF_INIT;
 
-	st = fetch_reply(st, r, fa->fa_url, http_why, &pol, &rt, &why);
+	st = fetch_reply(st, r, fa->fa_p.url, http_why, &pol, &rt, &why);
 	fa->fa_done(fa->fa_arg, st, pol, rt, buf_str(&why));
 	buf_free(&why);
 	free(fa);
+}
+
+/* fetch_async_addr - the policy host's addresses: now the request */
+static void
+fetch_async_addr(void *arg, enum status st, struct dns_rrset *addrs,
+    const char *dwhy)
+{
+	struct fetch_async	*fa = arg;
+	struct buf		 why = BUF_INIT;
+
+	if (st != ST_OK) {
+		fetch_no_addr(&fa->fa_p, st, dwhy, &why);
+		fa->fa_done(fa->fa_arg, ST_TEMPFAIL, NULL,
+		    TLSRPT_STS_POLICY_FETCH_ERROR, buf_str(&why));
+		buf_free(&why);
+		free(fa);
+		return;
+	}
+	fa->fa_p.addrs = *addrs;	/* borrowed for the submission */
+	fetch_fill(fa->fa_o, &fa->fa_p);
+	(void)http_loop_submit(fa->fa_loop, &fa->fa_p.req, fetch_async_done,
+	    fa);			/* the loop took copies: fa may go */
 }
 
 void
@@ -191,21 +276,12 @@ sts_fetch_policy_start(struct dns *dns, const struct sts_fetch_opts *o,
     const char *domain, struct http_loop *loop, sts_fetch_done_fn *done,
     void *arg)
 {
-	struct fetch_prep	 p;
-	struct fetch_async	*fa;
-	struct buf		 why = BUF_INIT;
+	struct fetch_async	*fa = xcalloc(1, sizeof(*fa));
 
-	if (fetch_prep(dns, o, domain, &p, &why) != ST_OK) {
-		done(arg, ST_TEMPFAIL, NULL, TLSRPT_STS_POLICY_FETCH_ERROR,
-		    buf_str(&why));
-		buf_free(&why);
-		return;
-	}
-	fa = xcalloc(1, sizeof(*fa));
 	fa->fa_done = done;
 	fa->fa_arg = arg;
-	memcpy(fa->fa_url, p.url, sizeof(fa->fa_url));
-	(void)http_loop_submit(loop, &p.req, fetch_async_done, fa);
-	dns_rrset_clear(&p.addrs);		/* the loop took copies */
-	buf_free(&why);
+	fa->fa_o = o;
+	fa->fa_loop = loop;
+	fetch_names(domain, &fa->fa_p);
+	dns_addr_start(dns, fa->fa_p.host, fetch_async_addr, fa);
 }

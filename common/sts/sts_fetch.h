@@ -42,13 +42,19 @@ enum status	sts_fetch_policy(struct dns *, const struct sts_fetch_opts *,
 		    const char *domain, struct sts_policy **out,
 		    enum tlsrpt_result *rt, struct buf *why);
 /*
- * sts_fetch_policy_start - sts_fetch_policy() with the HTTPS part on
- * loop (http.h): the policy host is resolved on this thread, then the
- * request waits on the network without a thread; done(arg, st, policy,
- * rt, why) is called once, with what sts_fetch_policy() would have
- * returned (policy is the callee's to keep), on the loop's thread, or
- * on this one before the call returns when there is nothing to fetch.
+ * The same without a thread waiting: sts_fetch_txt_start() asks the TXT
+ * record through dns_txt_start() (dns.h), sts_fetch_policy_start() the
+ * policy host's addresses through dns_addr_start() and then the policy
+ * through loop (http.h).  done() is called once with what
+ * sts_fetch_txt() or sts_fetch_policy() would have returned (txt is the
+ * caller's during the call; policy is the callee's to keep), on the
+ * DNS or HTTPS loop's thread, or on this one before the call returns
+ * (no loop, or nothing to wait for).
  */
+typedef void	sts_txt_done_fn(void *arg, enum status, const struct sts_txt *,
+		    const char *why);
+void		sts_fetch_txt_start(struct dns *, const char *domain,
+		    sts_txt_done_fn *, void *arg);
 struct http_loop;
 typedef void	sts_fetch_done_fn(void *arg, enum status,
 		    struct sts_policy *, enum tlsrpt_result, const char *why);

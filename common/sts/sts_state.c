@@ -76,14 +76,10 @@ sts_state_snapshot(const struct sts_state *st, const struct sts_state_opts *o,
 }
 
 int
-sts_state_discover_txt(const struct sts_state_opts *opt,
-    const struct sts_state_snap *sn, struct sts_state_outcome *o)
+sts_state_txt_decide(const struct sts_state_opts *opt,
+    const struct sts_state_snap *sn, struct sts_state_outcome *o,
+    const struct sts_txt *txt)
 {
-	struct sts_txt	txt;
-
-	memset(o, 0, sizeof(*o));
-	buf_init(&o->o_why, 512);
-	o->o_txt_st = sts_fetch_txt(opt->dns, sn->sn_domain, &txt, &o->o_why);
 	if (o->o_txt_st != ST_OK) {
 		/*
 		 * STS-CACHE-4, RFC 8461 10.2: refresh a cached policy even
@@ -94,16 +90,34 @@ sts_state_discover_txt(const struct sts_state_opts *opt,
 			return o->o_fetched = 1;
 		return 0;
 	}
-	memcpy(o->o_txt_id, txt.id, sizeof(o->o_txt_id));
-	if (sn->sn_have && strcmp(txt.id, sn->sn_old_id) == 0 &&
+	memcpy(o->o_txt_id, txt->id, sizeof(o->o_txt_id));
+	if (sn->sn_have && strcmp(txt->id, sn->sn_old_id) == 0 &&
 	    !sn->sn_fetch_due)
 		return 0;				/* STS-CACHE-2 */
-	if (sn->sn_backoff && strcmp(txt.id, sn->sn_fail_id) == 0) {
+	if (sn->sn_backoff && strcmp(txt->id, sn->sn_fail_id) == 0) {
 		buf_printf(&o->o_why, "fetch of policy id %s failed less than "
-		    "%d s ago; not retrying yet", txt.id, opt->fetch_backoff);
+		    "%d s ago; not retrying yet", txt->id, opt->fetch_backoff);
 		return 0;				/* STS-HTTP-5 */
 	}
 	return o->o_fetched = 1;
+}
+
+void
+sts_state_outcome_init(struct sts_state_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	buf_init(&o->o_why, 512);
+}
+
+int
+sts_state_discover_txt(const struct sts_state_opts *opt,
+    const struct sts_state_snap *sn, struct sts_state_outcome *o)
+{
+	struct sts_txt	txt;
+
+	sts_state_outcome_init(o);
+	o->o_txt_st = sts_fetch_txt(opt->dns, sn->sn_domain, &txt, &o->o_why);
+	return sts_state_txt_decide(opt, sn, o, &txt);
 }
 
 void

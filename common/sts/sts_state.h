@@ -95,6 +95,13 @@ void	sts_state_discover(const struct sts_state_opts *,
  * result (policy is taken) into o */
 int	sts_state_discover_txt(const struct sts_state_opts *,
 	    const struct sts_state_snap *, struct sts_state_outcome *);
+/* the TXT step's two halves, for a TXT lookup that runs elsewhere:
+ * sts_state_outcome_init(o), then, with o_txt_st and o_why filled from
+ * the lookup, sts_state_txt_decide() (1: a policy fetch must follow) */
+void	sts_state_outcome_init(struct sts_state_outcome *);
+int	sts_state_txt_decide(const struct sts_state_opts *,
+	    const struct sts_state_snap *, struct sts_state_outcome *,
+	    const struct sts_txt *);
 void	sts_state_fetched(struct sts_state_outcome *, struct sts_policy *,
 	    enum tlsrpt_result, const char *why);
 int	sts_state_apply(struct sts_state *, const struct sts_state_opts *,

@@ -23,7 +23,8 @@ inc="-Icommon/util -Icommon/net"
 mkdir -p "$build/tools"
 # shellcheck disable=SC2046,SC2086
 $cc $cflags $inc $(pkg-config --cflags getdns) -o "$build/tools/dns_query" \
-    tests/tools/dns_query.c common/net/dns.c common/net/dns_rr.c common/net/dns_upstream.c $common \
+    tests/tools/dns_query.c common/net/dns.c common/net/dns_async.c common/net/dns_rr.c \
+    common/net/dns_upstream.c $common \
     $(pkg-config --libs getdns) -lpthread
 # shellcheck disable=SC2046,SC2086
 $cc $cflags $inc $(pkg-config --cflags libcurl openssl) \

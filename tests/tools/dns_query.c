@@ -2,7 +2,7 @@
  * dns_query.c - ask common/net/dns.c one question from the command line
  *
  * SYNOPSIS
- *	dns_query [-t TIMEOUT_MS] [-n REPEAT] [-j THREADS] RESOLVER TYPE NAME
+ *	dns_query [-A] [-t TIMEOUT_MS] [-n REPEAT] [-j THREADS] RESOLVER TYPE NAME
  *
  * DESCRIPTION
  *	RESOLVER is the dns_new() resolver list ("" or "system" for
@@ -17,6 +17,10 @@
  *	the context pool); the first answer is printed as above, followed
  *	by "runs=<total> ok=<n> notfound=<n> tempfail=<n> invalid=<n>
  *	internal=<n>".
+ *
+ *	-A asks txt and addr through the DNS loop (dns_async_start,
+ *	dns_txt_start, dns_addr_start: what policy discoveries use) and
+ *	waits for the answer; mx is asked as without it.
  *
  *	The exit status is the enum status of the first answer (0 = ok).
  */
@@ -42,10 +46,63 @@ struct job {
 	int		 count[ST_INTERNAL + 1];
 };
 
+static int	use_loop;
+
+/* the answer of the loop, handed to the asking thread */
+struct wait {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 done;
+	enum status		 st;
+	struct dns_rrset	*rs;
+	struct buf		*why;
+};
+
+static void
+answered(void *arg, enum status st, struct dns_rrset *out, const char *why)
+{
+	struct wait	*w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->st = st;
+	*w->rs = *out;			/* taken */
+	memset(out, 0, sizeof(*out));
+	buf_puts(w->why, why);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static enum status
+ask_loop(struct dns *d, enum qtype t, const char *name, struct dns_rrset *rs,
+    struct buf *why)
+{
+	struct wait	w;
+
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	w.rs = rs;
+	w.why = why;
+	if (t == Q_TXT)
+		dns_txt_start(d, name, answered, &w);
+	else
+		dns_addr_start(d, name, answered, &w);
+	pthread_mutex_lock(&w.mu);
+	while (!w.done)
+		pthread_cond_wait(&w.cv, &w.mu);
+	pthread_mutex_unlock(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return w.st;
+}
+
 static enum status
 ask(struct dns *d, enum qtype t, const char *name, struct dns_rrset *rs,
     struct buf *why)
 {
+	if (use_loop && t != Q_MX)
+		return ask_loop(d, t, name, rs, why);
 	switch (t) {
 	case Q_TXT:
 		return dns_txt(d, name, rs, why);
@@ -105,7 +162,7 @@ elapsed_ms(const struct timespec *t0)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dns_query [-t timeout_ms] [-n repeat] "
+	fprintf(stderr, "usage: dns_query [-A] [-t timeout_ms] [-n repeat] "
 	    "[-j threads] resolver txt|mx|addr name\n");
 	exit(64);
 }
@@ -126,8 +183,11 @@ main(int argc, char *argv[])
 	int			 total[ST_INTERNAL + 1] = { 0 };
 	size_t			 n;
 
-	while ((c = getopt(argc, argv, "j:n:t:")) != -1) {
+	while ((c = getopt(argc, argv, "Aj:n:t:")) != -1) {
 		switch (c) {
+		case 'A':
+			use_loop = 1;
+			break;
 		case 'j':
 			threads = atoi(optarg);
 			break;
@@ -161,6 +221,11 @@ main(int argc, char *argv[])
 		printf("status=%s\nwhy: %s\n", status_str(ST_INTERNAL),
 		    buf_str(&why));
 		buf_free(&why);
+		return ST_INTERNAL;
+	}
+	if (use_loop && dns_async_start(d, &why) == -1) {
+		printf("status=%s\nwhy: %s\n", status_str(ST_INTERNAL),
+		    buf_str(&why));
 		return ST_INTERNAL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

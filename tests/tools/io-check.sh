@@ -62,54 +62,60 @@ t() {
 		printf '%s\n' "$out" | sed 's/^/    /'
 	fi
 }
-q() { "$tools/dns_query" "$@"; }
+q() { "$tools/dns_query" $QMODE "$@"; }
+QMODE=
 g() { "$tools/http_get" $GMODE "$@"; }
 GMODE=
 nl=$'\n'
 
 # --- DNS, hostile server
-t txt-plain "^status=ok ttl=300 n=1 [[:print:]]*${nl}v=STSv1; id=plain1;$nl" q $H txt plain.h.test
-t txt-mixed-case-name "^status=ok" q $H txt PLAIN.H.Test.
-t txt-multistring-join "${nl}v=STSv1; id=m1;$nl" q $H txt multi.h.test
-t txt-exact-bytes "${nl}a\\\\x00b\\\\xff\\\\x01\\\\x5c$nl" q $H txt bytes.h.test
-t txt-two-records-min-ttl "^status=ok ttl=60 n=2 [[:print:]]*${nl}first${nl}second$nl" q $H txt two.h.test
-t txt-nodata "^status=notfound .*why: nodata.h.test TXT: no records" q $H txt nodata.h.test
-t txt-nxdomain "^status=notfound .*NXDOMAIN" q $H txt nope.h.test
-t txt-servfail "^status=tempfail .*SERVFAIL" q $H txt servfail.h.test
-t txt-refused "^status=tempfail .*REFUSED" q $H txt refused.h.test
-t txt-formerr "^status=tempfail .*FORMERR" q $H txt formerr.h.test
-t txt-wrong-type-ignored "^status=notfound" q $H txt wrongtype.h.test
-t txt-wrong-owner-ignored "^status=notfound" q $H txt wrongowner.h.test
-t txt-wrong-class-ignored "^status=notfound" q $H txt chclass.h.test
-t txt-cname-chain "^status=ok ttl=50 n=1 [[:print:]]*${nl}v=STSv1; id=chained$nl$" q $H txt chain.h.test
-t txt-cname-second-query "^status=ok ttl=30 n=1 [[:print:]]*${nl}v=STSv1; id=target$nl" q $H txt cnameonly.h.test
-t txt-cname-nxdomain "^status=notfound" q $H txt nxcname.h.test
-t txt-cname-loop "^status=invalid .*CNAME chain longer than 8" q $H txt loop1.h.test
-t txt-cname-too-long "^status=invalid .*CNAME chain longer than 8" q $H txt long0.h.test
-t txt-cname-8-hops "^status=ok .*end of 8 hops" q $H txt hop0.h.test
-t txt-64-records-tcp "^status=ok ttl=300 n=64 " q $H txt rr64.h.test
-t txt-65-records "^status=invalid .*more than 64 TXT records" q $H txt rr65.h.test
-t txt-63k-record-tcp "^status=ok ttl=300 n=1 " q $H txt huge.h.test
-t txt-malformed-answer "^status=invalid .*malformed answer" q $H txt garbage.h.test
-t txt-no-reply-timeout "^status=tempfail [[:print:]]* ms=10[0-9][0-9]$nl.*timed out" q -t 1000 $H txt drop.h.test
-t txt-dead-port-timeout "^status=tempfail [[:print:]]* ms=10[0-9][0-9]$nl" q -t 1000 127.0.5.1:5399 txt plain.h.test
-t txt-failover "^status=ok [[:print:]]* ms=5[0-9][0-9]$nl" q -t 1000 "127.0.5.1:5399 $H" txt plain.h.test
-t txt-bad-name "^status=invalid .*bad domain name" q $H txt 'a..h.test'
-t txt-pool-threads "runs=360 ok=360 " q -n 30 -j 12 $H txt chain.h.test
-t mx-sorted-stable "^status=ok ttl=120 n=5 [[:print:]]*${nl}5 e.h.test${nl}10 a.h.test${nl}10 d.h.test${nl}20 b.h.test${nl}20 c.h.test$nl" q $H mx mx.h.test
-t mx-null "^status=ok ttl=300 n=1 [[:print:]]*${nl}0 $nl" q $H mx nullmx.h.test
-t mx-odd-bytes-escaped "${nl}10 a\\\\x5c046b\\\\x5c032c\\\\x5c092d.h-_tst$nl" q $H mx oddmx.h.test
-t mx-nodata "^status=notfound" q $H mx nodata.h.test
-t addr-both "^status=ok ttl=40 n=3 [[:print:]]*${nl}192.0.2.1${nl}192.0.2.2${nl}2001:db8::1$nl" q $H addr both.h.test
-t addr-v6-only "^status=ok [[:print:]]*${nl}2001:db8::2$nl" q $H addr v6only.h.test
-t addr-a-servfail-aaaa-ok "^status=ok [[:print:]]*${nl}2001:db8::3$nl" q $H addr afail.h.test
-t addr-servfail-and-nodata "^status=tempfail .*A: SERVFAIL; bothfail.h.test AAAA: no records" q $H addr bothfail.h.test
-t addr-bad-rdata "^status=invalid" q $H addr badaddr.h.test
-t addr-nodata "^status=notfound" q $H addr nodataaddr.h.test
-t addr-nxdomain "^status=notfound" q $H addr nope.h.test
-t resolver-bad-spec "^status=internal${nl}why: bad resolver address" q 'x.y' txt plain.h.test
-t resolver-bad-port "^status=internal" q '127.0.0.1:99999' txt plain.h.test
-t resolver-v6-port-parses "^status=tempfail" q -t 300 '[::1]:5399' txt plain.h.test
+# each check twice: a lookup that blocks its thread, and one that waits
+# in the DNS loop (-A: txt and addr; mx is the same both times)
+for QMODE in "" -A; do
+	S=${QMODE:+-async}
+	t txt-plain$S "^status=ok ttl=300 n=1 [[:print:]]*${nl}v=STSv1; id=plain1;$nl" q $H txt plain.h.test
+	t txt-mixed-case-name$S "^status=ok" q $H txt PLAIN.H.Test.
+	t txt-multistring-join$S "${nl}v=STSv1; id=m1;$nl" q $H txt multi.h.test
+	t txt-exact-bytes$S "${nl}a\\\\x00b\\\\xff\\\\x01\\\\x5c$nl" q $H txt bytes.h.test
+	t txt-two-records-min-ttl$S "^status=ok ttl=60 n=2 [[:print:]]*${nl}first${nl}second$nl" q $H txt two.h.test
+	t txt-nodata$S "^status=notfound .*why: nodata.h.test TXT: no records" q $H txt nodata.h.test
+	t txt-nxdomain$S "^status=notfound .*NXDOMAIN" q $H txt nope.h.test
+	t txt-servfail$S "^status=tempfail .*SERVFAIL" q $H txt servfail.h.test
+	t txt-refused$S "^status=tempfail .*REFUSED" q $H txt refused.h.test
+	t txt-formerr$S "^status=tempfail .*FORMERR" q $H txt formerr.h.test
+	t txt-wrong-type-ignored$S "^status=notfound" q $H txt wrongtype.h.test
+	t txt-wrong-owner-ignored$S "^status=notfound" q $H txt wrongowner.h.test
+	t txt-wrong-class-ignored$S "^status=notfound" q $H txt chclass.h.test
+	t txt-cname-chain$S "^status=ok ttl=50 n=1 [[:print:]]*${nl}v=STSv1; id=chained$nl$" q $H txt chain.h.test
+	t txt-cname-second-query$S "^status=ok ttl=30 n=1 [[:print:]]*${nl}v=STSv1; id=target$nl" q $H txt cnameonly.h.test
+	t txt-cname-nxdomain$S "^status=notfound" q $H txt nxcname.h.test
+	t txt-cname-loop$S "^status=invalid .*CNAME chain longer than 8" q $H txt loop1.h.test
+	t txt-cname-too-long$S "^status=invalid .*CNAME chain longer than 8" q $H txt long0.h.test
+	t txt-cname-8-hops$S "^status=ok .*end of 8 hops" q $H txt hop0.h.test
+	t txt-64-records-tcp$S "^status=ok ttl=300 n=64 " q $H txt rr64.h.test
+	t txt-65-records$S "^status=invalid .*more than 64 TXT records" q $H txt rr65.h.test
+	t txt-63k-record-tcp$S "^status=ok ttl=300 n=1 " q $H txt huge.h.test
+	t txt-malformed-answer$S "^status=invalid .*malformed answer" q $H txt garbage.h.test
+	t txt-no-reply-timeout$S "^status=tempfail [[:print:]]* ms=10[0-9][0-9]$nl.*timed out" q -t 1000 $H txt drop.h.test
+	t txt-dead-port-timeout$S "^status=tempfail [[:print:]]* ms=10[0-9][0-9]$nl" q -t 1000 127.0.5.1:5399 txt plain.h.test
+	t txt-failover$S "^status=ok [[:print:]]* ms=5[0-9][0-9]$nl" q -t 1000 "127.0.5.1:5399 $H" txt plain.h.test
+	t txt-bad-name$S "^status=invalid .*bad domain name" q $H txt 'a..h.test'
+	t txt-pool-threads$S "runs=360 ok=360 " q -n 30 -j 12 $H txt chain.h.test
+	t mx-sorted-stable$S "^status=ok ttl=120 n=5 [[:print:]]*${nl}5 e.h.test${nl}10 a.h.test${nl}10 d.h.test${nl}20 b.h.test${nl}20 c.h.test$nl" q $H mx mx.h.test
+	t mx-null$S "^status=ok ttl=300 n=1 [[:print:]]*${nl}0 $nl" q $H mx nullmx.h.test
+	t mx-odd-bytes-escaped$S "${nl}10 a\\\\x5c046b\\\\x5c032c\\\\x5c092d.h-_tst$nl" q $H mx oddmx.h.test
+	t mx-nodata$S "^status=notfound" q $H mx nodata.h.test
+	t addr-both$S "^status=ok ttl=40 n=3 [[:print:]]*${nl}192.0.2.1${nl}192.0.2.2${nl}2001:db8::1$nl" q $H addr both.h.test
+	t addr-v6-only$S "^status=ok [[:print:]]*${nl}2001:db8::2$nl" q $H addr v6only.h.test
+	t addr-a-servfail-aaaa-ok$S "^status=ok [[:print:]]*${nl}2001:db8::3$nl" q $H addr afail.h.test
+	t addr-servfail-and-nodata$S "^status=tempfail .*A: SERVFAIL; bothfail.h.test AAAA: no records" q $H addr bothfail.h.test
+	t addr-bad-rdata$S "^status=invalid" q $H addr badaddr.h.test
+	t addr-nodata$S "^status=notfound" q $H addr nodataaddr.h.test
+	t addr-nxdomain$S "^status=notfound" q $H addr nope.h.test
+	t resolver-bad-spec$S "^status=internal${nl}why: bad resolver address" q 'x.y' txt plain.h.test
+	t resolver-bad-port$S "^status=internal" q '127.0.0.1:99999' txt plain.h.test
+	t resolver-v6-port-parses$S "^status=tempfail" q -t 300 '[::1]:5399' txt plain.h.test
+done
 
 # --- DNS, lab
 t lab-txt "${nl}v=STSv1; id=enf1;$nl" q $L txt _mta-sts.enforce.test
