@@ -561,6 +561,11 @@ deliver_one(struct frun *r, const char *day, const char *domain)
 
 	memset(&s, 0, sizeof(s));
 	memset(&m, 0, sizeof(m));
+	/* rua lookups and sends take time: the lease must outlast them */
+	if ((lrc = fleet_rpt_lease_renew(&r->fr, &why)) != FR_OK) {
+		redis_failed(r, lrc, "renewing the lease", &why);
+		goto out;
+	}
 	rep = fleet_rpt_do(&r->fr, &why, "HMGET", fleet_rpt_key(&r->fr, k, "rpt:%s:%s", day, domain), "state", "gz", NULL);
 	if (rep == NULL) {
 		redis_failed(r, FR_ERR, k, &why);

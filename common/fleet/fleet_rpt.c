@@ -24,10 +24,12 @@ static const char lua_take[] =
     "redis.call('SET', KEYS[1], v, 'PX', ARGV[2])\n"
     "return {t, v}\n";
 
-/* KEYS: lease; ARGV: value, lease_ms */
+/* KEYS: lease, fence; ARGV: value, lease_ms, token.  Nobody took the
+ * lease since ours (the fence is still our token): ours again, also if
+ * it had expired meanwhile */
 static const char lua_renew[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
     "return 1\n";
 
 /* KEYS: lease; ARGV: value */
@@ -172,7 +174,8 @@ enum fleet_rpt_rc
 fleet_rpt_lease_renew(struct fleet_rpt *fr, struct buf *why)
 {
 	redisReply		*r;
-	char			 kl[FLEET_KEY_MAX], ms[32];
+	char			 kl[FLEET_KEY_MAX], kf[FLEET_KEY_MAX], ms[32],
+				 tok[32];
 	enum fleet_rpt_rc	 rc;
 
 	if (fr->token == 0) {
@@ -180,11 +183,12 @@ fleet_rpt_lease_renew(struct fleet_rpt *fr, struct buf *why)
 		return FR_FENCED;
 	}
 	snprintf(ms, sizeof(ms), "%ld", fr->lease_ms);
+	snprintf(tok, sizeof(tok), "%lld", fr->token);
 	{
-		const char *av[3] = { fleet_rpt_key(fr, kl, "lease"),
-		    fr->lease_val, ms };
+		const char *av[5] = { fleet_rpt_key(fr, kl, "lease"),
+		    fleet_rpt_key(fr, kf, "fence"), fr->lease_val, ms, tok };
 
-		r = eval(fr, why, lua_renew, 1, 3, av, NULL);
+		r = eval(fr, why, lua_renew, 2, 5, av, NULL);
 	}
 	if (r == NULL)
 		return FR_ERR;
