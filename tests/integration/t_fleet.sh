@@ -73,9 +73,10 @@ expect_eq "lab zone takes the fleet's records" "$?" 0
 
 # rep NAME NODE CLOCK [key = value...]: a reporter config of its own
 rep() {
-	local name=$1 node=$2 clock=$3; shift 3
+	local name=$1 node=$2 clock=$3 keys=state_dir kv; shift 3
+	for kv in "$@"; do keys="$keys|${kv%% *}"; done
 	mkdir -p "$WORK/$name/state"
-	{ grep -v '^state_dir' "$BASE"; echo "state_dir = $WORK/$name/state"
+	{ grep -Ev "^($keys)[ =]" "$BASE"; echo "state_dir = $WORK/$name/state"
 	  echo "fleet_node = $node"; echo "report_clock = $clock"
 	  for kv in "$@"; do echo "$kv"; done; } > "$WORK/$name.conf"
 	echo "$WORK/$name.conf"
@@ -257,5 +258,124 @@ CG=$(rep rg rg "${NEXT2}T06:30:00Z")
 "$R" -d -c "$CG" > "$WORK/g2.out" 2>&1
 expect_match "grace over: reported anyway, the missing node logged" "$(cat "$WORK/g2.out")" "day=$DAY2: fleet_report_grace is over; reporting without the day's end from: n2"
 expect_eq "... two more reports, one per domain" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$((before + 2))"
+
+# --- Redis down: the reporter does nothing (75), stsctl reports says 69
+lab_redis_stop
+"$BUILD/stsctl" -c "$CA" reports --day "$DAY" --json > "$WORK/down.json" 2>&1
+expect_eq "stsctl reports, Redis down: 69 (EX_UNAVAILABLE)" "$?" 69
+before=$(ls "$WORK"/smtp1/*.eml | wc -l)
+"$R" -d -c "$CA" > "$WORK/down.out" 2>&1
+expect_eq "reporter, Redis down: EX_TEMPFAIL, nothing sent" "$?:$(ls "$WORK"/smtp1/*.eml | wc -l)" "75:$before"
+lab_redis_start
+
+# --- Part 2: three real daemons ship their journals for real
+MILTER=$BUILD/sts-milter
+LOAD=$BUILD/bench/milter_load
+[ -x "$LOAD" ] || make --no-print-directory -C "$ROOT" BUILD="$BUILD" "$LOAD" >/dev/null 2>&1
+if ! "$LAB" mx-count probe@enforce.test >/dev/null 2>&1 || [ ! -x "$LOAD" ]; then
+	skip "three real nodes" "this lab has no MX hosts, or no milter_load"
+	done_tests t_fleet
+	exit
+fi
+if ! nm "$MILTER" 2>/dev/null | grep -q ' T ship_start$'; then	# until the shipper lands
+	skip "three real nodes" "this sts-milter has no journal shipper yet"
+	done_tests t_fleet
+	exit
+fi
+RC FLUSHALL > /dev/null
+TODAY=$(date -u +%F)
+TOMORROW=$(date -u -d tomorrow +%F)
+chmod 755 "$WORK"		# the postfix user reaches node 1's socket
+MPIDS=
+for n in 1 2 3; do
+	M=$WORK/m$n
+	mkdir -p "$M/state"
+	chmod 755 "$M"
+	lab_conf "state_dir = $M/state" "milter_socket = unix:$M/milter.sock" \
+	    "policymap_socket =" "pid_file = $M/sts-milter.pid" \
+	    "fleet_redis = unix:$REDIS_SOCK" "fleet_node = m$n" \
+	    "report_from = tlsrpt@fleet.test" > "$M/m.conf"
+	"$MILTER" -f -c "$M/m.conf" > "$M/milter.log" 2>&1 &
+	echo $! > "$M/mpid"
+	MPIDS="$MPIDS $!"
+	for i in $(seq 100); do [ -S "$M/milter.sock" ] && break; sleep 0.1; done
+done
+LAB_CLEANUP="$LAB_CLEANUP; kill $MPIDS 2>/dev/null; \"\$LAB\" mta-stop >/dev/null 2>&1"
+expect_eq "three sts-milter nodes listen" "$(ls "$WORK"/m?/milter.sock 2>/dev/null | wc -l)" 3
+# node 1: mail through the lab's real sending Postfix
+if [ -x /usr/lib/postfix/sbin/master ] && command -v swaks >/dev/null &&
+    "$LAB" mta-start --milter "unix:$WORK/m1/milter.sock" > "$WORK/mta.log" 2>&1; then
+	for d in enforce.test onebad.test expired.test; do
+		for k in 1 2; do
+			swaks --server 127.0.4.1 --from a@sender.test --to "f$k@$d" \
+			    --h-Subject "t_fleet $d" --timeout 40 >> "$WORK/swaks.out" 2>&1
+		done
+	done
+	expect_match "node 1: mail went through the real sending Postfix" \
+	    "$(cat "$WORK/swaks.out")" 'RCPT TO:<f1@enforce.test>'
+else
+	skip "node 1 through Postfix" "no sending Postfix in this lab; milter_load instead"
+	printf 'enforce.test\nonebad.test\nexpired.test\n' > "$WORK/domains"
+	"$LOAD" -s "unix:$WORK/m1/milter.sock" -n 6 -r 1 -f "$WORK/domains" > "$WORK/m1/load.out" 2>&1
+fi
+# nodes 2 and 3: the MTA side of the milter protocol (milter_load)
+printf 'enforce.test\nonebad.test\nexpired.test\n' > "$WORK/domains"
+for n in 2 3; do
+	"$LOAD" -s "unix:$WORK/m$n/milter.sock" -n $((4 * n)) -r 1 -f "$WORK/domains" \
+	    > "$WORK/m$n/load.out" 2>&1
+done
+# every node ships all it journaled (fleet_ship); then they stop
+jl() { cat "$WORK/m$1/state/journal/$TODAY.jnl" 2>/dev/null | wc -l; }
+for i in $(seq 150); do
+	[ "$(RC LLEN "sts:j:$TODAY:m1")" = "$(jl 1)" ] &&
+	[ "$(RC LLEN "sts:j:$TODAY:m2")" = "$(jl 2)" ] &&
+	[ "$(RC LLEN "sts:j:$TODAY:m3")" = "$(jl 3)" ] && break
+	sleep 0.2
+done
+"$LAB" mta-stop > /dev/null 2>&1
+kill $MPIDS 2>/dev/null; wait $MPIDS 2>/dev/null
+for n in 1 2 3; do
+	expect_eq "node m$n shipped every record it journaled ($(jl $n))" \
+	    "$(RC LLEN "sts:j:$TODAY:m$n")" "$(jl $n)"
+done
+expect_match "every node journaled sessions" "$(jl 1) $(jl 2) $(jl 3)" '^[1-9][0-9]* [1-9][0-9]* [1-9][0-9]*$'
+# the day is over (report_clock); the nodes cannot have closed it yet,
+# so the grace (0 here) lets the reporter report it, naming them
+sink_start "$WORK/smtp3"
+CE=$(rep re re "${TOMORROW}T00:30:00Z" "fleet_report_grace = 0")
+"$R" -d -c "$CE" > "$WORK/e2e.out" 2>&1
+expect_match "reporter: the day reported from three real nodes" "$(cat "$WORK/e2e.out")" \
+    "day=$TODAY: [0-9]+ reports built from 3 nodes; not closed by: m1 m2 m3"
+$PY - "$WORK/smtp3" "$WORK"/m?/state/journal/$TODAY.jnl > "$WORK/e2e.check" <<'PYEOF'
+import email, gzip, json, os, re, sys
+d = sys.argv[1]
+want = {}
+for f in sys.argv[2:]:
+    for line in open(f):
+        r = json.loads(line.split(" ", 2)[2])
+        if r.get("type") != "session" or r.get("src") == "report":
+            continue
+        w = want.setdefault(r["domain"], [0, 0])
+        w[0 if r.get("result") == "success" else 1] += 1
+ids, got = {}, {}
+for f in sorted(os.listdir(d)):
+    if not f.endswith(".eml"):
+        continue
+    m = email.message_from_bytes(open(os.path.join(d, f), "rb").read())
+    rid = re.search(r"<([^@]+)@", m["Subject"]).group(1)
+    j = json.loads(gzip.decompress(m.get_payload()[1].get_payload(decode=True)))
+    ids.setdefault(m["TLS-Report-Domain"], set()).add(rid)
+    got[m["TLS-Report-Domain"]] = [
+        sum(p["summary"]["total-successful-session-count"] for p in j["policies"]),
+        sum(p["summary"]["total-failure-session-count"] for p in j["policies"])]
+print("one", "yes" if ids and all(len(v) == 1 for v in ids.values()) else "no %r" % ids)
+exp = {k: v for k, v in want.items() if k in ("enforce.test", "onebad.test", "expired.test")}
+print("sums", "equal" if {k: got.get(k) for k in exp} == exp else "differ: got %r want %r" % (got, exp))
+print("domains", " ".join(sorted(exp)))
+PYEOF
+expect_eq "one report (one report-id) per domain for the three nodes" "$(sed -n 's/^one //p' "$WORK/e2e.check")" yes
+expect_eq "each report's counts == the sum of the three nodes' journals" "$(sed -n 's/^sums //p' "$WORK/e2e.check")" equal
+expect_eq "reports for the lab domains that got mail" "$(sed -n 's/^domains //p' "$WORK/e2e.check")" \
+    "enforce.test expired.test onebad.test"
 
 done_tests t_fleet
