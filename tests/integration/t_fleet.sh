@@ -16,10 +16,15 @@
 # nothing is sent again; a node that never closes the day is reported
 # without after fleet_report_grace.
 #
-# Part 2, three real sts-milter daemons as three nodes (own state dirs,
-# own sending addresses), shipping for real to the same Redis; traffic
-# through each (milter_load); the report of the day equals the sum of
-# the three journals.
+# Part 2, three real sts-milter daemons as three nodes (own state dirs),
+# shipping for real to the same Redis; traffic through each: node 1
+# through the lab's real sending Postfix, nodes 2 and 3 with milter_load,
+# while Redis is killed with kill -9 and restarted (with its data), then
+# restarted without any data (the nodes ship their journals again);
+# every node's list in Redis then holds exactly its journal, and the one
+# report per domain of the day equals the sum of the three journals.
+# (The probes of all nodes leave from 127.0.0.1: the sending-mta-ip of
+# each node is checked in part 1.)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 R=$BUILD/tlsrpt-reporter
@@ -318,12 +323,25 @@ else
 	printf 'enforce.test\nonebad.test\nexpired.test\n' > "$WORK/domains"
 	"$LOAD" -s "unix:$WORK/m1/milter.sock" -n 6 -r 1 -f "$WORK/domains" > "$WORK/m1/load.out" 2>&1
 fi
-# nodes 2 and 3: the MTA side of the milter protocol (milter_load)
-printf 'enforce.test\nonebad.test\nexpired.test\n' > "$WORK/domains"
+# nodes 2 and 3: the MTA side of the milter protocol (milter_load), 6 s
+# each; Redis is killed (kill -9) in the middle and started again with
+# what its append-only file has
+printf 'enforce.test\nonebad.test\nexpired.test\nwrongname.test\n' > "$WORK/domains"
+LPIDS=
 for n in 2 3; do
-	"$LOAD" -s "unix:$WORK/m$n/milter.sock" -n $((4 * n)) -r 1 -f "$WORK/domains" \
-	    > "$WORK/m$n/load.out" 2>&1
+	"$LOAD" -s "unix:$WORK/m$n/milter.sock" -d 6 -r 1 -f "$WORK/domains" \
+	    > "$WORK/m$n/load.out" 2>&1 &
+	LPIDS="$LPIDS $!"
 done
+sleep 2
+lab_redis_kill
+sleep 2
+lab_redis_start
+wait $LPIDS
+# then Redis loses everything: the nodes ship their journals again
+lab_redis_stop
+lab_redis_wipe
+lab_redis_start
 # every node ships all it journaled (fleet_ship); then they stop
 jl() { cat "$WORK/m$1/state/journal/$TODAY.jnl" 2>/dev/null | wc -l; }
 for i in $(seq 150); do
@@ -341,6 +359,7 @@ done
 expect_match "every node journaled sessions" "$(jl 1) $(jl 2) $(jl 3)" '^[1-9][0-9]* [1-9][0-9]* [1-9][0-9]*$'
 # the day is over (report_clock); the nodes cannot have closed it yet,
 # so the grace (0 here) lets the reporter report it, naming them
+sink_stop "$WORK/smtp1"
 sink_start "$WORK/smtp3"
 CE=$(rep re re "${TOMORROW}T00:30:00Z" "fleet_report_grace = 0")
 "$R" -d -c "$CE" > "$WORK/e2e.out" 2>&1
@@ -369,13 +388,13 @@ for f in sorted(os.listdir(d)):
         sum(p["summary"]["total-successful-session-count"] for p in j["policies"]),
         sum(p["summary"]["total-failure-session-count"] for p in j["policies"])]
 print("one", "yes" if ids and all(len(v) == 1 for v in ids.values()) else "no %r" % ids)
-exp = {k: v for k, v in want.items() if k in ("enforce.test", "onebad.test", "expired.test")}
+exp = {k: v for k, v in want.items() if k in ("enforce.test", "onebad.test", "expired.test", "wrongname.test")}
 print("sums", "equal" if {k: got.get(k) for k in exp} == exp else "differ: got %r want %r" % (got, exp))
 print("domains", " ".join(sorted(exp)))
 PYEOF
 expect_eq "one report (one report-id) per domain for the three nodes" "$(sed -n 's/^one //p' "$WORK/e2e.check")" yes
 expect_eq "each report's counts == the sum of the three nodes' journals" "$(sed -n 's/^sums //p' "$WORK/e2e.check")" equal
 expect_eq "reports for the lab domains that got mail" "$(sed -n 's/^domains //p' "$WORK/e2e.check")" \
-    "enforce.test expired.test onebad.test"
+    "enforce.test expired.test onebad.test wrongname.test"
 
 done_tests t_fleet
