@@ -688,26 +688,29 @@ dry_day(struct frun *r, const char *day, size_t n, char *const *nodes)
 	buf_free(&why);
 }
 
-/* late_check - records shipped after the day was built: count, log once
- * per new batch; they are in no report and never will be */
+/* late_check - the day is built: its records leave Redis (each node
+ * keeps its journal), counted in gone:<node>; records shipped after the
+ * build are late: counted, logged once per new batch, in no report */
 static void
 late_check(struct frun *r, const char *day, size_t n, char *const *nodes)
 {
 	struct buf	 why = BUF_INIT;
-	redisReply	*rep;
-	char		 kd[FLEET_KEY_MAX], kl[FLEET_KEY_MAX], f[300], v[32];
-	long long	 upto, logged, late;
+	char		 kd[FLEET_KEY_MAX], f[300], v[32];
+	long long	 upto, logged, late, gone;
 	size_t		 i;
 
 	fleet_rpt_key(&r->fr, kd, "rpt:%s", day);
 	for (i = 0; i < n && !r->stop; i++) {
 		snprintf(f, sizeof(f), "upto:%s", nodes[i]);
 		upto = fleet_rpt_hget_ll(&r->fr, kd, f, 0);
-		rep = fleet_rpt_do(&r->fr, &why, "LLEN", fleet_rpt_key(&r->fr, kl, "j:%s:%s", day, nodes[i]), NULL);
-		late = rep != NULL && rep->integer > upto ?
-		    rep->integer - upto : 0;
-		if (rep != NULL)
-			fleet_reply_free(rep);
+		buf_reset(&why);
+		if ((gone = fleet_rpt_drop_list(&r->fr, &why, day,
+		    nodes[i])) < 0) {
+			redis_failed(r, gone == -1 ? FR_FENCED : FR_ERR,
+			    "removing a built day's records", &why);
+			break;
+		}
+		late = gone > upto ? gone - upto : 0;
 		snprintf(f, sizeof(f), "late:%s", nodes[i]);
 		logged = fleet_rpt_hget_ll(&r->fr, kd, f, 0);
 		r->st->late += (unsigned long)late;
@@ -740,7 +743,12 @@ process_day(struct frun *r, const char *day)
 		goto out;
 	}
 	if (r->o->dry_run) {
-		dry_day(r, day, n, nodes);
+		if (fleet_rpt_hget_ll(&r->fr, fleet_rpt_key(&r->fr, k,
+		    "rpt:%s", day), "built", 0) > 0)
+			fprintf(r->o->out, "day %s: reports built already "
+			    "(stsctl reports shows them)\n", day);
+		else
+			dry_day(r, day, n, nodes);
 		goto out;
 	}
 	fleet_rpt_key(&r->fr, k, "rpt:%s", day);

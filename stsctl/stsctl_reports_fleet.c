@@ -53,22 +53,6 @@ smembers(struct fleet_rpt *fr, const char *key, char ***out)
 	return n;
 }
 
-static long long
-llen(struct fleet_rpt *fr, const char *key)
-{
-	struct buf	 why = BUF_INIT;
-	redisReply	*r;
-	long long	 n = 0;
-
-	r = fleet_rpt_do(fr, &why, "LLEN", key, NULL);
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		n = r->integer;
-	if (r != NULL)
-		fleet_reply_free(r);
-	buf_free(&why);
-	return n;
-}
-
 /* day_json - the "fleet" member of a day, without late_records */
 static void
 day_json(struct fleet_rpt *fr, const char *day, char **nodes, size_t n,
@@ -107,8 +91,7 @@ day_json(struct fleet_rpt *fr, const char *day, char **nodes, size_t n,
 		fleet_reply_free(r);
 	buf_puts(b, "],\"nodes\":[");
 	for (i = 0; i < n; i++) {
-		shipped = llen(fr, fleet_rpt_key(fr, k, "j:%s:%s", day,
-		    nodes[i]));
+		shipped = fleet_rpt_shipped(fr, day, nodes[i]);
 		snprintf(f, sizeof(f), "upto:%s", nodes[i]);
 		upto = fleet_rpt_hget_ll(fr, kd, f, -1);
 		buf_puts(b, i ? ",{\"node\":" : "{\"node\":");

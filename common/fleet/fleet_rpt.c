@@ -58,6 +58,18 @@ static const char lua_store[] =
     "redis.call('SADD', KEYS[4], ARGV[3])\n"
     "return 1\n";
 
+/* KEYS: fence, list, day hash; ARGV: token, gone field */
+static const char lua_drop_list[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
+    "  return redis.error_reply('FENCED stale fencing token')\n"
+    "end\n"
+    "local n = redis.call('LLEN', KEYS[2])\n"
+    "if n > 0 then\n"
+    "  redis.call('HINCRBY', KEYS[3], ARGV[2], n)\n"
+    "  redis.call('UNLINK', KEYS[2])\n"
+    "end\n"
+    "return tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')\n";
+
 void
 fleet_rpt_init(struct fleet_rpt *fr, struct fleet_redis *r, int budget_ms,
     const char *prefix, const char *node, long lease_ms)
@@ -297,6 +309,50 @@ fleet_rpt_store(struct fleet_rpt *fr, struct buf *why, const char *day,
 	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 	fleet_reply_free(r);
 	return rc;
+}
+
+long long
+fleet_rpt_drop_list(struct fleet_rpt *fr, struct buf *why, const char *day,
+    const char *node)
+{
+	char		 kf[FLEET_KEY_MAX], kl[FLEET_KEY_MAX], kd[FLEET_KEY_MAX],
+			 tok[32], f[300];
+	const char	*av[5];
+	redisReply	*r;
+	long long	 gone;
+
+	snprintf(tok, sizeof(tok), "%lld", fr->token);
+	snprintf(f, sizeof(f), "gone:%s", node);
+	av[0] = fleet_rpt_key(fr, kf, "fence");
+	av[1] = fleet_rpt_key(fr, kl, "j:%s:%s", day, node);
+	av[2] = fleet_rpt_key(fr, kd, "rpt:%s", day);
+	av[3] = tok;
+	av[4] = f;
+	if ((r = eval(fr, why, lua_drop_list, 3, 5, av, NULL)) == NULL)
+		return fenced_rc(fr, r, why) == FR_FENCED ? -1 : -2;
+	gone = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	fleet_reply_free(r);
+	return gone;
+}
+
+long long
+fleet_rpt_shipped(struct fleet_rpt *fr, const char *day, const char *node)
+{
+	struct buf	 why = BUF_INIT;
+	redisReply	*r;
+	char		 k[FLEET_KEY_MAX], f[300];
+	long long	 n = 0;
+
+	r = fleet_rpt_do(fr, &why, "LLEN", fleet_rpt_key(fr, k, "j:%s:%s",
+	    day, node), NULL);
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	if (r != NULL)
+		fleet_reply_free(r);
+	buf_free(&why);
+	snprintf(f, sizeof(f), "gone:%s", node);
+	return n + fleet_rpt_hget_ll(fr, fleet_rpt_key(fr, k, "rpt:%s", day),
+	    f, 0);
 }
 
 static int

@@ -16,9 +16,12 @@
  *	  P fence		INCR'd by every new lease: the fencing token
  *	  P rpt:days		set of days that have report state
  *	  P rpt:<day>		hash: built, final, missing (nodes that had
- *				not closed the day), upto:<node> (records of
- *				the node's list taken into the reports),
- *				late:<node> (records after upto, logged)
+ *				not closed the day when the grace ran out),
+ *				upto:<node> (records of the node's list
+ *				taken into the reports), gone:<node>
+ *				(records removed from the list once the
+ *				day was built), late:<node> (records after
+ *				upto, logged)
  *	  P rpt:<day>:domains	set of the day's report domains
  *	  P rpt:<day>:<domain>	hash: id, gz (the gzipped report, sent byte
  *				for byte), built, state (report_state text)
@@ -100,6 +103,19 @@ int		 fleet_rpt_store(struct fleet_rpt *, struct buf *why,
 		    const char *day, const char *domain, const char *id,
 		    const void *gz, size_t gzlen, time_t built,
 		    const char *state);
+
+/*
+ * fleet_rpt_drop_list - once a day's reports are built its records are
+ * not needed in Redis (every node keeps its journal): P j:<day>:<node>
+ * is removed and its length added to gone:<node> in one fenced script.
+ * Returns gone:<node> (all records of the node's day removed so far),
+ * -1 (fenced) or -2 (Redis error).
+ */
+long long	 fleet_rpt_drop_list(struct fleet_rpt *, struct buf *why,
+		    const char *day, const char *node);
+/* fleet_rpt_shipped - records node shipped for day: gone + LLEN */
+long long	 fleet_rpt_shipped(struct fleet_rpt *, const char *day,
+		    const char *node);
 
 /* reading (stsctl and the reporter) */
 /* fleet_rpt_strings - an array reply's strings (SMEMBERS...), sorted */

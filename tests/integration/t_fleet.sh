@@ -218,10 +218,12 @@ r = [json.loads(l) for l in open(sys.argv[1])]
 ok = len(r) == 2 and all(x["final"] and x["fleet"]["final"] for x in r) and \
     all(d["state"] == "delivered" for x in r for d in x["destinations"]) and \
     sorted(n["node"] for n in r[0]["fleet"]["nodes"]) == ["n1", "n2", "n3"] and \
-    all(n["late"] == 0 for n in r[0]["fleet"]["nodes"])
+    all(n["late"] == 0 and n["shipped"] == n["reported"] > 0 for n in r[0]["fleet"]["nodes"])
 print("ok" if ok else "bad")
 PYEOF
-expect_eq "stsctl reports: two final reports, delivered, three nodes, no late records" "$(cat "$WORK/rep.check")" ok
+expect_eq "stsctl reports: two final reports, delivered, three nodes, all shipped reported, no late records" "$(cat "$WORK/rep.check")" ok
+expect_eq "a built day's records leave Redis (the nodes keep their journals)" \
+    "$(RC EXISTS "sts:j:$DAY:n1" "sts:j:$DAY:n2" "sts:j:$DAY:n3")" 0
 
 # --- late records: n2 ships two more after the build
 n2lines=$(wc -l < "$WORK/n2/state/journal/$DAY.jnl")
