@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -926,6 +927,42 @@ retention(struct frun *r, char **dv, size_t nd)
 	buf_free(&why);
 }
 
+/* mirror_retention - the local mirror's days older than
+ * journal_retention (Redis may have lost them: swept on their own) */
+static void
+mirror_retention(struct frun *r)
+{
+	DIR		*d, *dd;
+	struct dirent	*e, *f;
+	char		*p, *q;
+	time_t		 t;
+
+	if ((d = opendir(r->mdir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) != 10 || timefmt_parse(e->d_name, &t) !=
+		    0 || t + 86400LL * (r->x->conf->journal_retention + 1) >
+		    r->o->now)
+			continue;
+		p = xasprintf("%s/%s", r->mdir, e->d_name);
+		if ((dd = opendir(p)) != NULL) {
+			while ((f = readdir(dd)) != NULL) {
+				if (f->d_name[0] == '.' && (f->d_name[1] ==
+				    '\0' || (f->d_name[1] == '.' &&
+				    f->d_name[2] == '\0')))
+					continue;
+				q = xasprintf("%s/%s", p, f->d_name);
+				(void)unlink(q);
+				free(q);
+			}
+			closedir(dd);
+		}
+		(void)rmdir(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 /* lock_local - one fleet reporter per host: an flock()ed file */
 static int
 lock_local(struct frun *r)
@@ -1012,8 +1049,10 @@ report_fleet_run(const struct report_run_opts *o,
 		for (i = 0; i < nd && !r.stop; i++)
 			if (timefmt_parse(dv[i], &t) == 0 && t < day0)
 				process_day(&r, dv[i]);
-		if (!o->dry_run)
+		if (!o->dry_run) {
 			retention(&r, dv, nd);
+			mirror_retention(&r);
+		}
 	}
 	if (st->pending > 0)
 		rc_raise(&r, EX_TEMPFAIL);

@@ -266,6 +266,14 @@ CG=$(rep rg rg "${NEXT2}T06:30:00Z")
 expect_match "grace over: reported anyway, the missing node logged" "$(cat "$WORK/g2.out")" "day=$DAY2: fleet_report_grace is over; reporting without the day's end from: n2"
 expect_eq "... two more reports, one per domain" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$((before + 2))"
 
+# --- retention: final days older than journal_retention (14) leave Redis
+# and the reporter's local mirror
+CR=$(rep "r$lead" "r$lead" "$(date -u -d "$DAY + 20 days" +%F)T01:00:00Z")
+"$R" -d -c "$CR" > "$WORK/ret.out" 2>&1
+expect_eq "retention: the old days' report state leaves Redis" \
+    "$(RC EXISTS "sts:rpt:$DAY" "sts:rpt:$DAY:done" "sts:rpt:$DAY:fleet1.test" "sts:rpt:$DAY2:fleet2.test")" 0
+expect_eq "... and the local mirror" "$(ls "$WORK/r$lead/state/reporter/fleet" | wc -l)" 0
+
 # --- Redis down: the reporter does nothing (75), stsctl reports says 69
 lab_redis_stop
 "$BUILD/stsctl" -c "$CA" reports --day "$DAY" --json > "$WORK/down.json" 2>&1
