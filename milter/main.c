@@ -53,6 +53,7 @@
 #include "dane_cache.h"
 #include "dns.h"
 #include "fleet_conf.h"
+#include "fleet_l2.h"
 #include "fsutil.h"
 #include "gate.h"
 #include "http.h"
@@ -68,6 +69,7 @@
 #include "statedir.h"
 #include "statusfile.h"
 #include "sts_cache.h"
+#include "tcache.h"
 #include "trust.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -188,11 +190,13 @@ end_pidfile(int fd, const char *path)
 static void
 status_now(const struct conf *c, time_t started, int stopped,
     struct sts_cache *cache, struct journal *j, struct gate *g,
-    struct pmap_server *pm, struct collect *col, struct logtail *lt)
+    struct pmap_server *pm, struct collect *col, struct logtail *lt,
+    struct fleet_l2 *fl2)
 {
 	static int			 warned;
 	struct statusfile_head		 h;
-	struct statusfile_group		 grp[5];
+	struct statusfile_group		 grp[6];
+	struct fleet_l2_stats		 fs;
 	struct gate_stats		 gs;
 	struct pmap_server_stats	 ps;
 	struct collect_stats		 cs;
@@ -202,6 +206,9 @@ status_now(const struct conf *c, time_t started, int stopped,
 	memset(&ps, 0, sizeof(ps));
 	memset(&cs, 0, sizeof(cs));
 	memset(&ls, 0, sizeof(ls));
+	memset(&fs, 0, sizeof(fs));
+	if (fl2 != NULL)
+		fleet_l2_stats(fl2, &fs);
 	h.pid = (long)getpid();
 	h.started = started;
 	h.written = time(NULL);
@@ -235,6 +242,16 @@ status_now(const struct conf *c, time_t started, int stopped,
 		{ "lines_rfc3339", ls.formats[PFF_RFC3339] },
 		{ "lines_rfc5424", ls.formats[PFF_RFC5424] },
 		{ "lines_other", ls.formats[PFF_OTHER] },
+	}, flc[] = {				/* fleet_l2.h */
+		{ "policy_fresh", fs.pol_fresh }, { "policy_base", fs.pol_base },
+		{ "policy_none", fs.pol_none }, { "lock_owned", fs.lock_owned },
+		{ "lock_waited", fs.lock_waited },
+		{ "lock_alone", fs.lock_alone },
+		{ "verdict_hits", fs.verdict_hits },
+		{ "verdict_misses", fs.verdict_misses },
+		{ "unavailable", fs.unavailable }, { "written", fs.written },
+		{ "dropped", fs.dropped }, { "resynced", fs.resynced },
+		{ "queued", fs.queued },
 	};
 #define GROUP(name, a) \
 	(grp[n++] = (struct statusfile_group){ name, a, sizeof(a) / sizeof(a[0]) })
@@ -245,6 +262,8 @@ status_now(const struct conf *c, time_t started, int stopped,
 	GROUP("tlsrpt", tlsrpt);
 	if (have_lt)
 		GROUP("postfix_log", ltc);
+	if (fl2 != NULL)
+		GROUP("fleet_cache", flc);
 #undef GROUP
 	if (statusfile_write(c->state_dir, &h, grp, (size_t)n) != 0 &&
 	    !warned++)
@@ -381,6 +400,7 @@ struct daemon {
 	struct fleet_conf	 fc;		/* fc.on: fleet mode */
 	struct ship		*ship;		/* fleet mode: journal shipper */
 	struct metrics_listen	*ml;		/* NULL: no metrics */
+	struct fleet_l2		*fl2;		/* fleet_redis set, or NULL */
 	struct metrics_src	 msrc;
 	int			 pidfd, ctlfd, mrc;
 	char			*pid_path;
@@ -534,6 +554,21 @@ open_as_root(struct daemon *d)
 	buf_free(&why);
 }
 
+/* fleet_cache_start - issue 12: with fleet_redis the policy cache and
+ * the probe verdicts are shared through the fleet's Redis (fleet_l2.h) */
+static void
+fleet_cache_start(struct daemon *d)
+{
+	static struct tcache_l2	 vs = { fleet_l2_verdict_get,
+				    fleet_l2_verdict_put, NULL, NULL, NULL };
+
+	if (d->fc.on && (d->fl2 = fleet_l2_new(&d->fc, d->c)) != NULL) {
+		sts_cache_set_l2(d->cache, fleet_l2_policies(d->fl2));
+		vs.arg = d->fl2;
+		gate_share_verdicts(d->g, &vs);
+	}
+}
+
 /* drop_privileges - to user, owning every state directory first */
 static void
 drop_privileges(struct daemon *d)
@@ -616,6 +651,7 @@ start(struct daemon *d)
 	sts_cache_on_fetch_failure(d->cache, gate_fetch_failed, d->g);
 	if (d->dane != NULL)
 		dane_cache_on_bogus(d->dane, gate_dane_bogus, d->g);
+	fleet_cache_start(d);
 	dns_set_max_queries(d->dns, c->fetch_concurrency);
 	sts_cache_start_refresher(d->cache, 2);
 	gate_set_overrides(d->g, d->ov);
@@ -678,7 +714,7 @@ static void
 write_status(struct daemon *d, int stopped)
 {
 	status_now(d->c, d->started, stopped, d->cache, d->j, d->g, d->pm,
-	    d->col, d->lt);
+	    d->col, d->lt, d->fl2);
 }
 
 /* serve - the main loop: signals, stsctl requests, the status file */
@@ -750,6 +786,7 @@ stop(struct daemon *d)
 	gate_free(d->g);
 	dane_cache_free(d->dane);
 	sts_cache_free(d->cache);
+	fleet_l2_free(d->fl2);		/* after its users: writes the rest */
 	journal_close(d->j);
 	dns_free(d->dns);
 	override_free(d->ov);

@@ -185,10 +185,10 @@ enum fleet_lock_act
 fleet_lock_next(enum sts_l2_use use, int took_lock, int64_t waited_ms,
     int64_t max_wait_ms)
 {
+	if (use == STS_L2_FRESH)	/* (a lock taken then is released) */
+		return FLEET_LOCK_ADOPT;
 	if (took_lock)
 		return FLEET_LOCK_OWN;
-	if (use == STS_L2_FRESH)
-		return FLEET_LOCK_ADOPT;
 	return waited_ms >= max_wait_ms ? FLEET_LOCK_ALONE : FLEET_LOCK_WAIT;
 }
 

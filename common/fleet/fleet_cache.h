@@ -88,7 +88,9 @@ enum sts_l2_use fleet_pol_use(const struct sts_state *shared,
  * The fetch lock.  A node whose shared state is not FRESH runs a poll
  * (one Redis round trip: read the entry, take the lock if free) until
  * fleet_lock_next() says otherwise:
- *  FLEET_LOCK_ADOPT  the holder's check arrived (FRESH): use it
+ *  FLEET_LOCK_ADOPT  the holder's check arrived (FRESH): use it (a
+ *                    lock the poll took after the holder let go is
+ *                    released again)
  *  FLEET_LOCK_OWN    this node took the lock: check, put, release
  *  FLEET_LOCK_WAIT   another node checks: sleep fleet_lock_delay_ms()
  *  FLEET_LOCK_ALONE  waited max_wait_ms (a holder died or is slow):
