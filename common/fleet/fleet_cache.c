@@ -127,18 +127,22 @@ fleet_pol_parse(const char *data, size_t n, struct sts_state *st)
 
 	memset(st, 0, sizeof(*st));
 	if (n >= m && memcmp(data, NONE_MAGIC, m) == 0) {
-		if (none_parse(data + m, n - m, st) == 0)
-			return 0;
-		sts_state_clear(st);
+		if (none_parse(data + m, n - m, st) != 0)
+			goto bad;
+	} else if (sts_store_parse(data, n, &r) == 0) {
+		sts_state_from_rec(st, &r);	/* takes the policy */
+		sts_store_rec_clear(&r);
+		sts_state_set_reason(st, st->st_failed ? "a fetch of the "
+		    "policy failed on a node of the fleet" : "");
+	} else
 		return -1;
-	}
-	if (sts_store_parse(data, n, &r) != 0)
-		return -1;
-	sts_state_from_rec(st, &r);		/* takes the policy */
-	sts_store_rec_clear(&r);
-	sts_state_set_reason(st, st->st_failed ? "a fetch of the policy "
-	    "failed on a node of the fleet" : "");
-	return 0;
+	/* times before 1970: not a node's (fleet_pol_stamp reads digits) */
+	if (st->st_fetched >= 0 && st->st_checked >= 0 &&
+	    st->st_fail_time >= 0)
+		return 0;
+bad:
+	sts_state_clear(st);
+	return -1;
 }
 
 long long
