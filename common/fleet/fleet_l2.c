@@ -113,6 +113,22 @@ hash_key(const char *s)
 
 /* --- connections claimed within the budget ---------------------------- */
 
+/* in_ms - CLOCK_REALTIME ms from now (pthread's timed waits) */
+static struct timespec
+in_ms(int ms)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 /* claim - mu within budget_ms; the ms left, or -1 (busy: skip Redis) */
 static int
 claim(pthread_mutex_t *mu, int budget_ms)
@@ -121,13 +137,7 @@ claim(pthread_mutex_t *mu, int budget_ms)
 	int64_t		start = clock_mono_ms(), left;
 
 	if (pthread_mutex_trylock(mu) != 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += budget_ms / 1000;
-		ts.tv_nsec += (long)(budget_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		ts = in_ms(budget_ms);
 		if (pthread_mutex_timedlock(mu, &ts) != 0)
 			return -1;
 	}
@@ -595,15 +605,8 @@ keepalive(struct fleet_l2 *l2, struct fleet_redis *r, pthread_mutex_t *mu)
 static void
 q_wait(struct fleet_l2 *l2, int ms)
 {
-	struct timespec	ts;
+	struct timespec	ts = in_ms(ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	(void)pthread_cond_timedwait(&l2->q_cv, &l2->q_mu, &ts);
 }
 
@@ -711,12 +714,15 @@ fleet_l2_flush(struct fleet_l2 *l2, int timeout_ms)
 void
 fleet_l2_free(struct fleet_l2 *l2)
 {
-	struct job	*j;
+	struct fleet_redis_stats rs;
+	struct job		*j;
 
 	if (l2 == NULL)
 		return;
 	if (l2->started) {
-		(void)fleet_l2_flush(l2, l2->fc.timeout_ms);
+		fleet_redis_stats(l2->r_wr, &rs);
+		if (rs.up)	/* else a stop would wait for nothing */
+			(void)fleet_l2_flush(l2, l2->fc.timeout_ms);
 		pthread_mutex_lock(&l2->q_mu);
 		l2->q_stop = 1;
 		pthread_cond_broadcast(&l2->q_cv);

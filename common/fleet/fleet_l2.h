@@ -82,7 +82,8 @@ struct fleet_l2_stats {
  * state_dir (whose cache files are re-synced after an outage) */
 struct fleet_l2	*fleet_l2_new(const struct fleet_conf *fc,
 		    const struct conf *c);
-/* fleet_l2_free - writes what is queued (up to fleet_timeout), stops */
+/* fleet_l2_free - writes what is queued (up to fleet_timeout, when Redis
+ * is up: a node does not wait at its stop for a Redis that is away), stops */
 void		 fleet_l2_free(struct fleet_l2 *);
 const struct sts_cache_l2 *fleet_l2_policies(struct fleet_l2 *);
 /* the verdict store, tcache_l2's get and put (arg: the fleet_l2) */
