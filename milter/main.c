@@ -281,6 +281,7 @@ struct metrics_src {
 	struct collect		*col;
 	struct logtail		*lt;	/* NULL: postfix_log off */
 	struct ship		*ship;	/* NULL: single host */
+	struct fleet_l2		*fl2;	/* NULL: single host */
 };
 
 /* metrics_fill - metrics_listen's callback, in its thread */
@@ -305,6 +306,10 @@ metrics_fill(void *arg, struct metrics_snap *s)
 	if (m->lt != NULL) {
 		s->have_lt = 1;
 		logtail_stats(m->lt, &s->lt);
+	}
+	if (m->fl2 != NULL) {
+		s->have_fleet_cache = 1;
+		fleet_l2_stats(m->fl2, &s->fleet_cache);
 	}
 	if (m->ship != NULL) {
 		s->have_ship = 1;
@@ -688,7 +693,8 @@ start(struct daemon *d)
 	if (d->ml != NULL) {
 		d->msrc = (struct metrics_src){ d->started, d->dns, d->cache,
 		    d->j, d->g, d->pm, d->col,
-		    c->postfix_log[0] != '\0' ? d->lt : NULL, d->ship };
+		    c->postfix_log[0] != '\0' ? d->lt : NULL, d->ship,
+		    d->fl2 };
 		if (metrics_listen_start(d->ml, metrics_fill, &d->msrc) != 0)
 			fatalx("metrics_listen: cannot start");
 	}

@@ -234,6 +234,46 @@ render_ship(struct buf *b, const struct ship_stats *st)
 	sample(b, "fleet_redis_up", "part=\"shipper\"", (unsigned long)st->up);
 }
 
+/* render_fleet_cache - the shared policy and verdict cache (fleet_l2.h) */
+static void
+render_fleet_cache(struct buf *b, const struct fleet_l2_stats *st)
+{
+	family(b, "fleet_cache_policies_total", "counter", "Checks that "
+	    "asked the fleet's Redis first, by what they found there: fresh "
+	    "(used as it was), base (a newer policy, then checked), none.");
+	sample(b, "fleet_cache_policies_total", "use=\"fresh\"", st->pol_fresh);
+	sample(b, "fleet_cache_policies_total", "use=\"base\"", st->pol_base);
+	sample(b, "fleet_cache_policies_total", "use=\"none\"", st->pol_none);
+	family(b, "fleet_cache_lock_total", "counter", "Checks that took the "
+	    "fleet's fetch lock, waited for another node's result, or gave "
+	    "up waiting.");
+	sample(b, "fleet_cache_lock_total", "outcome=\"owned\"",
+	    st->lock_owned);
+	sample(b, "fleet_cache_lock_total", "outcome=\"waited\"",
+	    st->lock_waited);
+	sample(b, "fleet_cache_lock_total", "outcome=\"alone\"",
+	    st->lock_alone);
+	family(b, "fleet_cache_verdicts_total", "counter", "MX probe verdicts "
+	    "looked up in the fleet's Redis, by result.");
+	sample(b, "fleet_cache_verdicts_total", "result=\"hit\"",
+	    st->verdict_hits);
+	sample(b, "fleet_cache_verdicts_total", "result=\"miss\"",
+	    st->verdict_misses);
+	one(b, "fleet_cache_unavailable_total", "counter", "Reads of the "
+	    "fleet's cache not made or failed (Redis down, slow or busy).",
+	    st->unavailable);
+	family(b, "fleet_cache_writes_total", "counter", "Cache updates "
+	    "written to the fleet's Redis, dropped (queue full), re-synced.");
+	sample(b, "fleet_cache_writes_total", "result=\"written\"",
+	    st->written);
+	sample(b, "fleet_cache_writes_total", "result=\"dropped\"",
+	    st->dropped);
+	sample(b, "fleet_cache_writes_total", "result=\"resynced\"",
+	    st->resynced);
+	one(b, "fleet_cache_queued", "gauge", "Cache updates waiting to be "
+	    "written to the fleet's Redis.", st->queued);
+}
+
 void
 metrics_render(const struct metrics_snap *s, struct buf *b)
 {
@@ -255,6 +295,8 @@ metrics_render(const struct metrics_snap *s, struct buf *b)
 	    "could not be written.", s->journal_errors);
 	if (s->have_ship)
 		render_ship(b, &s->ship);
+	if (s->have_fleet_cache)
+		render_fleet_cache(b, &s->fleet_cache);
 }
 
 /* --- HTTP --------------------------------------------------------- */

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "collect.h"
 #include "dns.h"
+#include "fleet_l2.h"
 #include "gate.h"
 #include "logtail.h"
 #include "pmap_server.h"
@@ -49,6 +50,8 @@ struct metrics_snap {
 	struct logtail_stats	 lt;
 	int			 have_ship;	/* fleet mode: the shipper */
 	struct ship_stats	 ship;
+	int			 have_fleet_cache; /* fleet mode: fleet_l2 */
+	struct fleet_l2_stats	 fleet_cache;
 };
 
 /* metrics_render - append the exposition text of s to out */

@@ -204,6 +204,7 @@ counted(struct fleet_l2 *l2, enum sts_l2_use use)
 }
 
 static void enqueue(struct fleet_l2 *, struct job *);
+static void q_wait(struct fleet_l2 *, int);
 
 /* unlock_later - the writer releases the lock (if still ours) */
 static void
@@ -296,6 +297,87 @@ pol_put(void *arg, const char *domain, const struct sts_state *st)
 	}
 	buf_free(&val);
 	enqueue(l2, j);
+}
+
+/* forget_queued - queued writes of domain's state (NULL: every policy)
+ * become lock releases only, and the writer is idle; q_mu held */
+static void
+forget_queued(struct fleet_l2 *l2, const char *key)
+{
+	struct job	*j;
+	size_t		 n = strlen(key);
+
+	for (j = l2->q_head; j != NULL; j = j->j_next)
+		if (j->j_kind != 'v' && strncmp(j->j_key, key, n) == 0 &&
+		    (key[n - 1] == ':' || j->j_key[n] == '\0')) {
+			free(j->j_val);
+			j->j_val = NULL;
+			j->j_kind = 0;
+		}
+	while (l2->q_busy)
+		q_wait(l2, 20);
+}
+
+/* unlink_all - every P pol: key; 0, or -1 (Redis unavailable) */
+static int
+unlink_all(struct fleet_l2 *l2, const char *pattern)
+{
+	char		 cursor[32] = "0";
+	const char	*argv[1001];
+	redisReply	*rep, *del;
+	size_t		 i;
+
+	do {
+		rep = fleet_redis_cmd(l2->r_wr, l2->fc.timeout_ms,
+		    "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+		if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+		    rep->elements != 2) {
+			fleet_reply_free(rep);
+			return -1;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+		argv[0] = "UNLINK";
+		for (i = 0; i < rep->element[1]->elements && i < 1000; i++)
+			argv[i + 1] = rep->element[1]->element[i]->str;
+		del = i == 0 ? NULL : fleet_redis_argv(l2->r_wr,
+		    l2->fc.timeout_ms, (int)i + 1, argv, NULL);
+		fleet_reply_free(rep);
+		if (i > 0 && del == NULL)
+			return -1;
+		fleet_reply_free(del);
+	} while (strcmp(cursor, "0") != 0);
+	return 0;
+}
+
+/* pol_forget - sts_cache_flush(): the fleet's copy goes too, so the
+ * next check of it here fetches (and shares) it anew */
+static void
+pol_forget(void *arg, const char *domain)
+{
+	struct fleet_l2	*l2 = arg;
+	struct buf	 key = BUF_INIT;
+	redisReply	*rep;
+	int		 rc;
+
+	fleet_cache_key(&key, l2->fc.prefix, FLEET_KEY_POL,
+	    domain ? domain : "");
+	pthread_mutex_lock(&l2->q_mu);
+	forget_queued(l2, buf_str(&key));
+	pthread_mutex_unlock(&l2->q_mu);
+	if (domain != NULL) {
+		rep = fleet_redis_cmd(l2->r_wr, l2->fc.timeout_ms, "UNLINK %s",
+		    buf_str(&key));
+		rc = rep != NULL ? 0 : -1;
+		fleet_reply_free(rep);
+	} else {
+		buf_puts(&key, "*");
+		rc = unlink_all(l2, buf_str(&key));
+	}
+	if (rc != 0)
+		log_warnx("fleet cache: Redis unavailable: the fleet's copy of "
+		    "%s stays until it expires", domain ? domain :
+		    "the policies");
+	buf_free(&key);
 }
 
 /* --- verdicts: tcache_l2 --------------------------------------------- */
@@ -680,6 +762,7 @@ fleet_l2_new(const struct fleet_conf *fc, const struct conf *c)
 		l2->cache_dir = statedir_cache(c->state_dir);
 	l2->hooks.get = pol_get;
 	l2->hooks.put = pol_put;
+	l2->hooks.forget = pol_forget;
 	l2->hooks.arg = l2;
 	l2->r_pol = fleet_redis_new(fc, "cache");
 	l2->r_ver = fleet_redis_new(fc, "verdicts");

@@ -25,7 +25,9 @@
  *	(STS-CACHE-1: max_age, the "no policy" time; never without one),
  *	unless Redis holds a state checked later, and releases the lock
  *	if it still holds it -- one Lua script.  A "no policy" state never
- *	replaces a policy (STS-TXT-5).
+ *	replaces a policy (STS-TXT-5).  A flush of the node's cache
+ *	(stsctl cache flush) deletes the fleet's copy too, so the node's
+ *	next check fetches anew and shares the result.
  *
  *	Verdicts.  On a local miss the gate reads P mx:<host>|<ip>|<port>
  *	and its PTTL (one round trip) before probing; a probe's verdict

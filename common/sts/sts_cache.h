@@ -158,7 +158,9 @@ size_t		  sts_cache_size(struct sts_cache *);
  * wait for another process's check of domain, within its own budget.
  * put() follows every check get() did not answer FRESH, with the state
  * after it (also when nothing is worth sharing: it ends what get()
- * began, e.g. a lock).  Set before the first lookup; l2 outlives c.
+ * began, e.g. a lock).  forget() (may be NULL) is told of every
+ * sts_cache_flush(), before it.  Set before the first lookup; l2
+ * outlives c.
  */
 enum sts_l2_use { STS_L2_NONE, STS_L2_BASE, STS_L2_FRESH };
 struct sts_state;
@@ -167,6 +169,7 @@ struct sts_cache_l2 {
 			    time_t local_fetched, struct sts_state *shared);
 	void		(*put)(void *arg, const char *domain,
 			    const struct sts_state *);
+	void		(*forget)(void *arg, const char *domain);
 	void		 *arg;
 };
 void		  sts_cache_set_l2(struct sts_cache *,

@@ -9,6 +9,7 @@
 #    once (the fetch lock: the others wait, then take the result);
 #  - every key in Redis has an expiry, and a policy's is its own
 #    (fetched + max_age);
+#  - stsctl cache flush on a node forgets the fleet's copy too;
 #  - a probe verdict is shared per host|ip|port: a second node defers
 #    on it without probing (nothing journaled there);
 #  - Redis killed, then stopped (SIGSTOP: a Redis that never answers)
@@ -35,9 +36,10 @@ LAB_CLEANUP='for n in $NODES; do p=$(cat "$WORK/$n/pid" 2>/dev/null); [ -n "$p" 
 
 rc() { lab_redis_cli r "$@"; }
 
-# node_start N: a daemon of the fleet, its own state and sockets
+# node_start N [KEY = VALUE...]: a daemon of the fleet, its own state
+# and sockets
 node_start() {
-	local n=$1 d=$WORK/$1 i
+	local n=$1 d=$WORK/$1 i kv
 	mkdir -p "$d/state"
 	{
 		grep -Ev '^(state_dir|milter_socket|policymap_socket|tlsrpt_socket|pid_file|metrics_listen|fleet_[a-z_]*)[ =]' "$LAB_CONF"
@@ -52,6 +54,8 @@ fleet_node = $n
 fleet_budget_ms = 50
 fleet_lock_ms = 8000
 EOF
+		shift
+		for kv in "$@"; do echo "$kv"; done
 	} > "$d/sts-milter.conf"
 	"$MILTER" -f -c "$d/sts-milter.conf" 2>>"$d/log" &
 	echo $! > "$d/pid"
@@ -79,9 +83,11 @@ status() {
 	    "$WORK/$1/state/status.json" "$2" "$3" 2>/dev/null || echo -1
 }
 
-for n in $NODES; do
-	ok "node $n starts with fleet_redis" node_start "$n"
-done
+MADDR=127.0.9.1:9469
+ok "node n1 starts with fleet_redis" node_start n1
+ok "node n2 starts with fleet_redis (and metrics)" node_start n2 \
+    "metrics_listen = inet:${MADDR#*:}@${MADDR%:*}"
+ok "node n3 starts with fleet_redis" node_start n3
 
 # --- one fetch for the fleet ------------------------------------------
 r=$(load n1 2 enforce.test wildcard.test)
@@ -95,6 +101,9 @@ expect_eq "enforce.test fetched once for three nodes" "$(fetches enforce.test)" 
 expect_eq "wildcard.test fetched once for three nodes" "$(fetches wildcard.test)" 1
 sleep 1.5
 expect_eq "n2 took the shared policies" "$(status n2 fleet_cache policy_fresh)" 2
+expect_match "  and its metrics say so" "$(curl -s "http://$MADDR/metrics")" \
+    'sts_milter_fleet_cache_policies_total\{use="fresh"\} 2'
+
 
 # three nodes miss slow.test (~2.5 s to fetch) at the same moment
 lps=
@@ -127,6 +136,16 @@ fetched=$(printf '%s\n' "$v" | sed -n 's/^fetched //p')
 maxage=$(printf '%s\n' "$v" | sed -n 's/^max_age: *//p' | tr -d '\r')
 expect_eq "sts:pol:enforce.test expires at fetched + max_age (STS-CACHE-1)" \
     "$(rc PEXPIRETIME sts:pol:enforce.test)" "$(( (fetched + maxage) * 1000 ))"
+
+# --- stsctl cache flush forgets the fleet's copy too ---------------------
+out=$("$BUILD/stsctl" -c "$WORK/n1/sts-milter.conf" cache flush enforce.test 2>&1)
+expect_match "stsctl cache flush enforce.test on n1" "$out" '"flushed":1'
+expect_eq "the fleet's copy is gone" "$(rc EXISTS sts:pol:enforce.test)" 0
+before=$(fetches enforce.test)
+load n1 1 enforce.test >/dev/null
+expect_eq "n1 fetches enforce.test anew" "$(fetches enforce.test)" $((before + 1))
+for i in $(seq 50); do [ -n "$(rc GET sts:pol:enforce.test)" ] && break; sleep 0.1; done
+ok "and shares it again" test -n "$(rc GET sts:pol:enforce.test)"
 
 # --- verdicts shared per host|ip|port ------------------------------------
 r=$(load n1 1 expired.test)

@@ -318,7 +318,7 @@ struct mem_l2 {
 	char		 val[4][4096];
 	char		 dom[4][64];
 	size_t		 len[4];
-	int		 gets, puts, fresh;
+	int		 gets, puts, fresh, forgot;
 };
 
 static int
@@ -370,6 +370,16 @@ mem_put(void *arg, const char *domain, const struct sts_state *st)
 	buf_free(&b);
 }
 
+static void
+mem_forget(void *arg, const char *domain)
+{
+	struct mem_l2	*m = arg;
+	int		 i = mem_slot(m, domain ? domain : "");
+
+	m->forgot++;
+	m->len[i] = 0;
+}
+
 static int	failures;
 
 static void
@@ -403,7 +413,7 @@ static void
 test_nodes_share_policy(void)
 {
 	struct mem_l2		 m;
-	struct sts_cache_l2	 l2 = { mem_get, mem_put, &m };
+	struct sts_cache_l2	 l2 = { mem_get, mem_put, mem_forget, &m };
 	struct sts_cache	*a, *b;
 	struct sts_lookup	 l;
 
@@ -450,6 +460,11 @@ test_nodes_share_policy(void)
 	CHECK(l.policy && l.policy->p_mode == STS_MODE_TESTING);
 	CHECK_INT(fake_http_calls(), 2);
 	CHECK_INT(failures, 0);
+	/* a flush of a's cache forgets the shared copy: a fetches anew */
+	sts_cache_flush(a, "example.com");
+	CHECK_INT(m.forgot, 1);
+	CHECK_INT(look(a, "example.com", &l), ST_OK);
+	CHECK_INT(fake_http_calls(), 3);
 	sts_lookup_clear(&l);
 	sts_cache_free(a);
 	sts_cache_free(b);
@@ -460,7 +475,7 @@ static void
 test_nodes_share_negative(void)
 {
 	struct mem_l2		 m;
-	struct sts_cache_l2	 l2 = { mem_get, mem_put, &m };
+	struct sts_cache_l2	 l2 = { mem_get, mem_put, mem_forget, &m };
 	struct sts_cache	*a, *b, *c;
 	struct sts_lookup	 l;
 
