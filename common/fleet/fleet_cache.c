@@ -13,6 +13,7 @@
 #define NONE_MAGIC	"sts-milter-none 1\n"
 #define VERDICT_MAGIC	"sts-milter-verdict 1\n"
 #define REASON_MAX	200
+#define TIME_MAX	((long long)1 << 33)	/* year 2242: a sane time */
 
 void
 fleet_cache_key(struct buf *out, const char *prefix, const char *kind,
@@ -136,9 +137,12 @@ fleet_pol_parse(const char *data, size_t n, struct sts_state *st)
 		    "policy failed on a node of the fleet" : "");
 	} else
 		return -1;
-	/* times before 1970: not a node's (fleet_pol_stamp reads digits) */
-	if (st->st_fetched >= 0 && st->st_checked >= 0 &&
-	    st->st_fail_time >= 0)
+	/* times before 1970 or far ahead are not a node's (fleet_pol_stamp
+	 * reads digits; fetched + max_age must not overflow) */
+	if (st->st_fetched >= 0 && st->st_fetched < TIME_MAX &&
+	    st->st_checked >= 0 && st->st_checked < TIME_MAX &&
+	    st->st_fail_time >= 0 && st->st_fail_time < TIME_MAX &&
+	    st->st_neg_until < TIME_MAX)
 		return 0;
 bad:
 	sts_state_clear(st);

@@ -177,6 +177,7 @@ test_parse_garbage(void)
 		"sts-milter-none 1\nuntil x\nchecked 5\n",
 		"sts-milter-none 1\nuntil 5",		/* no newline */
 		"sts-milter-none 1\nuntil 17000\nchecked -17\n",	/* fuzz */
+		"sts-milter-none 1\nuntil 99999999999999999999\nchecked 1\n",
 		"sts-milter-cache 1\nid A\nfetched -5\nlength 55\n\n"
 		    "version: STSv1\nmode: none\nmx: a.example\nmax_age: 86400\n",
 		"sts-milter-cache 1\nid A\nlength 3\n\nabc",
