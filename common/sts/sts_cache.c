@@ -684,9 +684,9 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 	struct entry	**pp, *e;
 	int		 n = 0;
 
+	sts_writer_drain(c->c_writer);	/* no queued write after it */
 	if (c->c_l2 != NULL && c->c_l2->forget != NULL)	/* the fleet's */
 		c->c_l2->forget(c->c_l2->arg, domain);
-	sts_writer_drain(c->c_writer);	/* no queued write after it */
 	/* The disk first: a lookup between the two steps then still finds
 	 * the entry in memory, never reloads what is being flushed. */
 	if (c->c_dir != NULL && domain != NULL)
