@@ -658,7 +658,8 @@ sts_cache_free(struct sts_cache *c)
 	/* what is in flight is dropped: lookups, then fetches */
 	if (c->c_loop != NULL)
 		dns_async_stop(c->c_so.dns);
-	http_loop_free(c->c_loop);
+	for (i = 0; i < (size_t)c->c_nloops; i++)
+		http_loop_free(c->c_loops[i]);
 	sts_writer_free(c->c_writer);	/* what is to write: written */
 	pthread_rwlock_destroy(&c->c_ready_lock);
 	for (i = 0; i < NSHARD; i++) {

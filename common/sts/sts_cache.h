@@ -134,13 +134,17 @@ void		  sts_cache_on_fetch_failure(struct sts_cache *,
 void		  sts_cache_on_ready(struct sts_cache *,
 		      void (*fn)(void *, const char *domain), void *arg);
 /*
- * sts_cache_start_refresher - the pool of fetches: up to max_fetches
- * checks in flight (nthreads when max_fetches is 0), run by threads
- * started on demand, 16 times as many waiting; beyond that a lookup
- * answers ST_TEMPFAIL "too many policy discoveries waiting".  The pool
- * runs ASYNC checks, BACKGROUND/START work, and every minute the
+ * sts_cache_start_refresher - the pool of fetches.  A check leaves the
+ * caller's thread: a few pool threads (at most 16) read cache files and
+ * hand checks over to the loops, where the DNS lookups (one thread,
+ * dns_async) and the HTTPS fetches (one thread per CPU, http.h) wait on
+ * the network without a thread each: up to max_fetches (nthreads when
+ * max_fetches is 0) fetches in flight, 16 times as many checks under
+ * way; beyond that a lookup answers ST_TEMPFAIL "too many policy
+ * discoveries waiting".  Files are written by one writer thread.  The
+ * pool runs ASYNC checks, BACKGROUND/START work, and every minute the
  * refreshes that are due (STS-CACHE-3).  Without it every lookup does
- * its own work (stsctl, tests).
+ * its own work on its own thread (stsctl, tests).
  */
 int		  sts_cache_start_refresher(struct sts_cache *, int nthreads);
 /* sts_cache_pooled - 1 once the pool runs (START lookups then queue

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "http.h"
@@ -156,7 +157,8 @@ disco_txt(void *arg, enum status st, const struct sts_txt *txt,
 		buf_puts(&d->d_o.o_why, why);
 	if (sts_state_txt_decide(&c->c_so, &d->d_sn, &d->d_o, txt))
 		sts_fetch_policy_start(c->c_so.dns, c->c_so.fetch, d->d_domain,
-		    c->c_loop, disco_fetched, d);
+		    c->c_loops[atomic_fetch_add(&c->c_nextloop, 1) %
+		    (unsigned)c->c_nloops], disco_fetched, d);
 	else
 		disco_apply(d);
 }
@@ -285,12 +287,15 @@ sts_cache_pooled(struct sts_cache *c)
 int
 sts_cache_start_refresher(struct sts_cache *c, int n)
 {
-	int		max = c->c_o.max_fetches > 0 ? c->c_o.max_fetches : n;
+	int		max = c->c_o.max_fetches > 0 ? c->c_o.max_fetches : n, i;
 	struct buf	why = BUF_INIT;
 
 	if (c->c_pool != NULL)
 		return 0;
-	if ((c->c_pool = sts_pool_new(max, job_run, scan_due, c)) == NULL)
+	/* the pool's threads only hand checks over to the loops (and read
+	 * cache files, ask the fleet's store): a few suffice */
+	if ((c->c_pool = sts_pool_new(max < STS_CACHE_POOL ? max :
+	    STS_CACHE_POOL, (size_t)max * 16, job_run, scan_due, c)) == NULL)
 		return -1;
 	/* without them (out of threads) the pool does it all, as before */
 	if (c->c_dir != NULL || c->c_l2 != NULL)
@@ -298,7 +303,19 @@ sts_cache_start_refresher(struct sts_cache *c, int n)
 	c->c_inflight_max = (unsigned long)max * 16;
 	/* without a DNS loop the lookups block a pool thread, as before */
 	(void)dns_async_start(c->c_so.dns, &why);
-	c->c_loop = http_loop_new(max, &why);
+	c->c_nloops = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->c_nloops < 1)
+		c->c_nloops = 1;
+	if (c->c_nloops > STS_CACHE_LOOPS)
+		c->c_nloops = STS_CACHE_LOOPS;
+	if (c->c_nloops > max)		/* max in flight over all loops */
+		c->c_nloops = max;
+	for (i = 0; i < c->c_nloops; i++)
+		if ((c->c_loops[i] = http_loop_new(max / c->c_nloops,
+		    &why)) == NULL)
+			break;
+	c->c_nloops = i;
+	c->c_loop = i > 0 ? c->c_loops[0] : NULL;
 	buf_free(&why);
 	return 0;
 }

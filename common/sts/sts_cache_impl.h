@@ -16,6 +16,11 @@
 #include "sts_cache.h"
 #include "sts_state.h"
 
+/* HTTPS loops at most: one per CPU, so that TLS handshakes (most of a
+ * cold lookup's CPU) can use them all */
+#define STS_CACHE_LOOPS	8
+/* threads of the pool (sts_pool.h) at most */
+#define STS_CACHE_POOL	16
 #define NSHARD		64
 
 struct entry {
@@ -63,7 +68,10 @@ struct sts_cache {
 	atomic_ulong		 c_fetches[TLSRPT_RESULT_MAX];	/* stats */
 	/* with the pool: fetches wait on the network in the loop, files
 	 * are written by the writer (sts_pool.h) */
-	struct http_loop	*c_loop;
+	struct http_loop	*c_loop;		/* c_loops[0], or NULL */
+	struct http_loop	*c_loops[STS_CACHE_LOOPS];
+	int			 c_nloops;
+	atomic_uint		 c_nextloop;	/* round robin */
 	struct sts_writer	*c_writer;
 	atomic_ulong		 c_inflight;	/* checks past the pool */
 	unsigned long		 c_inflight_max;

@@ -76,11 +76,10 @@ sts_pool_timer(void *arg)
 }
 
 struct sts_pool *
-sts_pool_new(int max, void (*run)(void *, const char *, int),
+sts_pool_new(int max, size_t queue, void (*run)(void *, const char *, int),
     void (*scan)(void *), void *arg)
 {
 	struct sts_pool	*p = xcalloc(1, sizeof(*p));
-	size_t		 queue = (size_t)(max > 0 ? max : 1) * 16;
 
 	p->p_run = run;
 	p->p_scan = scan;

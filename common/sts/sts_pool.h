@@ -2,11 +2,11 @@
  * sts_pool.h - the policy cache's threads: the pool of fetches, its
  * refresh timer, and the writer
  *
- * sts_pool_new(max_fetches, run, scan, arg): domains pushed with
- * sts_pool_push() are handed to run(arg, domain, kind) by at most
- * max_fetches threads (workq.h: started on demand), 16 times as many
- * (at least 64) waiting; a push beyond that returns -1 (the caller
- * answers "too many waiting").  Every minute a timer thread calls
+ * sts_pool_new(max_threads, max_queued, run, scan, arg): domains pushed
+ * with sts_pool_push() are handed to run(arg, domain, kind) by at most
+ * max_threads threads (workq.h: started on demand), max_queued (at
+ * least 64) waiting; a push beyond that returns -1 (the caller answers
+ * "too many waiting").  Every minute a timer thread calls
  * scan(arg), which pushes the refreshes that are due (STS-CACHE-3).
  * sts_pool_free() stops the timer and the threads after the jobs they
  * run; jobs still waiting are dropped.
@@ -19,7 +19,7 @@
 
 struct sts_pool;
 
-struct sts_pool	*sts_pool_new(int max_fetches,
+struct sts_pool	*sts_pool_new(int max_threads, size_t max_queued,
 		    void (*run)(void *arg, const char *domain, int kind),
 		    void (*scan)(void *arg), void *arg);
 int		 sts_pool_push(struct sts_pool *, const char *domain, int kind);
