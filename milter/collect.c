@@ -39,6 +39,7 @@
 #include "exim_event.h"
 #include "log.h"
 #include "policy_archive.h"
+#include "priv.h"
 #include "statedir.h"
 #include "sts_policy.h"
 #include "truth.h"
@@ -139,7 +140,9 @@ collect_new(const char *path, const char *state_dir, struct sts_cache *cache,
 	    sizeof(sz)) < 0)
 		(void)setsockopt(c->c_fd, SOL_SOCKET, SO_RCVBUF, &sz,
 		    sizeof(sz));
-	old = umask(0111);		/* smtp(8) runs as another user */
+	/* owner only until the daemon applies socket_mode (priv.h):
+	 * smtp(8) runs as another user, a member of socket_group */
+	old = umask(PRIV_SOCKET_UMASK);
 	if (bind(c->c_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		umask(old);
 		buf_printf(why, "bind %s: %s", path, strerror(errno));

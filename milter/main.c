@@ -64,6 +64,7 @@
 #include "mlfi.h"
 #include "override.h"
 #include "pmap_server.h"
+#include "priv.h"
 #include "ship.h"
 #include "sockspec.h"
 #include "statedir.h"
@@ -394,6 +395,7 @@ struct daemon {
 	struct conf		*c;
 	struct override		*ov;
 	struct passwd		*pw;		/* user, or NULL: stay root */
+	struct priv_sock	 sock;		/* unix: sockets' owner, mode */
 	struct dns		*dns;
 	struct dane_cache	*dane;		/* dane = yes, or NULL */
 	struct sts_cache	*cache;
@@ -469,6 +471,8 @@ configure(struct daemon *d, int argc, char **argv)
 		fatalx("configuration: %s", buf_str(&why));
 	if (d->c->user[0] != '\0' && getpwnam(d->c->user) == NULL)
 		fatalx("configuration: user %s: no such user", d->c->user);
+	if (priv_sock_conf(d->c, NULL, &d->sock, &why) != ST_OK)
+		fatalx("configuration: %s", buf_str(&why));
 	if (check) {
 		conf_dump(d->c, stdout);
 		printf("configuration OK\n");
@@ -478,6 +482,22 @@ configure(struct daemon *d, int argc, char **argv)
 	log_setverbose(d->c->log_level);
 	if (d->c->user[0] != '\0' && (d->pw = getpwnam(d->c->user)) == NULL)
 		fatalx("user %s: no such user", d->c->user);
+	if (priv_sock_conf(d->c, d->pw, &d->sock, &why) != ST_OK)
+		fatalx("configuration: %s", buf_str(&why));
+	if (priv_can_become(d->pw, &why) != 0)
+		fatalx("user %s: %s", d->c->user, buf_str(&why));
+	buf_free(&why);
+}
+
+/* socket_perm - socket_owner, socket_group, socket_mode on a unix:
+ * socket of ours (key names it in the message) */
+static void
+socket_perm(const struct daemon *d, const char *key, const char *spec)
+{
+	struct buf	why = BUF_INIT;
+
+	if (priv_sock_apply(&d->sock, spec, &why) != 0)
+		fatalx("%s %s: %s", key, spec, buf_str(&why));
 	buf_free(&why);
 }
 
@@ -488,7 +508,7 @@ open_as_root(struct daemon *d)
 	const struct conf	*c = d->c;
 	struct buf		 why = BUF_INIT;
 	struct sts_cache_opts	 co;
-	struct sockspec		 ss;
+	mode_t			 old;
 	uid_t			 uid = d->pw ? d->pw->pw_uid : (uid_t)-1;
 	gid_t			 gid = d->pw ? d->pw->pw_gid : (gid_t)-1;
 
@@ -498,16 +518,13 @@ open_as_root(struct daemon *d)
 		    c->milter_socket);
 	if (smfi_register(mlfi_desc) == MI_FAILURE)
 		fatalx("smfi_register failed");
+	/* every socket owner-only until socket_mode is applied (priv.h) */
+	old = umask(PRIV_SOCKET_UMASK);
 	if (smfi_opensocket(1) == MI_FAILURE)
 		fatalx("milter_socket %s: cannot open (in use, or directory "
 		    "missing?)", c->milter_socket);
-	if (sockspec_parse(c->milter_socket, &ss, NULL) == ST_OK &&
-	    ss.kind == SOCKSPEC_UNIX) {
-		(void)chmod(ss.path, 0666);
-		if (d->pw)
-			(void)fchownat(AT_FDCWD, ss.path, uid, gid,
-			    AT_SYMLINK_NOFOLLOW);
-	}
+	umask(old);
+	socket_perm(d, "milter_socket", c->milter_socket);
 	/*
 	 * The policy cache starts no thread here; the policy-map listener
 	 * needs it and must open its socket while we are still root.
@@ -543,6 +560,7 @@ open_as_root(struct daemon *d)
 			    buf_str(&why));
 		if (d->dane != NULL)
 			pmap_server_set_dane(d->pm, d->dane);
+		socket_perm(d, "policymap_socket", c->policymap_socket);
 	}
 	/* The collector journals Exim's reports (through the policy map)
 	 * and, with tlsrpt_socket, Postfix's datagrams. */
@@ -551,6 +569,12 @@ open_as_root(struct daemon *d)
 	if ((d->col = collect_new(c->tlsrpt_socket, c->state_dir, d->cache,
 	    &why)) == NULL)
 		fatalx("tlsrpt_socket %s: %s", c->tlsrpt_socket, buf_str(&why));
+	if (c->tlsrpt_socket[0] != '\0') {
+		char	*spec = xasprintf("unix:%s", c->tlsrpt_socket);
+
+		socket_perm(d, "tlsrpt_socket", spec);
+		free(spec);
+	}
 	if (c->metrics_listen[0] != '\0' &&
 	    (d->ml = metrics_listen_new(c->metrics_listen, &why)) == NULL)
 		fatalx("metrics_listen: %s", buf_str(&why));
@@ -574,34 +598,15 @@ fleet_cache_start(struct daemon *d)
 	}
 }
 
-/* drop_privileges - to user, owning every state directory first */
+/* drop_privileges - to user (priv.h) */
 static void
 drop_privileges(struct daemon *d)
 {
-	const struct passwd	*pw = d->pw;
-	const char *const	*sub = statedir_dirs;
-	int			 i;
+	struct buf	why = BUF_INIT;
 
-	if (pw == NULL)
-		return;
-	/* Every directory the daemon and the reporter write in belongs to
-	 * the user (an earlier root run, or a service manager, may have
-	 * made them root's). */
-	for (i = 0; sub[i] != NULL; i++) {
-		char	*dir = xasprintf("%s%s", d->c->state_dir, sub[i]);
-
-		/* state_dir is root's choice (it may be a link); inside it
-		 * the user could plant a symlink: not followed */
-		(void)fchownat(AT_FDCWD, dir, pw->pw_uid, pw->pw_gid,
-		    i == 0 ? 0 : AT_SYMLINK_NOFOLLOW);
-		free(dir);
-	}
-	/* initgroups: the user's groups too (e.g. adm, to read the mail
-	 * log for postfix_log) */
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
-		fatal("dropping privileges to %s", d->c->user);
+	if (priv_drop(d->pw, d->c->state_dir, &why) != 0)
+		fatalx("%s", buf_str(&why));
+	buf_free(&why);
 }
 
 /* sweep_tmp - what writers that died mid-write left in the state dirs */

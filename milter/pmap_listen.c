@@ -22,6 +22,7 @@
 #include "log.h"
 #include "sockspec.h"
 #include "pmap_listen.h"
+#include "priv.h"
 #include "xmalloc.h"
 
 int
@@ -54,8 +55,8 @@ listen_unix(const char *path, struct buf *why)
 		buf_printf(why, "socket: %s", strerror(errno));
 		return -1;
 	}
-	/* Postfix's smtp(8) runs as another user: anyone may query. */
-	old = umask(0111);
+	/* owner only until the daemon applies socket_mode (priv.h) */
+	old = umask(PRIV_SOCKET_UMASK);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		umask(old);
 		buf_printf(why, "bind %s: %s", path, strerror(errno));

@@ -6,7 +6,7 @@ here=$(dirname "$0")
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libmilter-dev libhiredis-dev libidn2-dev libgetdns-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libssl-dev
 openssl ca-certificates dns-root-data unbound nginx-light dnsutils curl jq debootstrap
-redis-server postfix swaks python3-aiosmtpd python3-dkim
+redis-server postfix swaks python3-aiosmtpd python3-dkim systemd
 python3-jsonschema python3-dnspython python3-nacl
 postfix-mta-sts-resolver prometheus prometheus-node-exporter
 debhelper lintian debootstrap

@@ -81,6 +81,12 @@ const struct conf_key conf_keys[] = {
 	  "Prometheus GET /metrics listener: inet:port@host (e.g. inet:9469@127.0.0.1); empty: off" },
 	{ "user", CONF_STR, O(user), "", 0, 0,
 	  "drop root to this user after opening sockets; empty: stay" },
+	{ "socket_owner", CONF_STR, O(socket_owner), "", 0, 0,
+	  "owner of unix: sockets (milter, policy map, datagrams); empty: user, else the daemon's" },
+	{ "socket_group", CONF_STR, O(socket_group), "", 0, 0,
+	  "group of unix: sockets, one the MTA's user is in; empty: user's primary group, else the daemon's" },
+	{ "socket_mode", CONF_MODE, O(socket_mode), "0660", 0, 0777,
+	  "permissions of unix: sockets, octal (the MTA needs read and write)" },
 	{ "pid_file", CONF_STR, O(pid_file), "/run/sts-milter/sts-milter.pid", 0, 0,
 	  "pid file of the daemon; empty: none" },
 	{ "smtp_probe_port", CONF_INT, O(smtp_probe_port), "25", 1, 65535,
@@ -187,6 +193,10 @@ conf_number(const char *s, enum conf_type t, long long *out)
 		case 'w': mult = 7 * DAY; break;
 		default: return -1;
 		}
+	} else if (t == CONF_MODE) {	/* the digits again, in octal */
+		for (v = 0, p = s; *p >= '0' && *p <= '7'; p++)
+			if ((v = v * 8 + (*p - '0')) > 07777)
+				return -1;
 	} else if (t == CONF_SIZE && *p) {
 		switch (*p++) {
 		case 'k': case 'K': mult = 1024; break;
@@ -230,11 +240,14 @@ conf_set(struct conf *c, const struct conf_key *k, const char *val,
 	if (conf_number(val, k->type, &v) != 0) {
 		buf_printf(why, "%s: bad %s", k->name,
 		    k->type == CONF_TIME ? "duration (e.g. 30s, 5m, 1h, 1d)" :
-		    k->type == CONF_SIZE ? "size (e.g. 64k)" : "number");
+		    k->type == CONF_SIZE ? "size (e.g. 64k)" :
+		    k->type == CONF_MODE ? "octal mode (e.g. 0660)" : "number");
 		return ST_INVALID;
 	}
 	if (v < k->min || v > k->max) {
-		buf_printf(why, "%s: %lld out of range %lld..%lld", k->name,
+		buf_printf(why, k->type == CONF_MODE ?
+		    "%s: %04llo out of range %04llo..%04llo" :
+		    "%s: %lld out of range %lld..%lld", k->name,
 		    v, k->min, k->max);
 		return ST_INVALID;
 	}
@@ -389,6 +402,9 @@ conf_dump(const struct conf *c, FILE *f)
 			break;
 		case CONF_TIME:
 			fprintf(f, "%s = %ds\n", k->name, *(const int *)p);
+			break;
+		case CONF_MODE:
+			fprintf(f, "%s = %04o\n", k->name, *(const int *)p);
 			break;
 		default:
 			fprintf(f, "%s = %d\n", k->name, *(const int *)p);

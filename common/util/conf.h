@@ -54,6 +54,9 @@ struct conf {
 	char	*metrics_listen;	/* Prometheus /metrics; "" off */
 	char	*postfix_log;		/* mail log to follow; "" off */
 	char	*user;
+	char	*socket_owner;		/* unix: sockets; "" user's */
+	char	*socket_group;		/* "" user's primary group */
+	int	 socket_mode;		/* permission bits, 0660 */
 	char	*pid_file;
 	int	 smtp_probe_port;
 	int	 probe_timeout;		/* seconds per step */
@@ -94,7 +97,8 @@ struct conf {
 	int	 fleet_close_delay;	/* a day is closed this long after */
 };
 
-enum conf_type { CONF_STR, CONF_INT, CONF_TIME, CONF_SIZE, CONF_BOOL };
+enum conf_type { CONF_STR, CONF_INT, CONF_TIME, CONF_SIZE, CONF_BOOL,
+		 CONF_MODE };	/* CONF_MODE: octal permission bits */
 
 struct conf_key {
 	const char	*name;

@@ -187,7 +187,7 @@ ok "tlsrpt-reporter.timer enabled (timers.target)" \
     test -L "$R/etc/systemd/system/timers.target.wants/tlsrpt-reporter.timer"
 expect_match "tmpfiles.d entry for /run/sts-milter" \
     "$(grep -v '^#' "$R/usr/lib/tmpfiles.d/sts-milter.conf" 2>/dev/null)" \
-    '^d /run/sts-milter 0755 root root'
+    '^d /run/sts-milter 0755 sts-milter sts-milter'
 
 UID_=$(in_root "id -u sts-milter" 2>/dev/null)
 GID_=$(in_root "getent group sts-milter | cut -d: -f3" 2>/dev/null)

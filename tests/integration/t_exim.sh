@@ -96,8 +96,9 @@ expect_eq "exim4 links (ldd: nothing missing)" "$MISSING_SO" ""
 }
 C=$W/sts-milter.conf
 {
-	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file)[ =]' "$LAB_CONF"
+	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|socket_group)[ =]' "$LAB_CONF"
 	cat <<EOF
+socket_group = Debian-exim
 state_dir = $W/state
 fetch_timeout = 4s
 milter_socket = unix:$W/milter.sock
@@ -106,8 +107,9 @@ pid_file = $W/sts-milter.pid
 EOF
 } > "$C"
 {
-	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|dns_resolvers)[ =]' "$LAB_CONF"
+	grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|dns_resolvers|socket_group)[ =]' "$LAB_CONF"
 	cat <<EOF
+socket_group = Debian-exim
 dns_resolvers = 127.0.2.99:53
 dns_timeout = 1s
 policymap_tempfail = yes

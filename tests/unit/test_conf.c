@@ -42,6 +42,11 @@ static const struct {
 	{ "state_dir = a\nstate_dir = b\n", 0, "t.conf:2: state_dir: repeated key" },
 	{ "policymap_tempfail = maybe\n", 0, "expected yes or no" },
 	{ "smtp_probe_port = 99999999999999999999\n", 0, "bad number" },
+	{ "socket_mode = 0600\n", 1, NULL },
+	{ "socket_mode = 660\n", 1, NULL },
+	{ "socket_mode = 0680\n", 0, "socket_mode: bad octal mode" },
+	{ "socket_mode = 01777\n", 0, "socket_mode: 1777 out of range 0000..0777" },
+	{ "socket_mode = rw\n", 0, "socket_mode: bad octal mode" },
 };
 
 static void
@@ -69,6 +74,12 @@ test_conf_rows(void)
 	    38, "t", &why), ST_OK);
 	CHECK_INT(c->fetch_timeout, 30);
 	CHECK_INT(c->negative_ttl, 7200);
+	conf_free(c);
+	/* socket_mode is octal, default 0660, and printed as such */
+	c = conf_defaults();
+	CHECK_INT(c->socket_mode, 0660);
+	CHECK_INT(conf_parse(c, "socket_mode = 0666\n", 19, "t", &why), ST_OK);
+	CHECK_INT(c->socket_mode, 0666);
 	conf_free(c);
 	buf_free(&why);
 }
