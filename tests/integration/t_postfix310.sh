@@ -39,7 +39,10 @@ P=$W/pf				# /lab inside the root
 mkdir -p "$W/state" "$P/run"
 chmod 755 "$W" "$P" "$P/run"
 C=$W/sts-milter.conf
-lab_conf "state_dir = $W/state" "fetch_timeout = 4s" \
+# the sockets (0660) are the group of the root's postfix user, whose gid
+# is not the host's
+PFGID=$(awk -F: '$1 == "postfix" { print $3 }' "$RLOG/etc/group")
+lab_conf "state_dir = $W/state" "fetch_timeout = 4s" "socket_group = ${PFGID:-postfix}" \
     "milter_socket = unix:$W/milter.sock" \
     "policymap_socket = unix:$P/run/policymap.sock" \
     "tlsrpt_socket = $P/run/tlsrpt/tlsrpt.sock" \

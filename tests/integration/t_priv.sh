@@ -176,37 +176,41 @@ else
 fi
 
 # --- started as the user (systemd's User=) ------------------------------
-C=$WORK/asuser
-conf "$C" "user = $USR"
-mkdir -p "$C/state"
-chown "$USR" "$C" "$C/state"
-if start "$C" setpriv --reuid="$USR" --regid="$GID_" --clear-groups; then
+# as_user NAME [key = value ...]: a daemon of its own in $WORK/NAME whose
+# directories are $USR's, started as $USR; returns as start does
+as_user() {
+	local d=$WORK/$1; shift
+	conf "$d" "$@"
+	mkdir -p "$d/state"
+	chown "$USR" "$d" "$d/state"
+	start "$d" setpriv --reuid="$USR" --regid="$GID_" --clear-groups
+}
+if as_user asuser "user = $USR"; then
 	pass "sts-milter starts as $USR with user = $USR"
 	expect_eq "it runs as $USR" "$(field "$PID" Uid | tr -s '\t ' ' ')" "$UID_ $UID_ $UID_ $UID_"
 	expect_eq "its policy map: $USR:$(id -gn "$USR") 660" \
-	    "$(stat -c '%U:%G %a' "$C/policymap.sock")" "$USR:$(id -gn "$USR") 660"
+	    "$(stat -c '%U:%G %a' "$WORK/asuser/policymap.sock")" "$USR:$(id -gn "$USR") 660"
 	stop "$PID"
 else
-	fail "sts-milter starts as $USR with user = $USR" "$(tail -3 "$C/milter.log")"
+	fail "sts-milter starts as $USR with user = $USR" "$(tail -3 "$WORK/asuser/milter.log")"
 fi
-D=$WORK/notmember
-conf "$D" "user = $USR" "socket_group = $GRP"
-mkdir -p "$D/state"
-chown "$USR" "$D" "$D/state"
-if start "$D" setpriv --reuid="$USR" --regid="$GID_" --clear-groups; then
+if as_user notmember "user = $USR" "socket_group = $GRP"; then
 	fail "socket_group $GRP, not $USR's: refused" "it started"
 	stop "$PID"
 else
 	wait "$PID" 2>/dev/null
 	expect_match "socket_group $GRP, not $USR's: a start-up error that says why" \
-	    "$(cat "$D/milter.log")" "milter_socket unix:$D/milter.sock: .*cannot give it to .*socket_group"
+	    "$(cat "$WORK/notmember/milter.log")" \
+	    "milter_socket unix:$WORK/notmember/milter.sock: .*cannot give it to .*socket_group"
 fi
-E=$WORK/other
-conf "$E" "user = root"
-mkdir -p "$E/state"
-chown "$USR" "$E" "$E/state"
-start "$E" setpriv --reuid="$USR" --regid="$GID_" --clear-groups && { stop "$PID"; fail "started as $USR with user = root: refused"; } ||
-    expect_match "started as $USR with user = root: refused" "$(cat "$E/milter.log")" "neither root nor user root"
+if as_user other "user = root"; then
+	stop "$PID"
+	fail "started as $USR with user = root: refused"
+else
+	wait "$PID" 2>/dev/null
+	expect_match "started as $USR with user = root: refused" \
+	    "$(cat "$WORK/other/milter.log")" "neither root nor user root"
+fi
 echo 'socket_group = no-such-group-here' > "$WORK/bad.conf"
 expect_match "sts-milter -n: socket_group no-such-group-here is an error" \
     "$("$MILTER" -n -c "$WORK/bad.conf" 2>&1)" 'socket_group no-such-group-here: no such group'
