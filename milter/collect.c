@@ -40,6 +40,7 @@
 #include "log.h"
 #include "policy_archive.h"
 #include "priv.h"
+#include "srcaddr.h"
 #include "statedir.h"
 #include "sts_policy.h"
 #include "truth.h"
@@ -656,6 +657,10 @@ journal:
 	JREC_SET(&r, mx, ev.mx);
 	JREC_SET(&r, rip, ev.ip);
 	JREC_SET(&r, sip, ev.sip);
+	/* a veto's connection was never made: our address towards the
+	 * host is what it would have been (RFC 8460 4.3 sending-mta-ip) */
+	if (r.sip[0] == '\0' && r.rip[0] != '\0')
+		(void)srcaddr_for(r.rip, r.sip, sizeof(r.sip));
 	JREC_SET(&r, reason, ev.reason);
 	if (c->c_journal == NULL || journal_append(c->c_journal, &r) != 0) {
 		atomic_fetch_add(&c->c_lost, 1);	/* journal logs */

@@ -160,7 +160,7 @@ exim_event_read(const char *line, struct exim_event *ev, struct buf *why)
 
 enum status
 exim_event_veto(struct exim_event *ev, const char *domain, const char *mx,
-    struct buf *why)
+    const char *ip, struct buf *why)
 {
 	memset(ev, 0, sizeof(*ev));
 	if (domain_normalize(domain, ev->domain, NULL) != ST_OK) {
@@ -170,6 +170,10 @@ exim_event_veto(struct exim_event *ev, const char *domain, const char *mx,
 	if (set(ev->mx, sizeof(ev->mx), mx, strlen(mx)) < 0 ||
 	    domain_syntax(ev->mx, strlen(ev->mx), NULL) != ST_OK) {
 		whyf(why, "mx= is not a host name");
+		return ST_INVALID;
+	}
+	if (ip != NULL && set(ev->ip, sizeof(ev->ip), ip, strlen(ip)) < 0) {
+		whyf(why, "value of \"ip\" too long");
 		return ST_INVALID;
 	}
 	ev->veto[0] = '1';

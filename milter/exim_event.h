@@ -80,10 +80,11 @@ struct exim_event {
 enum status	exim_event_read(const char *line, struct exim_event *,
 		    struct buf *why);
 /* exim_event_veto - the event of an MX host the daemon told Exim not
- * to connect to (veto=1): ST_OK, or ST_INVALID for a domain or host
- * that is not a name (as exim_event_read would judge them) */
+ * to connect to (veto=1) at address ip (NULL or "": not known): ST_OK,
+ * or ST_INVALID for a domain or host that is not a name or an address
+ * that does not fit (as exim_event_read would judge them) */
 enum status	exim_event_veto(struct exim_event *, const char *domain,
-		    const char *mx, struct buf *why);
+		    const char *mx, const char *ip, struct buf *why);
 /* exim_event_classify - result and reason of what was read: ST_OK, or
  * ST_NOTFOUND (no TLS outcome to report) */
 enum status	exim_event_classify(struct exim_event *, time_t now,

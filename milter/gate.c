@@ -30,6 +30,7 @@
 #include "gate.h"
 #include "log.h"
 #include "mx_match.h"
+#include "srcaddr.h"
 #include "policy_archive.h"
 #include "dane_cache.h"
 #include "fleet_cache.h"
@@ -421,6 +422,31 @@ probe(struct gate *g, const struct gate_obs *o, const struct gate_host *h,
 
 /* --- observing what the decision asks for ------------------------------ */
 
+/*
+ * not_in_policy_ips - the receiving-ip and sending-mta-ip of a session
+ * with an MX host outside the policy, which is never connected to:
+ * RFC 8460 4.3 lists both for every failure, so the host's first address
+ * (the one delivery would try first; the address cache, until the
+ * walk's deadline) and our source address towards it.  Unknown: left
+ * out, as before.
+ */
+static void
+not_in_policy_ips(struct gate *g, const struct walk *w, const char *mx,
+    struct journal_rec *r)
+{
+	const struct addrset	*a;
+	char			 sip[sizeof(r->sip)];
+	int			 fresh;
+
+	a = cached_dns(g, g->g_addr, 0, mx, w->deadline, &fresh);
+	if (a->st == ST_OK && a->n > 0) {
+		JREC_SET(r, rip, a->list[0]);
+		if (srcaddr_for(a->list[0], sip, sizeof(sip)) == 0)
+			JREC_SET(r, sip, sip);
+	}
+	held_unref(a);
+}
+
 static void
 observe_mx(struct gate *g, struct walk *w)
 {
@@ -445,6 +471,7 @@ observe_mx(struct gate *g, struct walk *w)
 			continue;
 		session_base(g, &r, o->domain, o->policy, o->policy_id);
 		JREC_SET(&r, mx, o->host[i].name);
+		not_in_policy_ips(g, w, o->host[i].name, &r);
 		r.result = TLSRPT_VALIDATION_FAILURE;
 		JREC_SET(&r, reason, "mx-host-not-in-policy");
 		journal_put(g, &r);

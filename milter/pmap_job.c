@@ -72,13 +72,13 @@ pmap_job_report(const char *words)
 }
 
 struct pmap_job *
-pmap_job_veto(const char *domain, const char *mx)
+pmap_job_veto(const char *domain, const char *mx, const char *ip)
 {
 	struct exim_event	*ev = xmalloc(sizeof(*ev));
 	struct buf		 why = BUF_INIT;
 	struct pmap_job		*j;
 
-	j = event(ev, exim_event_veto(ev, domain, mx, &why), &why);
+	j = event(ev, exim_event_veto(ev, domain, mx, ip, &why), &why);
 	buf_free(&why);
 	return j;
 }

@@ -86,8 +86,9 @@ struct pmap_job	*pmap_job_lookup(const char *domain);
  * line (exim_event_read; an invalid line goes to the hook's invalid) */
 struct pmap_job	*pmap_job_report(const char *words);
 /* pmap_job_veto - a new event job: Exim was told not to connect to MX
- * host mx of domain (exim_event_veto) */
-struct pmap_job	*pmap_job_veto(const char *domain, const char *mx);
+ * host mx of domain at ip (NULL: not known; exim_event_veto) */
+struct pmap_job	*pmap_job_veto(const char *domain, const char *mx,
+		    const char *ip);
 void		 pmap_job_free(struct pmap_job *);
 
 /*

@@ -6,6 +6,9 @@
  *	enforcement-anchors.md 4.1-4.3, rfc-checklist.md 1.1, 1.3, 1.7,
  *	1.8, README.md "The MTA policy maps"
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,10 +462,19 @@ pmap_reply_fresh(enum status st, const struct sts_lookup *l, time_t now,
 	    now - l->fetched < iv;			/* STS-CACHE-3 */
 }
 
+/* numeric_ip - 1 if s is an IPv4 or IPv6 address in text */
+static int
+numeric_ip(const char *s)
+{
+	unsigned char	a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
 void
 pmap_reply_read(const char *req, size_t len, int line, struct pmap_req *q)
 {
-	char		 dkey[DOMAIN_MAX + 8];
+	char		 dkey[DOMAIN_MAX + 8], *ip;
 	const char	*sp, *key;
 	size_t		 i, n;
 
@@ -471,7 +483,7 @@ pmap_reply_read(const char *req, size_t len, int line, struct pmap_req *q)
 	for (i = 0; i < len; i++)
 		q->text[i] = (char)tolower((unsigned char)req[i]);
 	q->text[len] = '\0';
-	q->host = NULL;
+	q->host = q->ip = NULL;
 	q->host_ok = 0;
 	q->domain[0] = '\0';
 	/* "name key"; a line without a known map name is an exim key */
@@ -483,10 +495,15 @@ pmap_reply_read(const char *req, size_t len, int line, struct pmap_req *q)
 	} else
 		q->key = sp ? sp + 1 : q->text + len;
 	key = q->key;
-	/* exim: "domain host" asks whether Exim may connect to host */
+	/* exim: "domain host [ip]" asks whether Exim may connect to host
+	 * (at ip: what a veto's session names as receiving-ip) */
 	if (q->fl == PMAP_EXIM && (sp = strchr(key, ' ')) != NULL) {
 		n = (size_t)(sp - key);
 		q->host = sp + 1;
+		if ((ip = strchr(q->host, ' ')) != NULL) {
+			*ip++ = '\0';		/* key: "domain host" */
+			q->ip = numeric_ip(ip) ? ip : NULL;
+		}
 		q->host_ok = n < sizeof(dkey) &&
 		    mx_host_check(q->host, NULL) == ST_OK;
 		if (!q->host_ok) {

@@ -93,6 +93,8 @@ struct pmap_req {
 	enum status		 kst;
 	char			 domain[DOMAIN_MAX + 1];
 	const char		*host;	/* exim "D host": host (in text) */
+	const char		*ip;	/* exim "D host ip": its address
+					 * (numeric), else NULL */
 	int			 host_ok;	/* host is a host name */
 	char			 text[PMAP_MAX_QUERY + 1];
 };

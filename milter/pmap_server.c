@@ -185,7 +185,7 @@ static struct pmap_job *
 veto_job(struct pmap_server *pm, struct reactor *rx, const struct pmap_req *q,
     const struct buf *reply)
 {
-	return event_job(pm, rx, pmap_job_veto(q->domain, q->host),
+	return event_job(pm, rx, pmap_job_veto(q->domain, q->host, q->ip),
 	    buf_str(reply), reply->b_len);
 }
 

@@ -359,6 +359,16 @@ expect_eq "tlsrpt: cnonly.test host mismatch (no DNS name)" "$(jrec cnonly.test)
     "certificate-host-mismatch mx.cnonly.test no-dns-subjectaltname sts"
 expect_eq "tlsrpt: mismatch.test MX outside the policy (daemon's veto)" "$(jrec mismatch.test)" \
     "validation-failure mx.mismatch.test mx-host-not-in-policy sts"
+# the fragment passes $host_address with the veto question: the session
+# names the address Exim would have used, and ours towards it (RFC 8460 4.3)
+expect_eq "tlsrpt: the veto names receiving-ip and sending-mta-ip" \
+    "$(printf '%s\n' "$J" | jq -r 'select(.src == "exim" and .domain == "mismatch.test") | "\(.rip) \(.sip)"' 2>/dev/null | sort -u)" \
+    "127.0.1.27 127.0.0.1"
+{ cat "$C"; echo "report_clock = $(date -u -d tomorrow +%F)T00:30:00Z"; echo "report_contact = tlsrpt@sender.test"; } > "$W/r.conf"
+"$BUILD/tlsrpt-reporter" -c "$W/r.conf" --dry-run --domain mismatch.test > "$W/dry.out" 2> "$W/dry.err"
+expect_match "report of mismatch.test: the veto's failure detail with both addresses" \
+    "$("$PY" "$ROOT/tests/tools/report-details.py" "$W/dry.out" | grep -v ' summary ')" \
+    "^mismatch.test validation-failure mx.mismatch.test 127.0.1.27 127.0.0.1 [0-9]+ mx-host-not-in-policy$"
 expect_eq "tlsrpt: onebad.test: the expired MX, then the good one" "$(jrec onebad.test)" \
     "certificate-expired mx1.onebad.test expired sts;success mx2.onebad.test - sts"
 expect_eq "tlsrpt: testing.test (other transport) certificate-expired" "$(jrec testing.test)" \
@@ -490,5 +500,6 @@ if [ "$T_FAIL" -gt 0 ]; then
 	tail -n 40 "$LOG" | sed 's/^/  mainlog: /'
 	sed 's/^/  paniclog: /' "$W/log/paniclog" 2>/dev/null | tail -n 5
 	tail -n 10 "$W/milter.log" | sed 's/^/  milter: /'
+	tail -n 5 "$W/dry.err" 2>/dev/null | sed 's/^/  reporter: /'
 fi
 done_tests t_exim

@@ -184,9 +184,17 @@ for dr in expired.test:certificate-expired wrongname.test:certificate-host-misma
 	expect_match "journal: $d session journaled ($res)" \
 	    "$(printf '%s\n' "$J" | grep '"type":"session"' | grep "\"domain\":\"$d\"")" "\"result\":\"$res\""
 done
-expect_match "journal: mismatch.test session names the reason" \
+# RFC 8460 4.3: the MX host outside the policy is never connected to, but
+# its address (resolved) and ours towards it are known: both are named
+expect_match "journal: mismatch.test session names the reason and both addresses" \
     "$(printf '%s\n' "$J" | grep '"type":"session"' | grep '"domain":"mismatch.test"')" \
-    '"mx":"mx\.mismatch\.test","result":"validation-failure","reason":"mx-host-not-in-policy"'
+    '"mx":"mx\.mismatch\.test","sip":"127\.0\.0\.1","rip":"127\.0\.1\.27","result":"validation-failure","reason":"mx-host-not-in-policy"'
+TOMORROW=$(date -u -d tomorrow +%F)
+{ cat "$C"; echo "report_clock = ${TOMORROW}T00:30:00Z"; echo "report_contact = tlsrpt@sender.test"; } > "$W/r.conf"
+"$BUILD/tlsrpt-reporter" -c "$W/r.conf" --dry-run --domain mismatch.test > "$W/dry.out" 2> "$W/dry.err"
+expect_eq "report of mismatch.test: its failure detail names receiving-ip and sending-mta-ip" \
+    "$(python3 "$ROOT/tests/tools/report-details.py" "$W/dry.out" | grep -v ' summary ')" \
+    "mismatch.test validation-failure mx.mismatch.test 127.0.1.27 127.0.0.1 1 mx-host-not-in-policy"
 expect_match "journal: enforce.test success session" \
     "$(printf '%s\n' "$J" | grep '"type":"session"' | grep '"domain":"enforce.test"')" \
     '"mx":"mx1\.enforce\.test","sip":"127\.0\.0\.1","rip":"127\.0\.1\.1","helo":"mx1\.enforce\.test","result":"success"'

@@ -170,17 +170,24 @@ test_veto(void)
 	struct exim_event	ev, line;
 	struct buf		why = BUF_INIT;
 
-	CHECK_INT(exim_event_veto(&ev, "Enforce.Test.", "mx.evil.test", &why),
-	    ST_OK);
+	CHECK_INT(exim_event_veto(&ev, "Enforce.Test.", "mx.evil.test", NULL,
+	    &why), ST_OK);
 	CHECK_INT(exim_event_read("domain=enforce.test mx=mx.evil.test veto=1",
 	    &line, &why), ST_OK);
 	CHECK(memcmp(&ev, &line, sizeof(ev)) == 0);
+	/* the address Exim would have connected to: receiving-ip */
+	CHECK_INT(exim_event_veto(&ev, "enforce.test", "mx.evil.test",
+	    "2001:db8::25", &why), ST_OK);
+	CHECK_INT(exim_event_read("domain=enforce.test mx=mx.evil.test "
+	    "ip=2001:db8::25 veto=1", &line, &why), ST_OK);
+	CHECK(memcmp(&ev, &line, sizeof(ev)) == 0);
+	CHECK_STR(ev.ip, "2001:db8::25");
 	CHECK_INT(exim_event_classify(&ev, NOW, 0), ST_OK);
 	CHECK_INT(ev.result, TLSRPT_VALIDATION_FAILURE);
 	CHECK_STR(ev.reason, "mx-host-not-in-policy");
-	CHECK_INT(exim_event_veto(&ev, "bad domain", "mx.evil.test", &why),
+	CHECK_INT(exim_event_veto(&ev, "bad domain", "mx.evil.test", "", &why),
 	    ST_INVALID);
-	CHECK_INT(exim_event_veto(&ev, "enforce.test", "mx bad", &why),
+	CHECK_INT(exim_event_veto(&ev, "enforce.test", "mx bad", NULL, &why),
 	    ST_INVALID);
 	buf_free(&why);
 }

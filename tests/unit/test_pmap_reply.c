@@ -311,6 +311,37 @@ test_reply_pending(void)
 	}
 }
 
+/* Exim's veto question "exim domain host ip": the address (numeric
+ * only) is what the veto's session names as receiving-ip */
+static void
+test_reply_read_ip(void)
+{
+	static const struct {
+		const char	*req, *ip;	/* ip NULL: none */
+	} r[] = {
+		{ "exim a.example mx.a.example 192.0.2.25", "192.0.2.25" },
+		{ "exim a.example mx.a.example 2001:DB8::25", "2001:db8::25" },
+		{ "exim a.example mx.a.example ::1", "::1" },
+		{ "exim a.example mx.a.example not-an-ip", NULL },
+		{ "exim a.example mx.a.example 192.0.2.300", NULL },
+		{ "exim a.example mx.a.example", NULL },
+		{ "exim a.example", NULL },
+	};
+	struct pmap_req	*q = xmalloc(sizeof(*q));
+	size_t		 i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		pmap_reply_read(r[i].req, strlen(r[i].req), 1, q);
+		CHECKF((q->ip == NULL) == (r[i].ip == NULL) && (q->ip == NULL ||
+		    strcmp(q->ip, r[i].ip) == 0), "\"%s\": ip \"%s\"",
+		    r[i].req, q->ip ? q->ip : "-");
+		if (q->host != NULL)
+			CHECKF(strcmp(q->host, "mx.a.example") == 0,
+			    "\"%s\": host \"%s\"", r[i].req, q->host);
+	}
+	free(q);
+}
+
 /* Requests as they come off the wire: netstring "name key" or an Exim
  * line, folded to lower case, key and host split. */
 static void
@@ -339,6 +370,14 @@ test_reply_read(void)
 		{ "exim a.example MX.A.Example", 1, PMAP_EXIM,
 		  "a.example mx.a.example", "a.example", "mx.a.example", ST_OK },
 		{ "exim a.example mx.a.example", 0, PMAP_EXIM,
+		  "a.example mx.a.example", "a.example", "mx.a.example", ST_OK },
+		/* the fragment's veto question passes $host_address too:
+		 * the key stays "domain host" */
+		{ "exim a.example mx.a.example 192.0.2.25", 1, PMAP_EXIM,
+		  "a.example mx.a.example", "a.example", "mx.a.example", ST_OK },
+		{ "exim a.example mx.a.example 2001:DB8::25", 1, PMAP_EXIM,
+		  "a.example mx.a.example", "a.example", "mx.a.example", ST_OK },
+		{ "exim a.example mx.a.example not-an-ip", 1, PMAP_EXIM,
 		  "a.example mx.a.example", "a.example", "mx.a.example", ST_OK },
 		{ "nosuch a.example", 1, PMAP_EXIM, "nosuch a.example", "",
 		  "a.example", ST_NOTFOUND },		/* single label */
@@ -509,6 +548,7 @@ main(void)
 	RUN(test_reply_table);
 	RUN(test_reply_pending);
 	RUN(test_reply_read);
+	RUN(test_reply_read_ip);
 	RUN(test_reply_fresh);
 	RUN(test_key_domain);
 	RUN(test_reply_size_cap);
