@@ -230,6 +230,10 @@ tcp_connect(struct smtp_io *io, const struct sockaddr_storage *ss,
 		reason(out, "connect-timeout");
 	else if (io->err == ECONNREFUSED)
 		reason(out, "connection-refused");
+	else if (io->err == ENETUNREACH)	/* no route: nothing was sent */
+		reason(out, "network-unreachable");
+	else if (io->err == EHOSTUNREACH)
+		reason(out, "host-unreachable");
 	else if (io->err != 0)
 		reason(out, "connect: %s", strerror(io->err));
 	if (io->err != 0)

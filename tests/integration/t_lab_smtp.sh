@@ -20,7 +20,9 @@ ok "lab status" "$LAB" status
 # starttls ADDR NAME: openssl's verify code for NAME, or "none" without STARTTLS
 starttls() {
 	local out
-	out=$(echo QUIT | timeout 10 openssl s_client -starttls smtp -connect "$1:25" \
+	local hp=$1:25
+	[[ $1 == *:* ]] && hp="[$1]:25"	# IPv6
+	out=$(echo QUIT | timeout 10 openssl s_client -starttls smtp -connect "$hp" \
 	    -servername "$2" -CAfile "$CA" -verify_hostname "$2" 2>&1)
 	case $out in
 	*"Didn't find STARTTLS"*) echo none ;;
@@ -46,7 +48,7 @@ while read -r addr host _; do
 	    "$(timeout 5 bash -c "exec 3<>/dev/tcp/$addr/25; head -n 1 <&3; echo QUIT >&3" 2>&1)" \
 	    "^220 $host ESMTP"
 done < <(sed 's/#.*//' "$ROOT/tests/lab/mx.conf" | awk 'NF')
-expect_eq "MX hosts served" "$NHOSTS" 39	# 31 + 8 DANE hosts (.33-.40)
+expect_eq "MX hosts served" "$NHOSTS" 41	# 31 + 8 DANE hosts (.33-.40) + 2 IPv6 scenarios
 ehlo_ext() { swaks --server "$1" --quit-after EHLO 2>&1 | sed -n 's/^<-  250[- ]//p' | tr '\n' ' '; }
 EXT=$(ehlo_ext 127.0.1.25)
 expect_match "nostarttls: EHLO answered" "$EXT" 'PIPELINING'

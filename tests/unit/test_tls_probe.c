@@ -578,6 +578,31 @@ test_tls_probe_connection_refused(void)
 	buf_free(&why);
 }
 
+/* A connection that cannot start: a multicast address (the kernel refuses
+ * a TCP connection to one at once, ENETUNREACH, and sends nothing, whatever
+ * the host's routes); transient, with the reason the deferral text shows */
+static void
+test_tls_probe_network_unreachable(void)
+{
+	static const char *const ips[] = { "ff0e::5757", "224.0.0.57" };
+	struct tls_probe_opts	o = test_opts();
+	struct tls_probe_result	r;
+	struct buf		why = BUF_INIT;
+	size_t			i;
+
+	for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		buf_reset(&why);
+		CHECKF(tls_probe("mx.good.test", ips[i], &o, &r, &why) ==
+		    ST_TEMPFAIL, "%s", ips[i]);
+		CHECKF(strcmp(r.reason, "network-unreachable") == 0,
+		    "%s: reason \"%s\"", ips[i], r.reason);
+		CHECK_INT(r.transient, 1);
+		CHECK_STR(r.receiving_ip, ips[i]);
+		CHECK_STR(r.sending_ip, "");	/* no connection, no end */
+	}
+	buf_free(&why);
+}
+
 static void
 test_tls_probe_connect_timeout(void)
 {
@@ -751,6 +776,7 @@ main(void)
 	RUN(test_tls_probe_silent_server_times_out);
 	RUN(test_tls_probe_total_deadline);
 	RUN(test_tls_probe_connection_refused);
+	RUN(test_tls_probe_network_unreachable);
 	RUN(test_tls_probe_connect_timeout);
 	RUN(test_tls_probe_invalid_arguments);
 	RUN(test_tls_probe_json);
