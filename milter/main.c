@@ -339,7 +339,7 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	static const char *const restart_keys[] = { "milter_socket",
 	    "policymap_socket", "tlsrpt_socket", "state_dir", "dns_resolvers",
 	    "ca_file", "user", "postfix_log", "metrics_listen", "fleet_redis",
-	    "fleet_node", "fleet_prefix", NULL };
+	    "fleet_node", "fleet_prefix", "socket_owner", "socket_group", NULL };
 	int		 i;
 
 	if ((nc = conf_load(path, &why)) == NULL) {
@@ -365,6 +365,9 @@ reload(const char *path, struct conf **cur, struct gate *g,
 				log_warnx("reload: %s changed; restart "
 				    "sts-milter to apply it", k->name);
 	}
+	if (nc->socket_mode != (*cur)->socket_mode)
+		log_warnx("reload: socket_mode changed; restart sts-milter "
+		    "to apply it");
 	gate_set_overrides(g, nov);
 	if (pm != NULL)
 		pmap_server_set_overrides(pm, nov);

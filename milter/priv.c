@@ -68,9 +68,9 @@ priv_sock_conf(const struct conf *c, const struct passwd *pw,
 	return ST_OK;
 }
 
-int
-priv_sock_apply(const struct priv_sock *ps, const char *spec,
-    struct buf *why)
+/* apply_one - priv_sock_apply() for one socket specification */
+static int
+apply_one(const struct priv_sock *ps, const char *spec, struct buf *why)
 {
 	struct sockspec	ss;
 	struct stat	st;
@@ -103,6 +103,21 @@ priv_sock_apply(const struct priv_sock *ps, const char *spec,
 		return -1;
 	}
 	return 0;
+}
+
+int
+priv_sock_apply(const struct priv_sock *ps, const char *spec,
+    struct buf *why)
+{
+	char	*copy = xstrdup(spec), *tok, *save = NULL;
+	int	 rc = 0;
+
+	/* a listener may name several sockets (pmap_listen.h) */
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, " \t,", &save))
+		rc = apply_one(ps, tok, why);
+	free(copy);
+	return rc;
 }
 
 /* own_state_dirs - every directory the daemon and the reporter write in

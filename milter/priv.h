@@ -38,8 +38,9 @@ struct priv_sock {
  * none); ST_INVALID with why for an unknown socket_owner or socket_group */
 enum status	priv_sock_conf(const struct conf *c, const struct passwd *pw,
 		    struct priv_sock *ps, struct buf *why);
-/* priv_sock_apply - owner, group and mode of spec's socket when it is
- * unix:/path (others: nothing to do); -1 with why when one failed */
+/* priv_sock_apply - owner, group and mode of each unix:/path socket in
+ * spec (one, or several separated by blanks or commas as pmap_listen
+ * takes them; others: nothing to do); -1 with why when one failed */
 int		priv_sock_apply(const struct priv_sock *ps, const char *spec,
 		    struct buf *why);
 /* priv_can_become - 0 when we are root, or pw already (or pw is NULL);

@@ -392,8 +392,9 @@ if [ -n "$LAB_DNSSEC" ] && "$LAB" mx-count probe@ee.dane.test >/dev/null 2>&1; t
 	D3=$W/t3
 	mkdir -p "$D3/state"
 	{
-		grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|dns_resolvers)[ =]' "$LAB_CONF"
+		grep -Ev '^(state_dir|milter_socket|policymap_socket|pid_file|dns_resolvers|socket_group)[ =]' "$LAB_CONF"
 		cat <<EOF
+socket_group = Debian-exim
 dns_resolvers = $LAB_DNSSEC:${LAB_DNS_PORT:-53}
 fetch_timeout = 4s
 state_dir = $D3/state

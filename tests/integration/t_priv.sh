@@ -59,6 +59,12 @@ if command -v systemd-analyze >/dev/null; then
 			ok "$u: $d" grep -q "^$d" "$ROOT/conf/$u"
 		done
 	done
+	# the units as systemd reads them: no unknown or misspelt directive
+	for u in sts-milter.service tlsrpt-reporter.service; do
+		sed "s|/usr/local/sbin/|$BUILD/|" "$ROOT/conf/$u" > "$WORK/$u"
+		expect_eq "systemd-analyze verify $u: nothing to say" \
+		    "$(systemd-analyze verify --man=no "$WORK/$u" 2>&1)" ""
+	done
 	# the README quotes the figures: they must be today's
 	for u in sts-milter.service tlsrpt-reporter.service; do
 		e=$(exposure "$ROOT/conf/$u")
@@ -119,6 +125,8 @@ field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/s
 
 A=$WORK/root
 conf "$A" "user = $USR" "socket_group = $GRP"
+# the policy map on two sockets (pmap_listen takes a list): both get them
+sed -i "s|^policymap_socket = .*|policymap_socket = unix:$A/policymap.sock unix:$A/policymap2.sock|" "$A/sts-milter.conf"
 mkdir -p "$A/state"
 chmod 0755 "$A/state"			# as a careless admin left it
 if start "$A"; then
@@ -137,7 +145,7 @@ if start "$A"; then
 		awk '$1 == "Uid:" && $2 != '"$UID_"' { print FILENAME } $1 == "CapEff:" && $2 != "0000000000000000" { print FILENAME }' "$t/status"
 	done)
 	expect_eq "all $(ls /proc/"$PID"/task | wc -l) threads: uid $UID_, no capability" "$bad" ""
-	for s in milter.sock policymap.sock tlsrpt.sock; do
+	for s in milter.sock policymap.sock policymap2.sock tlsrpt.sock; do
 		expect_eq "$s: $USR:$GRP, mode 660" \
 		    "$(stat -c '%U:%G %a %F' "$A/$s")" "$USR:$GRP 660 socket"
 	done
@@ -170,6 +178,12 @@ conf "$B" "user = $USR" "socket_mode = 0600"
 if start "$B"; then
 	expect_eq "socket_mode = 0600: policy map $USR:$(id -gn "$USR") 600" \
 	    "$(stat -c '%U:%G %a' "$B/policymap.sock")" "$USR:$(id -gn "$USR") 600"
+	# SIGHUP: the sockets exist, the new mode is for the next start
+	sed -i 's/^socket_mode = 0600$/socket_mode = 0666/' "$B/sts-milter.conf"
+	kill -HUP "$PID"
+	for _ in $(seq 50); do grep -q 'reload: configuration reloaded' "$B/milter.log" && break; sleep 0.1; done
+	expect_match "SIGHUP with another socket_mode: restart needed, says the log" \
+	    "$(cat "$B/milter.log")" 'reload: socket_mode changed; restart sts-milter to apply it'
 	stop "$PID"
 else
 	fail "sts-milter starts with socket_mode = 0600" "$(tail -3 "$B/milter.log")"
