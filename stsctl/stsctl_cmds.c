@@ -79,8 +79,7 @@ stsctl_cmd_probe(int argc, char **argv)
 			r.dane = 1;
 			snprintf(r.mx_host, sizeof(r.mx_host), "%s", host);
 			snprintf(r.reason, sizeof(r.reason), "%s",
-			    dh.tlsa_sec == DNS_SEC_BOGUS ? "tlsa-bogus" :
-			    "address-bogus");
+			    dane_host_bogus(&dh));
 			tls_probe_json(&r, &out);
 			printf("%s\n", buf_str(&out));
 			buf_free(&out);

@@ -202,20 +202,26 @@ dane_policy_string(const char *const *tlsa, size_t n, struct buf *out)
 }
 
 const char *
+dane_host_bogus(const struct dane_host *h)
+{
+	if (h->state != DANE_H_BOGUS)
+		return NULL;
+	return h->addr_sec == DNS_SEC_BOGUS ? "address-bogus" : "tlsa-bogus";
+}
+
+const char *
 dane_bogus_where(const struct dane_result *r, const char **host)
 {
 	size_t	i;
 
 	*host = NULL;
 	if (r->mx_sec == DNS_SEC_BOGUS)
-		return "bogus-mx";
-	for (i = 0; i < r->nhost; i++) {
-		if (r->host[i].state != DANE_H_BOGUS)
-			continue;
-		*host = r->host[i].name;
-		return r->host[i].addr_sec == DNS_SEC_BOGUS ?
-		    "bogus-address" : "bogus-tlsa";
-	}
+		return "mx-bogus";
+	for (i = 0; i < r->nhost; i++)
+		if (r->host[i].state == DANE_H_BOGUS) {
+			*host = r->host[i].name;
+			return dane_host_bogus(&r->host[i]);
+		}
 	return NULL;
 }
 

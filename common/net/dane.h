@@ -71,9 +71,12 @@ const struct dane_host *dane_host_find(const struct dane_result *,
  * reporters) */
 void		 dane_policy_string(const char *const *tlsa, size_t n,
 		    struct buf *);
+/* dane_host_bogus - which answer of a DANE_H_BOGUS host was bogus:
+ * "address-bogus" or "tlsa-bogus"; NULL for a host that is not bogus */
+const char	*dane_host_bogus(const struct dane_host *);
 /* dane_bogus_where - which answer of a DANE_BOGUS result was bogus:
- * "bogus-mx", "bogus-address" or "bogus-tlsa" (*host: that MX host, or
- * NULL for the MX RRset); NULL when none was */
+ * "mx-bogus", or dane_host_bogus() of the first bogus host (*host: its
+ * name; NULL for the MX RRset); NULL when none was */
 const char	*dane_bogus_where(const struct dane_result *,
 		    const char **host);
 

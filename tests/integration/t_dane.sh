@@ -53,7 +53,7 @@ expect_match "probe DANE-EE host: success by dane" "$(probe "$C" mx.ee.dane.test
 expect_match "probe DANE-TA host: success by dane" "$(probe "$C" mx.ta.dane.test)" '"result":"success".*"verified_by":"dane"'
 expect_match "probe PKIX-valid host with a mismatching TLSA: tlsa-invalid (no WebPKI fallback)" \
 	"$(probe "$C" mx.stsdane.dane.test)" '"result":"tlsa-invalid".*"reason":"X509_V_ERR_DANE_NO_MATCH".*"verified_by":"dane"'
-expect_match "probe host of a bogus zone: dnssec-invalid, no connection" "$(probe "$C" mx.bogus.dane.test)" '"result":"dnssec-invalid"'
+expect_match "probe host of a bogus zone: dnssec-invalid, no connection" "$(probe "$C" mx.bogus.dane.test)" '"result":"dnssec-invalid".*"reason":"address-bogus"'
 expect_match "probe host of an unsigned zone: its TLSA ignored (webpki)" "$(probe "$C" mx.unsigned.dane.test)" '"result":"success".*"verified_by":"webpki"'
 expect_match "probe host without TLSA: webpki" "$(probe "$C" mx2.partial.dane.test)" '"result":"success".*"verified_by":"webpki"'
 expect_match "probe an alias MX (DANE-TA; the certificate names the expanded name): success by dane" \
@@ -149,11 +149,11 @@ expect_match "journal: the deferral is under tlsa" "$J" \
 PH=$(printf '%s\n' "$J" | grep '"domain":"ee.dane.test"' | grep -o '"phash":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)
 expect_match "journal: the policy-string is the TLSA record" "$(cat "$W/state/policies/$PH.txt" 2>&1)" '^3 1 1 [0-9A-F]{64}$'
 expect_match "journal: the bogus lookup is a dnssec-invalid tlsa session (RFC 8460 4.3.2.2)" "$J" \
-	'"type":"session","time":[0-9]+,"src":"dane","ptype":"tlsa","domain":"bogus\.dane\.test","result":"dnssec-invalid","reason":"bogus-mx"'
+	'"type":"session","time":[0-9]+,"src":"dane","ptype":"tlsa","domain":"bogus\.dane\.test","result":"dnssec-invalid","reason":"mx-bogus"'
 expect_eq "journal: no MTA-STS session for a DANE domain without a policy" \
 	"$(printf '%s\n' "$J" | grep -c '"ptype":"sts","domain":"[a-z]*\.dane\.test","mx"[^}]*mx-host-not-in-policy')" 0
 expect_match "log: the bogus DNSSEC named once" "$(grep 'dane: DNSSEC validation failed' "$MLOG")" \
-	'policy_domain=bogus\.dane\.test result=dnssec-invalid reason=bogus-mx'
+	'policy_domain=bogus\.dane\.test result=dnssec-invalid reason=mx-bogus'
 
 # --- reports (RFC 8460) of these sessions, built by the real reporter:
 # schema-valid, policy type tlsa for the DANE domains with the TLSA

@@ -96,9 +96,9 @@ static const struct {
 	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "bogus MX: never a downgrade", ST_OK, DNS_SEC_BOGUS,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_NONE, 0 } }, DANE_BOGUS, "bogus-mx", NULL },
+	      DANE_H_NONE, 0 } }, DANE_BOGUS, "mx-bogus", NULL },
 	{ "bogus NXDOMAIN for the MX", ST_NOTFOUND, DNS_SEC_BOGUS,
-	  { { NULL } }, DANE_BOGUS, "bogus-mx", NULL },
+	  { { NULL } }, DANE_BOGUS, "mx-bogus", NULL },
 	{ "MX lookup failed", ST_TEMPFAIL, DNS_SEC_UNKNOWN,
 	  { { NULL } }, DANE_TEMPFAIL, NULL, NULL },
 	{ "secure NXDOMAIN: no MX, no DANE", ST_NOTFOUND, DNS_SEC_SECURE,
@@ -108,12 +108,12 @@ static const struct {
 	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
 	{ "bogus address", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_BOGUS, ST_OK, DNS_SEC_SECURE, EE, NULL,
-	      DANE_H_BOGUS, 0 } }, DANE_BOGUS, "bogus-address", "mx1.d.test" },
+	      DANE_H_BOGUS, 0 } }, DANE_BOGUS, "address-bogus", "mx1.d.test" },
 	{ "bogus TLSA on the second host", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_SECURE, EE, NULL,
 	      DANE_H_USABLE, 1 },
 	    { "mx2.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_BOGUS, EE, NULL,
-	      DANE_H_BOGUS, 0 } }, DANE_BOGUS, "bogus-tlsa", "mx2.d.test" },
+	      DANE_H_BOGUS, 0 } }, DANE_BOGUS, "tlsa-bogus", "mx2.d.test" },
 	{ "insecure TLSA (unsigned zone of the host)", ST_OK, DNS_SEC_SECURE,
 	  { { "mx1.d.test", ST_OK, DNS_SEC_SECURE, ST_OK, DNS_SEC_INSECURE, EE, NULL,
 	      DANE_H_NONE, 0 } }, DANE_NONE, NULL, NULL },
@@ -373,7 +373,7 @@ on_bogus(void *arg, const char *domain, const struct dane_result *r)
 
 	bogus_calls += *(int *)arg;
 	snprintf(bogus_domain, sizeof(bogus_domain), "%s", domain);
-	CHECK_STR(dane_bogus_where(r, &host), "bogus-tlsa");
+	CHECK_STR(dane_bogus_where(r, &host), "tlsa-bogus");
 }
 
 /* dane_cache_on_bogus: once per lookup with a bogus verdict, not for
