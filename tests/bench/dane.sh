@@ -15,7 +15,8 @@
 #             DELAY_MS (20) ms: an authoritative server far away;
 #   unbound   127.0.9.1:53, validating, the zone's DS as trust anchor,
 #             dane.bench. through the delay; the daemon's resolver.
-# Sets: k1 (one MX host per domain) and k3 (three).  One sts-milter
+# Sets: k1 (one MX host per domain), k3 (three) and, as the baseline, k0
+# (names the signed zone denies: no MX, no DANE, "NOTFOUND").  One sts-milter
 # (dane = yes) per set and round, started afresh (empty caches), asks
 # each of the set's N domains once over one connection (socketmap_load
 # -o, postfix flavour: "OK dane-only"), so p50 is the latency of a cold
@@ -82,7 +83,7 @@ mkdir -p "$W/nsd/keys" "$W/unbound"
 	printf '@ SOA ns.%s. host.%s. 1 3600 600 86400 300\n@ NS ns\nns A %s\n' "$ZONE" "$ZONE" "$IP_NSD"
 	for d in $daemons; do
 		for r in $(seq "$ROUNDS"); do
-			for k in 1 3; do
+			for k in 0 1 3; do
 				names "$d" "$r" "$k"
 			done
 		done
@@ -221,14 +222,15 @@ field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2"; }
 # measure DAEMON ROUND K: appends "cold_p50_us cold_p99_us cold_rate
 # warm_rate warm_p99_us bad" to W/DAEMON.kK
 measure() {
-	local one many warm bad half=$((N / 2))
+	local one many warm bad half=$((N / 2)) want="OK dane-only"
+	[ "$3" = 0 ] && want=NOTFOUND
 	start_daemon "$1" || return 1
 	names "$1" "$2" "$3" >"$W/all.list"
 	head -n "$half" "$W/all.list" >"$W/one.list"
 	tail -n +"$((half + 1))" "$W/all.list" >"$W/many.list"
-	one=$("$LOAD" -o -c 1 -x "OK dane-only" "127.0.0.1:$DPORT" -f "$W/one.list")
-	many=$("$LOAD" -o -c "$CONNS" -x "OK dane-only" "127.0.0.1:$DPORT" -f "$W/many.list")
-	warm=$("$LOAD" -c 10 -t "$WARM_SECS" -x "OK dane-only" "127.0.0.1:$DPORT" -f "$W/all.list")
+	one=$("$LOAD" -o -c 1 -x "$want" "127.0.0.1:$DPORT" -f "$W/one.list")
+	many=$("$LOAD" -o -c "$CONNS" -x "$want" "127.0.0.1:$DPORT" -f "$W/many.list")
+	warm=$("$LOAD" -c 10 -t "$WARM_SECS" -x "$want" "127.0.0.1:$DPORT" -f "$W/all.list")
 	stop_daemon
 	printf '%s k%s round %s:\n  %s\n  %s\n  %s\n' "$1" "$3" "$2" "$one" "$many" "$warm" >>"$W/raw.log"
 	bad=$(( $(field bad "$one") + $(field bad "$many") + $(field bad "$warm") +
@@ -245,19 +247,19 @@ median() {
 ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.1f ms", u / 1000}'; }
 
 for r in $(seq "$ROUNDS"); do
-	for k in 1 3; do
+	for k in 0 1 3; do
 		for d in $daemons; do
 			measure "$d" "$r" "$k" || echo "dane:   $d k$k round $r: no figure (see above)"
 		done
 	done
 done
 echo
-echo "dane: $N new DANE domains per run (postfix flavour, \"OK dane-only\"), fresh daemon; medians of $ROUNDS rounds;"
+echo "dane: $N new domains per run (postfix flavour: \"OK dane-only\", MX 0: \"NOTFOUND\"), fresh daemon; medians of $ROUNDS rounds;"
 echo "dane: every query unbound sends to the authoritative server waits $DELAY_MS ms; $(nproc) CPUs shared with nsd, unbound and the load client"
 printf '| %-6s | %-4s | %14s | %14s | %16s | %12s | %12s | %3s |\n' daemon MX "cold p50" "cold p99" "cold /s ($CONNS c)" "warm /s" "warm p99" bad
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------- ------ ---------------- ---------------- ------------------ -------------- -------------- -----
 for d in $daemons; do
-	for k in 1 3; do
+	for k in 0 1 3; do
 		f=$W/$d.k$k
 		printf '| %-6s | %-4s | %14s | %14s | %16s | %12s | %12s | %3s |\n' "$d" "$k" \
 		    "$(ms "$(median "$f" 1)")" "$(ms "$(median "$f" 2)")" "$(median "$f" 3)" \
