@@ -93,6 +93,7 @@ struct fleet_l2 {
 	pthread_t		 writer;
 	unsigned long		 gen_seen;
 
+	atomic_int		 err_logged;	/* redis_error() */
 	atomic_ulong		 s_fresh, s_base, s_none, s_owned, s_waited,
 				 s_alone, s_vhit, s_vmiss, s_unavail,
 				 s_written, s_dropped, s_resynced;
@@ -109,6 +110,16 @@ hash_key(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	return h;
+}
+
+/* redis_error - an error answer (a Redis older than 6.2 refuses PXAT,
+ * a script fails): logged the first time, then counted as unavailable */
+static void
+redis_error(struct fleet_l2 *l2, const char *who, const char *err)
+{
+	if (!atomic_exchange(&l2->err_logged, 1))
+		log_warnx("%s: Redis answered an error: %s (logged once; "
+		    "counted as unavailable)", who, err);
 }
 
 /* --- connections claimed within the budget ---------------------------- */
@@ -163,7 +174,7 @@ pol_call(struct fleet_l2 *l2, const char *key, const char *lock)
 	    fleet_redis_eval(l2->r_pol, POLL_LUA, left, 2, 4, argv, NULL);
 	pthread_mutex_unlock(&l2->pol_mu);
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-		log_warnx("fleet cache: Redis: %s", rep->str);
+		redis_error(l2, "fleet cache", rep->str);
 		fleet_reply_free(rep);
 		rep = NULL;
 	}
@@ -183,6 +194,7 @@ decide(struct fleet_l2 *l2, const redisReply *v, time_t local,
 
 	memset(out, 0, sizeof(*out));
 	if (v == NULL || v->type != REDIS_REPLY_STRING ||
+	    v->len > STS_STORE_FILE_MAX ||	/* no node wrote that */
 	    fleet_pol_parse(v->str, v->len, out) != 0)
 		return STS_L2_NONE;
 	if ((use = fleet_pol_use(out, local, clock_now(), &l2->po)) ==
@@ -404,7 +416,7 @@ fleet_l2_verdict_get(void *arg, const char *key, struct buf *text,
 	}
 	if (fleet_redis_pipeline(l2->r_ver, left, 2, cmds, rep) != 0)
 		COUNT(l2, s_unavail);
-	else if (rep[0]->type == REDIS_REPLY_STRING &&
+	else if (rep[0]->type == REDIS_REPLY_STRING && rep[0]->len <= 4096 &&
 	    rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer >= 1000) {
 		buf_append(text, rep[0]->str, rep[0]->len);
 		*ttl = (time_t)(rep[1]->integer / 1000);
@@ -594,9 +606,10 @@ write_job(struct fleet_l2 *l2, const struct job *j)
 	if (rep == NULL)
 		return -1;
 	rc = 0;
-	if (rep->type == REDIS_REPLY_ERROR)
-		log_warnx("fleet cache writer: Redis: %s", rep->str);
-	else if (j->j_kind != 0 && (rep->type == REDIS_REPLY_STATUS ||
+	if (rep->type == REDIS_REPLY_ERROR) {
+		redis_error(l2, "fleet cache writer", rep->str);
+		COUNT(l2, s_unavail);
+	} else if (j->j_kind != 0 && (rep->type == REDIS_REPLY_STATUS ||
 	    (rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)))
 		COUNT(l2, s_written);
 	fleet_reply_free(rep);
