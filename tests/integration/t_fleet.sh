@@ -14,7 +14,8 @@
 # sending-mta-ip.  Records shipped after the build are counted and
 # logged, never sent; a Redis that lost everything is re-filled and
 # nothing is sent again; a node that never closes the day is reported
-# without after fleet_report_grace.
+# without after fleet_report_grace; a reporter whose lease is taken while
+# it sends is fenced off and, rerun, does not send again; retention.
 #
 # Part 2, three real sts-milter daemons as three nodes (own state dirs),
 # shipping for real to the same Redis; traffic through each: node 1
@@ -233,6 +234,38 @@ CG=$(rep rg rg "${NEXT2}T06:30:00Z")
 "$R" -d -c "$CG" > "$WORK/g2.out" 2>&1
 expect_match "grace over: reported anyway, the missing node logged" "$(cat "$WORK/g2.out")" "day=$DAY2: fleet_report_grace is over; reporting without the day's end from: n2"
 expect_eq "... two more reports, one per domain" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$((before + 2))"
+
+# --- fencing: while a reporter sends, another takes the lease (the fence
+# moves on): the old one's delivery cannot be recorded in Redis, it stops;
+# rerun, it does not send that report again (its local mirror knows)
+DAY3=2026-11-22
+NEXT3=$(date -u -d "$DAY3 + 1 day" +%F)
+$PY - "$WORK/n1.in" > "$WORK/d3.in" <<'PYEOF'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l); r["time"] += 2 * 86400; print(json.dumps(r))
+PYEOF
+$PY "$ROOT/tests/reporter/mkjournal.py" "$WORK/d3/state" "$WORK/d3.in" "$ROOT/tests/lab/policies"
+$PY "$ROOT/tests/reporter/fleetship.py" "$REDIS_SOCK" sts: n1 "$WORK/d3/state" --close "$DAY3"
+sink_stop "$WORK/smtp1"
+sink_start "$WORK/smtp1" 1
+before=$(ls "$WORK"/smtp1/*.eml | wc -l)
+CF=$(rep rf rf "${NEXT3}T01:00:00Z")
+"$R" -d -c "$CF" > "$WORK/f1.out" 2>&1 &
+fpid=$!
+for i in $(seq 100); do [ -f "$WORK/smtp1/inflight" ] && break; sleep 0.1; done
+RC INCR sts:fence > /dev/null		# another reporter's lease
+wait $fpid
+expect_eq "fenced: the reporter that lost its lease stops (EX_TEMPFAIL)" "$?" 75
+expect_match "... and says why" "$(cat "$WORK/f1.out")" 'lost the reporter lease'
+expect_match "... its delivery is not recorded in Redis" \
+    "$(RC HGET "sts:rpt:$DAY3:fleet1.test" state)" 'dest pending 0'
+sink_stop "$WORK/smtp1"
+sink_start "$WORK/smtp1"
+"$R" -d -c "$CF" > "$WORK/f2.out" 2>&1
+expect_match "rerun: the report it had sent is not sent again (local mirror)" \
+    "$(cat "$WORK/f2.out")" "day=$DAY3 domain=fleet1.test rua=mailto:tlsrpt@reports.test: delivered before"
+expect_eq "... one mail per domain of the day in all" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$((before + 2))"
 
 # --- retention: final days older than journal_retention (14) leave Redis
 # and the reporter's local mirror
