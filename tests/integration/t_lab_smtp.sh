@@ -40,6 +40,9 @@ want() {
 	*) echo 0 ;;
 	esac
 }
+# the IPv6 loopback address (the lab serves its IPv6 MX host there)
+V6=
+grep -Eq '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null && V6=1
 NHOSTS=0
 while read -r addr host _; do
 	NHOSTS=$((NHOSTS + 1))
@@ -47,8 +50,12 @@ while read -r addr host _; do
 	expect_match "$host: banner names the host" \
 	    "$(timeout 5 bash -c "exec 3<>/dev/tcp/$addr/25; head -n 1 <&3; echo QUIT >&3" 2>&1)" \
 	    "^220 $host ESMTP"
-done < <(sed 's/#.*//' "$ROOT/tests/lab/mx.conf" | awk 'NF')
-expect_eq "MX hosts served" "$NHOSTS" 41	# 31 + 8 DANE hosts (.33-.40) + 2 IPv6 scenarios
+done < <(sed 's/#.*//' "$ROOT/tests/lab/mx.conf" | awk -v v6="$V6" 'NF && (v6 || $1 !~ /:/)')
+# 31 + 8 DANE hosts (.33-.40) + 2 IPv6 scenarios (one on [::1], where
+# the host has that address: the lab leaves it out otherwise)
+WANT_HOSTS=41
+[ -n "$V6" ] || WANT_HOSTS=40
+expect_eq "MX hosts served" "$NHOSTS" "$WANT_HOSTS"
 ehlo_ext() { swaks --server "$1" --quit-after EHLO 2>&1 | sed -n 's/^<-  250[- ]//p' | tr '\n' ' '; }
 EXT=$(ehlo_ext 127.0.1.25)
 expect_match "nostarttls: EHLO answered" "$EXT" 'PIPELINING'
