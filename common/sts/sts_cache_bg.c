@@ -292,10 +292,12 @@ sts_cache_start_refresher(struct sts_cache *c, int n)
 
 	if (c->c_pool != NULL)
 		return 0;
-	/* the pool's threads only hand checks over to the loops (and read
-	 * cache files, ask the fleet's store): a few suffice */
-	if ((c->c_pool = sts_pool_new(max < STS_CACHE_POOL ? max :
-	    STS_CACHE_POOL, (size_t)max * 16, job_run, scan_due, c)) == NULL)
+	/* the pool's threads only read cache files and hand checks over to
+	 * the loops: a few suffice; but in a fleet one may wait for another
+	 * node's fetch (sts_cache_l2.get, up to fleet_lock_ms) */
+	if ((c->c_pool = sts_pool_new(max < STS_CACHE_POOL || c->c_l2 != NULL ?
+	    max : STS_CACHE_POOL, (size_t)max * 16, job_run, scan_due,
+	    c)) == NULL)
 		return -1;
 	/* without them (out of threads) the pool does it all, as before */
 	if (c->c_dir != NULL || c->c_l2 != NULL)
