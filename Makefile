@@ -162,8 +162,10 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIBREPORTER) $(LIBMILTER) $(LIBCOMMON
 
 unit: $(UNIT_BINS) $(REPLAY_BINS)
 
-# Small drivers of the DNS and HTTPS seams for the lab tests.
+# Small drivers of the DNS and HTTPS seams, and the load generators the
+# lab tests use (t_fleet_ship, t_load).
 TOOL_BINS = $(BUILD)/tools/dns_query $(BUILD)/tools/http_get $(BUILD)/bench/milter_load $(BUILD)/tools/dane_query \
+	    $(BUILD)/bench/collect_load $(BUILD)/bench/socketmap_load \
 	    $(BUILD)/tools/peer_load
 tools: $(TOOL_BINS)
 $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
