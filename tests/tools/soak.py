@@ -345,6 +345,18 @@ warm()
 # --- the week -------------------------------------------------------------------
 samples = []            # (day, step, rss, fds, threads)
 idchange_seen = {}      # day -> first step whose lookups saw its policy
+fetches = []            # enforce.test policy fetches nginx served, per day
+
+
+def nginx_fetches(host):
+    try:
+        return sum(1 for line in open(os.path.join(
+            os.environ.get('LAB_DIR', '/tmp/sts-milter-lab'), 'nginx',
+            'access.log')) if ' %s "GET ' % host in line)
+    except OSError:
+        return -1
+
+
 crlf = {}               # day -> [answers at each step]
 runs = []               # (day reported, rc, journal days after, state counts)
 jcount = {}             # day -> journal counts (before pruning)
@@ -359,6 +371,7 @@ for d in range(days + 1):
         rc = reporter(day0 + 1800)
         runs.append((prev, rc, journal_days(), state_counts()))
         note('reported', prev, 'rc', rc, runs[-1][2], runs[-1][3])
+    fetches.append(nginx_fetches('mta-sts.enforce.test'))
     if d == days:
         break
     pol = ('version: STSv1\nmode: enforce\nmx: mx.idchange.test\n'
@@ -437,6 +450,8 @@ print('threads', ' '.join(str(s[4]) for s in samples))
 for r in runs:
     print('state_after_report', r[0], 'journal_days', len(r[2]),
           ' '.join('%s=%d/%d' % (k, v[0], v[1]) for k, v in sorted(r[3].items())))
+print('enforce_fetches_per_day', ' '.join(
+    str(b - a) for a, b in zip(fetches, fetches[1:])))
 print('idchange_seen_at_step', ' '.join('%d:%s' % (d, idchange_seen.get(d, '-'))
                                         for d in range(days)))
 
@@ -495,6 +510,12 @@ if len(steady) >= 2:
     check('state_dir: no file count grows once retention is reached', not grown,
           'files (first, last): %s' % grown)
 # policies expire and refresh; TXT id changes picked up
+# STS-CACHE-3/4: refetched at least every half max_age (12 h) with an
+# unchanged id, so every day at least once (the first day: the discovery)
+per_day = [b - a for a, b in zip(fetches, fetches[1:])]
+check('enforce.test (id unchanged): its policy refetched every day',
+      len(per_day) == days and all(n >= 1 for n in per_day),
+      'fetches per day: %s' % per_day)
 check('idchange.test: each new policy (new TXT id) picked up the same day',
       all(d in idchange_seen for d in range(days)),
       'days seen: %s' % sorted(idchange_seen))
