@@ -31,11 +31,13 @@ libs="$(pkg-config --libs $pkgs) -lpthread"
 srcs="$(ls common/*/*.c milter/*.c reporter/*.c tests/fakes/*.c | grep -v \
     -e common/net/dns.c -e common/net/http.c -e common/net/tls_probe.c \
     -e common/util/clock.c -e milter/main.c -e reporter/main.c)"
+# an object is stale when its source or any header is newer
+newest_h=$(ls -t $(find common milter reporter tests -name '*.h') | head -n 1)
 objs=
 for s in $srcs; do
 	o=$out/obj/$(echo "$s" | tr / _ | sed 's/\.c$/.o/')
 	objs="$objs $o"
-	[ "$o" -nt "$s" ] && continue
+	[ "$o" -nt "$s" ] && [ "$o" -nt "$newest_h" ] && continue
 	echo "$FUZZ_CC $s" >&2
 	nice -n "$FUZZ_NICE" $FUZZ_CC $flags -fsanitize=fuzzer-no-link -c \
 	    -o "$o" "$s"
