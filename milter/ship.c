@@ -595,7 +595,7 @@ beat(struct ship *s)
 	}
 }
 
-/* lag - what is not shipped yet, and since when */
+/* lag - what is not known to be in Redis yet, and since when */
 static void
 lag(struct ship *s)
 {
@@ -619,8 +619,11 @@ pass(struct ship *s)
 	size_t	i;
 	int	k = 0, rc;
 
-	if (sync_pos(s) != 0)
+	if (sync_pos(s) != 0) {
+		scan_days(s);		/* Redis away: the lag still grows */
+		lag(s);
 		return 0;
+	}
 	scan_days(s);
 	for (i = 0; i < s->ndays; i++) {
 		struct fleet_ship_day *d = &s->days[i];

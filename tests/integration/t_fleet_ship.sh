@@ -41,6 +41,7 @@ tlsrpt_socket = $D/tlsrpt.sock
 pid_file = $D/sts-milter.pid
 log_level = 1
 status_interval = 1s
+metrics_listen = inet:9469@127.0.9.2
 fleet_redis = unix:$REDIS_SOCK
 fleet_node = n1
 fleet_close_delay = 0
@@ -92,6 +93,24 @@ same() {
 	fi
 }
 datagrams() { "$GEN" dgram "$D/tlsrpt.sock" "$1" > /dev/null; }
+metric() { curl -s http://127.0.9.2:9469/metrics | sed -n "s/^sts_milter_$1 //p"; }
+# metric_is NAME REGEX: within 5 s
+metric_is() {
+	local i
+	for i in $(seq 50); do
+		metric "$1" | grep -Eq -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+metric_caught_up() {
+	metric_is 'fleet_redis_up{part="shipper"}' '^1$' &&
+	    metric_is fleet_ship_lag_bytes '^0$'
+}
+metric_lag_grows() {
+	metric_is 'fleet_redis_up{part="shipper"}' '^0$' &&
+	    metric_is fleet_ship_lag_bytes '^[1-9][0-9]*$'
+}
 # wait_journal N: until the journal has N good lines
 wait_journal() {
 	local i
@@ -198,11 +217,13 @@ p99=$(grep -o 'p99_us=[0-9]*' "$D/load2.out" | cut -d= -f2)
 expect_match "... within 100 ms (p99 ${p99} us)" "${p99:-999999}" '^[0-9]{1,5}$'
 sleep 3
 datagrams 1000
+ok "metrics: the lag grows while Redis is away" metric_lag_grows
 "$STSCTL" -c "$C" fleet > /dev/null 2>"$D/err"
 expect_eq "stsctl fleet with Redis down: 69" "$?" 69
 expect_match "... and says why" "$(cat "$D/err")" "Redis unix:$REDIS_SOCK: .*(No such file|refused)"
 lab_redis_start
 same "Redis stopped for a while and started"
+ok "metrics: Redis up again, nothing left to ship" metric_caught_up
 expect_eq "the outage is logged once" "$(grep -c 'fleet shipper: Redis .* unreachable' "$D/milter.log")" $((logged + 1))
 expect_match "the recovery is logged" "$(tail -50 "$D/milter.log")" 'fleet shipper: Redis .* reachable again'
 
