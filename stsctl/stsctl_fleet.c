@@ -23,6 +23,12 @@
  *	position in Redis now (the shipper need not run).  Times are RFC
  *	3339 UTC; absent values are left out.  Read only.
  *
+ *	Then it asks Redis for its maxmemory-policy (CONFIG GET): the
+ *	fleet needs noeviction (Redis's default), since an evicting Redis
+ *	drops shipped records, policy texts, positions or cache entries
+ *	without a word.  Any other policy is a warning on stderr (the exit
+ *	status stays 0); a Redis that refuses CONFIG is a note there too.
+ *
  * EXIT STATUS
  *	0; 69 when Redis cannot be reached or fleet_redis is not set.
  */
@@ -172,6 +178,32 @@ node_line(struct fleet_redis *r, const struct conf *c,
 	return 0;
 }
 
+/*
+ * evict_check - warn on stderr unless Redis keeps maxmemory-policy
+ * noeviction (an evicting Redis loses fleet keys silently)
+ */
+static void
+evict_check(struct fleet_redis *r, const struct fleet_conf *fc)
+{
+	redisReply	*p;
+
+	p = fleet_redis_cmd(r, 0, "CONFIG GET maxmemory-policy");
+	if (p != NULL && p->type == REDIS_REPLY_ARRAY && p->elements == 2 &&
+	    p->element[1]->type == REDIS_REPLY_STRING) {
+		if (strcmp(p->element[1]->str, "noeviction") != 0)
+			fprintf(stderr, "stsctl: warning: Redis %s has "
+			    "maxmemory-policy %s, not noeviction: it may evict "
+			    "shipped records, policy texts and cache entries "
+			    "without a word\n", fc->endpoint,
+			    p->element[1]->str);
+	} else
+		fprintf(stderr, "stsctl: note: Redis %s did not tell its "
+		    "maxmemory-policy (%s): the fleet needs noeviction\n",
+		    fc->endpoint, p != NULL && p->type == REDIS_REPLY_ERROR ?
+		    p->str : "no answer");
+	fleet_reply_free(p);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -240,6 +272,8 @@ stsctl_cmd_fleet(int argc, char **argv)
 	}
 	if (stsctl_table_end(t) != EX_OK && rc == EX_OK)
 		rc = EX_IOERR;
+	if (rc == EX_OK)
+		evict_check(r, &fc);
 	free(names);
 	fleet_reply_free(m);
 	fleet_redis_free(r);

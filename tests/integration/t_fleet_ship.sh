@@ -160,6 +160,13 @@ expect_eq "stsctl fleet: shipped, closed, lags" \
 expect_match "stsctl fleet: seen, last record, version" \
     "$(printf '%s\n' "$F" | jq -r '[.seen, .last_record, .version, .seen_age] | @tsv')" \
     '^20[0-9-]+T[0-9:]+Z	20[0-9-]+T[0-9:]+Z	[0-9].*	[0-9]+$'
+"$STSCTL" -c "$C" fleet > /dev/null 2>"$D/err"
+expect_eq "stsctl fleet: no warning while Redis keeps noeviction" "$(cat "$D/err")" ""
+R CONFIG SET maxmemory-policy allkeys-lru > /dev/null
+"$STSCTL" -c "$C" fleet > /dev/null 2>"$D/err"
+expect_eq "stsctl fleet on an evicting Redis: still exit 0" "$?" 0
+expect_match "... warns of the eviction policy" "$(cat "$D/err")" 'warning: Redis .* has maxmemory-policy allkeys-lru, not noeviction'
+R CONFIG SET maxmemory-policy noeviction > /dev/null
 "$STSCTL" -c "$(conf_for single)" fleet > /dev/null 2>"$D/err"
 expect_eq "stsctl fleet without fleet_redis: 69" "$?" 69
 expect_match "... and says why" "$(cat "$D/err")" 'fleet_redis is not set'
