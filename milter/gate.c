@@ -7,9 +7,10 @@
  * the MX set, each candidate's addresses and STARTTLS probe verdicts.
  * It journals every real probe as a TLS session (RPT-RT-2: transient
  * failures are not sessions), MX hosts outside the policy once per MX
- * lookup, each fetch failure and each deferral, and logs the decision
- * in one place (log_decision).  testing-mode domains are probed by a
- * background thread running the same walk.
+ * lookup, each fetch failure and each deferral (the records:
+ * gate_journal.c), and logs the decision in one place (log_decision).
+ * testing-mode domains are probed by a background thread running the
+ * same walk.
  *
  * Caches: MX sets and addresses (tcache, short TTL), probe verdicts per
  * "host|ip|port" (probe_cache_ttl for passes, at most 5 minutes for
@@ -27,11 +28,10 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "gate.h"
+#include "gate_impl.h"
 #include "log.h"
 #include "mx_match.h"
 #include "srcaddr.h"
-#include "policy_archive.h"
 #include "dane_cache.h"
 #include "fleet_cache.h"
 #include "tcache.h"
@@ -39,40 +39,6 @@
 #include "xmalloc.h"
 
 #define GATE_BG_MAX	32
-
-struct gate {
-	/* settings copied from the configuration at start */
-	char			*g_state_dir;
-	char			*g_ca_file;
-	char			*g_helo;
-	int			 g_port;
-	int			 g_probe_timeout_ms;
-	int			 g_probe_ttl;
-	int			 g_deadline_ms;
-
-	struct sts_cache	*g_cache;
-	struct dns		*g_dns;
-	struct dane_cache	*g_dane;	/* gate_dane: NULL = off */
-	struct journal		*g_journal;
-
-	pthread_rwlock_t	 g_ovlock;
-	const struct override	*g_ov;
-
-	struct tcache		*g_mx;		/* "domain" -> struct addrset */
-	struct tcache		*g_addr;	/* "host" -> struct addrset */
-	struct tcache		*g_probe;	/* "host|ip|port" -> struct verdict */
-	struct tcache_l2	 g_probe_l2;	/* gate_share_verdicts() */
-	struct tcache		*g_tested;	/* "domain" recently probed */
-
-	pthread_mutex_t		 g_bgmu;
-	pthread_cond_t		 g_bgcv;
-	int			 g_bg;
-	/* counters, __atomic (see struct gate_stats) */
-	unsigned long		 g_rcpts, g_deferred;
-	unsigned long		 g_decisions[2][GATE_STAT_MAX];
-	unsigned long		 g_deferrals[TLSRPT_RESULT_MAX];
-	unsigned long		 g_probes[TLSRPT_RESULT_MAX + 1];
-};
 
 /*
  * Values kept in a tcache are immutable once put and shared by
@@ -212,59 +178,6 @@ gate_set_overrides(struct gate *g, const struct override *ov)
 	pthread_rwlock_unlock(&g->g_ovlock);
 }
 
-/* --- journal ------------------------------------------------------------ */
-
-static void
-journal_put(struct gate *g, const struct journal_rec *r)
-{
-	/* Reporting never delays mail: journal_append counts and logs a
-	 * failure (rate-limited), the mail goes on. */
-	(void)journal_append(g->g_journal, r);
-}
-
-static void
-session_base(struct gate *g, struct journal_rec *r, const char *domain,
-    const struct sts_policy *p, const char *pid)
-{
-	memset(r, 0, sizeof(*r));
-	r->type = JREC_SESSION;
-	r->time = clock_now();
-	JREC_SET(r, src, "probe");
-	JREC_SET(r, domain, domain);
-	policy_archive_rec_sts(r, g->g_state_dir, p, pid);
-}
-
-/* journal_deferral - the deferral record of a decision */
-static void
-journal_deferral(struct gate *g, const char *qid, const char *rcpt,
-    const struct walk *w, const struct gate_decision *d,
-    const struct gate_verdict *out)
-{
-	const struct gate_attempt	*fail = d->shown;
-	struct journal_rec		 r;
-
-	memset(&r, 0, sizeof(r));
-	r.type = JREC_DEFERRAL;
-	r.time = clock_now();
-	JREC_SET(&r, src, "milter");
-	JREC_SET(&r, ptype, d->dane ? "tlsa" : "sts");	/* STS-DANE-1 */
-	JREC_SET(&r, domain, w->o.domain);
-	if (!d->dane) {
-		JREC_SET(&r, pid, w->o.policy_id);
-		JREC_SET(&r, mode, "enforce");
-	}
-	if (fail) {
-		JREC_SET(&r, mx, fail->mx);
-		JREC_SET(&r, rip, fail->ip);
-		JREC_SET(&r, reason, fail->reason);
-	}
-	r.result = out->result;
-	JREC_SET(&r, qid, qid);
-	JREC_SET(&r, rcpt, rcpt);
-	JREC_SET(&r, text, out->text);
-	journal_put(g, &r);
-}
-
 /* --- DNS through the caches ------------------------------------------- */
 
 /* cached_dns - the MX set or addresses of name; caller held_unref()s */
@@ -309,51 +222,6 @@ cached_dns(struct gate *g, struct tcache *tc, int mx, const char *name,
 }
 
 /* --- probing ---------------------------------------------------------- */
-
-/*
- * tlsa_rec - a session under DANE: policy type tlsa, the host's TLSA
- * records (upper-case hex, one a line) archived as its policy-string;
- * the report goes to the recipient domain, as with Postfix's datagrams
- */
-static void
-tlsa_rec(struct gate *g, struct journal_rec *r, const char *domain,
-    const struct gate_host *h)
-{
-	struct buf	t = BUF_INIT;
-
-	memset(r, 0, sizeof(*r));
-	r->type = JREC_SESSION;
-	r->time = clock_now();
-	JREC_SET(r, src, "probe");
-	JREC_SET(r, ptype, "tlsa");
-	JREC_SET(r, domain, domain);
-	dane_policy_string(h->tlsa, h->ntlsa, &t);
-	if (t.b_len == 0 || policy_archive_put(g->g_state_dir, t.b_data,
-	    t.b_len, r->phash) != 0)
-		r->phash[0] = '\0';
-	buf_free(&t);
-}
-
-/* probe_journal - a real TLS session (a probe that completed) */
-static void
-probe_journal(struct gate *g, const struct gate_obs *o,
-    const struct gate_host *h, const struct tls_probe_result *pr)
-{
-	const char		*host = h->name;
-	struct journal_rec	 r;
-
-	if (h->ntlsa > 0)
-		tlsa_rec(g, &r, o->domain, h);
-	else
-		session_base(g, &r, o->domain, o->policy, o->policy_id);
-	JREC_SET(&r, mx, host);
-	JREC_SET(&r, sip, pr->sending_ip);
-	JREC_SET(&r, rip, pr->receiving_ip);
-	JREC_SET(&r, helo, pr->helo);
-	r.result = pr->result;
-	JREC_SET(&r, reason, pr->reason);
-	journal_put(g, &r);
-}
 
 /* probe - the verdict of host at ip, cached or probed now; caller
  * held_unref()s */
@@ -405,7 +273,7 @@ probe(struct gate *g, const struct gate_obs *o, const struct gate_host *h,
 		log_err("probe %s [%s]: %s", host, ip, buf_str(&why));
 	}
 	if (v->st == ST_OK)		/* a real TLS session: journal it */
-		probe_journal(g, o, h, &v->r);
+		gate_journal_probe(g, o, h, &v->r);
 	if (v->r.result == TLSRPT_SUCCESS && v->st == ST_OK)
 		ttl = g->g_probe_ttl;
 	else if (v->r.transient)
@@ -469,12 +337,13 @@ observe_mx(struct gate *g, struct walk *w)
 	for (i = 0; i < o->nmx; i++) {
 		if (o->host[i].matched || o->host[i].name[0] == '\0')
 			continue;
-		session_base(g, &r, o->domain, o->policy, o->policy_id);
+		gate_journal_session(g, &r, o->domain, o->policy,
+		    o->policy_id);
 		JREC_SET(&r, mx, o->host[i].name);
 		not_in_policy_ips(g, w, o->host[i].name, &r);
 		r.result = TLSRPT_VALIDATION_FAILURE;
 		JREC_SET(&r, reason, "mx-host-not-in-policy");
-		journal_put(g, &r);
+		gate_journal_put(g, &r);
 	}
 }
 
@@ -713,64 +582,6 @@ bg_probe(struct gate *g, const char *domain, const struct sts_policy *p,
 
 /* --- the decision ------------------------------------------------------ */
 
-/*
- * gate_fetch_failed - RFC 8461 6: a fetch failure with a valid TXT
- * record is reportable; the cache calls this once per failed fetch
- * attempt, whichever interface's lookup ran it (the gate, the policy
- * maps, the refresher: sts_cache_on_fetch_failure), so every one of
- * them is journaled.
- */
-void
-gate_fetch_failed(void *arg, const char *domain, const struct sts_lookup *l)
-{
-	struct gate		*g = arg;
-	struct journal_rec	 r;
-
-	session_base(g, &r, domain, l->policy, l->txt_id);
-	r.result = l->fetch_result;
-	JREC_SET(&r, src, "fetch");
-	JREC_SET(&r, reason, l->reason);
-	journal_put(g, &r);
-	log_warnx("policy fetch failed policy_domain=%s policy_id=%s "
-	    "result=%s reason=\"%.200s\"%s", domain, l->txt_id,
-	    tlsrpt_result_str(l->fetch_result), l->reason, l->policy ?
-	    " (cached policy still applies)" :
-	    " (no cached policy: delivering without MTA-STS)");
-}
-
-/*
- * gate_dane_bogus - a DANE lookup met a bogus answer (RFC 8460 4.3.2.2
- * dnssec-invalid): one session under policy type tlsa for the domain,
- * whichever interface's lookup ran it (the gate's, the policy maps'),
- * so a site whose MTA defers on the map's TEMP reports it too.  No
- * policy-string: no TLSA record could be trusted.  The MX host is the
- * one whose address or TLSA answer was bogus.
- */
-void
-gate_dane_bogus(void *arg, const char *domain, const struct dane_result *dr)
-{
-	struct gate		*g = arg;
-	struct journal_rec	 r;
-	const char		*host, *where;
-
-	if ((where = dane_bogus_where(dr, &host)) == NULL)
-		return;
-	memset(&r, 0, sizeof(r));
-	r.type = JREC_SESSION;
-	r.time = clock_now();
-	JREC_SET(&r, src, "dane");
-	JREC_SET(&r, ptype, "tlsa");
-	JREC_SET(&r, domain, domain);
-	if (host != NULL)
-		JREC_SET(&r, mx, host);
-	r.result = TLSRPT_DNSSEC_INVALID;
-	JREC_SET(&r, reason, where);
-	journal_put(g, &r);
-	log_warnx("dane: DNSSEC validation failed policy_domain=%s%s%s "
-	    "result=dnssec-invalid reason=%s (deliveries deferred)", domain,
-	    host != NULL ? " mx=" : "", host != NULL ? host : "", where);
-}
-
 /* observe_policy - the policy to apply, from the shared cache */
 static void
 observe_policy(struct gate *g, const char *q, struct walk *w,
@@ -919,7 +730,7 @@ decide(struct gate *g, const char *qid, const char *rcpt,
 	log_decision(q, rcpt, &w.o, &d);
 	count(g, &d);
 	if (d.action == GATE_DEFER)
-		journal_deferral(g, qid, rcpt, &w, &d, out);
+		gate_journal_deferral(g, qid, rcpt, &w.o, &d, out);
 	if (d.background)
 		bg_probe(g, domain, w.o.policy, w.o.policy_id);
 	walk_release(&w);
