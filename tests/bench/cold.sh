@@ -42,6 +42,7 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+. "$ROOT/tests/bench/lib.sh"
 N=${BENCH_COLD_DOMAINS:-1000}
 ROUNDS=${BENCH_COLD_ROUNDS:-3}
 CONNS=${BENCH_COLD_CONNS:-"1 10 100"}
@@ -191,16 +192,6 @@ for d in d1.cold.test "s$N.cold.test"; do
 done
 echo "cold: $N + $N policy hosts, one certificate each, CA file: system bundle ($(grep -c BEGIN "$SYSTEM_CA") roots) + test root (setup $(( $(date +%s) - t0 )) s)"
 
-port() { echo $((20000 + RANDOM % 30000)); }
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # start_daemon sts|base|res: a fresh daemon with an empty cache; sets
 # DPID, DPORT.  A port someone else took: another port, three times.
 start_daemon() {
@@ -264,9 +255,6 @@ stop_daemon() {
 names | grep '^d' | head -n "$N" >"$W/fast.list"
 names | grep '^s' | head -n "$N" >"$W/slow.list"
 
-# field VAR LINE: the value of "VAR=" in a socketmap_load line
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2"; }
-
 # measure NAME SET CONNS: one run; appends to W/NAME.SET.CONNS
 #   "good/s lookups bad+errors cached_p50_us cached_p99_us"
 measure() {
@@ -297,10 +285,6 @@ cpu_ms() {
 	local tck
 	tck=$(getconf CLK_TCK)
 	awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / t }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-median() {
-	[ -s "$1" ] || { echo -; return; }
-	awk -v f="$2" '{print $f}' "$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 worst() {
 	[ -s "$1" ] || { echo -; return; }

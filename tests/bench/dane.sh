@@ -38,6 +38,7 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+. "$ROOT/tests/bench/lib.sh"
 N=${BENCH_DANE_DOMAINS:-200}
 ROUNDS=${BENCH_DANE_ROUNDS:-3}
 CONNS=${BENCH_DANE_CONNS:-20}
@@ -176,15 +177,6 @@ done
 [[ $a == *" ad"*TLSA* ]] || { echo "$a"; echo "dane: no validated TLSA through the delay"; exit 1; }
 echo "dane: $(grep -c ' TLSA ' "$W/nsd/$ZONE.zone") TLSA records signed, each query to the authoritative server $DELAY_MS ms away (setup $(( $(date +%s) - t0 )) s)"
 
-port() { echo $((20000 + RANDOM % 30000)); }
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # start_daemon sts|base: a fresh daemon, empty caches; sets DPID, DPORT
 start_daemon() {
 	local try bin
@@ -217,7 +209,6 @@ stop_daemon() {
 	wait "$DPID" 2>/dev/null
 	DPID=
 }
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2"; }
 
 # measure DAEMON ROUND K: appends "cold_p50_us cold_p99_us cold_rate
 # warm_rate warm_p99_us bad" to W/DAEMON.kK
@@ -239,10 +230,6 @@ measure() {
 	    "$(field rate "$warm") $(field p99_us "$warm") $bad" >>"$W/$1.k$3"
 	echo "dane:   $1 k$3 round $2: cold $(field p50_us "$one") us (p50, 1 conn)," \
 	    "$(field rate "$many")/s ($CONNS conns), warm $(field rate "$warm")/s p99 $(field p99_us "$warm") us, $bad bad"
-}
-median() {
-	[ -s "$1" ] || { echo -; return; }
-	awk -v f="$2" '{print $f}' "$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.1f ms", u / 1000}'; }
 

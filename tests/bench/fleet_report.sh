@@ -13,6 +13,8 @@
 # Also printed: Redis memory per shipped record.  MISS lines for a missed
 # target (exit 0: a benchmark informs, it does not fail the build).
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+BENCH=fleet_report
+. "$(dirname "$0")/lib.sh"
 RB=$BUILD/bench/report_bench
 B=$BUILD/bench/fleet_report_bench
 N=${REPORT_BENCH_RECORDS:-10000000}
@@ -40,13 +42,6 @@ for i in $(seq 50); do
 done
 "$B" load "$W/redis.sock" "$DIR" "$NODES" | tee "$W/load.out" || exit 1
 "$B" run "$W/redis.sock" "$NODES" | tee "$W/run.out" || exit 1
-verdict() {	# NAME VALUE OP LIMIT UNIT
-	if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !(op == ">=" ? v >= l : v < l) }'; then
-		echo "fleet_report: target met: $1 = $2 $5 ($3 $4)"
-	else
-		echo "fleet_report: MISS: $1 = $2 $5 (target $3 $4)"
-	fi
-}
 r=$(sed -n 's/^RESULT .* rate_rps=\([0-9.]*\).*/\1/p' "$W/run.out")
 c=$(sed -n 's/^RESULT .* cpu_rate_rps=\([0-9.]*\).*/\1/p' "$W/run.out")
 m=$(sed -n 's/^RESULT .*maxrss_mb=\([0-9.]*\).*/\1/p' "$W/run.out")

@@ -34,6 +34,7 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+. "$ROOT/tests/bench/lib.sh"
 LAB=$ROOT/tests/lab/lab
 SECS=${BENCH_SECONDS:-2}
 CONNS=${BENCH_CONNS:-"1 10 100"}
@@ -62,7 +63,6 @@ trap cleanup EXIT
 . "$ROOT/tests/bench/lab.inc"
 bench_lab_up policymap || exit 1
 
-port() { echo $((20000 + RANDOM % 30000)); }
 # pinning: servers on CPU 1, the client on CPU 0
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	ON_SRV="taskset -c 1" ON_CLI="taskset -c 0"
@@ -111,14 +111,6 @@ fi
 $ON_SRV "$CONST" "$P_CONST" >"$W/const.log" 2>&1 &
 PID_CONST=$!; PIDS+=($PID_CONST)
 
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 wait_port "$P_STS" || { cat "$W/sts/log"; echo "policymap: sts-milter did not start"; exit 1; }
 wait_port "$P_CONST" || { echo "policymap: constant server did not start"; exit 1; }
 if [ -n "$PID_RES" ] && ! wait_port "$P_RES"; then
@@ -144,10 +136,6 @@ fi
 run() {
 	$ON_CLI "$LOAD" -c "$3" -t "$SECS" "127.0.0.1:$2" $DOMAINS |
 	    sed -n 's/.* rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\) errors=\([0-9]*\)/\1 \2 \3 \4/p' >>"$W/$1.$3"
-}
-# median FILE FIELD
-median() {
-	awk -v f="$2" '{print $f}' "$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 rss() { awk '/VmRSS/ {print int($2/1024)" MB"}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 hwm() { awk '/VmHWM/ {print int($2/1024)" MB"}' "/proc/$1/status" 2>/dev/null || echo "?"; }

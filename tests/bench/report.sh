@@ -13,6 +13,8 @@
 # built in < 5 s.  Prints MISS lines for a missed target (exit 0: a
 # benchmark informs, it does not fail the build).
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+BENCH=report
+. "$(dirname "$0")/lib.sh"
 B=$BUILD/bench/report_bench
 N=${REPORT_BENCH_RECORDS:-10000000}
 D=${REPORT_BENCH_DOMAINS:-10000}
@@ -33,13 +35,6 @@ cat "$DIR/journal/"*.jnl > /dev/null	# warm the page cache, as at day close
 echo "report: machine: $CPUS CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 "$B" run "$DIR" "$CPUS" rsa-sha256 | tee "$DIR/rsa.out"
 "$B" run "$DIR" 1 ed25519-sha256 | tee "$DIR/ed.out"
-verdict() {	# NAME VALUE OP LIMIT UNIT
-	if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !(op == ">=" ? v >= l : v < l) }'; then
-		echo "report: target met: $1 = $2 $5 ($3 $4)"
-	else
-		echo "report: MISS: $1 = $2 $5 (target $3 $4)"
-	fi
-}
 r=$(sed -n 's/^RESULT .*rate_mps=\([0-9.]*\).*/\1/p' "$DIR/rsa.out")
 m=$(sed -n 's/^RESULT .*maxrss_mb=\([0-9.]*\).*/\1/p' "$DIR/rsa.out")
 b=$(sed -n 's/^RESULT .*build_s=\([0-9.]*\).*/\1/p' "$DIR/rsa.out")
