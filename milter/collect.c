@@ -37,6 +37,7 @@
 #include "domain.h"
 #include "dane_cache.h"
 #include "exim_event.h"
+#include "hash.h"
 #include "log.h"
 #include "policy_archive.h"
 #include "priv.h"
@@ -556,13 +557,10 @@ receiver(void *arg)
 static int
 conn_seen(struct collect *c, const char *k, time_t now)
 {
-	uint32_t	 h = 2166136261u;
-	const char	*p;
+	uint32_t	 h = hash_fnv32(k);
 	struct cslot	*s;
 	int		 seen;
 
-	for (p = k; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
 	pthread_mutex_lock(&c->c_connmu);
 	s = &c->c_conns[h % CONN_SLOTS];
 	seen = s->t != 0 && now - s->t < CONN_TTL && strcmp(s->k, k) == 0;

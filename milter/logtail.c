@@ -36,6 +36,7 @@
 
 #include "clock.h"
 #include "fsutil.h"
+#include "hash.h"
 #include "log.h"
 #include "logtail.h"
 #include "lsplit.h"
@@ -277,16 +278,6 @@ logtail_line(struct logtail *t, const char *line, size_t len, time_t now)
 		journal_session(t, &s[i], now);
 }
 
-static uint64_t
-fnv(const char *p, size_t n)
-{
-	uint64_t	h = 14695981039346656037ull;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
-	return h;
-}
-
 /* signature - of the first want bytes of fd (fewer if shorter) */
 static void
 signature(int fd, size_t want, uint64_t *sig, size_t *len)
@@ -295,7 +286,7 @@ signature(int fd, size_t want, uint64_t *sig, size_t *len)
 	ssize_t	n = pread(fd, b, want < sizeof(b) ? want : sizeof(b), 0);
 
 	*len = n > 0 ? (size_t)n : 0;
-	*sig = fnv(b, *len);
+	*sig = hash_fnv64(HASH_FNV64_INIT, b, *len);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "hash.h"
 #include "tcache.h"
 #include "xmalloc.h"
 
@@ -41,16 +42,6 @@ struct tcache {
 	void		 (*c_free)(void *);
 	const struct tcache_l2 *c_l2;	/* the fleet's store, or NULL */
 };
-
-static uint32_t
-tc_hash(const char *s)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 struct tcache *
 tcache_new(size_t max, void *(*dup)(const void *), void (*freefn)(void *))
@@ -172,7 +163,7 @@ tc_l2_get(struct tcache *c, const char *key, void **out)
 enum tc_res
 tcache_get(struct tcache *c, const char *key, void **out, int64_t deadline_ms)
 {
-	uint32_t	  h = tc_hash(key);
+	uint32_t	  h = hash_fnv32(key);
 	struct tc_shard	 *s = &c->c_sh[h % TC_SHARDS];
 	struct tc_entry	**pp, *e;
 	struct timespec	  ts;
@@ -224,7 +215,7 @@ tcache_get(struct tcache *c, const char *key, void **out, int64_t deadline_ms)
 static void
 tc_store(struct tcache *c, const char *key, void *val, time_t ttl)
 {
-	uint32_t	  h = tc_hash(key);
+	uint32_t	  h = hash_fnv32(key);
 	struct tc_shard	 *s = &c->c_sh[h % TC_SHARDS];
 	struct tc_entry	 *e;
 
@@ -265,7 +256,7 @@ tcache_set_l2(struct tcache *c, const struct tcache_l2 *l2)
 void
 tcache_abandon(struct tcache *c, const char *key)
 {
-	uint32_t	  h = tc_hash(key);
+	uint32_t	  h = hash_fnv32(key);
 	struct tc_shard	 *s = &c->c_sh[h % TC_SHARDS];
 	struct tc_entry	 *e;
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "report_agg.h"
 #include "xmalloc.h"
 
@@ -73,20 +74,13 @@ arena_str(struct report_agg *a, const char *s)
 	return p;
 }
 
-/* FNV-1a, 64 bit, folded into the running hash h */
+/* hash_str - s and a separator folded into the running hash h */
 static uint64_t
 hash_str(uint64_t h, const char *s)
 {
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= 0xff;			/* field separator */
-	h *= 0x100000001b3ULL;
-	return h;
+	h = hash_fnv64_str(h, s);
+	return hash_fnv64(h, "\xff", 1);	/* field separator */
 }
-
-#define HASH_INIT	0xcbf29ce484222325ULL
 
 void
 report_agg_omit_sending_ip(struct report_agg *a)
@@ -179,7 +173,7 @@ static struct report_domain *
 domain_get(struct report_agg *a, const char *name)
 {
 	struct report_domain	*d;
-	uint64_t		 h = hash_str(HASH_INIT, name);
+	uint64_t		 h = hash_str(HASH_FNV64_INIT, name);
 
 	for (d = a->dtab[h & (a->dsize - 1)]; d != NULL; d = d->d_hnext)
 		if (d->d_hash == (unsigned long)h && strcmp(d->d_name, name) == 0)
@@ -237,14 +231,14 @@ fail_count(struct report_agg *a, struct report_policy *p,
 	struct report_fail	*f;
 	char			 sbuf[64], rbuf[64];
 	const char		*sip, *rip;
-	uint64_t		 h = HASH_INIT;
+	uint64_t		 h = HASH_FNV64_INIT;
 
 	sip = a->omit_sip ? "" : norm_ip(r->sip, sbuf, sizeof(sbuf));
 	rip = norm_ip(r->rip, rbuf, sizeof(rbuf));
 	h ^= (uint64_t)(uintptr_t)p;
-	h *= 0x100000001b3ULL;
+	h *= HASH_FNV64_PRIME;
 	h ^= (uint64_t)r->result;
-	h *= 0x100000001b3ULL;
+	h *= HASH_FNV64_PRIME;
 	h = hash_str(h, sip);
 	h = hash_str(h, r->mx);
 	h = hash_str(h, r->helo);

@@ -14,6 +14,7 @@
 #include "fleet_cache.h"
 #include "fleet_l2.h"
 #include "fleet_redis.h"
+#include "hash.h"
 #include "log.h"
 #include "statedir.h"
 #include "sts_store.h"
@@ -101,16 +102,6 @@ struct fleet_l2 {
 
 #define COUNT(l2, f)	atomic_fetch_add_explicit(&(l2)->f, 1, \
 			    memory_order_relaxed)
-
-static uint32_t
-hash_key(const char *s)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 /* redis_error - an error answer (a Redis older than 6.2 refuses PXAT,
  * a script fails): logged the first time, then counted as unavailable */
@@ -524,7 +515,7 @@ q_insert(struct fleet_l2 *l2, struct job *j, int front)
 {
 	struct job	**pp;
 
-	j->j_hash = hash_key(j->j_key);
+	j->j_hash = hash_fnv32(j->j_key);
 	pp = q_slot(l2, j->j_hash, j->j_key);
 	if (*pp != NULL) {
 		if (front) {	/* a failed write: the queued one is newer */

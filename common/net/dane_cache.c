@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	#include "dane_cache.h"
+#include "hash.h"
  *
  *	struct dane_cache *dane_cache_new(struct dns *, size_t max_entries);
  *	int dane_cache_peek(struct dane_cache *, const char *domain,
@@ -38,6 +39,7 @@
 #include "clock.h"
 #include "dane.h"
 #include "dane_cache.h"
+#include "hash.h"
 #include "xmalloc.h"
 
 struct dane_entry {
@@ -130,13 +132,7 @@ dane_cache_count(struct dane_cache *dc)
 static struct dane_entry **
 dane_cache_slot(struct dane_cache *dc, const char *domain)
 {
-	const unsigned char	*p;
-	uint32_t		 h = 2166136261u;
-
-	for (p = (const unsigned char *)domain; *p != '\0'; p++)
-		h = (h ^ (uint32_t)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) *
-		    16777619u;
-	return &dc->b[h & (dc->nb - 1)];
+	return &dc->b[hash_fnv32_lower(domain) & (dc->nb - 1)];
 }
 
 /* under mu */
