@@ -1,7 +1,7 @@
 /*
  * fake_fixture.c - the fixtures the unit tests share: a domain with an
- * MTA-STS policy behind the DNS and HTTP fakes, and the cache options
- * every test starts from
+ * MTA-STS policy behind the DNS and HTTP fakes, a domain under DANE
+ * behind the DNS fake, and the cache options every test starts from
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +25,64 @@ fake_sts_domain(const char *domain, const char *id, const char *body)
 }
 
 void
-fake_sts_one_mx(const char *domain, const char *mode, const char *mx,
-    const char *ip, enum tlsrpt_result result, const char *reason)
+fake_sts_policy(const char *domain, const char *mode, const char *pattern)
 {
-	char	body[300], rr[300];
+	char	body[512];
 
 	snprintf(body, sizeof(body), "version: STSv1\nmode: %s\nmx: %s\n"
-	    "max_age: 86400\n", mode, mx);
+	    "max_age: 86400\n", mode, pattern);
 	fake_sts_domain(domain, "p1", body);
+}
+
+void
+fake_sts_mx(const char *domain, const char *mode, const char *pattern,
+    const char *mx, const char *ip, enum tlsrpt_result result,
+    const char *reason)
+{
+	char	rr[300];
+
+	fake_sts_policy(domain, mode, pattern);
 	snprintf(rr, sizeof(rr), "10 %s", mx);
 	fake_dns_set("MX", domain, ST_OK, rr, NULL);
 	fake_dns_set("A", mx, ST_OK, ip, NULL);
 	fake_tls_probe_set(mx, ip, ST_OK, result, reason);
+}
+
+void
+fake_sts_one_mx(const char *domain, const char *mode, const char *mx,
+    const char *ip, enum tlsrpt_result result, const char *reason)
+{
+	fake_sts_mx(domain, mode, mx, mx, ip, result, reason);
+}
+
+void
+fake_dane_addr(const char *host, enum status st, enum dns_sec sec)
+{
+	fake_dns_set("A", host, st, "192.0.2.1", NULL);
+	fake_dns_set_sec("A", host, sec);
+}
+
+void
+fake_dane_tlsa(const char *host, enum status st, enum dns_sec sec,
+    const char *rr1, const char *rr2)
+{
+	char	name[300];
+
+	snprintf(name, sizeof(name), "_25._tcp.%s", host);
+	fake_dns_set("TLSA", name, st, rr1, rr2, NULL);
+	fake_dns_set_sec("TLSA", name, sec);
+}
+
+void
+fake_dane_domain(const char *domain, const char *mx, enum dns_sec tlsa_sec)
+{
+	char	rr[300];
+
+	snprintf(rr, sizeof(rr), "10 %s", mx);
+	fake_dns_set("MX", domain, ST_OK, rr, NULL);
+	fake_dns_set_sec("MX", domain, DNS_SEC_SECURE);
+	fake_dane_addr(mx, ST_OK, DNS_SEC_SECURE);
+	fake_dane_tlsa(mx, ST_OK, tlsa_sec, FAKE_DANE_EE, NULL);
 }
 
 void

@@ -62,10 +62,33 @@ void	fake_tls_probe_delay_ms(int);
 /* fake_sts_domain - domain publishes "v=STSv1; id=ID" and body (policy
  * host at 192.0.2.1) */
 void	fake_sts_domain(const char *domain, const char *id, const char *body);
-/* fake_sts_one_mx - domain with a policy (id p1) of mode naming mx, its
- * one MX host, at ip, and what a probe of it finds */
+/* fake_sts_policy - domain with a policy (id p1, max_age 86400) of mode
+ * with the one MX pattern */
+void	fake_sts_policy(const char *domain, const char *mode,
+	    const char *pattern);
+/* fake_sts_mx - domain with a policy (id p1) of mode for pattern, its
+ * one MX host mx, at ip, and what a probe of it finds */
+void	fake_sts_mx(const char *domain, const char *mode, const char *pattern,
+	    const char *mx, const char *ip, enum tlsrpt_result result,
+	    const char *reason);
+/* fake_sts_one_mx - fake_sts_mx with mx its own pattern */
 void	fake_sts_one_mx(const char *domain, const char *mode, const char *mx,
 	    const char *ip, enum tlsrpt_result result, const char *reason);
+
+/* a DANE-EE (3 1 1) TLSA record */
+#define FAKE_DANE_EE	"3 1 1 0123456789abcdef0123456789abcdef" \
+			"0123456789abcdef0123456789abcdef"
+/* fake_dane_addr - host's address (192.0.2.1) answered with st, the
+ * answer validated as sec */
+void	fake_dane_addr(const char *host, enum status st, enum dns_sec sec);
+/* fake_dane_tlsa - the TLSA records rr1 and rr2 (NULL: fewer) of host
+ * (at _25._tcp.host) answered with st, the answer validated as sec */
+void	fake_dane_tlsa(const char *host, enum status st, enum dns_sec sec,
+	    const char *rr1, const char *rr2);
+/* fake_dane_domain - domain with one MX host mx, both secure, and its
+ * DANE-EE TLSA record (FAKE_DANE_EE) validated as tlsa_sec */
+void	fake_dane_domain(const char *domain, const char *mx,
+	    enum dns_sec tlsa_sec);
 /* fake_cache_opts - the options the tests share (state_dir may be NULL:
  * memory only); change what a test needs after */
 void	fake_cache_opts(struct sts_cache_opts *, const char *state_dir);

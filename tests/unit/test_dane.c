@@ -18,7 +18,7 @@
 
 #include "../harness.h"
 
-#define EE	"3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define EE	FAKE_DANE_EE
 #define TA	"2 0 1 fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 #define PKIX	"1 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -131,7 +131,7 @@ static void
 test_dane_lookup_table(void)
 {
 	struct dane_result	 r;
-	struct buf		 why = BUF_INIT, q = BUF_INIT;
+	struct buf		 why = BUF_INIT;
 	const char		*where, *host;
 	size_t			 i, j;
 
@@ -147,14 +147,9 @@ test_dane_lookup_table(void)
 		for (j = 0; j < 2 && lookup_cases[i].h[j].name; j++) {
 			const struct host_row *h = &lookup_cases[i].h[j];
 
-			fake_dns_set("A", h->name, h->addr_st, "192.0.2.1",
-			    NULL);
-			fake_dns_set_sec("A", h->name, h->addr_sec);
-			buf_reset(&q);
-			buf_printf(&q, "_25._tcp.%s", h->name);
-			fake_dns_set("TLSA", buf_str(&q), h->tlsa_st, h->tlsa1,
-			    h->tlsa2, NULL);
-			fake_dns_set_sec("TLSA", buf_str(&q), h->tlsa_sec);
+			fake_dane_addr(h->name, h->addr_st, h->addr_sec);
+			fake_dane_tlsa(h->name, h->tlsa_st, h->tlsa_sec,
+			    h->tlsa1, h->tlsa2);
 		}
 		CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
 		CHECKF(r.state == lookup_cases[i].want, "%s: state %s",
@@ -194,7 +189,6 @@ test_dane_lookup_table(void)
 		dane_result_clear(&r);
 	}
 	buf_free(&why);
-	buf_free(&q);
 }
 
 /* A null MX (RFC 7505) is no host; a domain of only that has no DANE. */
@@ -224,30 +218,12 @@ test_dane_no_tlsa_query_when_insecure(void)
 	fake_dns_reset();
 	fake_dns_set("MX", "d.test", ST_OK, "10 mx1.d.test", NULL);
 	fake_dns_set_sec("MX", "d.test", DNS_SEC_SECURE);
-	fake_dns_set("A", "mx1.d.test", ST_OK, "192.0.2.1", NULL);
-	fake_dns_set_sec("A", "mx1.d.test", DNS_SEC_INSECURE);
+	fake_dane_addr("mx1.d.test", ST_OK, DNS_SEC_INSECURE);
 	CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
 	CHECK_INT(fake_dns_calls(), 2);		/* MX, A: no TLSA */
 	CHECK_INT(r.host[0].state, DANE_H_NONE);
 	dane_result_clear(&r);
 	buf_free(&why);
-}
-
-static void
-fake_dane_domain(const char *d, const char *mx, enum dns_sec tlsa_sec)
-{
-	struct buf	q = BUF_INIT, m = BUF_INIT;
-
-	buf_printf(&m, "10 %s", mx);
-	fake_dns_set("MX", d, ST_OK, buf_str(&m), NULL);
-	fake_dns_set_sec("MX", d, DNS_SEC_SECURE);
-	fake_dns_set("A", mx, ST_OK, "192.0.2.1", NULL);
-	fake_dns_set_sec("A", mx, DNS_SEC_SECURE);
-	buf_printf(&q, "_25._tcp.%s", mx);
-	fake_dns_set("TLSA", buf_str(&q), ST_OK, EE, NULL);
-	fake_dns_set_sec("TLSA", buf_str(&q), tlsa_sec);
-	buf_free(&q);
-	buf_free(&m);
 }
 
 /* dane_cache: kept for the TTL (fake answers: 300 s), failures 30 s */
@@ -331,17 +307,12 @@ test_dane_cname(void)
 		fake_dns_reset();
 		fake_dns_set("MX", "d.test", ST_OK, "10 mx.d.test", NULL);
 		fake_dns_set_sec("MX", "d.test", DNS_SEC_SECURE);
-		fake_dns_set("A", "mx.d.test", ST_OK, "192.0.2.1", NULL);
-		fake_dns_set_sec("A", "mx.d.test", cname_cases[i].addr_sec);
+		fake_dane_addr("mx.d.test", ST_OK, cname_cases[i].addr_sec);
 		fake_dns_set_cname("A", "mx.d.test", "target.d.test");
-		fake_dns_set("TLSA", "_25._tcp.target.d.test",
-		    cname_cases[i].exp_st, TA, NULL);
-		fake_dns_set_sec("TLSA", "_25._tcp.target.d.test",
-		    cname_cases[i].exp_sec);
-		fake_dns_set("TLSA", "_25._tcp.mx.d.test",
-		    cname_cases[i].init_st, EE, NULL);
-		fake_dns_set_sec("TLSA", "_25._tcp.mx.d.test",
-		    cname_cases[i].init_sec);
+		fake_dane_tlsa("target.d.test", cname_cases[i].exp_st,
+		    cname_cases[i].exp_sec, TA, NULL);
+		fake_dane_tlsa("mx.d.test", cname_cases[i].init_st,
+		    cname_cases[i].init_sec, EE, NULL);
 		CHECK_INT(dane_lookup(NULL, "d.test", &r, &why), ST_OK);
 		CHECKF(r.nhost == 1 && r.host[0].state == cname_cases[i].want,
 		    "%s: state %s", cname_cases[i].what,
@@ -466,7 +437,7 @@ static void
 test_dane_parallel_hosts(void)
 {
 	struct dane_result	r;
-	struct buf		why = BUF_INIT, q = BUF_INIT;
+	struct buf		why = BUF_INIT;
 	struct timespec		t0;
 	static const char *const mx[4] = { "mx1.p.test", "mx2.p.test",
 	    "mx3.p.test", "mx4.p.test" };
@@ -478,14 +449,10 @@ test_dane_parallel_hosts(void)
 	    "30 mx3.p.test", "40 mx4.p.test", NULL);
 	fake_dns_set_sec("MX", "p.test", DNS_SEC_SECURE);
 	for (i = 0; i < 4; i++) {
-		fake_dns_set("A", mx[i], ST_OK, "192.0.2.1", NULL);
-		fake_dns_set_sec("A", mx[i], DNS_SEC_SECURE);
-		buf_reset(&q);
-		buf_printf(&q, "_25._tcp.%s", mx[i]);
+		fake_dane_addr(mx[i], ST_OK, DNS_SEC_SECURE);
 		if (i == 2)			/* one without TLSA */
 			continue;
-		fake_dns_set("TLSA", buf_str(&q), ST_OK, EE, NULL);
-		fake_dns_set_sec("TLSA", buf_str(&q), DNS_SEC_SECURE);
+		fake_dane_tlsa(mx[i], ST_OK, DNS_SEC_SECURE, EE, NULL);
 	}
 	fake_dns_delay_ms(150);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -505,7 +472,6 @@ test_dane_parallel_hosts(void)
 	CHECK_INT(fake_dns_calls(), 9);
 	dane_result_clear(&r);
 	buf_free(&why);
-	buf_free(&q);
 }
 
 /* a full cache drops what has expired, else keeps nothing new */

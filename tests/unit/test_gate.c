@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "fakes.h"
+#include "fixture_gate.h"
 #include "gate.h"
 #include "harness.h"
 #include "journal.h"
@@ -22,11 +23,7 @@
 
 #define URL(d)	"https://mta-sts." d "/.well-known/mta-sts.txt"
 
-static char		 dir[64];
-static struct conf	*conf;
-static struct sts_cache	*cache;
-static struct journal	*jnl;
-static struct gate	*gate;
+static struct fixture_gate	fx;
 
 static struct journal_rec	last_session;	/* by records() */
 
@@ -50,76 +47,22 @@ records(int *n)
 
 	n[0] = n[1] = 0;
 	timefmt_day(clock_now(), day);
-	(void)journal_read_day(dir, day, count_cb, n, &st);
+	(void)journal_read_day(fx.dir, day, count_cb, n, &st);
 }
 
 static void
 setup(void)
 {
-	struct sts_cache_opts	o;
-	struct buf		why = BUF_INIT;
-
-	snprintf(dir, sizeof(dir), "/tmp/test_gate.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	fake_dns_reset();
-	fake_http_reset();
-	fake_tls_probe_reset();
-	fake_clock_set(1700000000);
-	conf = conf_defaults();
-	free(conf->state_dir);
-	conf->state_dir = strdup(dir);
-	conf->probe_timeout = 1;
-	conf->gate_deadline = 3;
-	fake_cache_opts(&o, NULL);
-	o.wait_ms = 2000;
-	cache = sts_cache_new(&o);
-	jnl = journal_open(dir, &why);
-	gate = gate_new(conf, cache, NULL, jnl);
-	sts_cache_on_fetch_failure(cache, gate_fetch_failed, gate);
-	buf_free(&why);
+	fixture_gate_init(&fx, "test_gate");
+	fx.conf->probe_timeout = 1;
+	fixture_gate_start(&fx);
+	sts_cache_on_fetch_failure(fx.cache, gate_fetch_failed, fx.gate);
 }
 
 static void
 teardown(void)
 {
-	gate_free(gate);
-	journal_close(jnl);
-	sts_cache_free(cache);
-	conf_free(conf);
-	fake_rm_rf(dir);
-}
-
-static void
-policy(const char *domain, const char *mode, const char *mx)
-{
-	char	name[300], url[300], body[512];
-
-	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
-	fake_dns_set("TXT", name, ST_OK, "v=STSv1; id=p1", NULL);
-	snprintf(name, sizeof(name), "mta-sts.%s", domain);
-	fake_dns_set("A", name, ST_OK, "192.0.2.1", NULL);
-	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt",
-	    domain);
-	snprintf(body, sizeof(body), "version: STSv1\nmode: %s\nmx: %s\n"
-	    "max_age: 86400\n", mode, mx);
-	fake_http_set(url, 200, "text/plain", body, HTTP_FAIL_NONE);
-}
-
-/* one_mx - domain with a policy of mode for pattern, one MX host mx at
- * ip, and what a probe of it finds */
-static void
-one_mx(const char *domain, const char *mode, const char *pattern,
-    const char *mx, const char *ip, enum tlsrpt_result result,
-    const char *reason)
-{
-	char	rr[300];
-
-	policy(domain, mode, pattern);
-	snprintf(rr, sizeof(rr), "10 %s", mx);
-	fake_dns_set("MX", domain, ST_OK, rr, NULL);
-	fake_dns_set("A", mx, ST_OK, ip, NULL);
-	fake_tls_probe_set(mx, ip, ST_OK, result, reason);
+	fixture_gate_free(&fx);
 }
 
 static void
@@ -128,7 +71,7 @@ test_gate_no_policy_accepts(void)
 	struct gate_verdict	v;
 
 	setup();
-	gate_rcpt(gate, "Q1", "a@nopolicy.example", "nopolicy.example", &v);
+	gate_rcpt(fx.gate, "Q1", "a@nopolicy.example", "nopolicy.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "no-policy");
 	teardown();
@@ -142,10 +85,10 @@ test_gate_mx_mismatch_defers(void)
 	int			n[2], calls;
 
 	setup();
-	policy("mismatch.example", "enforce", "mx.elsewhere.example");
+	fake_sts_policy("mismatch.example", "enforce", "mx.elsewhere.example");
 	fake_dns_set("MX", "mismatch.example", ST_OK, "10 mx.mismatch.example",
 	    NULL);
-	gate_rcpt(gate, "Q2", "a@mismatch.example", "mismatch.example", &v);
+	gate_rcpt(fx.gate, "Q2", "a@mismatch.example", "mismatch.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
 	CHECK(strstr(v.text, "MTA-STS policy of mismatch.example (id p1") != NULL);
 	CHECK(strstr(v.text, "no MX matches the policy") != NULL);
@@ -156,7 +99,7 @@ test_gate_mx_mismatch_defers(void)
 	CHECK_INT(n[1], 1);		/* the deferral */
 	/* Warm caches: no DNS, no HTTPS, no new session record. */
 	calls = fake_dns_calls() + fake_http_calls();
-	gate_rcpt(gate, "Q3", "b@mismatch.example", "mismatch.example", &v);
+	gate_rcpt(fx.gate, "Q3", "b@mismatch.example", "mismatch.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
 	CHECK_INT(fake_dns_calls() + fake_http_calls(), calls);
 	records(n);
@@ -173,10 +116,10 @@ test_gate_unreachable_defers(void)
 	int			n[2], calls;
 
 	setup();
-	policy("down.example", "enforce", "*.down.example");
+	fake_sts_policy("down.example", "enforce", "*.down.example");
 	fake_dns_set("MX", "down.example", ST_OK, "10 mx1.down.example", NULL);
 	fake_dns_set("A", "mx1.down.example", ST_OK, "127.0.0.1", NULL);
-	gate_rcpt(gate, "Q4", "a@down.example", "down.example", &v);
+	gate_rcpt(fx.gate, "Q4", "a@down.example", "down.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
 	CHECK(strstr(v.text, "mx1.down.example [127.0.0.1]") != NULL);
 	CHECK(strstr(v.text, "connection-refused") != NULL);
@@ -184,7 +127,7 @@ test_gate_unreachable_defers(void)
 	CHECK_INT(n[0], 0);		/* transient: not a reported session */
 	CHECK_INT(n[1], 1);
 	calls = fake_dns_calls();
-	gate_rcpt(gate, "Q5", "a@down.example", "down.example", &v);
+	gate_rcpt(fx.gate, "Q5", "a@down.example", "down.example", &v);
 	CHECK_INT(fake_dns_calls(), calls);
 	teardown();
 }
@@ -199,29 +142,29 @@ test_gate_modes_and_overrides(void)
 	const char		*t = "skipped.example skip\nforced.example enforce\n";
 
 	setup();
-	policy("testing.example", "testing", "mx.testing.example");
+	fake_sts_policy("testing.example", "testing", "mx.testing.example");
 	fake_dns_set("MX", "testing.example", ST_OK, "10 mx.testing.example",
 	    NULL);
 	fake_dns_set("A", "mx.testing.example", ST_OK, "127.0.0.1", NULL);
-	gate_rcpt(gate, "", "a@testing.example", "testing.example", &v);
+	gate_rcpt(fx.gate, "", "a@testing.example", "testing.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "mode-testing");
-	policy("none.example", "none", "x.example");
-	gate_rcpt(gate, "", "a@none.example", "none.example", &v);
+	fake_sts_policy("none.example", "none", "x.example");
+	gate_rcpt(fx.gate, "", "a@none.example", "none.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "mode-none");
 
 	CHECK_INT(override_parse(t, strlen(t), "ov", &ov, &why), ST_OK);
-	gate_set_overrides(gate, ov);
-	policy("skipped.example", "enforce", "mx.elsewhere.example");
-	gate_rcpt(gate, "", "a@skipped.example", "skipped.example", &v);
+	gate_set_overrides(fx.gate, ov);
+	fake_sts_policy("skipped.example", "enforce", "mx.elsewhere.example");
+	gate_rcpt(fx.gate, "", "a@skipped.example", "skipped.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "override-skip");
-	policy("forced.example", "testing", "mx.elsewhere.example");
+	fake_sts_policy("forced.example", "testing", "mx.elsewhere.example");
 	fake_dns_set("MX", "forced.example", ST_OK, "10 mx.forced.example", NULL);
-	gate_rcpt(gate, "", "a@forced.example", "forced.example", &v);
+	gate_rcpt(fx.gate, "", "a@forced.example", "forced.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
-	gate_wait_idle(gate, 5000);
+	gate_wait_idle(fx.gate, 5000);
 	teardown();
 	override_free(ov);
 	buf_free(&why);
@@ -240,11 +183,11 @@ test_gate_fetch_failure_journaled(void)
 	    NULL);
 	fake_dns_set("A", "mta-sts.broken.example", ST_OK, "192.0.2.1", NULL);
 	fake_http_set(URL("broken.example"), 404, "text/plain", "", HTTP_FAIL_NONE);
-	gate_rcpt(gate, "", "a@broken.example", "broken.example", &v);
+	gate_rcpt(fx.gate, "", "a@broken.example", "broken.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);	/* STS-HTTP-8 */
 	records(n);
 	CHECK_INT(n[0], 1);
-	gate_rcpt(gate, "", "b@broken.example", "broken.example", &v);
+	gate_rcpt(fx.gate, "", "b@broken.example", "broken.example", &v);
 	records(n);
 	CHECK_INT(n[0], 1);			/* once per fetch attempt */
 	/* a policy map's lookup (Exim, Postfix without the milter) goes
@@ -254,7 +197,7 @@ test_gate_fetch_failure_journaled(void)
 	fake_dns_set("A", "mta-sts.broken2.example", ST_OK, "192.0.2.1", NULL);
 	fake_http_set(URL("broken2.example"), 404, "text/plain", "",
 	    HTTP_FAIL_NONE);
-	CHECK_INT(sts_cache_lookup(cache, "broken2.example", 0, &l),
+	CHECK_INT(sts_cache_lookup(fx.cache, "broken2.example", 0, &l),
 	    ST_NOTFOUND);
 	CHECK(l.fetch_failed);
 	sts_lookup_clear(&l);
@@ -272,9 +215,9 @@ test_gate_good_probe_accepts(void)
 	int			n[2];
 
 	setup();
-	one_mx("good.example", "enforce", "*.good.example", "mx1.good.example",
-	    "192.0.2.10", TLSRPT_SUCCESS, "");
-	gate_rcpt(gate, "Q6", "a@good.example", "good.example", &v);
+	fake_sts_mx("good.example", "enforce", "*.good.example",
+	    "mx1.good.example", "192.0.2.10", TLSRPT_SUCCESS, "");
+	gate_rcpt(fx.gate, "Q6", "a@good.example", "good.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "validated");
 	CHECK_STR(v.text, "");
@@ -286,7 +229,7 @@ test_gate_good_probe_accepts(void)
 	CHECK_STR(last_session.mx, "mx1.good.example");
 	CHECK_STR(last_session.rip, "192.0.2.10");
 	CHECK_STR(last_session.pid, "p1");
-	gate_rcpt(gate, "Q7", "b@good.example", "good.example", &v);
+	gate_rcpt(fx.gate, "Q7", "b@good.example", "good.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_INT(fake_tls_probe_calls(), 1);	/* the cached verdict */
 	records(n);
@@ -303,7 +246,7 @@ test_gate_backup_mx_accepts(void)
 	int			n[2];
 
 	setup();
-	policy("backup.example", "enforce", "*.backup.example");
+	fake_sts_policy("backup.example", "enforce", "*.backup.example");
 	fake_dns_set("MX", "backup.example", ST_OK, "10 mx1.backup.example",
 	    "20 mx2.backup.example", NULL);
 	fake_dns_set("A", "mx1.backup.example", ST_OK, "192.0.2.11", NULL);
@@ -312,7 +255,7 @@ test_gate_backup_mx_accepts(void)
 	    TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED");
 	fake_tls_probe_set("mx2.backup.example", "192.0.2.12", ST_OK,
 	    TLSRPT_SUCCESS, "");
-	gate_rcpt(gate, "Q8", "a@backup.example", "backup.example", &v);
+	gate_rcpt(fx.gate, "Q8", "a@backup.example", "backup.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "validated");
 	CHECK_INT(fake_tls_probe_calls(), 2);
@@ -357,9 +300,9 @@ test_gate_certificate_failures_defer(void)
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		setup();
-		one_mx("cert.example", "enforce", "mx.cert.example", "mx.cert.example",
+		fake_sts_one_mx("cert.example", "enforce", "mx.cert.example",
 		    "192.0.2.20", rows[i].result, rows[i].reason);
-		gate_rcpt(gate, "Q9", "a@cert.example", "cert.example", &v);
+		gate_rcpt(fx.gate, "Q9", "a@cert.example", "cert.example", &v);
 		CHECKF(v.action == GATE_DEFER, "row %zu", i);
 		CHECKF(v.result == rows[i].result, "row %zu: %s", i,
 		    tlsrpt_result_str(v.result));
@@ -386,10 +329,10 @@ test_gate_probe_timeout_defers(void)
 	int			n[2];
 
 	setup();
-	one_mx("slow.example", "enforce", "mx.slow.example", "mx.slow.example",
+	fake_sts_one_mx("slow.example", "enforce", "mx.slow.example",
 	    "192.0.2.30", TLSRPT_SUCCESS, "");
 	fake_tls_probe_delay_ms(10000);		/* gate_deadline is 3 s */
-	gate_rcpt(gate, "Q10", "a@slow.example", "slow.example", &v);
+	gate_rcpt(fx.gate, "Q10", "a@slow.example", "slow.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
 	CHECK(strstr(v.text, "mx.slow.example [192.0.2.30]: validation-failure "
 	    "(connect-timeout)") != NULL);
@@ -408,19 +351,19 @@ test_gate_testing_probes_in_background(void)
 	int			n[2];
 
 	setup();
-	one_mx("bg.example", "testing", "mx.bg.example", "mx.bg.example",
+	fake_sts_one_mx("bg.example", "testing", "mx.bg.example",
 	    "192.0.2.40", TLSRPT_CERTIFICATE_HOST_MISMATCH, "X509_V_ERR_HOSTNAME_MISMATCH");
-	gate_rcpt(gate, "Q11", "a@bg.example", "bg.example", &v);
+	gate_rcpt(fx.gate, "Q11", "a@bg.example", "bg.example", &v);
 	CHECK_INT(v.action, GATE_ACCEPT);
 	CHECK_STR(v.why, "mode-testing");
-	gate_wait_idle(gate, 5000);
+	gate_wait_idle(fx.gate, 5000);
 	CHECK_INT(fake_tls_probe_calls(), 1);
 	records(n);
 	CHECK_INT(n[0], 1);
 	CHECK_INT(n[1], 0);
 	CHECK_INT(last_session.result, TLSRPT_CERTIFICATE_HOST_MISMATCH);
-	gate_rcpt(gate, "Q12", "b@bg.example", "bg.example", &v);
-	gate_wait_idle(gate, 5000);
+	gate_rcpt(fx.gate, "Q12", "b@bg.example", "bg.example", &v);
+	gate_wait_idle(fx.gate, 5000);
 	CHECK_INT(fake_tls_probe_calls(), 1);	/* probed recently */
 	teardown();
 }
@@ -435,7 +378,7 @@ capture_start(void)
 {
 	int	fd;
 
-	snprintf(logpath, sizeof(logpath), "%s/stderr", dir);
+	snprintf(logpath, sizeof(logpath), "%s/stderr", fx.dir);
 	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	saved_stderr = dup(STDERR_FILENO);
 	if (fd == -1 || saved_stderr == -1 || dup2(fd, STDERR_FILENO) == -1)
@@ -509,31 +452,31 @@ test_gate_log_lines(void)
 
 	setup();
 	CHECK_INT(override_parse(t, strlen(t), "ov", &ov, &why), ST_OK);
-	gate_set_overrides(gate, ov);
-	one_mx("cert.example", "enforce", "mx.cert.example", "mx.cert.example",
+	gate_set_overrides(fx.gate, ov);
+	fake_sts_one_mx("cert.example", "enforce", "mx.cert.example",
 	    "192.0.2.20", TLSRPT_CERTIFICATE_EXPIRED, "X509_V_ERR_CERT_HAS_EXPIRED");
-	policy("mismatch.example", "enforce", "mx.elsewhere.example");
+	fake_sts_policy("mismatch.example", "enforce", "mx.elsewhere.example");
 	fake_dns_set("MX", "mismatch.example", ST_OK, "10 mx.mismatch.example",
 	    NULL);
-	one_mx("good.example", "enforce", "*.good.example", "mx1.good.example",
-	    "192.0.2.10", TLSRPT_SUCCESS, "");
-	policy("testing.example", "testing", "mx.testing.example");
+	fake_sts_mx("good.example", "enforce", "*.good.example",
+	    "mx1.good.example", "192.0.2.10", TLSRPT_SUCCESS, "");
+	fake_sts_policy("testing.example", "testing", "mx.testing.example");
 	fake_dns_set("MX", "testing.example", ST_OK, "10 mx.testing.example",
 	    NULL);
-	policy("mxfail.example", "enforce", "mx.mxfail.example");
+	fake_sts_policy("mxfail.example", "enforce", "mx.mxfail.example");
 	fake_dns_set("MX", "mxfail.example", ST_TEMPFAIL, NULL);
-	policy("skipped.example", "enforce", "mx.elsewhere.example");
+	fake_sts_policy("skipped.example", "enforce", "mx.elsewhere.example");
 
 	log_setverbose(1);
 	capture_start();
-	gate_rcpt(gate, "Q20", "a@cert.example", "cert.example", &v);
-	gate_rcpt(gate, "Q21", "a@mismatch.example", "mismatch.example", &v);
-	gate_rcpt(gate, "Q22", "a@good.example", "good.example", &v);
-	gate_rcpt(gate, "", "a@nopolicy.example", "nopolicy.example", &v);
-	gate_rcpt(gate, "Q23", "a@testing.example", "testing.example", &v);
-	gate_rcpt(gate, "Q24", "a@mxfail.example", "mxfail.example", &v);
-	gate_rcpt(gate, "Q25", "a@skipped.example", "skipped.example", &v);
-	gate_wait_idle(gate, 5000);
+	gate_rcpt(fx.gate, "Q20", "a@cert.example", "cert.example", &v);
+	gate_rcpt(fx.gate, "Q21", "a@mismatch.example", "mismatch.example", &v);
+	gate_rcpt(fx.gate, "Q22", "a@good.example", "good.example", &v);
+	gate_rcpt(fx.gate, "", "a@nopolicy.example", "nopolicy.example", &v);
+	gate_rcpt(fx.gate, "Q23", "a@testing.example", "testing.example", &v);
+	gate_rcpt(fx.gate, "Q24", "a@mxfail.example", "mxfail.example", &v);
+	gate_rcpt(fx.gate, "Q25", "a@skipped.example", "skipped.example", &v);
+	gate_wait_idle(fx.gate, 5000);
 	capture_end(text, sizeof(text));
 	log_setverbose(0);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -597,12 +540,12 @@ test_gate_shares_verdicts(void)
 	setup();
 	fake_cache_opts(&o, NULL);
 	other_cache = sts_cache_new(&o);
-	other = gate_new(conf, other_cache, NULL, jnl);
-	gate_share_verdicts(gate, &store);
+	other = gate_new(fx.conf, other_cache, NULL, fx.jnl);
+	gate_share_verdicts(fx.gate, &store);
 	gate_share_verdicts(other, &store);
-	one_mx("cert.example", "enforce", "mx.cert.example", "mx.cert.example",
+	fake_sts_one_mx("cert.example", "enforce", "mx.cert.example",
 	    "192.0.2.20", TLSRPT_CERTIFICATE_EXPIRED, "expired");
-	gate_rcpt(gate, "Q1", "a@cert.example", "cert.example", &v);
+	gate_rcpt(fx.gate, "Q1", "a@cert.example", "cert.example", &v);
 	CHECK_INT(v.action, GATE_DEFER);
 	CHECK_INT(fake_tls_probe_calls(), 1);
 	CHECK_INT(vstore.puts, 1);
@@ -617,11 +560,11 @@ test_gate_shares_verdicts(void)
 	records(n);
 	CHECK_INT(n[0], 1);			/* one TLS session journaled */
 	/* refused (nothing listens): this node's trouble, not shared */
-	one_mx("down.example", "enforce", "mx.down.example", "mx.down.example",
+	fake_sts_one_mx("down.example", "enforce", "mx.down.example",
 	    "192.0.2.30", TLSRPT_SUCCESS, "");
 	fake_tls_probe_set("mx.down.example", "192.0.2.30", ST_TEMPFAIL,
 	    TLSRPT_VALIDATION_FAILURE, "connection refused");
-	gate_rcpt(gate, "Q3", "a@down.example", "down.example", &v);
+	gate_rcpt(fx.gate, "Q3", "a@down.example", "down.example", &v);
 	CHECK_INT(vstore.puts, 1);
 	gate_free(other);
 	sts_cache_free(other_cache);

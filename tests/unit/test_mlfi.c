@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "fake_milter.h"
 #include "fakes.h"
+#include "fixture_gate.h"
 #include "gate.h"
 #include "harness.h"
 #include "journal.h"
@@ -36,40 +37,18 @@
 			"[192.0.2.50]: certificate-host-mismatch " \
 			"(X509_V_ERR_HOSTNAME_MISMATCH); will retry"
 
-static char		 dir[64];
-static struct conf	*conf;
-static struct sts_cache	*cache;
-static struct journal	*jnl;
-static struct gate	*gate;
+static struct fixture_gate	fx;
 
 static void
 setup(void)
 {
-	struct sts_cache_opts	o;
-	struct buf		why = BUF_INIT;
-
-	snprintf(dir, sizeof(dir), "/tmp/test_mlfi.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	fake_dns_reset();
-	fake_http_reset();
-	fake_tls_probe_reset();
-	fake_clock_set(1700000000);
-	conf = conf_defaults();
-	free(conf->state_dir);
-	conf->state_dir = strdup(dir);
-	free(conf->report_from);
-	conf->report_from = strdup(REPORT_FROM);
-	free(conf->local_mailers);
-	conf->local_mailers = strdup("local lmtp");
-	conf->gate_deadline = 3;
-	fake_cache_opts(&o, NULL);
-	o.wait_ms = 2000;
-	cache = sts_cache_new(&o);
-	jnl = journal_open(dir, &why);
-	gate = gate_new(conf, cache, NULL, jnl);
-	mlfi_init(gate, conf);
-	buf_free(&why);
+	fixture_gate_init(&fx, "test_mlfi");
+	free(fx.conf->report_from);
+	fx.conf->report_from = strdup(REPORT_FROM);
+	free(fx.conf->local_mailers);
+	fx.conf->local_mailers = strdup("local lmtp");
+	fixture_gate_start(&fx);
+	mlfi_init(fx.gate, fx.conf);
 
 	fake_sts_one_mx("deny.example", "enforce", "mx.deny.example",
 	    "192.0.2.50", TLSRPT_CERTIFICATE_HOST_MISMATCH,
@@ -84,11 +63,7 @@ setup(void)
 static void
 teardown(void)
 {
-	gate_free(gate);
-	journal_close(jnl);
-	sts_cache_free(cache);
-	conf_free(conf);
-	fake_rm_rf(dir);
+	fixture_gate_free(&fx);
 }
 
 /* --- sessions ------------------------------------------------------------ */
@@ -201,7 +176,7 @@ gated(void)
 {
 	struct gate_stats	s;
 
-	gate_stats(gate, &s);
+	gate_stats(fx.gate, &s);
 	return s.rcpts;
 }
 
@@ -279,7 +254,7 @@ test_mlfi_deferral_journaled(void)
 	run_session(&row);
 	memset(&r, 0, sizeof(r));
 	timefmt_day(clock_now(), day);
-	(void)journal_read_day(dir, day, deferral_cb, &r, &st);
+	(void)journal_read_day(fx.dir, day, deferral_cb, &r, &st);
 	CHECK_STR(r.qid, "4BxY2z1Q");
 	CHECK_STR(r.rcpt, "x@deny.example");
 	CHECK_STR(r.domain, "deny.example");
