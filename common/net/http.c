@@ -83,6 +83,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "http_body.h"
 #include "status.h"
 #include "trust.h"
 #include "xmalloc.h"
@@ -158,19 +159,10 @@ static size_t
 http_write(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_ctx	*hc = arg;
-	struct buf	*b = &hc->hc_reply->body;
 
-	if (size != 0 && n > SIZE_MAX / size)
-		goto toobig;
-	n *= size;
-	if (n > hc->hc_max - b->b_len)
-		goto toobig;
-	if (buf_append(b, p, n) == -1)
-		goto toobig;
-	return n;
-toobig:
-	hc->hc_toobig = 1;
-	return 0;	/* not n: curl aborts with CURLE_WRITE_ERROR */
+	/* 0 when too big: curl aborts with CURLE_WRITE_ERROR (http_body.c) */
+	return http_body_add(&hc->hc_reply->body, hc->hc_max, p, size, n,
+	    &hc->hc_toobig);
 }
 
 /*
