@@ -61,6 +61,7 @@
 #include "pmap_conn.h"
 #include "pmap_fetch.h"
 #include "pmap_frame.h"
+#include "thr.h"
 #include "pmap_job.h"
 #include "pmap_listen.h"
 #include "pmap_memo.h"
@@ -551,6 +552,7 @@ reactor(void *arg)
 	int			 n, i, wait = -1;
 
 	buf_init(&r, 1 << 20);
+	(void)thr_interactive("sts-pmap");	/* cached answers first */
 	while (!atomic_load(&pm->pm_stop)) {
 		n = epoll_wait(rx->r_ep, ev, PM_EVENTS, wait);
 		if (n < 0 && errno != EINTR) {

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "dns_impl.h"
+#include "thr.h"
 #include "xmalloc.h"
 
 /* one query in the loop */
@@ -196,7 +197,7 @@ loop_run(void *arg)
 	struct dns_loop	*l = arg;
 	int		 stop;
 
-	(void)pthread_setname_np(pthread_self(), "sts-dns");
+	thr_background("sts-dns");
 	for (;;) {
 		pthread_mutex_lock(&l->l_mu);
 		stop = l->l_stop;

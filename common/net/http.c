@@ -86,6 +86,7 @@
 #include "http_body.h"
 #include "status.h"
 #include "trust.h"
+#include "thr.h"
 #include "xmalloc.h"
 
 #ifndef PKG_VERSION
@@ -655,8 +656,7 @@ loop_run(void *arg)
 	CURLMsg			*m;
 	int			 running, left, stop;
 
-	(void)pthread_setname_np(pthread_self(), "sts-https");	/* top -H */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);	/* as sts_cache */
+	thr_background("sts-https");	/* handshakes wait, answers do not */
 	for (;;) {
 		pthread_mutex_lock(&l->l_mu);
 		stop = l->l_stop;

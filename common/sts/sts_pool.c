@@ -13,6 +13,7 @@
 
 #include "sts_pool.h"
 #include "workq.h"
+#include "thr.h"
 #include "xmalloc.h"
 
 #define STS_POOL_SCAN_S	60		/* the timer's period */
@@ -150,10 +151,9 @@ sts_writer_run(void *arg)
 	struct sts_writer	*w = arg;
 	struct sts_writer_item	*it;
 
-	(void)pthread_setname_np(pthread_self(), "sts-writer");
 	/* background work, as the discoveries': lookups are answered from
 	 * memory, the file is for the next start (and the fleet's store) */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	thr_background("sts-writer");
 	pthread_mutex_lock(&w->w_mu);
 	for (;;) {
 		while (w->w_head == NULL && !w->w_stop)

@@ -12,9 +12,10 @@
 #             _mta-sts TXT record and an address for mta-sts.<domain>;
 #   nginx     127.0.7.2:443, one server and ONE CERTIFICATE PER POLICY
 #             HOST (a test CA made here, tests/lab/mkcert --batch); the
-#             fast hosts answer at once, the slow ones proxy to
-#   delay     127.0.7.3:8080 (delay_http.py), which answers after
-#             DELAY_MS (100) ms: a policy host far away;
+#             fast hosts answer at once, the slow ones after
+#             DELAY_MS (100) ms (echo_sleep of nginx-light's echo
+#             module: a timer in nginx, no process of its own): a policy
+#             host far away;
 #   CA file   Debian's system bundle plus the test root (what a
 #             production ca_file looks like).
 # Each measurement starts the daemon afresh with an empty cache, caches
@@ -51,14 +52,16 @@ DELAY_MS=${BENCH_COLD_DELAY_MS:-100}
 SETS=${BENCH_COLD_SETS:-"fast slow"}
 ONLY=${BENCH_COLD_ONLY:-}
 LOAD=$BUILD/bench/socketmap_load
-IP_DNS=127.0.7.1 IP_WEB=127.0.7.2 IP_SLOW=127.0.7.3 PORT_SLOW=8080
+IP_DNS=127.0.7.1 IP_WEB=127.0.7.2
 SYSTEM_CA=/etc/ssl/certs/ca-certificates.crt
+ECHO_MOD=/usr/lib/nginx/modules/ngx_http_echo_module.so	# nginx-light's
+DELAY_S=$(awk -v m="$DELAY_MS" 'BEGIN {printf "%.3f", m / 1000}')
 
 [ -x "$LOAD" ] && [ -x "$BUILD/sts-milter" ] ||
     make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$BUILD/sts-milter" "$LOAD" >/dev/null ||
     { echo "cold: cannot build"; exit 1; }
-for x in /usr/sbin/unbound /usr/sbin/nginx /usr/bin/python3; do
-	[ -x "$x" ] || { echo "cold: $x missing (tests/deps.sh)"; exit 1; }
+for x in /usr/sbin/unbound /usr/sbin/nginx "$ECHO_MOD"; do
+	[ -e "$x" ] || { echo "cold: $x missing (tests/deps.sh)"; exit 1; }
 done
 [ -s "$SYSTEM_CA" ] || { echo "cold: $SYSTEM_CA missing (ca-certificates)"; exit 1; }
 HAVE_RES=1
@@ -141,6 +144,7 @@ POLICY='version: STSv1\r\nmode: enforce\r\nmx: *.cold.test\r\nmax_age: 86400\r\n
 {
 	[ "$EUID" = 0 ] && echo "user root root;"
 	cat <<EOF
+load_module $ECHO_MOD;
 worker_processes auto;
 pid $W/nginx/nginx.pid;
 error_log $W/nginx/error.log warn;
@@ -165,7 +169,7 @@ EOF
 		echo "    server { listen $IP_WEB:443 ssl; server_name $h;"
 		echo "        ssl_certificate $W/ca/$h.chain.pem; ssl_certificate_key $W/ca/$h.key;"
 		case $d in
-		s*) echo "        location = /.well-known/mta-sts.txt { proxy_pass http://$IP_SLOW:$PORT_SLOW; }" ;;
+		s*) echo "        location = /.well-known/mta-sts.txt { default_type text/plain; echo_sleep $DELAY_S; echo -n \"$POLICY\"; }" ;;
 		*) echo "        location = /.well-known/mta-sts.txt { default_type text/plain; return 200 \"$POLICY\"; }" ;;
 		esac
 		echo "        location / { return 404; } }"
@@ -174,8 +178,6 @@ EOF
 } >"$W/nginx/nginx.conf"
 /usr/sbin/nginx -p "$W/nginx/" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" >"$W/nginx/out" 2>&1 ||
     { tail -5 "$W/nginx/out" "$W/nginx/error.log"; echo "cold: nginx did not start"; exit 1; }
-/usr/bin/python3 "$ROOT/tests/bench/delay_http.py" "$IP_SLOW" "$PORT_SLOW" "$DELAY_MS" >"$W/delay.log" 2>&1 &
-PIDS+=($!)
 
 # the setup answers: a policy over HTTPS with the bundle, fast and slow
 check_host() {
@@ -190,6 +192,11 @@ for d in d1.cold.test "s$N.cold.test"; do
 	check_host "$d" | grep -q '^mode: enforce' ||
 	    { check_host "$d"; echo "cold: the policy host of $d does not answer"; exit 1; }
 done
+# the slow hosts do wait: a benchmark of nothing otherwise
+slow_s=$(curl -sS -o /dev/null -w '%{time_starttransfer}' --max-time 5 --cacert "$BUNDLE" \
+    --resolve "mta-sts.s1.cold.test:443:$IP_WEB" "https://mta-sts.s1.cold.test/.well-known/mta-sts.txt")
+awk -v t="$slow_s" -v d="$DELAY_S" 'BEGIN {exit !(t >= d)}' ||
+    { echo "cold: the slow policy host answered in $slow_s s, not after $DELAY_S s"; exit 1; }
 echo "cold: $N + $N policy hosts, one certificate each, CA file: system bundle ($(grep -c BEGIN "$SYSTEM_CA") roots) + test root (setup $(( $(date +%s) - t0 )) s)"
 
 # start_daemon sts|base|res: a fresh daemon with an empty cache; sets

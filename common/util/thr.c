@@ -1,0 +1,48 @@
+/*
+ * thr.c - scheduling hints for the daemon's threads (see thr.h)
+ */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "thr.h"
+
+/* the kernel's struct sched_attr (SCHED_ATTR_SIZE_VER0: a stable ABI);
+ * <linux/sched/types.h> does not mix with <sched.h> */
+struct thr_attr {
+	uint32_t	size, policy;
+	uint64_t	flags;
+	int32_t		nice;
+	uint32_t	priority;
+	uint64_t	runtime, deadline, period;
+};
+
+/* thr_background - name the calling thread (top -H, ps -L) and lower its
+ * weight: its work can wait, the answers cannot */
+void
+thr_background(const char *name)
+{
+	(void)pthread_setname_np(pthread_self(), name);
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
+
+/* thr_interactive - name the calling thread and ask for a short slice
+ * (SCHED_OTHER's sched_runtime, Linux 6.12 and later): 0, or -1 when the
+ * kernel does not take it (it then ignores or refuses the attribute) */
+int
+thr_interactive(const char *name)
+{
+	struct thr_attr	a;
+
+	(void)pthread_setname_np(pthread_self(), name);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.policy = SCHED_OTHER;
+	a.nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+	a.runtime = THR_SLICE_NS;
+	return syscall(SYS_sched_setattr, 0, &a, 0) == 0 ? 0 : -1;
+}
