@@ -3,6 +3,7 @@
  */
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -22,12 +23,19 @@ struct thr_attr {
 };
 
 /* thr_background - name the calling thread (top -H, ps -L) and lower its
- * weight: its work can wait, the answers cannot */
+ * weight by 10 (nice 19 at most): its work can wait, the answers
+ * cannot */
 void
 thr_background(const char *name)
 {
+	int	n;
+
 	(void)pthread_setname_np(pthread_self(), name);
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno == 0)		/* 10 below the answerers, whatever they run at */
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+		    n + 10 > 19 ? 19 : n + 10);
 }
 
 /* thr_interactive - name the calling thread and ask for a short slice

@@ -5,7 +5,7 @@
  * answer (the policy map's reactors, which reply to cached lookups in
  * microseconds) and the ones that work (TLS handshakes in the HTTPS
  * loops, DNS, the pool, the writer).  thr_background() lowers a worker's
- * weight (nice 10); thr_interactive() asks the scheduler (Linux >= 6.12,
+ * weight (nice + 10); thr_interactive() asks the scheduler (Linux >= 6.12,
  * EEVDF) for a short time slice, so a woken answerer gets a CPU at once
  * instead of after a worker's slice.  Both are hints: an older kernel,
  * or one that refuses, leaves the thread as it was.
