@@ -263,10 +263,12 @@ names | grep '^d' | head -n "$N" >"$W/fast.list"
 names | grep '^s' | head -n "$N" >"$W/slow.list"
 
 # measure NAME SET CONNS: one run; appends to W/NAME.SET.CONNS
-#   "good/s lookups bad+errors cached_p50_us cached_p99_us"
+#   "good/s lookups bad+errors cached_p50_us cached_p99_us cpu_ms env_ms"
+#   (cpu_ms, env_ms: CPU ms per lookup of the daemon, of nginx + unbound)
 measure() {
-	local out probe pp lk bad err secs
+	local out probe pp lk bad err secs env0
 	start_daemon "$1" || return 1
+	env0=$(env_ms)
 	"$LOAD" -w "127.0.0.1:$DPORT" warm.cold.test >"$W/warm.out" 2>&1
 	"$LOAD" -c 1 -t 100000 -i 2000 -x "OK " "127.0.0.1:$DPORT" warm.cold.test >"$W/probe.out" 2>&1 &
 	pp=$!
@@ -275,6 +277,7 @@ measure() {
 	wait "$pp" 2>/dev/null
 	probe=$(cat "$W/probe.out")
 	cpu=$(cpu_ms "$DPID")
+	envc=$(( $(env_ms) - env0 ))
 	stop_daemon
 	lk=$(field lookups "$out") bad=$(field bad "$out") err=$(field errors "$out")
 	secs=$(field seconds "$out")
@@ -282,16 +285,26 @@ measure() {
 	printf '%s %s %s\n' "$1 $2 $3:" "$out" "probe: $probe" >>"$W/raw.log"
 	awk -v lk="$lk" -v bad="$bad" -v err="$err" -v s="$secs" \
 	    -v p50="$(field p50_us "$probe")" -v p99="$(field p99_us "$probe")" \
-	    -v cpu="$cpu" \
-	    'BEGIN { printf "%.0f %d %d %s %s %.2f\n", (lk - bad) / (s > 0 ? s : 1), lk, bad + err, p50, p99, cpu / (lk > 0 ? lk : 1) }' \
+	    -v cpu="$cpu" -v envc="$envc" \
+	    'BEGIN { n = lk > 0 ? lk : 1; printf "%.0f %d %d %s %s %.2f %.2f\n", (lk - bad) / (s > 0 ? s : 1), lk, bad + err, p50, p99, cpu / n, envc / n }' \
 	    >>"$W/$1.$2.$3"
-	echo "cold:   $1 $2 $3 conns: $(tail -1 "$W/$1.$2.$3" | awk '{printf "%s/s, %s bad, cached p99 %s us, %s CPU ms/lookup", $1, $3, $5, $6}')"
+	echo "cold:   $1 $2 $3 conns: $(tail -1 "$W/$1.$2.$3" | awk '{printf "%s/s, %s bad, cached p99 %s us, %s CPU ms/lookup (nginx + unbound %s)", $1, $3, $5, $6, $7}')"
 }
 # cpu_ms PID: the CPU time (user + system, all threads) the process used
 cpu_ms() {
 	local tck
 	tck=$(getconf CLK_TCK)
 	awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / t }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# env_ms: CPU ms used so far by the lookups' other end (nginx, unbound)
+env_ms() {
+	local p t=0 m
+	for p in $(cat "$W/nginx/nginx.pid" "$W/unbound/unbound.pid" 2>/dev/null) \
+	    $(pgrep -P "$(cat "$W/nginx/nginx.pid" 2>/dev/null)" 2>/dev/null); do
+		m=$(cpu_ms "$p")
+		t=$((t + ${m:-0}))
+	done
+	echo "$t"
 }
 worst() {
 	[ -s "$1" ] || { echo -; return; }
@@ -322,8 +335,8 @@ echo
 echo "cold: $N new domains per run, each asked once (postfix flavour), fresh daemon, empty cache;"
 echo "cold: medians of $ROUNDS interleaved rounds; $(nproc) CPUs shared with nginx, unbound and the load client;"
 echo "cold: slow = the policy host answers after $DELAY_MS ms; cached p99 = a cached domain asked every 2 ms during the run"
-printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)" "base /s, p99" "CPU ms sts/res"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ---------------- -------------- ---------------
+printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s | %13s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)" "base /s, p99" "CPU ms sts/res" "nginx+unbound"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ---------------- -------------- --------------- ---------------
 miss=0
 verdicts=()
 for set in $SETS; do
@@ -336,9 +349,9 @@ for set in $SETS; do
 		[ "$sr" != - ] && [ "$rr" != - ] && ratio=$(awk -v a="$sr" -v b="$rr" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 		ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
 		b=$W/base.$set.$c
-		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
+		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s | %13s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
 		    "$(ms "$(median "$s" 5)")" "$(ms "$(median "$rs" 5)")" "$(worst "$s" 3)/$(worst "$rs" 3)" \
-		    "$(median "$b" 1), $(ms "$(median "$b" 5)")" "$(median "$s" 6)/$(median "$rs" 6)"
+		    "$(median "$b" 1), $(ms "$(median "$b" 5)")" "$(median "$s" 6)/$(median "$rs" 6)" "$(median "$s" 7)/$(median "$rs" 7)"
 		want=
 		[ "$set" = fast ] && [ "$c" -ge 10 ] && want=1.5
 		[ "$set" = slow ] && [ "$c" -ge 100 ] && want=2
