@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "log.h"
 #include "pmap_fetch.h"
 #include "xmalloc.h"
@@ -32,11 +33,7 @@ struct pmap_fetch {
 static size_t
 bucket(const char *domain)
 {
-	uint32_t	h = 2166136261u;
-
-	for (; *domain; domain++)
-		h = (h ^ (unsigned char)*domain) * 16777619u;
-	return h % NBUCKET;
+	return hash_fnv32(domain) % NBUCKET;
 }
 
 /* take - remove j from the table; 0 if it was not there (answered) */

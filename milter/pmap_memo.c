@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "pmap_memo.h"
 #include "sts_cache.h"
 #include "xmalloc.h"
@@ -46,11 +47,7 @@ pmap_memo_free(struct pmap_memo *m)
 uint64_t
 pmap_memo_hash(const char *s, size_t n)
 {
-	uint64_t	h = 14695981039346656037ull;	/* FNV-1a */
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
+	return hash_fnv64(HASH_FNV64_INIT, s, n);
 }
 
 const char *

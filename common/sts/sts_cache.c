@@ -31,28 +31,23 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "http.h"
 #include "conf.h"
 #include "domain.h"
+#include "hash.h"
+#include "http.h"
 #include "statedir.h"
 #include "sts_cache.h"
 #include "sts_cache_impl.h"
+#include "sts_pool.h"
 #include "sts_state.h"
 #include "sts_store.h"
-#include "sts_pool.h"
 #include "xmalloc.h"
 
 
 uint32_t
 cache_hash(const char *s)
 {
-	uint32_t	h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
+	return hash_fnv32(s);
 }
 
 static void
