@@ -11,6 +11,13 @@
 #               the real daemon with the lab's enforce.test cached, with
 #               shipping on: the collectors' journaling rate, and how long
 #               after the last record was journaled Redis had it
+#   rcpt        the gate's RCPTs (milter_load, 8 connections, 5 rcpts x
+#               20 messages, enforce.test cached: every RCPT fully gated)
+#               for BENCH_SHIP_RCPT_SECS: single host, then in fleet mode
+#               while the shipper catches up the backlog's day, then in
+#               fleet mode once it has (the shipper idle); rate and
+#               latency side by side (item 7: "with the daemon's RCPT
+#               figures unchanged")
 # Redis is a redis-server of this run (unix socket, no persistence).
 # Target: shipping >= the collectors' journaling rate (README: ~57k
 # records/s); MISS lines for a missed target (exit 0: a benchmark
@@ -18,7 +25,8 @@
 #
 #   BUILD=/abs/build bash tests/bench/ship.sh   (make bench does this)
 #
-# Environment: BENCH_SHIP_RECORDS (1000000), BENCH_SHIP_DGRAMS (200000).
+# Environment: BENCH_SHIP_RECORDS (1000000), BENCH_SHIP_DGRAMS (200000),
+# BENCH_SHIP_RCPT_SECS (3).
 set -uo pipefail
 export LC_ALL=C
 
@@ -27,12 +35,14 @@ BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 N=${BENCH_SHIP_RECORDS:-1000000}
 ND=${BENCH_SHIP_DGRAMS:-200000}
+RSECS=${BENCH_SHIP_RCPT_SECS:-3}
 GEN=$BUILD/bench/collect_load
 SMLOAD=$BUILD/bench/socketmap_load
 RB=$BUILD/bench/report_bench
+MLOAD=$BUILD/bench/milter_load
 BDAY=2026-11-01			# report_bench's day
 
-for p in "$GEN" "$SMLOAD" "$RB" "$BUILD/sts-milter"; do
+for p in "$GEN" "$SMLOAD" "$RB" "$MLOAD" "$BUILD/sts-milter"; do
 	[ -x "$p" ] || { echo "ship: $p missing (make bench builds it)"; exit 1; }
 done
 [ -x /usr/bin/redis-server ] || { echo "ship: redis-server missing (make deps)"; exit 1; }
@@ -128,6 +138,7 @@ else
 fi
 stop
 R FLUSHALL > /dev/null
+echo "ship: load before the live and rcpt parts: $(uptime | sed 's/.*load average/load average/')"
 
 # --- live, beside the collectors ---------------------------------------
 bench_lab_up ship || exit 1
@@ -161,6 +172,53 @@ if [ -n "$TS" ] && [ -n "$SOLO" ]; then
 	verdict "backlog shipping rate vs the collectors' rate in this run (records/s)" "$RATE" "$COL"
 else
 	echo "ship: live: journaled after ${SOLO:-(not all)} s alone, ${TJ:-(not all)} s shipping; Redis has $(R LLEN "sts:j:$DAY:live") of $ND after 300 s"
+fi
+
+# --- the gate's RCPTs: single host, shipping a backlog, shipping idle -------
+echo enforce.test > "$W/enforce.list"
+fld() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# rcpt_run NAME VAR: enforce.test warmed in the daemon of NAME (a fetch
+# and a probe, then a pass that must all be accepted from the caches),
+# then RSECS s of RCPTs; milter_load's RESULT line into RES_<VAR>
+rcpt_run() {
+	local m=unix:$W/$1/milter.sock i
+	for i in 1 2; do
+		"$MLOAD" -s "$m" -c 1 -r 5 -n 5 -f "$W/enforce.list" -v > "$W/$1/warm.out" 2>&1
+	done
+	grep -q '^rcpt .*: [^c]' "$W/$1/warm.out" &&
+	    echo "ship: rcpt $1: warning: enforce.test not accepted from the cache: $(grep -m1 '^rcpt' "$W/$1/warm.out")"
+	L0=$(R LLEN "sts:j:$BDAY:$1")
+	printf -v "RES_$2" '%s' "$("$MLOAD" -s "$m" -c 8 -r 5 -m 20 -d "$RSECS" -f "$W/enforce.list" -P "$PID" 2>&1 | sed -n 's/^RESULT //p')"
+}
+conf rsolo "dns_resolvers = 127.0.2.1:53" "ca_file = $CA"
+start rsolo
+rcpt_run rsolo rsolo
+stop
+# fleet: the backlog's day (its journal and policy texts) waits in the
+# journal; measured from the daemon's start, while the shipper catches up
+conf rfleet "dns_resolvers = 127.0.2.1:53" "ca_file = $CA" "journal_retention = 3650"
+cp -al "$W/backlog/state/journal" "$W/backlog/state/policies" "$W/rfleet/state/"
+T0=$(now)
+start rfleet
+rcpt_run rfleet rfleet
+TR=$(since "$T0")
+SHIPPED=$(R LLEN "sts:j:$BDAY:rfleet")
+L0_rfleet=$L0
+T=$(wait_llen "sts:j:$BDAY:rfleet" "$NREC")
+# the same daemon once the shipper has caught up: fleet mode, shipper idle
+rcpt_run rfleet ridle
+stop
+echo "ship: rcpt: enforce.test cached, 8 connections, 5 rcpts x 20 messages, $RSECS s each; CPU us: the daemon's CPU time per RCPT (the shipper's included)"
+printf 'ship: rcpt: %-34s %9s %9s %9s %9s %9s  %s\n' "" "rcpts/s" "p50 us" "p99 us" "max us" "CPU us" "accepted/deferred/errors"
+for x in "rsolo single host" "rfleet fleet, shipping the backlog" "ridle fleet, shipper idle"; do
+	r=RES_${x%% *}; r=${!r}
+	printf 'ship: rcpt: %-34s %9s %9s %9s %9s %9s  %s/%s/%s\n' "${x#* }" "$(fld rate "$r")" "$(fld p50_us "$r")" \
+	    "$(fld p99_us "$r")" "$(fld max_us "$r")" "$(fld cpu_us_per_rcpt "$r")" \
+	    "$(fld continue "$r")" "$(fld tempfail "$r")" "$(fld errors "$r")"
+done
+echo "ship: rcpt: the backlog: $L0_rfleet of $NREC records in Redis when the measured run began, $SHIPPED when it ended (${TR} s after the daemon's start; $(per_s $((SHIPPED - L0_rfleet)) "$RSECS") records/s shipped meanwhile), all after ${T:-(not all after 300)} s: $([ "$SHIPPED" -lt "$NREC" ] && echo "the shipper was catching up throughout" || echo "WARNING: the shipper had caught up before the run ended (raise BENCH_SHIP_RECORDS)")"
+if [ -n "$(fld rate "$RES_rsolo")" ] && [ -n "$(fld rate "$RES_rfleet")" ]; then
+	echo "ship: rcpt: shipping / single host: rate $(awk -v a="$(fld rate "$RES_rfleet")" -v b="$(fld rate "$RES_rsolo")" 'BEGIN {printf "%.2f", a / b}'), p99 $(awk -v a="$(fld p99_us "$RES_rfleet")" -v b="$(fld p99_us "$RES_rsolo")" 'BEGIN {printf "%.2f", a / b}')x"
 fi
 verdict "backlog shipping rate vs README's collectors (records/s)" "$RATE" 57000
 exit 0
