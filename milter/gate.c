@@ -117,6 +117,7 @@ gate_new(const struct conf *c, struct sts_cache *cache, struct dns *dns,
     struct journal *j)
 {
 	struct gate	*g = xcalloc(1, sizeof(*g));
+	struct buf	 bw = BUF_INIT;
 	char		 host[256];
 
 	g->g_state_dir = xstrdup(c->state_dir);
@@ -124,6 +125,10 @@ gate_new(const struct conf *c, struct sts_cache *cache, struct dns *dns,
 	g->g_helo = xstrdup(conf_host_name(c, host, sizeof(host)));
 	g->g_port = c->smtp_probe_port;
 	g->g_probe_timeout_ms = c->probe_timeout * 1000;
+	/* checked by configure(): a bad value cannot get here; if it did,
+	 * the probes would use the kernel's choice */
+	(void)srcaddr_bind_parse(c->probe_bind_address, &g->g_bind, &bw);
+	buf_free(&bw);
 	g->g_probe_ttl = c->probe_cache_ttl;
 	g->g_deadline_ms = c->gate_deadline * 1000;
 	g->g_cache = cache;
@@ -254,6 +259,8 @@ probe(struct gate *g, const struct gate_obs *o, const struct gate_host *h,
 	opts.ca_file = g->g_ca_file;
 	opts.port = g->g_port;
 	opts.timeout_ms = g->g_probe_timeout_ms;
+	/* our sending-mta-ip: the MTA's smtp_bind_address, if set */
+	opts.local_addr = srcaddr_bind_pick(&g->g_bind, ip);
 	left = deadline - clock_mono_ms();
 	opts.total_timeout_ms = left > 1000 ? (int)left : 1000;
 	opts.tlsa = h->tlsa;		/* RFC 7672: verified by DANE */
@@ -309,7 +316,8 @@ not_in_policy_ips(struct gate *g, const struct walk *w, const char *mx,
 	a = cached_dns(g, g->g_addr, 0, mx, w->deadline, &fresh);
 	if (a->st == ST_OK && a->n > 0) {
 		JREC_SET(r, rip, a->list[0]);
-		if (srcaddr_for(a->list[0], sip, sizeof(sip)) == 0)
+		if (srcaddr_for_bound(&g->g_bind, a->list[0], sip,
+		    sizeof(sip)) == 0)
 			JREC_SET(r, sip, sip);
 	}
 	held_unref(a);

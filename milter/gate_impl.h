@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "gate.h"
+#include "srcaddr.h"
 #include "tcache.h"
 #include "tls_probe.h"
 
@@ -22,6 +23,7 @@ struct gate {
 	char			*g_helo;
 	int			 g_port;
 	int			 g_probe_timeout_ms;
+	struct srcaddr_bind	 g_bind;	/* probe_bind_address */
 	int			 g_probe_ttl;
 	int			 g_deadline_ms;
 

@@ -67,6 +67,7 @@
 #include "priv.h"
 #include "ship.h"
 #include "sockspec.h"
+#include "srcaddr.h"
 #include "statedir.h"
 #include "statusfile.h"
 #include "sts_cache.h"
@@ -432,6 +433,7 @@ configure(struct daemon *d, int argc, char **argv)
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct srcaddr_bind bind;
 	struct buf	 why = BUF_INIT;
 	int		 ch, check = 0, fac;
 
@@ -472,6 +474,8 @@ configure(struct daemon *d, int argc, char **argv)
 		fatalx("override_file: %s", buf_str(&why));
 	if (fleet_conf_from(&d->fc, d->c, &why) != ST_OK)
 		fatalx("configuration: %s", buf_str(&why));
+	if (srcaddr_bind_parse(d->c->probe_bind_address, &bind, &why) != ST_OK)
+		fatalx("configuration: probe_bind_address: %s", buf_str(&why));
 	if (d->c->user[0] != '\0' && getpwnam(d->c->user) == NULL)
 		fatalx("configuration: user %s: no such user", d->c->user);
 	if (priv_sock_conf(d->c, NULL, &d->sock, &why) != ST_OK)

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mx_match.h"
 #include "override.h"
+#include "srcaddr.h"
 #include "status.h"
 #include "statusfile.h"
 #include "stsctl.h"
@@ -508,6 +509,7 @@ cmd_config(int argc, char **argv)
 {
 	struct conf	*c = stsctl_conf();
 	struct override	*ov = NULL;
+	struct srcaddr_bind bind;
 	struct buf	 why = BUF_INIT;
 	int		 bad = 0;
 
@@ -524,6 +526,12 @@ cmd_config(int argc, char **argv)
 	override_free(ov);
 	if (c->user[0] != '\0' && getpwnam(c->user) == NULL) {
 		fprintf(stderr, "stsctl: user %s: no such user\n", c->user);
+		bad = 1;
+	}
+	if (srcaddr_bind_parse(c->probe_bind_address, &bind, &why) !=
+	    ST_OK) {
+		fprintf(stderr, "stsctl: probe_bind_address: %s\n",
+		    buf_str(&why));
 		bad = 1;
 	}
 	if (strcmp(c->report_smtp_tls, "none") != 0 &&

@@ -16,6 +16,7 @@
 #include "dane.h"
 #include "journal.h"
 #include "mx_match.h"
+#include "srcaddr.h"
 #include "stsctl.h"
 #include "stsctl_table.h"
 #include "timefmt.h"
@@ -40,6 +41,7 @@ stsctl_cmd_probe(int argc, char **argv)
 	struct buf		 why = BUF_INIT, out = BUF_INIT;
 	struct dns		*dns;
 	struct dane_host	 dh;
+	struct srcaddr_bind	 bind;
 	char			 host[256];
 	size_t			 i;
 	int			 rc = EX_OK;
@@ -51,6 +53,12 @@ stsctl_cmd_probe(int argc, char **argv)
 	if (mx_host_check(argv[1], &why) != ST_OK) {
 		fprintf(stderr, "stsctl: %s: %s\n", argv[1], buf_str(&why));
 		return EX_DATAERR;
+	}
+	if (srcaddr_bind_parse(c->probe_bind_address, &bind, &why) != ST_OK) {
+		fprintf(stderr, "stsctl: probe_bind_address: %s\n",
+		    buf_str(&why));
+		buf_free(&why);
+		return EX_CONFIG;
 	}
 	snprintf(host, sizeof(host), "%s", argv[1]);
 	memset(&addrs, 0, sizeof(addrs));
@@ -118,6 +126,8 @@ stsctl_cmd_probe(int argc, char **argv)
 	o.timeout_ms = c->probe_timeout * 1000;
 	for (i = 0; i < addrs.n; i++) {
 		buf_reset(&why);
+		/* the daemon's source address (sending-mta-ip) */
+		o.local_addr = srcaddr_bind_pick(&bind, addrs.rr[i]);
 		st = tls_probe(host, addrs.rr[i], &o, &r, &why);
 		if (st == ST_INVALID || st == ST_INTERNAL) {
 			fprintf(stderr, "stsctl: probe %s [%s]: %s\n", host,

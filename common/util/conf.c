@@ -91,6 +91,8 @@ const struct conf_key conf_keys[] = {
 	  "pid file of the daemon; empty: none" },
 	{ "smtp_probe_port", CONF_INT, O(smtp_probe_port), "25", 1, 65535,
 	  "TCP port of MX probes" },
+	{ "probe_bind_address", CONF_STR, O(probe_bind_address), "", 0, 0,
+	  "source address of MX probes, like Postfix's smtp_bind_address: one IPv4 and/or one IPv6 literal (space or comma between); each probe binds the one of the MX address's family; empty: the kernel's choice; read at start" },
 	{ "probe_timeout", CONF_TIME, O(probe_timeout), "10s", 1, 120,
 	  "deadline of each step of an MX probe" },
 	{ "probe_cache_ttl", CONF_TIME, O(probe_cache_ttl), "1h", 0, 7 * DAY,

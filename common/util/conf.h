@@ -59,6 +59,7 @@ struct conf {
 	int	 socket_mode;		/* permission bits, 0660 */
 	char	*pid_file;
 	int	 smtp_probe_port;
+	char	*probe_bind_address;	/* IPv4 and/or IPv6 literal; "" */
 	int	 probe_timeout;		/* seconds per step */
 	int	 probe_cache_ttl;
 	int	 gate_dane;		/* gate DANE domains by DANE */

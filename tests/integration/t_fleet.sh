@@ -24,8 +24,10 @@
 # restarted without any data (the nodes ship their journals again);
 # every node's list in Redis then holds exactly its journal, and the one
 # report per domain of the day equals the sum of the three journals.
-# (The probes of all nodes leave from 127.0.0.1: the sending-mta-ip of
-# each node is checked in part 1.)
+# Each node probes from its own address (probe_bind_address =
+# 127.0.20.N): its probe records carry it, the MX hosts see the
+# connections come from it, and the report's failure details keep each
+# node's sending-mta-ip.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 R=$BUILD/tlsrpt-reporter
@@ -305,6 +307,7 @@ for n in 1 2 3; do
 	lab_conf "state_dir = $M/state" "milter_socket = unix:$M/milter.sock" \
 	    "policymap_socket =" "pid_file = $M/sts-milter.pid" \
 	    "fleet_redis = unix:$REDIS_SOCK" "fleet_node = m$n" \
+	    "probe_bind_address = 127.0.20.$n" \
 	    "report_from = tlsrpt@fleet.test" > "$M/m.conf"
 	"$MILTER" -f -c "$M/m.conf" > "$M/milter.log" 2>&1 &
 	echo $! > "$M/mpid"
@@ -363,6 +366,13 @@ for n in 1 2 3; do
 	    "$(RC LLEN "sts:j:$TODAY:m$n")" "$(jl $n)"
 done
 expect_match "every node journaled sessions" "$(jl 1) $(jl 2) $(jl 3)" '^[1-9][0-9]* [1-9][0-9]* [1-9][0-9]*$'
+# probe_bind_address: each node's probes leave from its own address
+psip() { cut -d' ' -f3- "$WORK/m$1/state/journal/$TODAY.jnl" | jq -r 'select(.src == "probe") | .sip' | sort -u | tr '\n' ' '; }
+for n in 1 2 3; do
+	expect_eq "node m$n: its probe records' sending-mta-ip is its probe_bind_address" "$(psip $n)" "127.0.20.$n "
+	expect_match "node m$n: the lab MX hosts saw its probes come from 127.0.20.$n" \
+	    "$(grep -c "connect from [^ ]*\[127\.0\.20\.$n\]" "$LAB_DIR/mx/maillog" 2>/dev/null)" '^[1-9]'
+done
 # the day is over (report_clock); the nodes cannot have closed it yet,
 # so the grace (0 here) lets the reporter report it, naming them
 sink_stop "$WORK/smtp1"
@@ -377,5 +387,7 @@ expect_eq "one report (one report-id) per domain for the three nodes" "$(sed -n 
 expect_eq "each report's counts == the sum of the three nodes' journals" "$(sed -n 's/^sums //p' "$WORK/e2e.check")" equal
 expect_eq "reports for the lab domains that got mail" "$(sed -n 's/^names //p' "$WORK/e2e.check")" \
     "enforce.test expired.test onebad.test wrongname.test"
+expect_eq "the reports' failure details keep each node's own sending-mta-ip" \
+    "$(sed -n 's/^failips //p' "$WORK/e2e.check")" "127.0.20.1 127.0.20.2 127.0.20.3"
 
 done_tests t_fleet

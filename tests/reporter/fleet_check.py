@@ -16,6 +16,8 @@
 #   variants N     most distinct attachments sent under one report-id
 #   sums equal|... each domain's counts and failure IPs == the journals
 #   names D...     the expected domains, sorted
+#   failips IP...  every sending-mta-ip of the received reports' failure
+#                  details (the expected domains'), sorted
 import email
 import gzip
 import json
@@ -66,6 +68,7 @@ def main():
     mine = {k: got.get(k) for k in want}
     print("sums", "equal" if mine == want else "differ: got %r want %r" % (mine, want))
     print("names", " ".join(sorted(want)))
+    print("failips", " ".join(sorted({ip for k in want if got.get(k) for ip in got[k]["ips"]})))
 
 
 if __name__ == "__main__":
