@@ -323,6 +323,7 @@ cmd_policy(int argc, char **argv)
 	struct dns		*dns;
 	struct sts_cache	*cache;
 	struct sts_lookup	 l;
+	struct stsctl_pfleet	*pf;
 	struct buf		 why = BUF_INIT, out = BUF_INIT;
 	char			 domain[DOMAIN_MAX + 1];
 	int			 flags = 0, rc;
@@ -345,8 +346,16 @@ cmd_policy(int argc, char **argv)
 	http_init();
 	dns = stsctl_dns(c);
 	cache = stsctl_cache(c, dns);
+	/* fleet mode: the fleet's shared entry, as the daemon reads it */
+	if ((pf = stsctl_pfleet_new(c)) != NULL)
+		stsctl_pfleet_attach(pf, cache);
 	st = sts_cache_lookup(cache, domain, flags, &l);
 	stsctl_lookup_json(&out, domain, st, &l);
+	if (pf != NULL) {
+		out.b_len--;			/* reopen the object */
+		stsctl_pfleet_json(pf, domain, &out);
+		buf_putc(&out, '}');
+	}
 	/* DANE (RFC 7672): what precedes MTA-STS for this domain */
 	if (c->dane && !(flags & STS_LOOKUP_CACHED)) {
 		struct dane_result	dr;
@@ -378,6 +387,7 @@ cmd_policy(int argc, char **argv)
 	emit(&out);
 	sts_lookup_clear(&l);
 	sts_cache_free(cache);
+	stsctl_pfleet_free(pf);
 	dns_free(dns);
 	buf_free(&why);
 	return rc;

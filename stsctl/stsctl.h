@@ -37,6 +37,15 @@ void	stsctl_reports_line(const char *json);
 /* stsctl_reports_fleet - -1 when not in fleet mode, else an exit code */
 int	stsctl_reports_fleet(const struct conf *, time_t since, time_t until);
 
+/* stsctl policy in fleet mode (stsctl_policy_fleet.c): NULL when
+ * fleet_redis is not set */
+struct stsctl_pfleet;
+struct stsctl_pfleet *stsctl_pfleet_new(const struct conf *);
+void	stsctl_pfleet_attach(struct stsctl_pfleet *, struct sts_cache *);
+void	stsctl_pfleet_json(struct stsctl_pfleet *, const char *domain,
+	    struct buf *);
+void	stsctl_pfleet_free(struct stsctl_pfleet *);
+
 #define STSCTL_EXTRA_COMMANDS					\
 	{ "probe", stsctl_cmd_probe },				\
 	{ "journal", stsctl_cmd_journal },			\

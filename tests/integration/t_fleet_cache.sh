@@ -10,6 +10,8 @@
 #  - every key in Redis has an expiry, and a policy's is its own
 #    (fetched + max_age);
 #  - stsctl cache flush on a node forgets the fleet's copy too;
+#  - stsctl policy DOMAIN reads the fleet's entry as the daemon does,
+#    and says whether its answer is the node's own or the fleet's;
 #  - a probe verdict is shared per host|ip|port: a second node defers
 #    on it without probing (nothing journaled there);
 #  - Redis killed, then stopped (SIGSTOP: a Redis that never answers)
@@ -104,6 +106,26 @@ expect_eq "n2 took the shared policies" "$(status n2 fleet_cache policy_fresh)" 
 expect_match "  and its metrics say so" "$(curl -s "http://$MADDR/metrics")" \
     'sts_milter_fleet_cache_policies_total\{use="fresh"\} 2'
 
+# --- stsctl policy: the fleet's entry, and which answered ---------------
+# n4: a node of the fleet with nothing cached (its daemon not running)
+mkdir -p "$WORK/n4/state"
+sed "s|$WORK/n3|$WORK/n4|g; s|^fleet_node = n3|fleet_node = n4|" "$WORK/n3/sts-milter.conf" > "$WORK/n4/sts-milter.conf"
+P=$("$BUILD/stsctl" -c "$WORK/n4/sts-milter.conf" policy enforce.test 2>"$WORK/n4/policy.err")
+expect_eq "stsctl policy on a node with an empty cache: exit 0" "$?" 0
+expect_eq "... answered from the fleet's entry, used as it is (no fetch)" \
+    "$(printf '%s\n' "$P" | jq -r '[.status, .source, .fleet_use, .fleet.status, (.fleet.id == .id)] | @tsv')" \
+    "$(printf 'policy\tfleet\tfresh\tpolicy\ttrue')"
+expect_eq "... and nothing was fetched for it" "$(fetches enforce.test)" 1
+expect_match "... the fleet's entry: its policy, checked and expiry times" \
+    "$(printf '%s\n' "$P" | jq -r '[.fleet.policy.mode, .fleet.checked, .fleet.expires] | @tsv')" \
+    '^(enforce|testing)	20[0-9-]+T[0-9:]+Z	20[0-9-]+T[0-9:]+Z$'
+P=$("$BUILD/stsctl" -c "$WORK/n1/sts-milter.conf" policy enforce.test)
+expect_eq "stsctl policy on the node that fetched: its own cache, the fleet's entry beside" \
+    "$(printf '%s\n' "$P" | jq -r '[.source, .fleet_use // "-", .fleet.status] | @tsv')" \
+    "$(printf 'local\t-\tpolicy')"
+P=$("$BUILD/stsctl" -c "$WORK/n4/sts-milter.conf" policy --cached unknown-to-all.test)
+expect_eq "stsctl policy, a domain the fleet does not know: local, fleet none" \
+    "$(printf '%s\n' "$P" | jq -r '[.source, .fleet.status] | @tsv')" "$(printf 'local\tnone')"
 
 # three nodes miss slow.test (~2.5 s to fetch) at the same moment
 lps=
