@@ -25,6 +25,7 @@
 #include "journal_fmt.h"
 #include "log.h"
 #include "report_fleet.h"
+#include "report_prune.h"
 #include "report_state.h"
 #include "statedir.h"
 #include "timefmt.h"
@@ -963,6 +964,29 @@ mirror_retention(struct frun *r)
 	closedir(d);
 }
 
+/*
+ * local_prune - this node's own journal and policy archive, as in
+ * single-host mode (report_prune.h): its days reach Redis through the
+ * shipper and are reported from there, so a day older than
+ * journal_retention (which the shipper no longer ships) is removed
+ * here, then the archived policy texts no kept day names.  Done at
+ * every run of every node's reporter, whether it leads or not.
+ */
+static void
+local_prune(struct frun *r)
+{
+	const struct conf	*c = r->x->conf;
+	int			 days;
+
+	days = report_prune_journal(c->state_dir, r->o->now,
+	    c->journal_retention);
+	if (days <= 0)
+		return;
+	log_info("fleet: %d journal days of this node older than "
+	    "journal_retention removed", days);
+	report_run_prune_archive(c, r->o->now, r->st);
+}
+
 /* lock_local - one fleet reporter per host: an flock()ed file */
 static int
 lock_local(struct frun *r)
@@ -1026,6 +1050,7 @@ report_fleet_run(const struct report_run_opts *o,
 	if (!o->dry_run) {
 		if ((lockfd = lock_local(&r)) < 0)
 			goto out;
+		local_prune(&r);
 		/* we hold the host's lock: a lease in our own name is a
 		 * dead run's (killed mid-send), so take it over */
 		if ((got = fleet_rpt_lease_take(&r.fr, 1, &why)) != 1) {

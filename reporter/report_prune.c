@@ -12,6 +12,7 @@
 
 #include "report_prune.h"
 #include "statedir.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 #define HASH_LEN	64
@@ -183,5 +184,38 @@ report_prune_policies(const char *state_dir, time_t now, time_t min_age,
 	free(hs.h);
 	if (kept != NULL)
 		*kept = left;
+	return removed;
+}
+
+int
+report_prune_journal(const char *state_dir, time_t now, int retention_days)
+{
+	char		*jd = statedir_journal(state_dir), *p, day[11];
+	DIR		*d;
+	struct dirent	*e;
+	time_t		 t;
+	int		 removed = 0;
+
+	if ((d = opendir(jd)) == NULL) {
+		free(jd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) != 14 ||
+		    strcmp(e->d_name + 10, ".jnl") != 0)
+			continue;
+		memcpy(day, e->d_name, 10);
+		day[10] = '\0';
+		/* as report_run.c: day + retention + 1 days <= now */
+		if (timefmt_parse(day, &t) != 0 ||
+		    t + 86400LL * (retention_days + 1) > now)
+			continue;
+		p = xasprintf("%s/%s", jd, e->d_name);
+		if (unlink(p) == 0)
+			removed++;
+		free(p);
+	}
+	closedir(d);
+	free(jd);
 	return removed;
 }

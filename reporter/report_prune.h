@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	n = report_prune_policies(state_dir, now, min_age, &kept);
+ *	d = report_prune_journal(state_dir, now, retention_days);
  *
  * DESCRIPTION
  *	The daemon stores every policy text it journals once, in
@@ -29,11 +30,20 @@
  *	policy unused for longer than journal_retention that comes back in
  *	the same instant the reporter prunes.
  *
+ *	report_prune_journal() is the journal half for a fleet node
+ *	(report_fleet.c), whose days are not reported from its own journal
+ *	but from Redis: it removes the day files <YYYY-MM-DD>.jnl whose day
+ *	ended journal_retention days before now or earlier (the same
+ *	cutoff as single-host mode's, after which the shipper no longer
+ *	ships a day either).  Anything else in the directory stays.
+ *
  *	Never logs (the caller does).
  *
  * RETURNS
- *	The number of texts removed; *kept (if not NULL) the number left.
- *	-1 if the journal directory could not be read (nothing removed).
+ *	report_prune_policies: the number of texts removed; *kept (if not
+ *	NULL) the number left; -1 if the journal directory could not be
+ *	read (nothing removed).  report_prune_journal: the number of day
+ *	files removed; -1 if the directory could not be read.
  */
 #ifndef REPORT_PRUNE_H
 #define REPORT_PRUNE_H
@@ -42,5 +52,7 @@
 
 int	report_prune_policies(const char *state_dir, time_t now,
 	    time_t min_age, unsigned *kept);
+int	report_prune_journal(const char *state_dir, time_t now,
+	    int retention_days);
 
 #endif

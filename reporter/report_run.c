@@ -705,23 +705,23 @@ remove_day(struct run *r, const char *day)
 	    "removed", day);
 }
 
-/* prune_policies - the archived policy texts only removed days named
- * (report_prune.h) */
-static void
-prune_policies(struct run *r)
+/* report_run_prune_archive - the archived policy texts only removed
+ * days named (report_prune.h) */
+void
+report_run_prune_archive(const struct conf *c, time_t now,
+    struct report_run_stats *st)
 {
-	const struct conf	*c = r->x->conf;
-	unsigned		 kept = 0;
-	int			 n;
+	unsigned	kept = 0;
+	int		n;
 
-	n = report_prune_policies(c->state_dir, r->o->now,
+	n = report_prune_policies(c->state_dir, now,
 	    86400LL * (c->journal_retention + 1), &kept);
 	if (n < 0)
 		log_warnx("policy archive: journal unreadable, nothing pruned");
 	else if (n > 0)
 		log_info("policy archive: %d policy texts no kept journal "
 		    "names removed, %u kept", n, kept);
-	r->st->pruned_policies += n > 0 ? (unsigned)n : 0;
+	st->pruned_policies += n > 0 ? (unsigned)n : 0;
 }
 
 /* days - every day with a journal or reporter state, sorted, unique */
@@ -849,7 +849,7 @@ report_run(const struct report_run_opts *o, struct report_make_ctx *x,
 			free(done);
 		}
 		if (st->removed_days > 0)
-			prune_policies(&r);
+			report_run_prune_archive(x->conf, o->now, st);
 	}
 	if (st->pending > 0)
 		rc_raise(&r, EX_TEMPFAIL);

@@ -116,6 +116,11 @@ int	report_run_outcome(struct report_run_stats *, const char *day,
 void	report_run_log_dest(const char *day, const char *domain,
 	    const struct report_state *, const struct report_dest *,
 	    const char *result);
+/* report_run_prune_archive - after journal days were removed: the
+ * archived policy texts no kept day names (report_prune.h), logged and
+ * counted in st->pruned_policies */
+void	report_run_prune_archive(const struct conf *, time_t now,
+	    struct report_run_stats *st);
 /* report_run_now - report_clock if set (YYYY-MM-DDTHH:MM:SSZ), else clock */
 int	report_run_now(const struct conf *, time_t *);
 

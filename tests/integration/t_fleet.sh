@@ -270,12 +270,27 @@ expect_match "rerun: the report it had sent is not sent again (local mirror)" \
 expect_eq "... one mail per domain of the day in all" "$(ls "$WORK"/smtp1/*.eml | wc -l)" "$((before + 2))"
 
 # --- retention: final days older than journal_retention (14) leave Redis
-# and the reporter's local mirror
+# and the reporter's local mirror; the node's own journal days and the
+# policy texts only they named leave its state_dir (as on a single host)
 CR=$(rep "r$lead" "r$lead" "$(date -u -d "$DAY + 20 days" +%F)T01:00:00Z")
+S=$WORK/r$lead/state
+mkdir -p "$S/journal" "$S/policies"
+OLDH=$(printf 'old' | sha256sum | cut -d' ' -f1) NEWH=$(printf 'new' | sha256sum | cut -d' ' -f1)
+RECENT=$(date -u -d "$DAY + 15 days" +%F)
+echo "J1 00000000 {\"type\":\"session\",\"phash\":\"$OLDH\"}" > "$S/journal/$DAY.jnl"
+echo "J1 00000000 {\"type\":\"session\",\"phash\":\"$NEWH\"}" > "$S/journal/$RECENT.jnl"
+printf 'version: STSv1\n' > "$S/policies/$OLDH.txt"
+printf 'version: STSv1\n' > "$S/policies/$NEWH.txt"
+touch -d "$DAY" "$S/policies/$OLDH.txt" "$S/policies/$NEWH.txt"
 "$R" -d -c "$CR" > "$WORK/ret.out" 2>&1
 expect_eq "retention: the old days' report state leaves Redis" \
     "$(RC EXISTS "sts:rpt:$DAY" "sts:rpt:$DAY:done" "sts:rpt:$DAY:fleet1.test" "sts:rpt:$DAY2:fleet2.test")" 0
 expect_eq "... and the local mirror" "$(ls "$WORK/r$lead/state/reporter/fleet" | wc -l)" 0
+expect_eq "... the node's journal day older than journal_retention is removed, the recent one kept" \
+    "$(ls "$S/journal")" "$RECENT.jnl"
+expect_eq "... the policy text only the removed day named is pruned, the other kept" \
+    "$(ls "$S/policies")" "$NEWH.txt"
+expect_match "... and it says so" "$(cat "$WORK/ret.out")" 'fleet: 1 journal days of this node older than journal_retention removed'
 
 # --- Redis down: the reporter does nothing (75), stsctl reports says 69
 lab_redis_stop

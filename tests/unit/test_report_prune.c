@@ -2,7 +2,9 @@
  * test_report_prune.c - the policy archive shrinks with the journal
  * (report_prune.h): a text no journal file names and older than min_age
  * goes, every other stays; references cut by the scanner's chunk
- * boundary and torn records are still found.
+ * boundary and torn records are still found.  A fleet node's journal
+ * days (report_prune_journal): those older than journal_retention go,
+ * with the texts only they named.
  */
 #include <sys/stat.h>
 
@@ -138,6 +140,61 @@ test_prune_no_journal(void)
 	CHECK(rename("/tmp/test_report_prune.moved", p) == 0);
 }
 
+/* a fleet node: journal_retention 14, now 2027-02-01T12:00:00Z */
+static void
+test_prune_journal_table(void)
+{
+	static const struct {
+		const char	*name;
+		int		 kept;
+	} rows[] = {
+		{ "2027-01-16.jnl", 0 },	/* began 16 days + 12 h ago */
+		{ "2027-01-17.jnl", 0 },	/* began 15 days + 12 h ago:
+						 * retention + 1 days over */
+		{ "2027-01-18.jnl", 1 },	/* the oldest day the shipper
+						 * still ships (now - 14 d) */
+		{ "2027-02-01.jnl", 1 },	/* today */
+		{ "2026-01-01.jnl", 0 },	/* long gone */
+		{ "2027-01-1.jnl", 1 },		/* not a day file */
+		{ "notes.jnl", 1 },
+		{ "2027-13-01.jnl", 1 },	/* not a day */
+	};
+	const time_t	now = 1801483200;	/* 2027-02-01T12:00:00Z */
+	char		p[512], name[128], rec[512];
+	size_t		i, n = sizeof(rows) / sizeof(rows[0]);
+	int		want = 0;
+
+	snprintf(p, sizeof(p), "rm -f %s/journal/* %s/policies/*", dir, dir);
+	CHECK(system(p) == 0);
+	for (i = 0; i < n; i++) {
+		/* each day names a text of its own */
+		snprintf(rec, sizeof(rec), "J1 00000000 {\"phash\":\"%.64s\"}\n",
+		    hash((int)i));
+		snprintf(p, sizeof(p), "%s/journal/%s", dir, rows[i].name);
+		FILE *f = fopen(p, "w");
+		fputs(rec, f);
+		fclose(f);
+		snprintf(name, sizeof(name), "%.64s.txt", hash((int)i));
+		put(name, now - 30 * 86400);
+		want += !rows[i].kept;
+	}
+	CHECK_INT(report_prune_journal(dir, now, 14), want);
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/journal/%s", dir, rows[i].name);
+		CHECKF((access(p, F_OK) == 0) == rows[i].kept, "row %zu: %s",
+		    i, rows[i].name);
+	}
+	/* then the archive as in single-host mode: the removed days'
+	 * texts go, the kept days' stay */
+	CHECK_INT(report_prune_policies(dir, now, 15 * 86400, NULL), want);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%.64s.txt", hash((int)i));
+		CHECKF(there(name) == rows[i].kept, "row %zu: its text", i);
+	}
+	CHECK_INT(report_prune_journal(dir, now, 14), 0);	/* again */
+	CHECK_INT(report_prune_journal("/nonexistent/state", now, 14), -1);
+}
+
 int
 main(void)
 {
@@ -153,6 +210,7 @@ main(void)
 	mkdir(p, 0750);
 	RUN(test_prune_table);
 	RUN(test_prune_no_journal);
+	RUN(test_prune_journal_table);
 	rc = harness_done("test_report_prune");
 	snprintf(p, sizeof(p), "rm -rf '%s' /tmp/test_report_prune.moved", dir);
 	if (system(p) != 0)
