@@ -14,6 +14,7 @@
  * batch whose expected offset is not Redis's and answers Redis's, and
  * the next batch is read from there (fleet_ship.h: exactly once).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -653,6 +654,10 @@ shipper(void *arg)
 	struct ship	*s = arg;
 	int64_t		 end;
 
+	/* background work, at nice +10 like the cache's discovery threads:
+	 * the RCPT path keeps the CPUs while a backlog ships (issue 12
+	 * item 7: "with the daemon's RCPT figures unchanged") */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	for (;;) {
 		int	more = pass(s);
 
