@@ -60,11 +60,13 @@ entry_free(struct entry *e)
 
 /* --- the table -------------------------------------------------------- */
 
-/* cache_changed - an entry of s changed what lookups answer; s locked */
+/* cache_changed - e changed what lookups of it answer (or goes); its
+ * shard locked */
 void
-cache_changed(struct shard *s)
+cache_changed(struct sts_cache *c, const struct entry *e)
 {
-	atomic_fetch_add_explicit(&s->s_gen, 1, memory_order_release);
+	atomic_fetch_add_explicit(&c->c_gen[e->e_hash % NGEN], 1,
+	    memory_order_release);
 }
 
 struct shard *
@@ -92,7 +94,7 @@ shard_grow(struct shard *s)
 
 /* shard_evict - drop one idle entry other than keep (memory bound) */
 static void
-shard_evict(struct shard *s, const struct entry *keep)
+shard_evict(struct sts_cache *c, struct shard *s, const struct entry *keep)
 {
 	size_t		 i, b;
 	struct entry	**pp, *e;
@@ -104,10 +106,10 @@ shard_evict(struct shard *s, const struct entry *keep)
 			    e->e_dirty || e->e_l2put)
 				continue;
 			*pp = e->e_next;
+			cache_changed(c, e);
 			entry_free(e);
 			s->s_count--;
 			s->s_evict = b + 1;
-			cache_changed(s);
 			return;
 		}
 	}
@@ -145,7 +147,7 @@ shard_get(struct sts_cache *c, struct shard *s, uint32_t h, const char *domain)
 	s->s_count++;
 	limit = c->c_o.max_entries / NSHARD + 1;
 	if (s->s_count > limit)
-		shard_evict(s, e);
+		shard_evict(c, s, e);
 	return e;
 }
 
@@ -164,7 +166,7 @@ load_entry(struct sts_cache *c, struct shard *s, struct entry *e)
 	pthread_mutex_lock(&s->s_mu);
 	if (rc == 0) {
 		sts_state_from_rec(&e->e_st, &r);
-		cache_changed(s);
+		cache_changed(c, e);
 	}
 	sts_store_rec_clear(&r);
 	e->e_loaded = 1;
@@ -273,7 +275,7 @@ cache_check_done(struct sts_cache *c, struct shard *s, struct entry *e,
 {
 	count_fetch(c, o);
 	save |= sts_state_apply(&e->e_st, &c->c_so, o, clock_now());
-	cache_changed(s);
+	cache_changed(c, e);
 	pthread_cond_broadcast(&s->s_cv);	/* waiters may use it now */
 	if (save)
 		persist(c, s, e);
@@ -344,7 +346,7 @@ l2_get(struct sts_cache *c, struct shard *s, struct entry *e, int force)
 	if (use != STS_L2_NONE) {
 		sts_state_clear(&e->e_st);
 		e->e_st = sh;
-		cache_changed(s);
+		cache_changed(c, e);
 	}
 	return use;
 }
@@ -423,7 +425,7 @@ lookup_step(struct sts_cache *c, struct shard *s, struct entry **ep,
 			    (flags & (STS_LOOKUP_BACKGROUND | STS_LOOKUP_START));
 
 	if (!*checked_here && sts_state_expire(&e->e_st, now)) {
-		cache_changed(s);			/* STS-CACHE-1 */
+		cache_changed(c, e);			/* STS-CACHE-1 */
 		/* else the running check persists; and a CACHED lookup (a
 		 * reactor's, a collector's) never touches the disk: the
 		 * stale file expires again when it is next read */
@@ -520,8 +522,9 @@ cache_lookup_locked(struct sts_cache *c, struct shard *s, struct entry *e,
 	cache_answer(&e->e_st, out);
 	out->from_cache = !checked_here;
 	out->ran_check = checked_here == CHECK_RAN;
-	out->stamp = (uint64_t)(s - c->c_shard) << 32 |
-	    atomic_load_explicit(&s->s_gen, memory_order_relaxed);
+	out->stamp = (uint64_t)(e->e_hash % NGEN) << 32 |
+	    atomic_load_explicit(&c->c_gen[e->e_hash % NGEN],
+	    memory_order_relaxed);
 	if (hit != NULL)
 		*hit = !checked_here;
 	if (e->e_st.st_policy != NULL)
@@ -701,9 +704,9 @@ sts_cache_flush(struct sts_cache *c, const char *domain)
 					continue;
 				}
 				*pp = e->e_next;
+				cache_changed(c, e);
 				entry_free(e);
 				s->s_count--;
-				cache_changed(s);
 			}
 		pthread_mutex_unlock(&s->s_mu);
 	}
@@ -753,7 +756,7 @@ sts_cache_stamp_valid(struct sts_cache *c, uint64_t stamp)
 {
 	size_t	i = (size_t)(stamp >> 32);
 
-	return i < NSHARD && atomic_load_explicit(&c->c_shard[i].s_gen,
+	return i < NGEN && atomic_load_explicit(&c->c_gen[i],
 	    memory_order_acquire) == (unsigned)(stamp & 0xffffffffu);
 }
 

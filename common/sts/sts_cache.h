@@ -194,11 +194,14 @@ void		  sts_cache_stats(struct sts_cache *, struct sts_cache_stats *);
 /*
  * sts_cache_stamp_valid - 1 while nothing that decides the answer of
  * the lookup that returned stamp has changed in the cache (a check or
- * fetch applied, an expiry, a flush or an eviction near it; may report
- * a change that did not touch that domain).  Time is the caller's
+ * fetch applied, an expiry, a flush or an eviction of that domain, or
+ * of one of the domains that share its generation slot: 1 in
+ * STS_CACHE_GEN_SLOTS, by hash_fnv32(domain)).  Time is the caller's
  * part: an answer also depends on the clock second it was made in.
- * Lock-free; lets the policy map reuse a formatted reply.
+ * Lock-free; lets the policy map reuse a formatted reply, and a storm
+ * of discoveries of other domains leaves that reply usable.
  */
+#define STS_CACHE_GEN_SLOTS	4096
 int		  sts_cache_stamp_valid(struct sts_cache *, uint64_t stamp);
 
 #endif

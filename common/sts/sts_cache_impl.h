@@ -22,6 +22,10 @@
 /* threads of the pool (sts_pool.h) at most */
 #define STS_CACHE_POOL	16
 #define NSHARD		64
+/* generations of answers (the policy map's memo, sts_cache_stamp_valid),
+ * per slot of domains' hashes, so a cold storm that changes a shard's
+ * other entries does not outdate a cached domain's memoized answer */
+#define NGEN		STS_CACHE_GEN_SLOTS
 
 struct entry {
 	struct entry		*e_next;
@@ -42,9 +46,6 @@ struct shard {
 	size_t			  s_nbuckets;
 	size_t			  s_count;
 	size_t			  s_evict;	/* rotating eviction cursor */
-	/* Bumped (under s_mu) whenever an entry's answer may change;
-	 * read without the lock by sts_cache_stamp_valid(). */
-	atomic_uint		  s_gen;
 	/* sts_cache_stats(): per shard, so lookups of different shards
 	 * never share the counters' cache line */
 	atomic_ulong		  s_hits, s_misses;
@@ -58,6 +59,10 @@ struct sts_cache {
 	struct sts_state_opts	 c_so;
 	char			*c_dir;		/* <state_dir>/cache or NULL */
 	struct shard		 c_shard[NSHARD];
+	/* Bumped (under the entry's shard lock) whenever an entry's answer
+	 * may change, at e_hash % NGEN; read without a lock by
+	 * sts_cache_stamp_valid(). */
+	atomic_uint		 c_gen[NGEN];
 	struct sts_pool		*c_pool;	/* the fetches; NULL: inline */
 	void			(*c_fail_fn)(void *, const char *,
 				    const struct sts_lookup *);
@@ -87,7 +92,8 @@ struct sts_cache {
 uint32_t	 cache_hash(const char *);
 struct shard	*cache_shard(struct sts_cache *, uint32_t h);
 struct entry	*cache_find(struct shard *, uint32_t h, const char *domain);
-void		 cache_changed(struct shard *);		/* s locked */
+void		 cache_changed(struct sts_cache *, const struct entry *);
+						/* e's shard locked */
 void		 cache_answer(const struct sts_state *, struct sts_lookup *);
 void		 cache_yield_cpu(void);
 /* fold a check's outcome into e, persist (also when save: a state taken

@@ -5,11 +5,14 @@
  * from is unchanged; side effects, long requests and long replies are
  * never kept.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fakes.h"
 #include "harness.h"
+#include "hash.h"
 #include "pmap_memo.h"
 #include "sts_cache.h"
 
@@ -109,11 +112,60 @@ test_stamp(void)
 	sts_cache_free(c);
 }
 
+/* ... and stays while other domains come and change: a cold storm in
+ * the same lock shard does not outdate it (only the 1 in
+ * STS_CACHE_GEN_SLOTS domains that share its generation slot would) */
+static void
+test_stamp_others(void)
+{
+	struct sts_cache_opts	 o;
+	struct sts_cache	*c;
+	struct sts_lookup	 l;
+	struct pmap_memo	*m = pmap_memo_new();
+	struct pmap_memo_note	 n = { 1, 1, 0, 1000, 7, 0 };
+	uint32_t		 h = hash_fnv32("enforce.test");
+	char			 d[64];
+	int			 i, others = 0;
+
+	fake_dns_reset();
+	fake_http_reset();
+	fake_sts_domain("enforce.test", "e1", "version: STSv1\nmode: enforce\n"
+	    "mx: mx1.enforce.test\nmax_age: 86400\n");
+	fake_cache_opts(&o, NULL);
+	c = sts_cache_new(&o);
+	CHECK_INT(sts_cache_lookup(c, "enforce.test", 0, &l), ST_OK);
+	n.stamp = l.stamp;
+	sts_lookup_clear(&l);
+	put(m, REQ, REPLY, &n);
+	/* 20 domains of enforce.test's lock shard (64 of them: the old
+	 * per-shard stamp failed this), not of its generation slot */
+	for (i = 0; others < 20 && i < 100000; i++) {
+		snprintf(d, sizeof(d), "d%d.cold.test", i);
+		if (hash_fnv32(d) % 64 != h % 64 ||
+		    hash_fnv32(d) % STS_CACHE_GEN_SLOTS ==
+		    h % STS_CACHE_GEN_SLOTS)
+			continue;
+		fake_sts_domain(d, "c1", "version: STSv1\nmode: testing\n"
+		    "mx: mx1.cold.test\nmax_age: 86400\n");
+		CHECK_INT(sts_cache_lookup(c, d, 0, &l), ST_OK);
+		sts_lookup_clear(&l);
+		CHECK_INT(sts_cache_flush(c, d), 0);
+		others++;
+	}
+	CHECK_INT(others, 20);
+	CHECK(get(m, REQ, 1000, 7, c) != NULL);
+	CHECK_INT(sts_cache_flush(c, "enforce.test"), 0);
+	CHECK(get(m, REQ, 1000, 7, c) == NULL);
+	pmap_memo_free(m);
+	sts_cache_free(c);
+}
+
 int
 main(void)
 {
 	RUN(test_keys);
 	RUN(test_not_kept);
 	RUN(test_stamp);
+	RUN(test_stamp_others);
 	return harness_done("test_pmap_memo");
 }
