@@ -74,12 +74,7 @@ W=$(mktemp -d /tmp/sts-bench-cold.XXXXXX)
 PIDS=()
 DPID=
 cleanup() {
-	local p
-	[ -n "$DPID" ] && { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for p in "$W/nginx/nginx.pid" "$W/unbound/unbound.pid"; do
-		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
-	done
+	stop_all "$W/nginx/nginx.pid" "$W/unbound/unbound.pid"
 	sleep 0.2
 	rm -rf "$W"
 }
@@ -232,21 +227,7 @@ EOF
 		DPID=$!
 		;;
 	res)
-		printf 'nameserver %s\n' "$IP_DNS" >"$W/res/resolv.conf"
-		cat >"$W/res/mta-sts-daemon.yml" <<EOF
-host: 127.0.0.1
-port: $DPORT
-cache:
-  type: internal
-  options:
-    cache_size: 10000
-default_zone:
-  strict_testing: false
-  timeout: 4
-EOF
-		SSL_CERT_FILE=$BUNDLE unshare -m --propagation private sh -c \
-		    'mount --bind "$0" /etc/resolv.conf && exec mta-sts-daemon -c "$1" -v warn' \
-		    "$W/res/resolv.conf" "$W/res/mta-sts-daemon.yml" >"$W/res/log" 2>&1 &
+		resolver_start "$W/res" "$IP_DNS" "$DPORT" "$BUNDLE" "$W/res/log"
 		DPID=$!
 		;;
 	esac

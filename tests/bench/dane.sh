@@ -60,12 +60,7 @@ W=$(mktemp -d /tmp/sts-bench-dane.XXXXXX)
 PIDS=()
 DPID=
 cleanup() {
-	local p
-	[ -n "$DPID" ] && { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for p in "$W/nsd/nsd.pid" "$W/unbound/unbound.pid"; do
-		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
-	done
+	stop_all "$W/nsd/nsd.pid" "$W/unbound/unbound.pid"
 	sleep 0.2
 	rm -rf "$W"
 }

@@ -33,3 +33,40 @@ verdict() {
 		echo "$BENCH: MISS: $1 = $2 $5 (target $3 $4)"
 	fi
 }
+
+# stop_all [PIDFILE...]: stop the run's processes: DPID (when set), each
+# of PIDS, and the daemons whose pid files are given
+stop_all() {
+	local p
+	[ -n "${DPID:-}" ] && { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in "$@"; do
+		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	return 0
+}
+
+# resolver_start DIR NS PORT CA LOG [CMD...]: Debian's mta-sts-daemon
+# (postfix-mta-sts-resolver) in the background ($! is its pid) on
+# 127.0.0.1:PORT, resolving through NS in a private mount namespace and
+# trusting CA (SSL_CERT_FILE), run by CMD (e.g. taskset -c 1) when
+# given; its resolv.conf and configuration go to DIR, its output to LOG
+resolver_start() {
+	local dir=$1 ns=$2 port=$3 ca=$4 log=$5
+	shift 5
+	printf 'nameserver %s\n' "$ns" >"$dir/resolv.conf"
+	cat >"$dir/mta-sts-daemon.yml" <<EOF2
+host: 127.0.0.1
+port: $port
+cache:
+  type: internal
+  options:
+    cache_size: 10000
+default_zone:
+  strict_testing: false
+  timeout: 4
+EOF2
+	SSL_CERT_FILE=$ca "$@" unshare -m --propagation private sh -c \
+	    'mount --bind "$0" /etc/resolv.conf && exec mta-sts-daemon -c "$1" -v warn' \
+	    "$dir/resolv.conf" "$dir/mta-sts-daemon.yml" >"$log" 2>&1 &
+}

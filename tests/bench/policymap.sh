@@ -52,8 +52,7 @@ W=$(mktemp -d /tmp/sts-bench-pm.XXXXXX)
 PIDS=()
 LAB_STARTED=0
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	stop_all
 	[ "$LAB_STARTED" = 1 ] && "$LAB" stop >/dev/null 2>&1
 	rm -rf "$W"
 }
@@ -88,21 +87,7 @@ PID_STS=$!; PIDS+=($PID_STS)
 # private mount namespace; trusts the lab CA (SSL_CERT_FILE).
 PID_RES=
 if command -v mta-sts-daemon >/dev/null; then
-	printf 'nameserver 127.0.2.1\n' > "$W/resolv.conf"
-	cat > "$W/mta-sts-daemon.yml" <<EOF
-host: 127.0.0.1
-port: $P_RES
-cache:
-  type: internal
-  options:
-    cache_size: 10000
-default_zone:
-  strict_testing: false
-  timeout: 4
-EOF
-	SSL_CERT_FILE=$CA $ON_SRV unshare -m --propagation private sh -c \
-	    'mount --bind "$0" /etc/resolv.conf && exec mta-sts-daemon -c "$1" -v warn' \
-	    "$W/resolv.conf" "$W/mta-sts-daemon.yml" >"$W/res.log" 2>&1 &
+	resolver_start "$W" 127.0.2.1 "$P_RES" "$CA" "$W/res.log" $ON_SRV
 	PID_RES=$!; PIDS+=($PID_RES)
 else
 	echo "policymap: mta-sts-daemon not installed (apt-get install postfix-mta-sts-resolver): skipping it"
