@@ -22,14 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench/bench_time.h"
 
 static const char dgram[] =
     "{\"dpv\": \"1\",\"d\": \"enforce.test\",\"pr\": \"v=TLSRPTv1; "
@@ -50,7 +43,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: collect_load dgram|log PATH N\n");
 		return 2;
 	}
-	t0 = now();
+	t0 = bench_time_s();
 	if (strcmp(argv[1], "dgram") == 0) {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
@@ -116,7 +109,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "collect_load: dgram or log\n");
 		return 2;
 	}
-	t = now() - t0;
+	t = bench_time_s() - t0;
 	printf("sent=%ld seconds=%.2f rate=%.0f eagain=%ld\n", n, t,
 	    (double)n / t, eagain);
 	return 0;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_time.h"
 #include "conf.h"
 #include "fleet_conf.h"
 #include "fleet_redis.h"
@@ -39,24 +40,6 @@
 
 #define DAY	"2026-11-01"
 #define BATCH	2000		/* lines per RPUSH */
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct fleet_redis *
 connect_to(const char *sock, struct fleet_conf *fc)
@@ -155,7 +138,7 @@ load(const char *sock, const char *dir, int nodes)
 		    strerror(errno));
 		return 1;
 	}
-	t0 = now_s();
+	t0 = bench_time_s();
 	for (i = 0; i < nodes; i++) {
 		av[i] = xcalloc(BATCH + 2, sizeof(char *));
 		al[i] = xcalloc(BATCH + 2, sizeof(size_t));
@@ -211,7 +194,7 @@ load(const char *sock, const char *dir, int nodes)
 	}
 	m1 = used_memory(r);
 	printf("load: %zu records as %d nodes in %.1f s; Redis memory %.0f MB, "
-	    "%.0f bytes per shipped record\n", nrec, nodes, now_s() - t0,
+	    "%.0f bytes per shipped record\n", nrec, nodes, bench_time_s() - t0,
 	    (m1 - m0) / 1e6, nrec ? (double)(m1 - m0) / nrec : 0);
 	printf("RESULT-LOAD records=%zu redis_mb=%.1f bytes_per_record=%.0f\n",
 	    nrec, (m1 - m0) / 1e6, nrec ? (double)(m1 - m0) / nrec : 0);
@@ -252,8 +235,8 @@ run(const char *sock, int nodes)
 		fleet_reply_free(rep);
 	}
 	r0 = redis_cpu(r);
-	t0 = now_s();
-	c0 = cpu_s();
+	t0 = bench_time_s();
+	c0 = bench_time_cpu_s();
 	a = report_agg_new(NULL);
 	if (report_fleet_aggregate(&fr, DAY, (size_t)nodes, names, upto, a,
 	    &bad, &why) != 0) {
@@ -261,8 +244,8 @@ run(const char *sock, int nodes)
 		return 1;
 	}
 	n = report_agg_domains(a, &d);
-	t = now_s() - t0;
-	ct = cpu_s() - c0;
+	t = bench_time_s() - t0;
+	ct = bench_time_cpu_s() - c0;
 	rt = redis_cpu(r) - r0;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("aggregate from Redis: %lu records of %d nodes (%lu bad), %lu "

@@ -59,6 +59,8 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
+#include "bench/bench_time.h"
+
 #define RBUF_SIZE	(MILTER_MAX_DATA_SIZE + 64)
 #define WBUF_SIZE	8192
 #define NSTAGES		(SMFIM_LAST + 1)
@@ -123,24 +125,6 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -606,7 +590,7 @@ claim(void)
 	if (atomic_load(&stop))
 		return 0;
 	if (o_count == 0) {
-		if (now_s() >= t_end) {
+		if (bench_time_s() >= t_end) {
 			atomic_store(&stop, 1);
 			return 0;
 		}
@@ -705,11 +689,11 @@ session(struct worker *w, struct conn *c, unsigned long *qseq)
 			at = cmd_begin(c, SMFIC_RCPT);
 			put_str(c, rcpt);
 			cmd_end(c, at);
-			t0 = now_ns();
+			t0 = bench_time_ns();
 			if (step(c, w, "RCPT", (int)(c->pflags & SMFIP_NR_RCPT),
 			    &code, text, sizeof(text)) != 0)
 				return -1;
-			lat_add(w, now_ns() - t0);
+			lat_add(w, bench_time_ns() - t0);
 			switch (code) {
 			case SMFIR_CONTINUE:
 			case SMFIR_ACCEPT:
@@ -884,7 +868,7 @@ main(int argc, char **argv)
 		cpu0 = proc_cpu_ticks(o_pid);
 	if ((w = calloc((size_t)o_conns, sizeof(*w))) == NULL)
 		die("out of memory");
-	t0 = now_s();
+	t0 = bench_time_s();
 	t_end = t0 + o_secs;
 	for (k = 0; k < o_conns; k++) {
 		w[k].id = k;
@@ -893,7 +877,7 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < o_conns; k++)
 		pthread_join(w[k].t, NULL);
-	secs = now_s() - t0;
+	secs = bench_time_s() - t0;
 	if (o_pid)
 		cpu1 = proc_cpu_ticks(o_pid);
 

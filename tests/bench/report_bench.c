@@ -37,6 +37,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "bench/bench_time.h"
 #include "conf.h"
 #include "dkim.h"
 #include "journal.h"
@@ -47,24 +48,6 @@
 
 #define DAY		"2026-11-01"
 #define DAY_START	1793491200
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static unsigned long long	rng = 0x9e3779b97f4a7c15ULL;
 
@@ -249,16 +232,16 @@ run(const char *dir, int nthreads, const char *alg)
 	size_t			  n;
 	int			  i;
 
-	t0 = now_s();
-	c0 = cpu_s();
+	t0 = bench_time_s();
+	c0 = bench_time_cpu_s();
 	a = report_agg_new(NULL);
 	if (journal_read_day(dir, DAY, report_agg_cb, a, &js) != 0) {
 		fprintf(stderr, "no journal in %s (run gen first)\n", dir);
 		return 1;
 	}
 	n = report_agg_domains(a, &d);
-	tagg = now_s() - t0;
-	cagg = cpu_s() - c0;
+	tagg = bench_time_s() - t0;
+	cagg = bench_time_cpu_s() - c0;
 	printf("aggregate: %lu records (%lu bad), %lu sessions counted, "
 	    "%lu own reports skipped, %zu domains\n", js.records, js.bad,
 	    report_agg_stats(a)->sessions, report_agg_stats(a)->own_reports, n);
@@ -289,7 +272,7 @@ run(const char *dir, int nthreads, const char *alg)
 		fprintf(stderr, "%s\n", buf_str(&why));
 		return 1;
 	}
-	t0 = now_s();
+	t0 = bench_time_s();
 	report_make_ctx_attach(w.x, d, n);
 	w.d = d;
 	w.n = n;
@@ -301,7 +284,7 @@ run(const char *dir, int nthreads, const char *alg)
 		pthread_create(&th[i], NULL, builder, &w);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
-	tb = now_s() - t0;
+	tb = bench_time_s() - t0;
 	printf("build: %zu reports (JSON, gzip, MIME, DKIM %s) in %.2f s on "
 	    "%d threads, %.0f reports/s; %d errors\n", n, alg, tb, nthreads,
 	    n / tb, w.errors);
@@ -339,12 +322,12 @@ static int
 readonly(const char *dir)
 {
 	struct journal_stats	js;
-	double			t0 = now_s(), c0 = cpu_s(), t, c;
+	double			t0 = bench_time_s(), c0 = bench_time_cpu_s(), t, c;
 
 	if (journal_read_day(dir, DAY, noop, NULL, &js) != 0)
 		return 1;
-	t = now_s() - t0;
-	c = cpu_s() - c0;
+	t = bench_time_s() - t0;
+	c = bench_time_cpu_s() - c0;
 	printf("read+decode only: %lu records in %.2f s wall, %.2f s CPU, "
 	    "%.2f M records/s\n", js.records, t, c, js.records / t / 1e6);
 	return 0;

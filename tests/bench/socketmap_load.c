@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_time.h"
+
 struct lconn {
 	int		 fd;
 	size_t		 next;		/* domain index */
@@ -68,15 +70,6 @@ on_stop(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int
@@ -132,7 +125,7 @@ send_req(struct lconn *c)
 	}
 	i = c->next++ % nreq;
 
-	c->sent_ns = now_ns();
+	c->sent_ns = bench_time_ns();
 	c->busy = send(c->fd, req[i], reqlen[i], MSG_NOSIGNAL) ==
 	    (ssize_t)reqlen[i];
 	return c->busy ? 0 : -1;
@@ -299,7 +292,7 @@ main(int argc, char **argv)
 		ev.data.ptr = &cs[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
 	}
-	start = now_ns();
+	start = bench_time_ns();
 	end = start + (int64_t)secs * 1000000000;
 	if (once)
 		end = INT64_MAX;		/* until every domain is asked */
@@ -307,7 +300,7 @@ main(int argc, char **argv)
 		if (send_req(&cs[i]) == 0)
 			pending++;
 	for (;;) {
-		int64_t	t = now_ns();
+		int64_t	t = bench_time_ns();
 
 		if (t >= end || stop || (once && pending == 0 && waiting == 0))
 			break;
@@ -346,7 +339,7 @@ main(int argc, char **argv)
 				latcap *= 2;
 				lat = realloc(lat, latcap * sizeof(*lat));
 			}
-			lat[nlat++] = now_ns() - c->sent_ns;
+			lat[nlat++] = bench_time_ns() - c->sent_ns;
 			if (expect != NULL && !reply_starts(c, expect))
 				bad++;
 			memmove(c->in, c->in + total, c->inlen - total);
@@ -354,7 +347,7 @@ main(int argc, char **argv)
 			pending--;
 			c->busy = 0;
 			if (pace_ns > 0) {
-				c->due_ns = now_ns() + pace_ns;
+				c->due_ns = bench_time_ns() + pace_ns;
 				waiting++;
 				continue;
 			}
@@ -365,7 +358,7 @@ main(int argc, char **argv)
 				pending++;
 		}
 	}
-	end = now_ns();
+	end = bench_time_ns();
 	qsort(lat, nlat, sizeof(*lat), cmp64);
 	printf("conns=%d lookups=%zu seconds=%.2f rate=%.0f p50_us=%.1f "
 	    "p99_us=%.1f errors=%lld", conns, nlat,

@@ -52,6 +52,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_time.h"
+
 enum kind { K_MEASURED, K_SILENT, K_SLOW, K_NOREAD, K_GARBAGE };
 enum st { S_CONNECT, S_WAIT, S_IDLE, S_DONE, S_FAILED };
 
@@ -76,15 +78,6 @@ static char		*doms[256];
 static int		 ndoms;
 static int		 ep, milter;
 static unsigned long	 replies, tempfails;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void
 queue(struct conn *c, const void *p, size_t n)
@@ -113,7 +106,7 @@ request(struct conn *c, int i)
 	char		 b[600];
 	int		 n;
 
-	c->t0 = now_ns();
+	c->t0 = bench_time_ns();
 	if (!milter) {
 		n = snprintf(b, sizeof(b), "%zu:postfix %s,",
 		    strlen("postfix ") + strlen(d), d);
@@ -218,7 +211,7 @@ start(struct conn *c)
 		break;
 	case K_SLOW:
 		c->st = S_IDLE;
-		c->next_ns = now_ns();
+		c->next_ns = bench_time_ns();
 		break;
 	case K_NOREAD:
 		c->st = S_IDLE;
@@ -266,7 +259,7 @@ reply_len(struct conn *c, char *code)
 static void
 got_reply(struct conn *c, char code)
 {
-	int64_t	w = now_ns() - c->t0;
+	int64_t	w = bench_time_ns() - c->t0;
 
 	if (c->kind != K_MEASURED)
 		return;
@@ -395,14 +388,14 @@ main(int argc, char **argv)
 		    K_SILENT : i < o_conns + o_silent + o_slow ? K_SLOW :
 		    i < o_conns + o_silent + o_slow + o_noread ? K_NOREAD :
 		    K_GARBAGE;
-		cs[i].t0 = cs[i].t_first = now_ns();
+		cs[i].t0 = cs[i].t_first = bench_time_ns();
 	}
 	/* the hostile ones first: they are there before the load starts */
 	for (i = o_conns; i < total; i++)
 		start(&cs[i]);
 	for (i = 0; i < o_conns; i++)
 		start(&cs[i]);
-	end = now_ns() + (int64_t)o_secs * 1000000000;
+	end = bench_time_ns() + (int64_t)o_secs * 1000000000;
 	for (;;) {
 		done = failed = open_now = 0;
 		for (i = 0; i < o_conns; i++) {
@@ -418,9 +411,9 @@ main(int argc, char **argv)
 		}
 		if (open_now > peak)
 			peak = open_now;
-		if (done + failed == o_conns || now_ns() > end)
+		if (done + failed == o_conns || bench_time_ns() > end)
 			break;
-		t = now_ns();
+		t = bench_time_ns();
 		for (i = o_conns; i < total; i++)	/* the slow ones */
 			if (cs[i].kind == K_SLOW && cs[i].fd >= 0 &&
 			    t >= cs[i].next_ns && cs[i].outlen < SLOW_LEN) {
@@ -439,8 +432,8 @@ main(int argc, char **argv)
 		if (cs[i].st != S_DONE) {
 			failed++;
 			/* never answered: its wait is the whole run */
-			cs[i].maxwait = now_ns() - cs[i].t0 > cs[i].maxwait ?
-			    now_ns() - cs[i].t0 : cs[i].maxwait;
+			cs[i].maxwait = bench_time_ns() - cs[i].t0 > cs[i].maxwait ?
+			    bench_time_ns() - cs[i].t0 : cs[i].maxwait;
 		} else
 			done++;
 		w[i] = cs[i].maxwait;
