@@ -3,6 +3,7 @@
  * MTA-STS policy behind the DNS and HTTP fakes, a domain under DANE
  * behind the DNS fake, and the cache options every test starts from
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,22 @@ fake_dane_domain(const char *domain, const char *mx, enum dns_sec tlsa_sec)
 	fake_dns_set_sec("MX", domain, DNS_SEC_SECURE);
 	fake_dane_addr(mx, ST_OK, DNS_SEC_SECURE);
 	fake_dane_tlsa(mx, ST_OK, tlsa_sec, FAKE_DANE_EE, NULL);
+}
+
+int
+fake_dir_entries(const char *dir)
+{
+	DIR		*dp = opendir(dir);
+	struct dirent	*e;
+	int		 n = 0;
+
+	if (dp == NULL)
+		return -1;
+	while ((e = readdir(dp)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(dp);
+	return n;
 }
 
 void

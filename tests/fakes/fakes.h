@@ -92,6 +92,9 @@ void	fake_dane_domain(const char *domain, const char *mx,
 /* fake_cache_opts - the options the tests share (state_dir may be NULL:
  * memory only); change what a test needs after */
 void	fake_cache_opts(struct sts_cache_opts *, const char *state_dir);
+/* fake_dir_entries - how many names dir holds besides . and .. (-1: it
+ * cannot be read) */
+int	fake_dir_entries(const char *dir);
 /* fake_rm_rf - remove a test's directory under /tmp */
 void	fake_rm_rf(const char *dir);
 

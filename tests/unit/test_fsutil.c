@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,29 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fakes.h"
 #include "fsutil.h"
 #include "harness.h"
 #include "statedir.h"
 #include "xmalloc.h"
 
 static char	dir[64];
-
-/* entries - files in dir other than . and .. */
-static int
-entries(const char *d)
-{
-	DIR		*dp = opendir(d);
-	struct dirent	*e;
-	int		 n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((e = readdir(dp)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(dp);
-	return n;
-}
 
 static char *
 slurp(const char *path)
@@ -83,7 +66,8 @@ test_fs_write_atomic_modes(void)
 		got = slurp(path);
 		CHECKF(got != NULL && !strcmp(got, "x"), "row %zu", i);
 		free(got);
-		CHECKF(entries(dir) == 1, "row %zu: a temporary left", i);
+		CHECKF(fake_dir_entries(dir) == 1, "row %zu: a temporary left",
+		    i);
 	}
 	(void)unlink(path);
 	free(path);
@@ -104,7 +88,7 @@ test_fs_write_atomic_failures(void)
 	errno = 0;
 	CHECK_INT(fs_write_atomic(sub, "a", 1, 0640, FS_SYNC_DATA), -1);
 	CHECK(errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST);
-	CHECK_INT(entries(dir), 1);
+	CHECK_INT(fake_dir_entries(dir), 1);
 	CHECK_INT(rmdir(sub), 0);
 	free(missing);
 	free(sub);
@@ -138,7 +122,7 @@ test_fs_write_atomic_short(void)
 	got = slurp(path);
 	CHECK_STR(got, "old\n");
 	free(got);
-	CHECK_INT(entries(dir), 1);		/* the temporary is gone */
+	CHECK_INT(fake_dir_entries(dir), 1);	/* the temporary is gone */
 	(void)unlink(path);
 	free(path);
 }
@@ -207,7 +191,7 @@ test_fs_write_atomic_threads(void)
 			break;
 	CHECK(got != NULL && i == len);
 	free(got);
-	CHECK_INT(entries(dir), 1);
+	CHECK_INT(fake_dir_entries(dir), 1);
 	(void)unlink(path);
 	free(path);
 }
