@@ -149,6 +149,15 @@ static const struct row {
 	    "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN" },
 };
 
+/* good_mx - a server (SRV_NORMAL) with the good chain, offering STARTTLS */
+static void
+good_mx(struct fake_mx *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->chain = "good.chain";
+	s->starttls = 1;
+}
+
 static void
 test_tls_probe_cert_rows(void)
 {
@@ -306,10 +315,7 @@ test_tls_probe_dane_rows(void)
 	/* no usable record (PKIX-EE only): tlsa-invalid, no handshake */
 	o.dane_cname = NULL;
 	tlsa_of("good.pem", 1, 1, rec, sizeof(rec));
-	memset(&s, 0, sizeof(s));
-	s.mode = SRV_NORMAL;
-	s.chain = "good.chain";
-	s.starttls = 1;
+	good_mx(&s);
 	st = probe(&s, AF_INET, "mx.good.test", &o, &r);
 	CHECKF(st == ST_OK && r.result == TLSRPT_TLSA_INVALID &&
 	    strcmp(r.reason, "no usable TLSA record") == 0, "%s \"%s\"",
@@ -330,9 +336,7 @@ test_tls_probe_ipv6(void)
 		return;
 	}
 	close(fd);
-	memset(&s, 0, sizeof(s));
-	s.chain = "good.chain";
-	s.starttls = 1;
+	good_mx(&s);
 	CHECK_INT(probe(&s, AF_INET6, "mx.good.test", &o, &r), ST_OK);
 	CHECK_STR(tlsrpt_result_str(r.result), "success");
 	CHECK_STR(r.receiving_ip, "::1");
@@ -347,9 +351,7 @@ test_tls_probe_local_addr(void)
 	struct fake_mx		s;
 
 	SKIP_WITHOUT_CERTS();
-	memset(&s, 0, sizeof(s));
-	s.chain = "good.chain";
-	s.starttls = 1;
+	good_mx(&s);
 	o.local_addr = "127.0.0.2";
 	CHECK_INT(probe(&s, AF_INET, "mx.good.test", &o, &r), ST_OK);
 	CHECK_INT(r.result, TLSRPT_SUCCESS);
@@ -371,9 +373,7 @@ test_tls_probe_helo_address_literal(void)
 	struct fake_mx		s;
 
 	SKIP_WITHOUT_CERTS();
-	memset(&s, 0, sizeof(s));
-	s.chain = "good.chain";
-	s.starttls = 1;
+	good_mx(&s);
 	o.helo_name = "[IPv6:::1]";
 	CHECK_INT(probe(&s, AF_INET, "mx.good.test", &o, &r), ST_OK);
 	CHECK_INT(r.result, TLSRPT_SUCCESS);
@@ -388,9 +388,7 @@ test_tls_probe_system_store(void)
 	struct fake_mx		s;
 
 	SKIP_WITHOUT_CERTS();
-	memset(&s, 0, sizeof(s));
-	s.chain = "good.chain";
-	s.starttls = 1;
+	good_mx(&s);
 	o.ca_file = NULL;		/* our test root is not in it */
 	CHECK_INT(probe(&s, AF_INET, "mx.good.test", &o, &r), ST_OK);
 	CHECK_STR(tlsrpt_result_str(r.result), "certificate-not-trusted");
@@ -404,9 +402,7 @@ test_tls_probe_bad_ca_file(void)
 	struct fake_mx		s;
 
 	SKIP_WITHOUT_CERTS();
-	memset(&s, 0, sizeof(s));
-	s.chain = "good.chain";
-	s.starttls = 1;
+	good_mx(&s);
 	o.ca_file = "/nonexistent/ca.pem";
 	CHECK_INT(probe(&s, AF_INET, "mx.good.test", &o, &r), ST_INTERNAL);
 	CHECK_INT(r.transient, 0);
@@ -496,10 +492,8 @@ test_tls_probe_smtp_trouble(void)
 	for (i = 0; i < sizeof(mode_rows) / sizeof(mode_rows[0]); i++) {
 		const struct mode_row *w = &mode_rows[i];
 
-		memset(&s, 0, sizeof(s));
+		good_mx(&s);
 		s.mode = w->mode;
-		s.chain = "good.chain";
-		s.starttls = 1;
 		st = probe(&s, AF_INET, "mx.good.test", &o, &r);
 		CHECKF(st == w->st && r.result == w->want &&
 		    strncmp(r.reason, w->reason, strlen(w->reason)) == 0 &&
