@@ -23,6 +23,8 @@ def main():
         os.path.dirname(os.path.abspath(__file__)), "policies")
     os.makedirs(os.path.join(state, "journal"), exist_ok=True)
     os.makedirs(os.path.join(state, "policies"), exist_ok=True)
+    hashes = {}		# "@NAME" -> its hash (the policy archived once)
+    journals = {}	# day -> its journal file, open for appending
     with open(src, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
@@ -31,18 +33,25 @@ def main():
             rec = json.loads(line)
             ph = rec.get("phash", "")
             if ph.startswith("@"):
-                with open(os.path.join(pdir, ph[1:] + ".txt"), "rb") as p:
-                    text = p.read()
-                h = hashlib.sha256(text).hexdigest()
-                with open(os.path.join(state, "policies", h + ".txt"), "wb") as p:
-                    p.write(text)
-                rec["phash"] = h
+                if ph not in hashes:
+                    with open(os.path.join(pdir, ph[1:] + ".txt"), "rb") as p:
+                        text = p.read()
+                    h = hashlib.sha256(text).hexdigest()
+                    with open(os.path.join(state, "policies", h + ".txt"),
+                              "wb") as p:
+                        p.write(text)
+                    hashes[ph] = h
+                rec["phash"] = hashes[ph]
             body = json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
             crc = zlib.crc32(body.encode()) & 0xffffffff
             day = time.strftime("%Y-%m-%d", time.gmtime(rec["time"]))
-            with open(os.path.join(state, "journal", day + ".jnl"), "a",
-                      encoding="utf-8") as j:
-                j.write("J1 %08x %s\n" % (crc, body))
+            if day not in journals:
+                journals[day] = open(
+                    os.path.join(state, "journal", day + ".jnl"), "a",
+                    encoding="utf-8")
+            journals[day].write("J1 %08x %s\n" % (crc, body))
+    for j in journals.values():
+        j.close()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,17 @@ job(void *ctx, void *arg)
 	free(arg);
 }
 
+static int
+started(void)
+{
+	int	p;
+
+	pthread_mutex_lock(&mu);
+	p = peak;
+	pthread_mutex_unlock(&mu);
+	return p > 0;
+}
+
 static void
 drop(void *arg)
 {
@@ -108,7 +119,10 @@ test_workq_free_drops(void)
 	for (i = 0; i < 5; i++)
 		n += workq_push(w, malloc(sizeof(int))) == 0;
 	CHECK_INT(n, 5);
-	usleep(20000);			/* the first one runs */
+	/* the first one runs (polled: a fixed 20 ms was too short on a
+	 * loaded machine) */
+	for (i = 0; i < 5000 && !started(); i++)
+		usleep(1000);
 	workq_free(w, drop);
 	CHECK_INT(done, 1);
 	CHECK_INT(dropped, 4);
