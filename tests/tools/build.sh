@@ -18,7 +18,8 @@ warn="-Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
 -Wmissing-prototypes -Wformat=2"
 cflags="${CFLAGS:--O2 -g} -std=c11 -D_GNU_SOURCE -pthread $warn"
 [ -n "$SAN" ] && cflags="$cflags -fsanitize=address,undefined -fno-omit-frame-pointer"
-common="common/util/buf.c common/util/xmalloc.c common/util/log.c common/util/status.c"
+common="common/util/buf.c common/util/xmalloc.c common/util/log.c common/util/status.c
+    common/util/thr.c"
 inc="-Icommon/util -Icommon/net"
 mkdir -p "$build/tools"
 # shellcheck disable=SC2046,SC2086
