@@ -15,6 +15,7 @@
 # Needs root, debootstrap, dpkg-buildpackage, unshare and the Debian
 # mirror (as apt on this machine reaches it); nothing else from the
 # network.  Cold (no cached root): ~2 min more for debootstrap.
+# run-tests: host (it needs the network: apt and debootstrap reach Debian's mirror)
 . "$(dirname "$0")/../lib.sh"
 PROBE=$ROOT/tests/tools/mta-probe.py
 unset MAKEFLAGS MFLAGS MAKELEVEL	# make check's jobserver is not ours

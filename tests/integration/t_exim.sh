@@ -18,6 +18,7 @@
 # 127.0.5.1 (interface = on its smtp transports, the only line the test
 # adds to the fragment) so the lab MX log shows which connections were
 # Exim's.
+# run-tests: host (it needs the network: apt-get download of Exim's packages, when not cached)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 MILTER=$BUILD/sts-milter

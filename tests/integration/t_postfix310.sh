@@ -16,6 +16,7 @@
 #
 # STS-APP-2: for the testing domains no report counts a successful
 # session under their STS policy (truth.h).
+# run-tests: host (it needs the network: debootstrap of its Debian root, when not cached)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/pf310.sh"

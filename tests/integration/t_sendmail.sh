@@ -19,6 +19,7 @@
 #
 # Sendmail logs through syslog(3): /dev/log in the root is /lab/log.sock,
 # where this test listens and writes $S/maillog.
+# run-tests: host (it needs the network: debootstrap of its Debian root, when not cached)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lab.sh"
 ROOTS=$ROOT/tests/lab/roots
