@@ -144,6 +144,7 @@ pmap_job_pool_new(int nthreads, struct sts_cache *cache,
 		free(p);
 		return NULL;
 	}
+	workq_name(p->p_wq, "sts-pmap-job");
 	return p;
 }
 

@@ -86,6 +86,8 @@ sts_pool_new(int max, size_t queue, void (*run)(void *, const char *, int),
 	p->p_scan = scan;
 	p->p_arg = arg;
 	p->p_wq = workq_new(max, queue < 64 ? 64 : queue, sts_pool_run, p);
+	if (p->p_wq != NULL)
+		workq_name(p->p_wq, "sts-pool");
 	pthread_mutex_init(&p->p_mu, NULL);
 	pthread_cond_init(&p->p_cv, NULL);
 	if (pthread_create(&p->p_thread, NULL, sts_pool_timer, p) != 0) {

@@ -52,5 +52,7 @@ thr_interactive(const char *name)
 	a.policy = SCHED_OTHER;
 	a.nice = getpriority(PRIO_PROCESS, (id_t)gettid());
 	a.runtime = THR_SLICE_NS;
+	a.flags = 0x01;		/* SCHED_FLAG_RESET_ON_FORK: not to the
+				 * threads it starts (workq.c's) */
 	return syscall(SYS_sched_setattr, 0, &a, 0) == 0 ? 0 : -1;
 }

@@ -7,6 +7,7 @@
  * thread is idle and fewer than max_threads run.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "workq.h"
@@ -21,6 +22,7 @@ struct workq {
 	pthread_t	 *w_threads;
 	void		(*w_fn)(void *, void *);
 	void		 *w_ctx;
+	char		  w_name[16];	/* "": the starter's */
 };
 
 static void *
@@ -30,6 +32,8 @@ workq_main(void *arg)
 	void		*job;
 
 	pthread_mutex_lock(&w->w_mu);
+	if (w->w_name[0] != '\0')
+		(void)pthread_setname_np(pthread_self(), w->w_name);
 	for (;;) {
 		while (w->w_len == 0 && !w->w_stop) {
 			w->w_idle++;
@@ -47,6 +51,14 @@ workq_main(void *arg)
 	}
 	pthread_mutex_unlock(&w->w_mu);
 	return NULL;
+}
+
+void
+workq_name(struct workq *w, const char *name)
+{
+	pthread_mutex_lock(&w->w_mu);
+	snprintf(w->w_name, sizeof(w->w_name), "%s", name);
+	pthread_mutex_unlock(&w->w_mu);
 }
 
 struct workq *

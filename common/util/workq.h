@@ -21,6 +21,9 @@ struct workq;
 struct workq	*workq_new(int max_threads, size_t max_queued,
 		    void (*fn)(void *ctx, void *job), void *ctx);
 int		 workq_push(struct workq *, void *job);
+/* workq_name - the name its threads take (top -H, ps -L; 15 bytes),
+ * rather than that of the thread that happened to start them */
+void		 workq_name(struct workq *, const char *);
 void		 workq_free(struct workq *, void (*drop)(void *job));
 /* workq_stats - threads started, jobs queued (not yet running) */
 void		 workq_stats(struct workq *, int *threads, size_t *queued);

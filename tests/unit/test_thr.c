@@ -18,7 +18,7 @@ struct probe {
 	void		(*fn)(struct probe *);
 	int		 nice_before, nice_after, rc;
 	char		 name[16];
-	uint64_t	 slice;
+	uint64_t	 slice, child_slice;
 };
 
 /* the kernel's view of the calling thread: SCHED_OTHER's runtime */
@@ -52,15 +52,25 @@ inter(struct probe *p)
 }
 
 static void *
+child(void *arg)
+{
+	*(uint64_t *)arg = slice_now();
+	return NULL;
+}
+
+static void *
 run(void *arg)
 {
 	struct probe	*p = arg;
+	pthread_t	 t;
 
 	p->nice_before = getpriority(PRIO_PROCESS, (id_t)gettid());
 	p->fn(p);
 	p->nice_after = getpriority(PRIO_PROCESS, (id_t)gettid());
 	(void)pthread_getname_np(pthread_self(), p->name, sizeof(p->name));
 	p->slice = slice_now();
+	if (pthread_create(&t, NULL, child, &p->child_slice) == 0)
+		pthread_join(t, NULL);
 	return NULL;
 }
 
@@ -95,6 +105,9 @@ test_thr_table(void)
 			CHECKF(p.rc != 0 || p.slice == THR_SLICE_NS,
 			    "row %zu: rc %d, slice %llu", r, p.rc,
 			    (unsigned long long)p.slice);
+		/* not handed down to the threads it starts */
+		CHECKF(p.child_slice != THR_SLICE_NS, "row %zu: child slice %llu",
+		    r, (unsigned long long)p.child_slice);
 	}
 }
 

@@ -128,10 +128,38 @@ test_workq_free_drops(void)
 	CHECK_INT(dropped, 4);
 }
 
+/* workq_name: its threads take the name, not their starter's */
+static char	got_name[16];
+
+static void
+name_job(void *ctx, void *arg)
+{
+	(void)ctx;
+	(void)pthread_getname_np(pthread_self(), got_name, sizeof(got_name));
+	free(arg);
+}
+
+static void
+test_workq_name(void)
+{
+	struct workq	*w = workq_new(1, 4, name_job, NULL);
+	int		 i;
+
+	(void)pthread_setname_np(pthread_self(), "starter");
+	workq_name(w, "sts-test-pool");
+	CHECK_INT(workq_push(w, malloc(1)), 0);
+	for (i = 0; i < 2000 && __atomic_load_n(&got_name[0], __ATOMIC_ACQUIRE)
+	    == '\0'; i++)
+		usleep(1000);
+	workq_free(w, free);
+	CHECK_STR(got_name, "sts-test-pool");
+}
+
 int
 main(void)
 {
 	RUN(test_workq_table);
 	RUN(test_workq_free_drops);
+	RUN(test_workq_name);
 	return harness_done("test_workq");
 }
