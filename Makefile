@@ -175,17 +175,19 @@ $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBCOMMON)
 deps:
 	@sh tests/deps.sh
 
-# check: install what is missing, then build and run everything: the
-# integration tests (first: the long ones), the unit tests (plain and
-# ASan) and the fuzz corpora, CHECK_JOBS at once, each in network and
-# mount namespaces of its own (tests/run-tests -j; README "Tests").
+# check: install what is missing, build, then run everything: the
+# integration tests (first: the long ones) and the unit tests, CHECK_JOBS
+# at once, each in network and mount namespaces of its own, while the
+# ASan/UBSan build is made beside them at a lower priority; then the unit
+# tests under ASan and the fuzz corpora (tests/run-tests -j -b; README
+# "Tests").
 CHECK_JOBS ?= 3
 check: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) progs unit tools testprogs
-	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-asan SAN=1 unit
-	@BUILD=$(abspath $(BUILD)) tests/run-tests -j $(CHECK_JOBS) $(INTEG_TESTS) \
-	    $(UNIT_BINS) $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS)) \
-	    tests/fuzz/replay-all.sh
+	@BUILD=$(abspath $(BUILD)) tests/run-tests -j $(CHECK_JOBS) \
+	    -b '$(MAKE) --no-print-directory -j'$$(nproc)' BUILD=build-asan SAN=1 unit' \
+	    $(INTEG_TESTS) $(UNIT_BINS) \
+	    -- $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS)) tests/fuzz/replay-all.sh
 
 check-unit: unit
 	@tests/run-tests $(UNIT_BINS)
