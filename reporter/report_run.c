@@ -48,12 +48,75 @@ struct run {
 	int				 rc;
 };
 
+int
+report_run_rc(int have, int rc)
+{
+	/* errors outrank "retry later", which outranks success */
+	return have == EX_OK || (have == EX_TEMPFAIL && rc != EX_OK) ? rc :
+	    have;
+}
+
 static void
 rc_raise(struct run *r, int rc)
 {
-	/* errors outrank "retry later", which outranks success */
-	if (r->rc == EX_OK || (r->rc == EX_TEMPFAIL && rc != EX_OK))
-		r->rc = rc;
+	r->rc = report_run_rc(r->rc, rc);
+}
+
+int
+report_run_lock(const char *rdir, const char *name, int *rc)
+{
+	char	*p;
+	int	 fd = -1;
+
+	if (fs_mkdir_p(rdir, 0750) != 0) {
+		log_warn("%s", rdir);
+		*rc = report_run_rc(*rc, EX_CANTCREAT);
+		return -1;
+	}
+	p = xasprintf("%s/%s", rdir, name);
+	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		log_warn("%s", p);
+		*rc = report_run_rc(*rc, EX_CANTCREAT);
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		log_warnx("another tlsrpt-reporter run holds %s; nothing done",
+		    p);
+		*rc = report_run_rc(*rc, EX_TEMPFAIL);
+		close(fd);
+		fd = -1;
+	}
+	free(p);
+	return fd;
+}
+
+void
+report_run_state_new(struct report_state *s, const struct report_made *m,
+    time_t now)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->report_id, sizeof(s->report_id), "%s", m->report_id);
+	s->built = now;
+	s->nsuccess = m->nsuccess;
+	s->nfailure = m->nfailure;
+}
+
+void
+report_run_rmdir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		*p;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			p = xasprintf("%s/%s", dir, e->d_name);
+			(void)unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	(void)rmdir(dir);
 }
 
 /* rc_raise_io - for a failed write with errno e: a full disk (or quota)
@@ -281,11 +344,7 @@ build_day(struct run *r, const char *day, const char *dd)
 			report_make_clear(&m);
 			goto next;
 		}
-		memset(&s, 0, sizeof(s));
-		snprintf(s.report_id, sizeof(s.report_id), "%s", m.report_id);
-		s.built = r->o->now;
-		s.nsuccess = m.nsuccess;
-		s.nfailure = m.nfailure;
+		report_run_state_new(&s, &m, r->o->now);
 		if (store(gzp, m.gz.b_data, m.gz.b_len) != 0 ||
 		    report_state_save(stp, &s, &why) != ST_OK) {
 			int e = errno;
@@ -682,23 +741,7 @@ remove_day(struct run *r, const char *day)
 	p = statedir_journal_day(r->x->conf->state_dir, day);
 	(void)unlink(p);
 	free(p);
-	{
-		DIR		*d;
-		struct dirent	*e;
-
-		if ((d = opendir(dd)) != NULL) {
-			while ((e = readdir(d)) != NULL) {
-				if (!strcmp(e->d_name, ".") ||
-				    !strcmp(e->d_name, ".."))
-					continue;
-				p = xasprintf("%s/%s", dd, e->d_name);
-				(void)unlink(p);
-				free(p);
-			}
-			closedir(d);
-		}
-	}
-	(void)rmdir(dd);
+	report_run_rmdir(dd);
 	free(dd);
 	r->st->removed_days++;
 	log_info("day=%s: reports done, journal older than journal_retention "
@@ -780,7 +823,7 @@ report_run(const struct report_run_opts *o, struct report_make_ctx *x,
     struct report_send *s, struct report_run_stats *st)
 {
 	struct run	 r;
-	char		*lockp = NULL, **dv = NULL, today[11];
+	char		**dv = NULL, today[11];
 	size_t		 nd = 0, i;
 	int		 lockfd = -1;
 	time_t		 t, day0 = timefmt_day_start(o->now);
@@ -808,26 +851,9 @@ report_run(const struct report_run_opts *o, struct report_make_ctx *x,
 			goto out;
 		}
 	}
-	if (!o->dry_run) {
-		if (fs_mkdir_p(r.rdir, 0750) != 0) {
-			log_warn("%s", r.rdir);
-			r.rc = EX_CANTCREAT;
-			goto out;
-		}
-		lockp = xasprintf("%s/lock", r.rdir);
-		if ((lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC,
-		    0640)) < 0) {
-			log_warn("%s", lockp);
-			r.rc = EX_CANTCREAT;
-			goto out;
-		}
-		if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
-			log_warnx("another tlsrpt-reporter run holds %s; "
-			    "nothing done", lockp);
-			r.rc = EX_TEMPFAIL;
-			goto out;
-		}
-	}
+	if (!o->dry_run &&
+	    (lockfd = report_run_lock(r.rdir, "lock", &r.rc)) < 0)
+		goto out;
 	st->ran = 1;
 	if (o->day != NULL) {
 		process_day(&r, o->day);
@@ -864,7 +890,6 @@ out:
 	free_list(dv, nd);
 	if (lockfd >= 0)
 		close(lockfd);
-	free(lockp);
 	free(r.rdir);
 	return r.rc;
 }

@@ -116,6 +116,20 @@ int	report_run_outcome(struct report_run_stats *, const char *day,
 void	report_run_log_dest(const char *day, const char *domain,
 	    const struct report_state *, const struct report_dest *,
 	    const char *result);
+/* report_run_rc - the exit status of a run that had have and meets rc:
+ * errors outrank EX_TEMPFAIL ("retry later"), which outranks EX_OK */
+int	report_run_rc(int have, int rc);
+/* report_run_lock - one run per host: rdir/name created and flock()ed
+ * (rdir made first); the fd to keep open for the run, or -1 with *rc
+ * raised (EX_CANTCREAT; EX_TEMPFAIL when another run holds it) and the
+ * reason logged */
+int	report_run_lock(const char *rdir, const char *name, int *rc);
+/* report_run_state_new - the state of a report just built (m), before
+ * any delivery */
+void	report_run_state_new(struct report_state *, const struct report_made *,
+	    time_t now);
+/* report_run_rmdir - dir's files, then dir (a day's state) */
+void	report_run_rmdir(const char *dir);
 /* report_run_prune_archive - after journal days were removed: the
  * archived policy texts no kept day names (report_prune.h), logged and
  * counted in st->pruned_policies */
