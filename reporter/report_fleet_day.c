@@ -184,10 +184,7 @@ report_fleet_day_build(struct frun *r, const char *day, size_t n,
 	if (bad > 0)
 		log_warnx("fleet: day=%s: skipped %lu corrupt shipped records",
 		    day, bad);
-	r->st->records += report_agg_stats(agg)->records;
-	r->st->sessions += report_agg_stats(agg)->sessions;
-	r->st->own_reports += report_agg_stats(agg)->own_reports;
-	r->st->bad += report_agg_stats(agg)->bad + bad;
+	report_run_count(r->st, agg, bad);
 	nd = report_agg_domains(agg, &doms);
 	pmiss = r->x->ptext_missing;
 	report_make_ctx_attach(r->x, doms, nd);

@@ -89,6 +89,18 @@ report_run_lock(const char *rdir, const char *name, int *rc)
 }
 
 void
+report_run_count(struct report_run_stats *st, const struct report_agg *agg,
+    unsigned long bad)
+{
+	const struct report_agg_stats	*a = report_agg_stats(agg);
+
+	st->records += a->records;
+	st->sessions += a->sessions;
+	st->own_reports += a->own_reports;
+	st->bad += a->bad + bad;
+}
+
+void
 report_run_state_new(struct report_state *s, const struct report_made *m,
     time_t now)
 {
@@ -299,10 +311,7 @@ build_day(struct run *r, const char *day, const char *dd)
 	if (js.bad > 0)
 		log_warnx("day=%s: skipped %lu torn or corrupt journal records",
 		    day, js.bad);
-	r->st->records += report_agg_stats(agg)->records;
-	r->st->sessions += report_agg_stats(agg)->sessions;
-	r->st->own_reports += report_agg_stats(agg)->own_reports;
-	r->st->bad += report_agg_stats(agg)->bad + js.bad;
+	report_run_count(r->st, agg, js.bad);
 	n = report_agg_domains(agg, &doms);
 	missing = r->x->ptext_missing;
 	report_make_ctx_attach(r->x, doms, n);

@@ -124,6 +124,10 @@ int	report_run_rc(int have, int rc);
  * raised (EX_CANTCREAT; EX_TEMPFAIL when another run holds it) and the
  * reason logged */
 int	report_run_lock(const char *rdir, const char *name, int *rc);
+/* report_run_count - a day's aggregate into the run's figures (bad:
+ * records the caller could not decode) */
+void	report_run_count(struct report_run_stats *, const struct report_agg *,
+	    unsigned long bad);
 /* report_run_state_new - the state of a report just built (m), before
  * any delivery */
 void	report_run_state_new(struct report_state *, const struct report_made *,
