@@ -350,10 +350,15 @@ fi
 # nodes 2 and 3: the MTA side of the milter protocol (milter_load), 6 s
 # each; Redis is killed (kill -9) in the middle and started again with
 # what its append-only file has
-printf 'enforce.test\nonebad.test\nexpired.test\nwrongname.test\n' > "$WORK/domains"
+# what node 1 probed, and a failing domain of its own that only this node
+# probes (the nodes share their probe verdicts in Redis: with one domain
+# for both, the later node could take all its verdicts from the other and
+# probe nothing itself)
+printf 'enforce.test\nonebad.test\nexpired.test\nwrongname.test\n' > "$WORK/domains2"
+printf 'enforce.test\nonebad.test\nexpired.test\nuntrustedmx.test\n' > "$WORK/domains3"
 LPIDS=
 for n in 2 3; do
-	"$LOAD" -s "unix:$WORK/m$n/milter.sock" -d 6 -r 1 -f "$WORK/domains" \
+	"$LOAD" -s "unix:$WORK/m$n/milter.sock" -d 6 -r 1 -f "$WORK/domains$n" \
 	    > "$WORK/m$n/load.out" 2>&1 &
 	LPIDS="$LPIDS $!"
 done
@@ -396,12 +401,12 @@ CE=$(rep re re "${TOMORROW}T00:30:00Z" "fleet_report_grace = 0")
 "$R" -d -c "$CE" > "$WORK/e2e.out" 2>&1
 expect_match "reporter: the day reported from three real nodes" "$(cat "$WORK/e2e.out")" \
     "day=$TODAY: [0-9]+ reports built from 3 nodes; not closed by: m1 m2 m3"
-$PY "$ROOT/tests/reporter/fleet_check.py" "$WORK/smtp3" --only enforce.test,onebad.test,expired.test,wrongname.test \
+$PY "$ROOT/tests/reporter/fleet_check.py" "$WORK/smtp3" --only enforce.test,onebad.test,expired.test,wrongname.test,untrustedmx.test \
     "$WORK"/m?/state/journal/$TODAY.jnl > "$WORK/e2e.check"
 expect_eq "one report (one report-id) per domain for the three nodes" "$(sed -n 's/^one //p' "$WORK/e2e.check")" yes
 expect_eq "each report's counts == the sum of the three nodes' journals" "$(sed -n 's/^sums //p' "$WORK/e2e.check")" equal
 expect_eq "reports for the lab domains that got mail" "$(sed -n 's/^names //p' "$WORK/e2e.check")" \
-    "enforce.test expired.test onebad.test wrongname.test"
+    "enforce.test expired.test onebad.test untrustedmx.test wrongname.test"
 expect_eq "the reports' failure details keep each node's own sending-mta-ip" \
     "$(sed -n 's/^failips //p' "$WORK/e2e.check")" "127.0.20.1 127.0.20.2 127.0.20.3"
 
