@@ -13,11 +13,11 @@
 #               after the last record was journaled Redis had it
 #   rcpt        the gate's RCPTs (milter_load, 8 connections, 5 rcpts x
 #               20 messages, enforce.test cached: every RCPT fully gated)
-#               for BENCH_SHIP_RCPT_SECS: single host, then in fleet mode
-#               while the shipper catches up the backlog's day, then in
-#               fleet mode once it has (the shipper idle); rate and
-#               latency side by side (item 7: "with the daemon's RCPT
-#               figures unchanged")
+#               for BENCH_SHIP_RCPT_SECS: single host and fleet mode with
+#               nothing to ship, fresh daemons, alternating rounds
+#               (medians), then in fleet mode while the shipper catches
+#               up the backlog's day; rate and latency side by side
+#               (item 7: "with the daemon's RCPT figures unchanged")
 # Redis is a redis-server of this run (unix socket, no persistence).
 # Target: shipping >= the collectors' journaling rate (README: ~57k
 # records/s); MISS lines for a missed target (exit 0: a benchmark
@@ -26,7 +26,7 @@
 #   BUILD=/abs/build bash tests/bench/ship.sh   (make bench does this)
 #
 # Environment: BENCH_SHIP_RECORDS (1000000), BENCH_SHIP_DGRAMS (200000),
-# BENCH_SHIP_RCPT_SECS (3).
+# BENCH_SHIP_RCPT_SECS (3), BENCH_SHIP_RCPT_ROUNDS (3).
 set -uo pipefail
 export LC_ALL=C
 
@@ -36,6 +36,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 N=${BENCH_SHIP_RECORDS:-1000000}
 ND=${BENCH_SHIP_DGRAMS:-200000}
 RSECS=${BENCH_SHIP_RCPT_SECS:-3}
+RROUNDS=${BENCH_SHIP_RCPT_ROUNDS:-3}
 GEN=$BUILD/bench/collect_load
 SMLOAD=$BUILD/bench/socketmap_load
 RB=$BUILD/bench/report_bench
@@ -86,8 +87,11 @@ conf() {
 		echo "policymap_socket = unix:$W/$name/policymap.sock"
 		echo "tlsrpt_socket = $W/$name/tlsrpt.sock"
 		echo "pid_file = $W/$name/pid"
-		[ "$name" = solo ] || echo "fleet_redis = unix:$W/redis.sock"
-		[ "$name" = solo ] || echo "fleet_node = $name"
+		case $name in
+		solo|rsolo*) ;;		# single host
+		*)	echo "fleet_redis = unix:$W/redis.sock"
+			echo "fleet_node = $name" ;;
+		esac
 		printf '%s\n' "$@"
 	} > "$W/$name/sts-milter.conf"
 }
@@ -190,10 +194,32 @@ rcpt_run() {
 	L0=$(R LLEN "sts:j:$BDAY:$1")
 	printf -v "RES_$2" '%s' "$("$MLOAD" -s "$m" -c 8 -r 5 -m 20 -d "$RSECS" -f "$W/enforce.list" -P "$PID" 2>&1 | sed -n 's/^RESULT //p')"
 }
-conf rsolo "dns_resolvers = 127.0.2.1:53" "ca_file = $CA"
-start rsolo
-rcpt_run rsolo rsolo
-stop
+# single host and fleet mode with nothing to ship, fresh daemons each,
+# RROUNDS rounds in alternating order: medians (rate, p99)
+for r in $(seq "$RROUNDS"); do
+	order="rsolo ridle"
+	[ $((r % 2)) = 0 ] && order="ridle rsolo"
+	for v in $order; do
+		rm -rf "${W:?}/$v$r"
+		conf "$v$r" "dns_resolvers = 127.0.2.1:53" "ca_file = $CA"
+		start "$v$r"
+		rcpt_run "$v$r" "${v}_$r"
+		stop
+	done
+done
+med() {	# FIELD VAR: the median of FIELD over the rounds of VAR
+	local r v
+	for r in $(seq "$RROUNDS"); do v=RES_$2_$r; fld "$1" "${!v}"; done |
+	    sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+}
+RES_rsolo=" rate=$(med rate rsolo) p50_us=$(med p50_us rsolo) p99_us=$(med p99_us rsolo) max_us=$(med max_us rsolo) cpu_us_per_rcpt=$(med cpu_us_per_rcpt rsolo) continue=$(med continue rsolo) tempfail=$(med tempfail rsolo) errors=$(med errors rsolo)"
+RES_ridle=" rate=$(med rate ridle) p50_us=$(med p50_us ridle) p99_us=$(med p99_us ridle) max_us=$(med max_us ridle) cpu_us_per_rcpt=$(med cpu_us_per_rcpt ridle) continue=$(med continue ridle) tempfail=$(med tempfail ridle) errors=$(med errors ridle)"
+for r in $(seq "$RROUNDS"); do
+	for v in rsolo ridle; do
+		x=RES_${v}_$r
+		echo "ship: rcpt: round $r $v: rate $(fld rate "${!x}")/s p99 $(fld p99_us "${!x}") us"
+	done
+done
 # fleet: the backlog's day (its journal and policy texts) waits in the
 # journal; measured from the daemon's start, while the shipper catches up
 conf rfleet "dns_resolvers = 127.0.2.1:53" "ca_file = $CA" "journal_retention = 3650"
@@ -205,12 +231,10 @@ TR=$(since "$T0")
 SHIPPED=$(R LLEN "sts:j:$BDAY:rfleet")
 L0_rfleet=$L0
 T=$(wait_llen "sts:j:$BDAY:rfleet" "$NREC")
-# the same daemon once the shipper has caught up: fleet mode, shipper idle
-rcpt_run rfleet ridle
 stop
-echo "ship: rcpt: enforce.test cached, 8 connections, 5 rcpts x 20 messages, $RSECS s each; CPU us: the daemon's CPU time per RCPT (the shipper's included)"
+echo "ship: rcpt: enforce.test cached, 8 connections, 5 rcpts x 20 messages, $RSECS s each; single host and fleet idle: medians of $RROUNDS alternating rounds, fresh daemons; CPU us: the daemon's CPU time per RCPT (the shipper's included)"
 printf 'ship: rcpt: %-34s %9s %9s %9s %9s %9s  %s\n' "" "rcpts/s" "p50 us" "p99 us" "max us" "CPU us" "accepted/deferred/errors"
-for x in "rsolo single host" "rfleet fleet, shipping the backlog" "ridle fleet, shipper idle"; do
+for x in "rsolo single host" "rfleet fleet, shipping the backlog" "ridle fleet, nothing to ship"; do
 	r=RES_${x%% *}; r=${!r}
 	printf 'ship: rcpt: %-34s %9s %9s %9s %9s %9s  %s/%s/%s\n' "${x#* }" "$(fld rate "$r")" "$(fld p50_us "$r")" \
 	    "$(fld p99_us "$r")" "$(fld max_us "$r")" "$(fld cpu_us_per_rcpt "$r")" \
@@ -218,6 +242,7 @@ for x in "rsolo single host" "rfleet fleet, shipping the backlog" "ridle fleet, 
 done
 echo "ship: rcpt: the backlog: $L0_rfleet of $NREC records in Redis when the measured run began, $SHIPPED when it ended (${TR} s after the daemon's start; $(per_s $((SHIPPED - L0_rfleet)) "$RSECS") records/s shipped meanwhile), all after ${T:-(not all after 300)} s: $([ "$SHIPPED" -lt "$NREC" ] && echo "the shipper was catching up throughout" || echo "WARNING: the shipper had caught up before the run ended (raise BENCH_SHIP_RECORDS)")"
 if [ -n "$(fld rate "$RES_rsolo")" ] && [ -n "$(fld rate "$RES_rfleet")" ]; then
+	echo "ship: rcpt: fleet, nothing to ship / single host: rate $(awk -v a="$(fld rate "$RES_ridle")" -v b="$(fld rate "$RES_rsolo")" 'BEGIN {printf "%.2f", a / b}'), p99 $(awk -v a="$(fld p99_us "$RES_ridle")" -v b="$(fld p99_us "$RES_rsolo")" 'BEGIN {printf "%.2f", a / b}')x"
 	echo "ship: rcpt: shipping / single host: rate $(awk -v a="$(fld rate "$RES_rfleet")" -v b="$(fld rate "$RES_rsolo")" 'BEGIN {printf "%.2f", a / b}'), p99 $(awk -v a="$(fld p99_us "$RES_rfleet")" -v b="$(fld p99_us "$RES_rsolo")" 'BEGIN {printf "%.2f", a / b}')x"
 fi
 verdict "backlog shipping rate vs README's collectors (records/s)" "$RATE" 57000
