@@ -123,6 +123,9 @@ wait_journal() {
 
 # --- 1. records from the gate and the collectors are shipped ---------
 ok "daemon starts in fleet mode" start_milter
+# the daemon says so when it starts the shipper: that may be after its
+# sockets are there (start_milter waits for those only)
+logwait "$D/milter.log" "node n1 shipping its journal to Redis" 10
 expect_match "start-up says it ships" "$(cat "$D/milter.log")" "node n1 shipping its journal to Redis unix:$REDIS_SOCK"
 printf '%s\n' enforce.test testing.test expired.test nopolicy.test > "$D/domains"
 "$LOAD" -s "unix:$D/milter.sock" -c 1 -r 1 -n 4 -f "$D/domains" > "$D/load.out" 2>&1
