@@ -306,14 +306,12 @@ sts_cache_start_refresher(struct sts_cache *c, int n)
 	/* without a DNS loop the lookups block a pool thread, as before */
 	(void)dns_async_start(c->c_so.dns, &why);
 	/*
-	 * One HTTPS loop per CPU but one: handshakes are CPU work, and a
-	 * cold storm that fills every CPU with them queues the answers to
-	 * cached lookups (the reactors) and the MTA itself behind them.
-	 * On 2 CPUs one loop instead of two gave cold.sh a lower cached p99
-	 * in 8 of 9 paired runs and as many cold lookups a second or more
-	 * (README, "The cold path").
+	 * One HTTPS loop per CPU.  One per CPU but one was tried (a CPU
+	 * left for the answers): on 2 CPUs its cached p99 was somewhat
+	 * lower but it answered 5-20 % fewer cold lookups a second (README,
+	 * "The cold path").
 	 */
-	c->c_nloops = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	c->c_nloops = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->c_nloops < 1)
 		c->c_nloops = 1;
 	if (c->c_nloops > STS_CACHE_LOOPS)
