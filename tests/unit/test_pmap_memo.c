@@ -85,14 +85,14 @@ test_not_kept(void)
 	pmap_memo_free(m);
 }
 
-/* A reply made from a cache entry is gone once the entry changed. */
-static void
-test_stamp(void)
+/* memo_enforce - a cache that has enforce.test, and m holding a reply
+ * made from its entry */
+static struct sts_cache *
+memo_enforce(struct pmap_memo *m)
 {
 	struct sts_cache_opts	 o;
 	struct sts_cache	*c;
 	struct sts_lookup	 l;
-	struct pmap_memo	*m = pmap_memo_new();
 	struct pmap_memo_note	 n = { 1, 1, 0, 1000, 7, 0 };
 
 	fake_dns_reset();
@@ -105,6 +105,17 @@ test_stamp(void)
 	n.stamp = l.stamp;
 	sts_lookup_clear(&l);
 	put(m, REQ, REPLY, &n);
+	return c;
+}
+
+/* A reply made from a cache entry is gone once the entry changed. */
+static void
+test_stamp(void)
+{
+	struct pmap_memo	*m = pmap_memo_new();
+	struct sts_cache	*c;
+
+	c = memo_enforce(m);
 	CHECK(get(m, REQ, 1000, 7, c) != NULL);
 	CHECK_INT(sts_cache_flush(c, "enforce.test"), 0);
 	CHECK(get(m, REQ, 1000, 7, c) == NULL);
@@ -118,25 +129,14 @@ test_stamp(void)
 static void
 test_stamp_others(void)
 {
-	struct sts_cache_opts	 o;
+	struct pmap_memo	*m = pmap_memo_new();
 	struct sts_cache	*c;
 	struct sts_lookup	 l;
-	struct pmap_memo	*m = pmap_memo_new();
-	struct pmap_memo_note	 n = { 1, 1, 0, 1000, 7, 0 };
 	uint32_t		 h = hash_fnv32("enforce.test");
 	char			 d[64];
 	int			 i, others = 0;
 
-	fake_dns_reset();
-	fake_http_reset();
-	fake_sts_domain("enforce.test", "e1", "version: STSv1\nmode: enforce\n"
-	    "mx: mx1.enforce.test\nmax_age: 86400\n");
-	fake_cache_opts(&o, NULL);
-	c = sts_cache_new(&o);
-	CHECK_INT(sts_cache_lookup(c, "enforce.test", 0, &l), ST_OK);
-	n.stamp = l.stamp;
-	sts_lookup_clear(&l);
-	put(m, REQ, REPLY, &n);
+	c = memo_enforce(m);
 	/* 20 domains of enforce.test's lock shard (64 of them: the old
 	 * per-shard stamp failed this), not of its generation slot */
 	for (i = 0; others < 20 && i < 100000; i++) {
