@@ -292,8 +292,11 @@ ok "promtool check metrics accepts the textfile" sh -c "promtool check metrics <
 expect_eq "the textfile has exactly the series README lists" \
     "$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$TF" | sort)" \
     "$(printf '%s\n' $README_SERIES | grep '^sts_milter_reporter_' | sort)"
-# Prometheus, through node-exporter: the second run's figures
+# Prometheus, through node-exporter: the second run's figures (both runs
+# processed one period; the second built no report, the first 6: until
+# Prometheus has scraped the second's file it still shows the first's)
 ok "Prometheus scraped the reporter's textfile" wait_q 'sts_milter_reporter_periods_processed{job="node"}' 1
+ok "Prometheus scraped the second run's textfile" wait_q 'sts_milter_reporter_reports_built{job="node"}' 0
 check 'sts_milter_reporter_reports_built' 0
 check 'sts_milter_reporter_retries_pending' 3
 check 'sts_milter_reporter_reports_failed{transport="smtp"}' 0	# none due
