@@ -142,6 +142,12 @@ expect_eq "two nodes waited for the lock holder's result" \
 
 # --- every key has an expiry; a policy's is its own ---------------------
 load n1 1 nopolicy.test >/dev/null
+# the answer comes first, the fleet's copy after it (the node's writer
+# puts it): wait for it, up to 5 s
+for _ in $(seq 50); do
+	[ "$(rc EXISTS sts:pol:nopolicy.test)" = 1 ] && break
+	sleep 0.1
+done
 # the cache's keys (the shipper's node registry and positions are not
 # cache entries: fleet-core's)
 keys=$(rc --scan --pattern 'sts:pol:*'; rc --scan --pattern 'sts:mx:*'; rc --scan --pattern 'sts:lock:*')
