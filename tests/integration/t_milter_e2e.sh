@@ -122,6 +122,8 @@ bad() {
 	expect_match "$d: 451 4.7.5 naming policy, MX and $res" "$reply" \
 	    "^451 4\.7\.5 MTA-STS policy of ${d//./\\.} \(id [a-z0-9]+, mode enforce\) cannot be met: ${mx//./\\.} \[${ip//./\\.}\]: $res \($reason\); will retry$"
 	nok "$d: nothing queued" queued
+	# Postfix's line reaches the log through syslog, after the session
+	logwait "$MTALOG" "to=<$TAG@${d//./\\.}>" 10
 	expect_match "$d: Postfix logs the milter's 451" \
 	    "$(grep "to=<$TAG@$d>" "$MTALOG")" \
 	    "NOQUEUE: milter-reject: RCPT from [^ ]+: 451 4\.7\.5 MTA-STS policy of ${d//./\\.} .*$res"
