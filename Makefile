@@ -26,6 +26,7 @@ CPPFLAGS += $(PKG_CFLAGS)
 LDLIBS	 = $(PKG_LIBS) -lpthread
 
 SEAM_SRCS	= common/net/dns.c common/net/dns_async.c common/net/http.c \
+		  common/net/http_loop.c \
 		  common/net/tls_probe.c \
 		  common/util/clock.c
 COMMON_SRCS	= $(wildcard common/*/*.c)

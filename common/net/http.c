@@ -84,6 +84,7 @@
 #include "buf.h"
 #include "http.h"
 #include "http_body.h"
+#include "http_impl.h"
 #include "status.h"
 #include "trust.h"
 #include "thr.h"
@@ -95,16 +96,6 @@
 #define HTTP_USER_AGENT		"sts-milter/" PKG_VERSION
 
 #define HTTP_BODY_DEFAULT	(16u * 1024 * 1024)	/* as buf.c */
-
-/* Per-request state shared with the curl callbacks. */
-struct http_ctx {
-	struct http_reply	*hc_reply;
-	size_t			 hc_max;
-	int			 hc_toobig;
-	int			 hc_verify;
-	char			*hc_host;	/* URL host, for the name check */
-	X509_STORE		*hc_store;	/* shared trust store (trust.c) */
-};
 
 static int	http_initialized;
 
@@ -387,25 +378,6 @@ http_map(CURL *curl, CURLcode cc, const struct http_ctx *hc,
 	}								\
 } while (0)
 
-/*
- * One transfer: the easy handle and what its callbacks and the failure
- * path need.  http_do() keeps one on its stack; the loop one per
- * request on the heap (the callbacks hold its address).
- */
-struct http_xfer {
-	CURL			*x_curl;
-	struct curl_slist	*x_resolve, *x_hdrs;
-	struct http_ctx		 x_hc;
-	struct buf		 x_err;
-	char			 x_errbuf[CURL_ERROR_SIZE];
-	char			*x_url;		/* for the why line */
-	/* the loop's */
-	struct http_reply	 x_reply;
-	http_done_fn		*x_done;
-	void			*x_arg;
-	struct http_xfer	*x_next, *x_prev;	/* a loop's list */
-};
-
 /* xfer_opts - the handle's option list, in the order the options depend
  * on each other; -1 with x_err set on the first failure */
 static int
@@ -480,9 +452,9 @@ nomem:
 	return -1;
 }
 
-/* xfer_setup - x ready to perform req into r; -1 with x_err set */
-static int
-xfer_setup(struct http_xfer *x, const struct http_req *req,
+/* http_xfer_setup - x ready to perform req into r; -1 with x_err set */
+int
+http_xfer_setup(struct http_xfer *x, const struct http_req *req,
     struct http_reply *r)
 {
 	long	urlport = 0;
@@ -521,12 +493,12 @@ xfer_setup(struct http_xfer *x, const struct http_req *req,
 }
 
 /*
- * xfer_finish - what the transfer got (cc: curl's result, or -1 when
+ * http_xfer_finish - what the transfer got (cc: curl's result, or -1 when
  * the setup failed): r (x_hc.hc_reply) filled, the handle released;
  * ST_OK when a response arrived, else ST_TEMPFAIL with one line in why
  */
-static enum status
-xfer_finish(struct http_xfer *x, int cc, struct buf *why)
+enum status
+http_xfer_finish(struct http_xfer *x, int cc, struct buf *why)
 {
 	struct http_reply	*r = x->x_hc.hc_reply;
 	CURL			*curl = x->x_curl;
@@ -575,193 +547,7 @@ http_do(const struct http_req *req, struct http_reply *r, struct buf *why)
 	struct http_xfer	x;
 
 	memset(&x, 0, sizeof(x));
-	if (xfer_setup(&x, req, r) == -1)
-		return xfer_finish(&x, -1, why);
-	return xfer_finish(&x, (int)curl_easy_perform(x.x_curl), why);
-}
-
-/* --- the loop: many transfers on one thread (curl's multi interface) -- */
-
-struct http_loop {
-	CURLM			*l_multi;
-	pthread_t		 l_thread;
-	pthread_mutex_t		 l_mu;
-	struct http_xfer	*l_in, **l_intail;	/* submitted, FIFO */
-	struct http_xfer	*l_act;		/* in the multi (loop thread) */
-	int			 l_stop;
-	int			 l_max;		/* transfers at once */
-	int			 l_active;	/* loop thread only */
-	atomic_ulong		 l_count;	/* submitted, not done */
-};
-
-static void
-loop_done(struct http_xfer *x, int cc)
-{
-	struct buf	why = BUF_INIT;
-	enum status	st;
-
-	st = xfer_finish(x, cc, &why);
-	x->x_done(x->x_arg, st, &x->x_reply, buf_str(&why));
-	http_reply_clear(&x->x_reply);
-	buf_free(&why);
-	free(x);
-}
-
-/* loop_unlink - x has left the multi */
-static void
-loop_unlink(struct http_loop *l, struct http_xfer *x)
-{
-	if (x->x_prev != NULL)
-		x->x_prev->x_next = x->x_next;
-	else
-		l->l_act = x->x_next;
-	if (x->x_next != NULL)
-		x->x_next->x_prev = x->x_prev;
-	x->x_next = x->x_prev = NULL;
-	l->l_active--;
-}
-
-/* loop_admit - move submitted transfers into the multi, up to l_max */
-static void
-loop_admit(struct http_loop *l)
-{
-	struct http_xfer	*x;
-
-	while (l->l_active < l->l_max) {
-		pthread_mutex_lock(&l->l_mu);
-		if ((x = l->l_in) != NULL && (l->l_in = x->x_next) == NULL)
-			l->l_intail = &l->l_in;
-		pthread_mutex_unlock(&l->l_mu);
-		if (x == NULL)
-			return;
-		x->x_next = NULL;
-		if (curl_multi_add_handle(l->l_multi, x->x_curl) != CURLM_OK) {
-			buf_puts(&x->x_err, "curl_multi_add_handle failed");
-			loop_done(x, -1);
-			atomic_fetch_sub(&l->l_count, 1);
-			continue;
-		}
-		l->l_active++;
-		if ((x->x_next = l->l_act) != NULL)
-			l->l_act->x_prev = x;
-		l->l_act = x;
-	}
-}
-
-static void *
-loop_run(void *arg)
-{
-	struct http_loop	*l = arg;
-	struct http_xfer	*x;
-	CURLMsg			*m;
-	int			 running, left, stop;
-
-	thr_background("sts-https");	/* handshakes wait, answers do not */
-	for (;;) {
-		pthread_mutex_lock(&l->l_mu);
-		stop = l->l_stop;
-		pthread_mutex_unlock(&l->l_mu);
-		if (stop)
-			break;
-		loop_admit(l);
-		(void)curl_multi_perform(l->l_multi, &running);
-		while ((m = curl_multi_info_read(l->l_multi, &left)) != NULL) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			(void)curl_easy_getinfo(m->easy_handle,
-			    CURLINFO_PRIVATE, (char **)&x);
-			(void)curl_multi_remove_handle(l->l_multi,
-			    m->easy_handle);
-			loop_unlink(l, x);
-			loop_done(x, (int)m->data.result);
-			atomic_fetch_sub(&l->l_count, 1);
-		}
-		loop_admit(l);
-		(void)curl_multi_poll(l->l_multi, NULL, 0, 1000, NULL);
-	}
-	return NULL;
-}
-
-struct http_loop *
-http_loop_new(int max, struct buf *why)
-{
-	struct http_loop	*l = xcalloc(1, sizeof(*l));
-
-	l->l_max = max > 0 ? max : 1;
-	l->l_intail = &l->l_in;
-	pthread_mutex_init(&l->l_mu, NULL);
-	if ((l->l_multi = curl_multi_init()) == NULL) {
-		buf_puts(why, "curl_multi_init failed");
-		goto fail;
-	}
-	(void)curl_multi_setopt(l->l_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    (long)l->l_max);
-	if (pthread_create(&l->l_thread, NULL, loop_run, l) != 0) {
-		buf_puts(why, "cannot start the HTTPS loop thread");
-		goto fail;
-	}
-	return l;
-fail:
-	if (l->l_multi != NULL)
-		curl_multi_cleanup(l->l_multi);
-	pthread_mutex_destroy(&l->l_mu);
-	free(l);
-	return NULL;
-}
-
-int
-http_loop_submit(struct http_loop *l, const struct http_req *req,
-    http_done_fn *done, void *arg)
-{
-	struct http_xfer	*x = xcalloc(1, sizeof(*x));
-
-	x->x_done = done;
-	x->x_arg = arg;
-	if (xfer_setup(x, req, &x->x_reply) == -1 ||
-	    curl_easy_setopt(x->x_curl, CURLOPT_PRIVATE, x) != CURLE_OK) {
-		loop_done(x, -1);	/* at once, on this thread */
-		return 0;
-	}
-	atomic_fetch_add(&l->l_count, 1);
-	pthread_mutex_lock(&l->l_mu);
-	*l->l_intail = x;
-	l->l_intail = &x->x_next;
-	pthread_mutex_unlock(&l->l_mu);
-	(void)curl_multi_wakeup(l->l_multi);
-	return 0;
-}
-
-unsigned long
-http_loop_pending(struct http_loop *l)
-{
-	return atomic_load(&l->l_count);
-}
-
-void
-http_loop_free(struct http_loop *l)
-{
-	struct http_xfer	*x, *next;
-
-	if (l == NULL)
-		return;
-	pthread_mutex_lock(&l->l_mu);
-	l->l_stop = 1;
-	pthread_mutex_unlock(&l->l_mu);
-	(void)curl_multi_wakeup(l->l_multi);
-	pthread_join(l->l_thread, NULL);
-	/* what is still in flight or waiting fails: "shutting down" */
-	while ((x = l->l_act) != NULL) {
-		(void)curl_multi_remove_handle(l->l_multi, x->x_curl);
-		loop_unlink(l, x);
-		buf_puts(&x->x_err, "shutting down");
-		loop_done(x, -1);
-	}
-	for (x = l->l_in; x != NULL; x = next) {
-		next = x->x_next;
-		buf_puts(&x->x_err, "shutting down");
-		loop_done(x, -1);
-	}
-	curl_multi_cleanup(l->l_multi);
-	pthread_mutex_destroy(&l->l_mu);
-	free(l);
+	if (http_xfer_setup(&x, req, r) == -1)
+		return http_xfer_finish(&x, -1, why);
+	return http_xfer_finish(&x, (int)curl_easy_perform(x.x_curl), why);
 }

@@ -659,6 +659,7 @@ sts_cache_free(struct sts_cache *c)
 	for (i = 0; i < (size_t)c->c_nloops; i++)
 		http_loop_free(c->c_loops[i]);
 	sts_writer_free(c->c_writer);	/* what is to write: written */
+	fs_batch_free(&c->c_wbatch);
 	pthread_rwlock_destroy(&c->c_ready_lock);
 	for (i = 0; i < NSHARD; i++) {
 		for (b = 0; b < c->c_shard[i].s_nbuckets; b++)

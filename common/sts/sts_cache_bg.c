@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fs_batch.h"
 #include "http.h"
 #include "sts_cache_impl.h"
 #include "sts_pool.h"
@@ -84,15 +85,24 @@ write_one(void *arg, const char *domain)
 		put = 1;
 	}
 	pthread_mutex_unlock(&s->s_mu);
-	if (have)
-		(void)sts_store_write(c->c_dir, domain, &data);
+	if (have)	/* renamed in place at the flush, after the lot */
+		(void)sts_store_stage(&c->c_wbatch, c->c_dir, domain, &data);
 	else if (found)
-		(void)sts_store_remove(c->c_dir, domain);
+		sts_store_stage_remove(&c->c_wbatch, c->c_dir, domain);
 	buf_free(&data);
 	if (put) {
 		c->c_l2->put(c->c_l2->arg, domain, &cp);
 		sts_state_clear(&cp);
 	}
+}
+
+/* write_flush - the files of what the writer took: one disk flush */
+static void
+write_flush(void *arg)
+{
+	struct sts_cache	*c = arg;
+
+	(void)fs_batch_commit(&c->c_wbatch);
 }
 
 /* disco_apply - fold d's outcome into its entry and tell (the thread
@@ -301,7 +311,7 @@ sts_cache_start_refresher(struct sts_cache *c, int n)
 		return -1;
 	/* without them (out of threads) the pool does it all, as before */
 	if (c->c_dir != NULL || c->c_l2 != NULL)
-		c->c_writer = sts_writer_new(write_one, c);
+		c->c_writer = sts_writer_new(write_one, write_flush, c);
 	c->c_inflight_max = (unsigned long)max * 16;
 	/* without a DNS loop the lookups block a pool thread, as before */
 	(void)dns_async_start(c->c_so.dns, &why);

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "fs_batch.h"
 #include "sts_cache.h"
 #include "sts_state.h"
 
@@ -78,6 +79,7 @@ struct sts_cache {
 	int			 c_nloops;
 	atomic_uint		 c_nextloop;	/* round robin */
 	struct sts_writer	*c_writer;
+	struct fs_batch		 c_wbatch;	/* the writer's staged files */
 	atomic_ulong		 c_inflight;	/* checks past the pool */
 	unsigned long		 c_inflight_max;
 	atomic_int		 c_stopping;

@@ -138,6 +138,7 @@ struct sts_writer_item {
 
 struct sts_writer {
 	void			(*w_fn)(void *, const char *);
+	void			(*w_flush)(void *);
 	void			*w_arg;
 	pthread_mutex_t		 w_mu;
 	pthread_cond_t		 w_cv;		/* work, or stop */
@@ -151,7 +152,7 @@ static void *
 sts_writer_run(void *arg)
 {
 	struct sts_writer	*w = arg;
-	struct sts_writer_item	*it;
+	struct sts_writer_item	*it, *next;
 
 	/* background work, as the discoveries': lookups are answered from
 	 * memory, the file is for the next start (and the fleet's store) */
@@ -162,12 +163,18 @@ sts_writer_run(void *arg)
 			pthread_cond_wait(&w->w_cv, &w->w_mu);
 		if ((it = w->w_head) == NULL)
 			break;			/* stopped and drained */
-		if ((w->w_head = it->w_next) == NULL)
-			w->w_tail = &w->w_head;
+		/* all that waits, in order, then one flush for the lot */
+		w->w_head = NULL;
+		w->w_tail = &w->w_head;
 		w->w_busy = 1;
 		pthread_mutex_unlock(&w->w_mu);
-		w->w_fn(w->w_arg, it->w_domain);
-		free(it);
+		for (; it != NULL; it = next) {
+			next = it->w_next;
+			w->w_fn(w->w_arg, it->w_domain);
+			free(it);
+		}
+		if (w->w_flush != NULL)
+			w->w_flush(w->w_arg);
 		pthread_mutex_lock(&w->w_mu);
 		w->w_busy = 0;
 		if (w->w_head == NULL)
@@ -179,11 +186,13 @@ sts_writer_run(void *arg)
 }
 
 struct sts_writer *
-sts_writer_new(void (*fn)(void *, const char *), void *arg)
+sts_writer_new(void (*fn)(void *, const char *), void (*flush)(void *),
+    void *arg)
 {
 	struct sts_writer	*w = xcalloc(1, sizeof(*w));
 
 	w->w_fn = fn;
+	w->w_flush = flush;
 	w->w_arg = arg;
 	w->w_tail = &w->w_head;
 	pthread_mutex_init(&w->w_mu, NULL);

@@ -29,13 +29,16 @@ void		 sts_pool_free(struct sts_pool *);
  * The writer: sts_writer_push(domain) has fn(arg, domain) called on the
  * writer's one thread, in push order (the cache writes or removes the
  * domain's file there, so no thread that answers lookups waits for a
- * disk).  sts_writer_drain() returns once everything pushed before it
- * is done; sts_writer_free() does what is pushed, then stops.
+ * disk).  The writer takes all that waits at once and, after fn for
+ * each, calls flush(arg) (NULL: none): the cache stages the files of
+ * the lot and flushes the disk once (fs_batch.h).
+ * sts_writer_drain() returns once everything pushed before it is done
+ * and flushed; sts_writer_free() does what is pushed, then stops.
  */
 struct sts_writer;
 
 struct sts_writer *sts_writer_new(void (*fn)(void *arg, const char *domain),
-		    void *arg);
+		    void (*flush)(void *arg), void *arg);
 void		 sts_writer_push(struct sts_writer *, const char *domain);
 void		 sts_writer_drain(struct sts_writer *);
 void		 sts_writer_free(struct sts_writer *);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs_batch.h"
 #include "fsutil.h"
 #include "sts_store.h"
 #include "xmalloc.h"
@@ -115,6 +116,31 @@ sts_store_write(const char *dir, const char *domain, const struct buf *data)
 	    FS_SYNC_DATA);
 	free(path);
 	return rc;
+}
+
+int
+sts_store_stage(struct fs_batch *b, const char *dir, const char *domain,
+    const struct buf *data)
+{
+	char	*path;
+	int	 rc;
+
+	if (data->b_trunc)
+		return 1;
+	path = xasprintf("%s/%s", dir, domain);
+	rc = fs_batch_write(b, path, data->b_data, data->b_len, 0640);
+	free(path);
+	return rc;
+}
+
+void
+sts_store_stage_remove(struct fs_batch *b, const char *dir,
+    const char *domain)
+{
+	char	*path = xasprintf("%s/%s", dir, domain);
+
+	fs_batch_remove(b, path);
+	free(path);
 }
 
 /* sts_store_read_path - parse one file */

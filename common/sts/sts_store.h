@@ -54,6 +54,13 @@ int	sts_store_write(const char *dir, const char *domain,
 	    const struct buf *data);
 int	sts_store_read(const char *dir, const char *domain,
 	    struct sts_store_rec *);
+/* the same, staged in a batch that the caller commits (fs_batch.h);
+ * sts_store_stage returns 0, or 1 when the file could not be written */
+struct fs_batch;
+int	sts_store_stage(struct fs_batch *, const char *dir, const char *domain,
+	    const struct buf *data);
+void	sts_store_stage_remove(struct fs_batch *, const char *dir,
+	    const char *domain);
 int	sts_store_remove(const char *dir, const char *domain);
 /* sts_store_clear - remove every file; returns how many */
 int	sts_store_clear(const char *dir);

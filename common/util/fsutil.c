@@ -82,9 +82,14 @@ fs_sync_dir(const char *path)
 	return rc;
 }
 
+/*
+ * fs_write_tmp - data in a new <path>.tmp.<pid>.<n>, fsync'd unless
+ * FS_SYNC_NONE; 0 with *tmpp (the caller's to free), or -1 with errno
+ * and nothing left behind
+ */
 int
-fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-    enum fs_sync sync)
+fs_write_tmp(const char *path, const void *data, size_t len, mode_t mode,
+    enum fs_sync sync, char **tmpp)
 {
 	static unsigned long	 seq;
 	char			*tmp;
@@ -115,13 +120,30 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		saved = errno;
 		rc = -1;
 	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		saved = errno;
-		rc = -1;
-	}
-	if (rc != 0)
+	if (rc != 0) {
 		(void)unlink(tmp);
-	else if (sync == FS_SYNC_FULL && fs_sync_dir(path) != 0) {
+		free(tmp);
+		errno = saved;
+		return -1;
+	}
+	*tmpp = tmp;
+	return 0;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    enum fs_sync sync)
+{
+	char	*tmp;
+	int	 rc = 0, saved = 0;
+
+	if (fs_write_tmp(path, data, len, mode, sync, &tmp) == -1)
+		return -1;
+	if (rename(tmp, path) != 0) {
+		saved = errno;
+		(void)unlink(tmp);
+		rc = -1;
+	} else if (sync == FS_SYNC_FULL && fs_sync_dir(path) != 0) {
 		saved = errno;
 		rc = -1;
 	}

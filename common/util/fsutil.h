@@ -72,6 +72,10 @@ int	 fs_sync_dir(const char *path);
 /* fs_write_atomic - replace path with data; 0 or -1 with errno */
 int	 fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, enum fs_sync);
+/* fs_write_tmp - the first half of fs_write_atomic: the temporary file
+ * (fs_batch.c renames it); 0 with *tmp malloc'd, or -1 with errno */
+int	 fs_write_tmp(const char *path, const void *data, size_t len,
+	    mode_t mode, enum fs_sync, char **tmp);
 /* fs_read_file - the whole file, NUL-terminated; NULL with errno */
 char	*fs_read_file(const char *path, size_t max, size_t *len);
 /* fs_sweep_tmp - remove the temp files of dead writers in dir; count */

@@ -35,7 +35,12 @@
 # BENCH_COLD_ONLY (sts or res: one daemon only); BENCH_COLD_BASE=path
 # of another sts-milter binary measured in the same rounds as "base"
 # (before/after a change); BENCH_STRICT=1 exits 2 when a target is
-# missed.  Exit 0 when the benchmark ran, 1 when it
+# missed.  Diagnostics: BENCH_COLD_THREADS=1 prints each run's client
+# line and the daemon's CPU per lookup by thread name;
+# BENCH_COLD_PROBE_PRIO=N runs the cached-lookup probe at SCHED_FIFO
+# priority N and BENCH_COLD_REACTOR_PRIO=N puts the daemon's policy-map
+# reactors (sts-pmap) at SCHED_RR N (how much of the cached p99 is a
+# wait for a CPU, README "The cold path").  Exit 0 when the benchmark ran, 1 when it
 # could not run.
 set -uo pipefail
 export LC_ALL=C
@@ -251,13 +256,15 @@ measure() {
 	start_daemon "$1" || return 1
 	env0=$(env_ms)
 	"$LOAD" -w "127.0.0.1:$DPORT" warm.cold.test >"$W/warm.out" 2>&1
-	"$LOAD" -c 1 -t 100000 -i 2000 -x "OK " "127.0.0.1:$DPORT" warm.cold.test >"$W/probe.out" 2>&1 &
+	${BENCH_COLD_PROBE_PRIO:+chrt -f $BENCH_COLD_PROBE_PRIO} "$LOAD" -c 1 -t 100000 -i 2000 -x "OK " "127.0.0.1:$DPORT" warm.cold.test >"$W/probe.out" 2>&1 &
+	[ -n "${BENCH_COLD_REACTOR_PRIO:-}" ] && for t in /proc/$DPID/task/*; do grep -q sts-pmap $t/comm && chrt -r -p $BENCH_COLD_REACTOR_PRIO ${t##*/} >/dev/null; done
 	pp=$!
 	out=$("$LOAD" -o -c "$3" -x "OK " "127.0.0.1:$DPORT" -f "$W/$2.list")
 	kill -TERM "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null
 	probe=$(cat "$W/probe.out")
 	cpu=$(cpu_ms "$DPID")
+	[ "${BENCH_COLD_THREADS:-0}" = 1 ] && { echo "cold:     $out"; threads_ms "$DPID" "$(field lookups "$out")"; }
 	envc=$(( $(env_ms) - env0 ))
 	stop_daemon
 	lk=$(field lookups "$out") bad=$(field bad "$out") err=$(field errors "$out")
@@ -276,6 +283,18 @@ cpu_ms() {
 	local tck
 	tck=$(getconf CLK_TCK)
 	awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.0f", ($12 + $13) * 1000 / t }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# threads_ms PID LOOKUPS: the daemon's CPU per lookup by thread name
+# (BENCH_COLD_THREADS=1; where a cold lookup's CPU goes)
+threads_ms() {
+	local tck
+	tck=$(getconf CLK_TCK)
+	for f in /proc/$1/task/*/stat; do cat "$f" 2>/dev/null; echo; done |
+	    awk -v t="$tck" -v n="${2:-1}" 'NF {
+		c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c)
+		r = $0; sub(/^.*\) /, "", r); split(r, a, " ")
+		ms[c] += (a[12] + a[13]) * 1000 / t; k[c]++ }
+	    END { for (c in ms) printf "cold:     thread %-14s x%-3d %6.3f ms/lookup\n", c, k[c], ms[c] / (n > 0 ? n : 1) }' | sort -k5 -g -r
 }
 # env_ms: CPU ms used so far by the lookups' other end (nginx, unbound)
 env_ms() {

@@ -29,7 +29,8 @@ libs="$(pkg-config --libs $pkgs) -lpthread"
 # clock, TLS probe, libmilter): the fakes stand in for those.  One
 # archive, so each target pulls only what it uses.
 srcs="$(ls common/*/*.c milter/*.c reporter/*.c tests/fakes/*.c | grep -v \
-    -e common/net/dns.c -e common/net/http.c -e common/net/tls_probe.c \
+    -e common/net/dns.c -e common/net/http.c -e common/net/http_loop.c \
+    -e common/net/tls_probe.c \
     -e common/util/clock.c -e milter/main.c -e reporter/main.c)"
 # an object is stale when its source or any header is newer
 newest_h=$(ls -t $(find common milter reporter tests -name '*.h') | head -n 1)
