@@ -163,7 +163,7 @@ report_fleet_day_build(struct frun *r, const char *day, size_t n,
 	struct report_domain	**doms;
 	struct buf		  why = BUF_INIT;
 	long long		 *upto;
-	unsigned long		  bad = 0, pmiss;
+	unsigned long		  bad = 0;
 	char			  k[FLEET_KEY_MAX], t[32];
 	size_t			  nd, i;
 	int			  ok = 0;
@@ -184,14 +184,8 @@ report_fleet_day_build(struct frun *r, const char *day, size_t n,
 	if (bad > 0)
 		log_warnx("fleet: day=%s: skipped %lu corrupt shipped records",
 		    day, bad);
-	report_run_count(r->st, agg, bad);
-	nd = report_agg_domains(agg, &doms);
-	pmiss = r->x->ptext_missing;
-	report_make_ctx_attach(r->x, doms, nd);
-	if (r->x->ptext_missing > pmiss)
-		log_warnx("fleet: day=%s: %lu policy texts missing in Redis "
-		    "(policy-string left empty)", day,
-		    r->x->ptext_missing - pmiss);
+	nd = report_run_domains(r->st, r->x, agg, bad, "fleet: ", day,
+	    "in Redis", &doms);
 	for (i = 0; i < nd && !r->stop; i++)
 		store_one(r, day, doms[i]);
 	report_agg_free(agg);

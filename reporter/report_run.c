@@ -218,7 +218,6 @@ build_day(struct run *r, const char *day, const char *dd)
 	struct buf		  why = BUF_INIT;
 	char			 *gzp, *stp;
 	size_t			  n, i;
-	unsigned long		  missing;
 	int			  ok = 1;
 
 	agg = report_agg_new(r->o->only_domain);
@@ -234,14 +233,8 @@ build_day(struct run *r, const char *day, const char *dd)
 	if (js.bad > 0)
 		log_warnx("day=%s: skipped %lu torn or corrupt journal records",
 		    day, js.bad);
-	report_run_count(r->st, agg, js.bad);
-	n = report_agg_domains(agg, &doms);
-	missing = r->x->ptext_missing;
-	report_make_ctx_attach(r->x, doms, n);
-	if (r->x->ptext_missing > missing)
-		log_warnx("day=%s: %lu policy texts missing from the archive "
-		    "(policy-string left empty)", day,
-		    r->x->ptext_missing - missing);
+	n = report_run_domains(r->st, r->x, agg, js.bad, "", day,
+	    "from the archive", &doms);
 	for (i = 0; i < n; i++) {
 		progress(r, day, "building the report of domain", i, n);
 		gzp = xasprintf("%s/%s.json.gz", dd, doms[i]->d_name);

@@ -128,6 +128,13 @@ int	report_run_lock(const char *rdir, const char *name, int *rc);
  * records the caller could not decode) */
 void	report_run_count(struct report_run_stats *, const struct report_agg *,
 	    unsigned long bad);
+/* report_run_domains - a day's aggregate counted into st (bad: records
+ * the caller could not decode), its domains (*doms, sorted, owned by
+ * agg) with their policy texts attached to x; texts that could not be
+ * found are logged, "<who>day=<day>: N policy texts missing <where>" */
+size_t	report_run_domains(struct report_run_stats *, struct report_make_ctx *,
+	    struct report_agg *, unsigned long bad, const char *who,
+	    const char *day, const char *where, struct report_domain ***doms);
 /* report_run_state_new - the state of a report just built (m), before
  * any delivery */
 void	report_run_state_new(struct report_state *, const struct report_made *,

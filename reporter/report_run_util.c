@@ -69,6 +69,23 @@ report_run_count(struct report_run_stats *st, const struct report_agg *agg,
 	st->bad += a->bad + bad;
 }
 
+size_t
+report_run_domains(struct report_run_stats *st, struct report_make_ctx *x,
+    struct report_agg *agg, unsigned long bad, const char *who,
+    const char *day, const char *where, struct report_domain ***doms)
+{
+	unsigned long	missing = x->ptext_missing;
+	size_t		n;
+
+	report_run_count(st, agg, bad);
+	n = report_agg_domains(agg, doms);
+	report_make_ctx_attach(x, *doms, n);
+	if (x->ptext_missing > missing)
+		log_warnx("%sday=%s: %lu policy texts missing %s "
+		    "(policy-string left empty)", who, day, x->ptext_missing - missing, where);
+	return n;
+}
+
 void
 report_run_state_new(struct report_state *s, const struct report_made *m,
     time_t now)

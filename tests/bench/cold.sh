@@ -78,6 +78,7 @@ command -v mta-sts-daemon >/dev/null || {
 W=$(mktemp -d /tmp/sts-bench-cold.XXXXXX)
 PIDS=()
 DPID=
+OLDN=0
 cleanup() {
 	stop_all "$W/nginx/nginx.pid" "$W/unbound/unbound.pid"
 	sleep 0.2
@@ -214,7 +215,10 @@ start_daemon() {
 start_daemon1() {
 	DPORT=$(port)
 	while (exec 3<>"/dev/tcp/127.0.0.1/$DPORT") 2>/dev/null; do DPORT=$(port); done
-	rm -rf "$W/$1"
+	# the last run's files moved aside, not removed: ext4 without a
+	# journal (this machine's) scans the inodes removed in the last
+	# seconds at each file it creates, a cost no production cache pays
+	[ -e "$W/$1" ] && mv "$W/$1" "$W/old.$1.$((++OLDN))"
 	mkdir -p "$W/$1/state"
 	case $1 in
 	sts|base)
@@ -306,6 +310,19 @@ env_ms() {
 	done
 	echo "$t"
 }
+# pair_ratio STS RES STS_MEDIAN RES_MEDIAN: the median over the rounds of
+# each round's sts/res rate (a round's two runs had the same machine,
+# so a slow spell moves both); the ratio of the medians when the rounds
+# do not pair up (a run without a figure)
+pair_ratio() {
+	[ "$3" = - ] || [ "$4" = - ] && { echo -; return; }
+	if [ "$(wc -l <"$1")" = "$(wc -l <"$2")" ]; then
+		paste -d ' ' "$1" "$2" | awk '{ n = NF / 2; print ($(n + 1) > 0) ? $1 / $(n + 1) : 0 }' |
+		    sort -g | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'
+	else
+		awk -v a="$3" -v b="$4" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'
+	fi
+}
 worst() {
 	[ -s "$1" ] || { echo -; return; }
 	awk -v f="$2" '{print $f}' "$1" | sort -g | tail -1
@@ -333,7 +350,7 @@ done
 
 echo
 echo "cold: $N new domains per run, each asked once (postfix flavour), fresh daemon, empty cache;"
-echo "cold: medians of $ROUNDS interleaved rounds; $(nproc) CPUs shared with nginx, unbound and the load client;"
+echo "cold: medians of $ROUNDS interleaved rounds (ratio: the median of the rounds' own ratios); $(nproc) CPUs shared with nginx, unbound and the load client;"
 echo "cold: slow = the policy host answers after $DELAY_MS ms; cached p99 = a cached domain asked every 2 ms during the run"
 printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s | %13s |\n' set conns "sts-milter /s" "resolver /s" ratio "sts p99" "res p99" "bad (sts/res)" "base /s, p99" "CPU ms sts/res" "nginx+unbound"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------- ---------------- ---------------- -------- ----------- ----------- ---------------- -------------- --------------- ---------------
@@ -345,8 +362,7 @@ for set in $SETS; do
 	for c in $cl; do
 		s=$W/sts.$set.$c rs=$W/res.$set.$c
 		sr=$(median "$s" 1) rr=$(median "$rs" 1)
-		ratio=-
-		[ "$sr" != - ] && [ "$rr" != - ] && ratio=$(awk -v a="$sr" -v b="$rr" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
+		ratio=$(pair_ratio "$s" "$rs" "$sr" "$rr")
 		ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
 		b=$W/base.$set.$c
 		printf '| %-4s | %5s | %14s | %14s | %6s | %9s | %9s | %14s | %12s | %13s | %13s |\n' "$set" "$c" "$sr" "$rr" "${ratio}x" \
