@@ -350,6 +350,8 @@ cmd_policy(int argc, char **argv)
 	if ((pf = stsctl_pfleet_new(c)) != NULL)
 		stsctl_pfleet_attach(pf, cache);
 	st = sts_cache_lookup(cache, domain, flags, &l);
+	if (flags & STS_LOOKUP_CACHED)		/* nothing of its own */
+		st = stsctl_pfleet_cached(pf, domain, st, &l);
 	stsctl_lookup_json(&out, domain, st, &l);
 	if (pf != NULL) {
 		out.b_len--;			/* reopen the object */

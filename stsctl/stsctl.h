@@ -42,6 +42,8 @@ int	stsctl_reports_fleet(const struct conf *, time_t since, time_t until);
 struct stsctl_pfleet;
 struct stsctl_pfleet *stsctl_pfleet_new(const struct conf *);
 void	stsctl_pfleet_attach(struct stsctl_pfleet *, struct sts_cache *);
+enum status stsctl_pfleet_cached(struct stsctl_pfleet *, const char *domain,
+	    enum status, struct sts_lookup *);
 void	stsctl_pfleet_json(struct stsctl_pfleet *, const char *domain,
 	    struct buf *);
 void	stsctl_pfleet_free(struct stsctl_pfleet *);

@@ -7,6 +7,7 @@
  *	struct stsctl_pfleet *pf = stsctl_pfleet_new(conf);	(NULL: single host)
  *	stsctl_pfleet_attach(pf, cache);	(before the lookup)
  *	... sts_cache_lookup(cache, domain, flags, &l) ...
+ *	st = stsctl_pfleet_cached(pf, domain, st, &l);	(--cached, after it)
  *	stsctl_pfleet_json(pf, domain, &out);	(inside the lookup's object)
  *	stsctl_pfleet_free(pf);			(after the cache)
  *
@@ -18,10 +19,18 @@
  *	fetch lock is taken and nothing is written to Redis (the daemons
  *	share their own checks).
  *
+ *	With --cached the lookup runs no check, so the second level is
+ *	never asked; when the node has no policy cached,
+ *	stsctl_pfleet_cached() answers with the policy of the fleet's entry
+ *	while it has not expired (RFC 8461 5.1: a cached policy applies until
+ *	max_age), as a node that has not checked the domain itself would,
+ *	and Redis is the only thing it reads.
+ *
  *	The JSON members it adds to the lookup's object:
  *	  "source":"local"|"fleet"   where the answer came from: the
  *	      node's own cache or check, or the fleet's entry (used as it
- *	      was, or as the base of this check: "fleet_use":"fresh"|"base")
+ *	      was, or as the base of this check: "fleet_use":"fresh"|"base";
+ *	      with --cached, "cached": the fleet's policy, no check)
  *	  "fleet":{"status":"policy"|"no-policy","id","policy","checked",
  *	      "expires"}   the fleet's entry as Redis holds it after the
  *	      lookup; {"status":"none"} when there is none, {"error":...}
@@ -47,6 +56,7 @@ struct stsctl_pfleet {
 	struct fleet_pol_opts	 po;
 	struct sts_cache_l2	 l2;
 	enum sts_l2_use		 used;	/* what the lookup's check did */
+	int			 cached;	/* --cached: the fleet's policy */
 };
 
 /* read - the fleet's entry of domain: its value (caller frees) and PTTL
@@ -91,6 +101,34 @@ pol_get(void *arg, const char *domain, time_t local, struct sts_state *out)
 		sts_state_clear(out);
 	fleet_reply_free(v);
 	return pf->used;
+}
+
+enum status
+stsctl_pfleet_cached(struct stsctl_pfleet *pf, const char *domain,
+    enum status st, struct sts_lookup *l)
+{
+	struct sts_state	 fs;
+	redisReply		*v;
+	long long		 pttl;
+	char			 err[256];
+
+	if (pf == NULL || st == ST_OK)
+		return st;
+	v = read_entry(pf, domain, &pttl, err, sizeof(err));
+	if (v != NULL && v->type == REDIS_REPLY_STRING &&
+	    fleet_pol_parse(v->str, v->len, &fs) == 0) {
+		if (fs.st_policy != NULL &&
+		    sts_state_expires(&fs) > clock_now()) {
+			sts_lookup_clear(l);
+			sts_lookup_from_state(&fs, l);
+			pf->used = STS_L2_FRESH;
+			pf->cached = 1;
+			st = ST_OK;
+		}
+		sts_state_clear(&fs);
+	}
+	fleet_reply_free(v);
+	return st;
 }
 
 static void
@@ -144,7 +182,7 @@ stsctl_pfleet_json(struct stsctl_pfleet *pf, const char *domain,
 	buf_printf(out, ",\"source\":\"%s\"", pf->used == STS_L2_NONE ?
 	    "local" : "fleet");
 	if (pf->used != STS_L2_NONE)
-		buf_printf(out, ",\"fleet_use\":\"%s\"",
+		buf_printf(out, ",\"fleet_use\":\"%s\"", pf->cached ? "cached" :
 		    pf->used == STS_L2_FRESH ? "fresh" : "base");
 	buf_puts(out, ",\"fleet\":{");
 	if ((v = read_entry(pf, domain, &pttl, err, sizeof(err))) == NULL) {

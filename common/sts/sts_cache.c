@@ -238,6 +238,14 @@ cache_answer(const struct sts_state *st, struct sts_lookup *out)
 		out->reason[0] = '\0';
 }
 
+void
+sts_lookup_from_state(const struct sts_state *st, struct sts_lookup *out)
+{
+	memset(out, 0, sizeof(*out));
+	cache_answer(st, out);
+	out->from_cache = 1;
+}
+
 /*
  * yield_cpu - a thread that runs discoveries leaves the CPU to lookups
  * answered from the cache: it runs at nice +10 from its first discovery

@@ -95,6 +95,11 @@ struct sts_lookup {
 						 * running; on_ready will tell */
 };
 
+struct sts_state;
+/* sts_lookup_from_state - out as a lookup answered from st (a state read
+ * elsewhere: the fleet's entry); out->policy shares st's */
+void		  sts_lookup_from_state(const struct sts_state *,
+		      struct sts_lookup *out);
 struct conf;
 /* sts_cache_opts_conf - the options the configuration asks for */
 void		  sts_cache_opts_conf(struct sts_cache_opts *, const struct conf *,

@@ -126,6 +126,16 @@ expect_eq "stsctl policy on the node that fetched: its own cache, the fleet's en
 P=$("$BUILD/stsctl" -c "$WORK/n4/sts-milter.conf" policy --cached unknown-to-all.test)
 expect_eq "stsctl policy, a domain the fleet does not know: local, fleet none" \
     "$(printf '%s\n' "$P" | jq -r '[.source, .fleet.status] | @tsv')" "$(printf 'local\tnone')"
+# n5: another node with nothing cached; --cached runs no check, and
+# answers with the fleet's policy while it has not expired
+mkdir -p "$WORK/n5/state"
+sed "s|$WORK/n3|$WORK/n5|g; s|^fleet_node = n3|fleet_node = n5|" "$WORK/n3/sts-milter.conf" > "$WORK/n5/sts-milter.conf"
+P=$("$BUILD/stsctl" -c "$WORK/n5/sts-milter.conf" policy --cached enforce.test 2>"$WORK/n5/policy.err")
+expect_eq "stsctl policy --cached on a node with an empty cache: exit 0" "$?" 0
+expect_eq "... the fleet's policy, no check (source fleet, fleet_use cached)" \
+    "$(printf '%s\n' "$P" | jq -r '[.status, .source, .fleet_use, (.fleet.id == .id), .policy.mode] | @tsv')" \
+    "$(printf 'policy\tfleet\tcached\ttrue\t%s' "$(printf '%s\n' "$P" | jq -r .fleet.policy.mode)")"
+expect_eq "... and nothing was fetched for it" "$(fetches enforce.test)" 1
 
 # three nodes miss slow.test (~2.5 s to fetch) at the same moment
 lps=
