@@ -41,6 +41,7 @@
  *	thread once the loop thread is gone.
  */
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -55,7 +56,8 @@
 
 /* one query in the loop */
 struct dns_aq {
-	struct dns_aq		*a_next, *a_prev;	/* queue, or in flight */
+	struct dns_aq		*a_next;	/* the submitted queue */
+	LIST_ENTRY(dns_aq)	 a_fly;		/* in flight */
 	struct dns		*a_d;
 	struct dns_q		 a_q;
 	struct dns_rrset	 a_out;
@@ -75,7 +77,7 @@ struct dns_loop {
 	pthread_mutex_t		 l_mu;		/* l_in, l_stop */
 	struct dns_aq		*l_in, **l_intail;
 	int			 l_stop;
-	struct dns_aq		*l_fly;		/* asked (loop thread) */
+	LIST_HEAD(, dns_aq)	 l_fly;		/* asked (loop thread) */
 };
 
 static void	aq_ask(struct dns_loop *, struct dns_aq *, const char *);
@@ -95,18 +97,6 @@ aq_end(struct dns_aq *aq, enum status st)
 	free(aq);
 }
 
-static void
-fly_unlink(struct dns_loop *l, struct dns_aq *aq)
-{
-	if (aq->a_prev != NULL)
-		aq->a_prev->a_next = aq->a_next;
-	else
-		l->l_fly = aq->a_next;
-	if (aq->a_next != NULL)
-		aq->a_next->a_prev = aq->a_prev;
-	aq->a_next = aq->a_prev = NULL;
-}
-
 /* aq_answer - getdns's answer to aq's query (loop thread) */
 static void
 aq_answer(getdns_context *ctx, getdns_callback_type_t cbt, getdns_dict *resp,
@@ -120,7 +110,7 @@ aq_answer(getdns_context *ctx, getdns_callback_type_t cbt, getdns_dict *resp,
 
 	(void)ctx;
 	(void)tid;
-	fly_unlink(l, aq);
+	LIST_REMOVE(aq, a_fly);
 	if (cbt == GETDNS_CALLBACK_CANCEL) {
 		buf_puts(&aq->a_q.err, "shutting down");
 		getdns_dict_destroy(resp);
@@ -156,9 +146,7 @@ aq_ask(struct dns_loop *l, struct dns_aq *aq, const char *qname)
 	r = getdns_general(l->l_ctx, qname, aq->a_q.type, NULL, aq,
 	    &aq->a_tid, aq_answer);
 	if (r == GETDNS_RETURN_GOOD) {
-		if ((aq->a_next = l->l_fly) != NULL)
-			l->l_fly->a_prev = aq;
-		l->l_fly = aq;
+		LIST_INSERT_HEAD(&l->l_fly, aq, a_fly);
 		return;
 	}
 	if (r == GETDNS_RETURN_BAD_DOMAIN_NAME) {
@@ -217,6 +205,7 @@ dns_async_start(struct dns *d, struct buf *why)
 	if (d->d_loop != NULL)
 		return 0;
 	l = xcalloc(1, sizeof(*l));
+	LIST_INIT(&l->l_fly);
 	l->l_intail = &l->l_in;
 	pthread_mutex_init(&l->l_mu, NULL);
 	pthread_mutex_lock(&d->d_lock);	/* as dns_take(): setup under it */
@@ -273,11 +262,11 @@ dns_async_stop(struct dns *d)
 	(void)write(l->l_fd, &one, sizeof(one));
 	pthread_join(l->l_thread, NULL);
 	/* the loop thread is gone: this thread has the context now */
-	while ((aq = l->l_fly) != NULL) {
+	while ((aq = LIST_FIRST(&l->l_fly)) != NULL) {
 		/* getdns calls aq_answer() with CANCEL, which unlinks it */
 		(void)getdns_cancel_callback(l->l_ctx, aq->a_tid);
-		if (l->l_fly == aq) {
-			fly_unlink(l, aq);
+		if (LIST_FIRST(&l->l_fly) == aq) {
+			LIST_REMOVE(aq, a_fly);
 			buf_puts(&aq->a_q.err, "shutting down");
 			aq_end(aq, ST_TEMPFAIL);
 		}

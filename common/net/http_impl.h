@@ -6,6 +6,8 @@
 #ifndef HTTP_IMPL_H
 #define HTTP_IMPL_H
 
+#include <sys/queue.h>
+
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
@@ -38,7 +40,8 @@ struct http_xfer {
 	struct http_reply	 x_reply;
 	http_done_fn		*x_done;
 	void			*x_arg;
-	struct http_xfer	*x_next, *x_prev;	/* a loop's list */
+	struct http_xfer	*x_next;	/* a loop's submitted queue */
+	LIST_ENTRY(http_xfer)	 x_act;		/* a loop's transfers */
 };
 
 int		 http_xfer_setup(struct http_xfer *, const struct http_req *,

@@ -34,6 +34,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -66,7 +67,7 @@ struct http_loop {
 	int			 l_wake;	/* eventfd: submit, stop */
 	int			 l_max;		/* transfers at once */
 	/* the loop thread's */
-	struct http_xfer	*l_act;		/* in the multi */
+	LIST_HEAD(, http_xfer)	 l_act;		/* in the multi */
 	int			 l_active;
 	int64_t			 l_due;		/* curl's timer, ms; -1 none */
 	atomic_ulong		 l_count;	/* submitted, not done */
@@ -136,13 +137,7 @@ loop_done(struct http_xfer *x, int cc)
 static void
 loop_unlink(struct http_loop *l, struct http_xfer *x)
 {
-	if (x->x_prev != NULL)
-		x->x_prev->x_next = x->x_next;
-	else
-		l->l_act = x->x_next;
-	if (x->x_next != NULL)
-		x->x_next->x_prev = x->x_prev;
-	x->x_next = x->x_prev = NULL;
+	LIST_REMOVE(x, x_act);
 	l->l_active--;
 }
 
@@ -167,9 +162,7 @@ loop_admit(struct http_loop *l)
 			continue;
 		}
 		l->l_active++;
-		if ((x->x_next = l->l_act) != NULL)
-			l->l_act->x_prev = x;
-		l->l_act = x;
+		LIST_INSERT_HEAD(&l->l_act, x, x_act);
 	}
 }
 
@@ -261,6 +254,7 @@ http_loop_new(int max, struct buf *why)
 
 	l->l_max = max > 0 ? max : 1;
 	l->l_intail = &l->l_in;
+	LIST_INIT(&l->l_act);
 	l->l_due = -1;
 	l->l_ep = l->l_wake = -1;
 	pthread_mutex_init(&l->l_mu, NULL);
@@ -344,7 +338,7 @@ http_loop_free(struct http_loop *l)
 	loop_poke(l);
 	pthread_join(l->l_thread, NULL);
 	/* what is still in flight or waiting fails: "shutting down" */
-	while ((x = l->l_act) != NULL) {
+	while ((x = LIST_FIRST(&l->l_act)) != NULL) {
 		(void)curl_multi_remove_handle(l->l_multi, x->x_curl);
 		loop_unlink(l, x);
 		buf_puts(&x->x_err, "shutting down");
