@@ -45,6 +45,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,9 +75,9 @@ struct dns_loop {
 	getdns_eventloop_event	 l_wake;
 	int			 l_fd;		/* eventfd: work or stop */
 	pthread_t		 l_thread;
-	pthread_mutex_t		 l_mu;		/* l_in, l_stop */
+	pthread_mutex_t		 l_mu;		/* l_in */
 	struct dns_aq		*l_in, **l_intail;
-	int			 l_stop;
+	atomic_int		 l_stop;
 	LIST_HEAD(, dns_aq)	 l_fly;		/* asked (loop thread) */
 };
 
@@ -183,17 +184,10 @@ static void *
 loop_run(void *arg)
 {
 	struct dns_loop	*l = arg;
-	int		 stop;
 
 	thr_background("sts-dns");
-	for (;;) {
-		pthread_mutex_lock(&l->l_mu);
-		stop = l->l_stop;
-		pthread_mutex_unlock(&l->l_mu);
-		if (stop)
-			break;
+	while (!atomic_load(&l->l_stop))
 		l->l_ev->vmt->run_once(l->l_ev, 1);
-	}
 	return NULL;
 }
 
@@ -256,9 +250,7 @@ dns_async_stop(struct dns *d)
 
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->l_mu);
-	l->l_stop = 1;
-	pthread_mutex_unlock(&l->l_mu);
+	atomic_store(&l->l_stop, 1);
 	(void)write(l->l_fd, &one, sizeof(one));
 	pthread_join(l->l_thread, NULL);
 	/* the loop thread is gone: this thread has the context now */

@@ -62,7 +62,7 @@ struct http_loop {
 	pthread_t		 l_thread;
 	pthread_mutex_t		 l_mu;
 	struct http_xfer	*l_in, **l_intail;	/* submitted, FIFO */
-	int			 l_stop;
+	atomic_int		 l_stop;
 	int			 l_ep;		/* epoll */
 	int			 l_wake;	/* eventfd: submit, stop */
 	int			 l_max;		/* transfers at once */
@@ -205,15 +205,10 @@ loop_run(void *arg)
 	struct http_loop	*l = arg;
 	struct epoll_event	 ev[LOOP_EVENTS];
 	uint64_t		 v;
-	int			 n, i, running, fl, stop;
+	int			 n, i, running, fl;
 
 	thr_background("sts-https");	/* handshakes wait, answers do not */
-	for (;;) {
-		pthread_mutex_lock(&l->l_mu);
-		stop = l->l_stop;
-		pthread_mutex_unlock(&l->l_mu);
-		if (stop)
-			break;
+	while (!atomic_load(&l->l_stop)) {
 		loop_admit(l);		/* each add sets a timer of 0 */
 		n = epoll_wait(l->l_ep, ev, LOOP_EVENTS, loop_wait(l));
 		for (i = 0; i < n; i++) {
@@ -332,9 +327,7 @@ http_loop_free(struct http_loop *l)
 
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->l_mu);
-	l->l_stop = 1;
-	pthread_mutex_unlock(&l->l_mu);
+	atomic_store(&l->l_stop, 1);
 	loop_poke(l);
 	pthread_join(l->l_thread, NULL);
 	/* what is still in flight or waiting fails: "shutting down" */
