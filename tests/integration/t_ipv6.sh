@@ -135,6 +135,7 @@ ok "lab mta-start --milter none --policy-map" "$LAB" mta-start --milter none \
     --policy-map "socketmap:unix:$PM:postfix"
 for d in v6only v6mixed v6dead; do send "$TAG-pm@$d.test"; done
 ok "policy map: v6only.test delivered" "$LAB" mx-wait "$TAG-pm@v6only.test" 1 20
+logwait "$MTALOG" "to=<$TAG-pm@v6only\.test>.*status=sent" 10	# the log lags
 expect_match "policy map: v6only.test over verified TLS to [::1]" "$(cat "$MTALOG")" \
     'Verified TLS connection established to mx\.v6only\.test\[::1\]:25'
 ok "policy map: v6mixed.test delivered" "$LAB" mx-wait "$TAG-pm@v6mixed.test" 1 20

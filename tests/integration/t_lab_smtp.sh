@@ -100,6 +100,8 @@ ok "mta-start --milter none" "$LAB" mta-start --milter none
 expect_match "nopolicy.test: accepted" "$(submit "$TAG@nopolicy.test")" '^<-  250 2\.0\.0 Ok: queued'
 ok "nopolicy.test: stored by the MX" "$LAB" mx-wait "$TAG@nopolicy.test" 1 15
 expect_eq "nopolicy.test: exactly one copy" "$("$LAB" mx-count "$TAG@nopolicy.test")" 1
+# Postfix's lines reach the log through its logger, after the delivery
+logwait "$MTALOG" "to=<$TAG@nopolicy\.test>.*status=sent" 10
 expect_match "MTA log: trusted TLS to mx.nopolicy.test" "$(cat "$MTALOG")" \
     'Trusted TLS connection established to mx\.nopolicy\.test\[127\.0\.1\.6\]:25'
 expect_match "MTA log: status=sent" "$(grep "to=<$TAG@nopolicy.test>" "$MTALOG")" \

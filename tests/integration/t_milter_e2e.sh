@@ -258,6 +258,7 @@ ok "SIGTERM: clean exit (0)" stop_milter
 send "a@sender.test" "$TAG-down@enforce.test"
 expect_match "daemon down: the client gets 451 4.7.1 (milter_default_action = tempfail)" \
     "$(grep -E '^<\*\* ' "$W/swaks.last" | head -n 1)" '^<\*\* 451 4\.7\.1 '
+logwait "$MTALOG" "connect to Milter service unix:${SOCK//./\\.}: " 10	# the log lags
 expect_match "daemon down: Postfix logs the milter failure" "$(tail -n 20 "$MTALOG")" \
     "connect to Milter service unix:${SOCK//./\\.}: (No such file or directory|Connection refused)"
 nok "daemon down: nothing queued" queued
@@ -327,10 +328,12 @@ ok "mta-start --policy-map" "$LAB" mta-start --milter "unix:$SOCK" \
     --report-sender "$REPORT_FROM"
 send "a@sender.test" "$TAG-pm@enforce.test"
 ok "policy map: enforce.test delivered" "$LAB" mx-wait "$TAG-pm@enforce.test" 1 20
+logwait "$MTALOG" "to=<$TAG-pm@enforce\.test>.*status=sent" 10	# the log lags
 expect_match "policy map: enforce.test over verified TLS" "$(cat "$MTALOG")" \
     'Verified TLS connection established to mx[12]\.enforce\.test\[127\.0\.1\.[12]\]:25'
 send "a@sender.test" "$TAG-pm@onebad.test"
 ok "policy map: onebad.test delivered" "$LAB" mx-wait "$TAG-pm@onebad.test" 1 20
+logwait "$MTALOG" "to=<$TAG-pm@onebad\.test>.*status=sent" 10
 expect_match "policy map: onebad.test through mx2 (verified)" "$(grep "to=<$TAG-pm@onebad.test>" "$MTALOG")" \
     'relay=mx2\.onebad\.test\[127\.0\.1\.29\]:25, .*status=sent'
 send "a@sender.test" "$TAG-pm@expired.test"
