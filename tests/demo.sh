@@ -26,13 +26,16 @@ rm -rf "$W"
 mkdir -p "$W" "$LAB_DIR/run"
 chmod 755 "$LAB_DIR/run"
 # Only what the lab needs: its resolver, its CA, a state directory and
-# sockets in the run dir.  Everything else is sts-milter's defaults.
+# sockets in the run dir, with the MTA's group (the sockets are 0660:
+# Postfix's smtpd and smtp run as user postfix).  Everything else is
+# sts-milter's defaults.
 cat > "$W/sts-milter.conf" <<CONF
 dns_resolvers = 127.0.2.1:53
 ca_file = $LAB_DIR/ca/root.pem
 state_dir = $W/state
 milter_socket = unix:$LAB_DIR/run/milter.sock
 policymap_socket = unix:$LAB_DIR/run/policymap.sock
+socket_group = postfix
 pid_file = $W/sts-milter.pid
 report_contact = tlsrpt@sender.test
 log_level = 1
@@ -64,7 +67,8 @@ send bob@mismatch.test
 say "Mail to bob@testing.test (mode testing: accepted, the failure is journaled)"
 send bob@testing.test
 
-"$LAB" mx-wait bob@enforce.test 1 30 >/dev/null 2>&1 &&
+delivered=0
+"$LAB" mx-wait bob@enforce.test 1 30 >/dev/null 2>&1 && delivered=1 &&
     say "Delivered to enforce.test by Postfix itself over verified TLS:" &&
     grep -E 'Verified TLS connection established to mx[12]\.enforce\.test' \
 	"$LAB_DIR/mta/maillog" | tail -n 1
@@ -73,7 +77,8 @@ say "What the daemon logged"
 grep -E ' (defer|accept|exempt) ' "$W/sts-milter.log" | sed 's/^/  /'
 
 say "stsctl deferrals"
-"$BUILD/stsctl" -c "$W/sts-milter.conf" deferrals | jq -c '{domain,result,count,mx}'
+"$BUILD/stsctl" -c "$W/sts-milter.conf" deferrals | tee "$W/deferrals.json" |
+    jq -c '{domain,result,count,mx}'
 
 say "stsctl journal (today)"
 sleep 1
@@ -90,3 +95,15 @@ if [ -x "$BUILD/tlsrpt-reporter" ]; then
 	    --day "$today" --domain testing.test 2>&1 | sed -n '1,80p'
 fi
 say "Done; stopping everything"
+# a demo that showed nothing must not pass for one that worked
+fail=
+[ "$delivered" = 1 ] || fail="$fail; bob@enforce.test was not delivered"
+for d in expired.test mismatch.test; do
+	jq -s -e --arg d "$d" 'any(.[]; .domain == $d)' "$W/deferrals.json" >/dev/null 2>&1 ||
+	    fail="$fail; no deferral of $d"
+done
+if [ -n "$fail" ]; then
+	echo "demo: FAILED${fail} (logs: $W/sts-milter.log, $LAB_DIR/mta/maillog)"
+	tail -n 5 "$LAB_DIR/mta/maillog" 2>/dev/null | sed 's/^/  mta: /'
+	exit 1
+fi
