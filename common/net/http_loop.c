@@ -42,12 +42,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "http.h"
 #include "http_impl.h"
 #include "status.h"
@@ -72,15 +72,6 @@ struct http_loop {
 	int64_t			 l_due;		/* curl's timer, ms; -1 none */
 	atomic_ulong		 l_count;	/* submitted, not done */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* loop_sock - curl wants s watched for what (or no longer) */
 static int
@@ -116,7 +107,7 @@ loop_timer(CURLM *m, long ms, void *userp)
 	struct http_loop	*l = userp;
 
 	(void)m;
-	l->l_due = ms < 0 ? -1 : now_ms() + ms;
+	l->l_due = ms < 0 ? -1 : clock_mono_ms() + ms;
 	return 0;
 }
 
@@ -195,7 +186,7 @@ loop_wait(const struct http_loop *l)
 
 	if (l->l_due < 0)
 		return LOOP_IDLE_MS;
-	d = l->l_due - now_ms();
+	d = l->l_due - clock_mono_ms();
 	return d <= 0 ? 0 : d > LOOP_IDLE_MS ? LOOP_IDLE_MS : (int)d;
 }
 
@@ -223,7 +214,7 @@ loop_run(void *arg)
 			(void)curl_multi_socket_action(l->l_multi,
 			    ev[i].data.fd, fl, &running);
 		}
-		if (l->l_due >= 0 && l->l_due <= now_ms()) {
+		if (l->l_due >= 0 && l->l_due <= clock_mono_ms()) {
 			l->l_due = -1;	/* curl sets the next one */
 			(void)curl_multi_socket_action(l->l_multi,
 			    CURL_SOCKET_TIMEOUT, 0, &running);

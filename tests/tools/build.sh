@@ -30,7 +30,7 @@ $cc $cflags $inc $(pkg-config --cflags getdns) -o "$build/tools/dns_query" \
 # shellcheck disable=SC2046,SC2086
 $cc $cflags $inc $(pkg-config --cflags libcurl openssl) \
     -o "$build/tools/http_get" tests/tools/http_get.c common/net/http.c \
-    common/net/http_loop.c \
+    common/net/http_loop.c common/util/clock.c \
     common/net/http_body.c \
     common/net/trust.c $common \
     $(pkg-config --libs libcurl openssl) -lpthread
