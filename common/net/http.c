@@ -95,7 +95,26 @@
 #endif
 #define HTTP_USER_AGENT		"sts-milter/" PKG_VERSION
 
-#define HTTP_BODY_DEFAULT	(16u * 1024 * 1024)	/* as buf.c */
+/* Per-request state shared with the curl callbacks. */
+struct http_ctx {
+	struct http_reply	*hc_reply;
+	size_t			 hc_max;
+	int			 hc_toobig;
+	int			 hc_verify;
+	char			*hc_host;	/* URL host, for the name check */
+	X509_STORE		*hc_store;	/* shared trust store (trust.c) */
+};
+
+/* One transfer: the easy handle and what its callbacks and the
+ * failure path need. */
+struct http_xfer {
+	CURL			*x_curl;
+	struct curl_slist	*x_resolve, *x_hdrs;
+	struct http_ctx		 x_hc;
+	struct buf		 x_err;
+	char			 x_errbuf[CURL_ERROR_SIZE];
+	char			*x_url;		/* for the why line */
+};
 
 static int	http_initialized;
 
@@ -158,16 +177,29 @@ http_write(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * http_sslctx - host-name check in OpenSSL itself: SAN dNSName only,
- * whole-label wildcards only (STS-PKI-2, STS-PKI-3).  A mismatch fails
- * the handshake with X509_V_ERR_HOSTNAME_MISMATCH.
+ * http_verify_host - the host-name check in OpenSSL itself: SAN dNSName
+ * only, whole-label wildcards only (STS-PKI-2, STS-PKI-3); an IP
+ * literal host is checked as an address.  A mismatch fails the
+ * handshake with X509_V_ERR_HOSTNAME_MISMATCH.  -1 on failure.
  */
+int
+http_verify_host(X509_VERIFY_PARAM *vp, const char *host)
+{
+	unsigned char	ip[16];
+
+	if (inet_pton(AF_INET, host, ip) == 1 ||
+	    inet_pton(AF_INET6, host, ip) == 1)
+		return X509_VERIFY_PARAM_set1_ip_asc(vp, host) == 1 ? 0 : -1;
+	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1 ? 0 : -1;
+}
+
+/* http_sslctx - the shared trust store and the host-name check */
 static CURLcode
 http_sslctx(CURL *curl, void *sslctx, void *arg)
 {
 	struct http_ctx		*hc = arg;
-	X509_VERIFY_PARAM	*vp;
-	unsigned char		 ip[16];
 
 	(void)curl;
 	if (!hc->hc_verify)
@@ -180,22 +212,19 @@ http_sslctx(CURL *curl, void *sslctx, void *arg)
 	}
 	if (hc->hc_host == NULL)
 		return CURLE_OK;
-	vp = SSL_CTX_get0_param(sslctx);
-	if (inet_pton(AF_INET, hc->hc_host, ip) == 1 ||
-	    inet_pton(AF_INET6, hc->hc_host, ip) == 1) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(vp, hc->hc_host) != 1)
-			return CURLE_SSL_CERTPROBLEM;
-		return CURLE_OK;
-	}
-	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (X509_VERIFY_PARAM_set1_host(vp, hc->hc_host, 0) != 1)
+	if (http_verify_host(SSL_CTX_get0_param(sslctx), hc->hc_host) == -1)
 		return CURLE_SSL_CERTPROBLEM;
 	return CURLE_OK;
 }
 
+const char *
+http_user_agent(void)
+{
+	return HTTP_USER_AGENT;
+}
+
 /* http_safe - no control characters (header and CURLOPT_RESOLVE text) */
-static int
+int
 http_safe(const char *s)
 {
 	for (; *s != '\0'; s++)
@@ -205,19 +234,23 @@ http_safe(const char *s)
 }
 
 /*
- * http_url_host - host (without []) and port of the URL; -1 if the
- * URL does not parse.
+ * http_url_split - host (without []), port and request target (path
+ * and query; NULL target: not wanted) of the URL; -1 if the URL does
+ * not parse.
  */
-static int
-http_url_host(const char *url, char **host, long *port, struct buf *why)
+int
+http_url_split(const char *url, char **host, long *port, char **target,
+    struct buf *why)
 {
 	CURLU		*u;
 	CURLUcode	 uc;
-	char		*h = NULL, *p = NULL;
+	char		*h = NULL, *p = NULL, *path = NULL, *q = NULL;
 	size_t		 len;
 	int		 rc = -1;
 
 	*host = NULL;
+	if (target != NULL)
+		*target = NULL;
 	if ((u = curl_url()) == NULL) {
 		buf_puts(why, "out of memory");
 		return -1;
@@ -225,22 +258,71 @@ http_url_host(const char *url, char **host, long *port, struct buf *why)
 	if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK ||
 	    (uc = curl_url_get(u, CURLUPART_HOST, &h, 0)) != CURLUE_OK ||
 	    (uc = curl_url_get(u, CURLUPART_PORT, &p,
-	    CURLU_DEFAULT_PORT)) != CURLUE_OK) {
+	    CURLU_DEFAULT_PORT)) != CURLUE_OK ||
+	    (target != NULL && (uc = curl_url_get(u, CURLUPART_PATH, &path,
+	    0)) != CURLUE_OK)) {
 		buf_printf(why, "bad URL: %s", curl_url_strerror(uc));
 		goto out;
 	}
+	if (target != NULL && curl_url_get(u, CURLUPART_QUERY, &q, 0) !=
+	    CURLUE_OK)
+		q = NULL;
 	len = strlen(h);
 	if (len >= 2 && h[0] == '[' && h[len - 1] == ']')
 		*host = xstrndup(h + 1, len - 2);
 	else
 		*host = xstrdup(h);
 	*port = strtol(p, NULL, 10);
+	if (target != NULL)
+		*target = q != NULL ? xasprintf("%s?%s", path, q) :
+		    xstrdup(path);
 	rc = 0;
 out:
 	curl_free(h);
 	curl_free(p);
+	curl_free(path);
+	curl_free(q);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/*
+ * http_pin_check - the pinned host and port are the URL's, the host
+ * fits a CURLOPT_RESOLVE line, and every address parses; -1 with why.
+ */
+int
+http_pin_check(const struct http_req *req, const char *urlhost,
+    long urlport, struct buf *why)
+{
+	unsigned char	a[16];
+	long		port = req->port ? req->port : 443;
+	size_t		i;
+
+	if (req->host == NULL || strcasecmp(req->host, urlhost) != 0 ||
+	    port != urlport) {
+		buf_printf(why, "pinned host %.255s:%ld is not the URL's "
+		    "%s:%ld", req->host == NULL ? "(null)" :
+		    http_safe(req->host) ? req->host : "?", port, urlhost,
+		    urlport);
+		return -1;
+	}
+	if (!http_safe(urlhost) || strchr(urlhost, ':') != NULL) {
+		buf_puts(why, "host name unfit for pinning");
+		return -1;
+	}
+	for (i = 0; i < req->naddrs; i++) {
+		if (req->addrs[i] == NULL) {
+			buf_puts(why, "missing pinned address");
+			return -1;
+		}
+		if (inet_pton(AF_INET, req->addrs[i], a) != 1 &&
+		    inet_pton(AF_INET6, req->addrs[i], a) != 1) {
+			buf_printf(why, "bad pinned address \"%.64s\"",
+			    http_safe(req->addrs[i]) ? req->addrs[i] : "?");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -254,46 +336,23 @@ http_pin(const struct http_req *req, const char *urlhost, long urlport,
 	struct curl_slist	*sl;
 	struct buf		 line = BUF_INIT;
 	unsigned char		 a[16];
-	long			 port = req->port ? req->port : 443;
 	size_t			 i;
 
-	if (req->host == NULL || strcasecmp(req->host, urlhost) != 0 ||
-	    port != urlport) {
-		buf_printf(why, "pinned host %.255s:%ld is not the URL's "
-		    "%s:%ld", req->host == NULL ? "(null)" :
-		    http_safe(req->host) ? req->host : "?", port, urlhost,
-		    urlport);
+	if (http_pin_check(req, urlhost, urlport, why) == -1)
 		return NULL;
-	}
-	if (!http_safe(urlhost) || strchr(urlhost, ':') != NULL) {
-		buf_puts(why, "host name unfit for pinning");
-		return NULL;
-	}
-	buf_printf(&line, "%s:%ld:", urlhost, port);
+	buf_printf(&line, "%s:%ld:", urlhost, urlport);
 	for (i = 0; i < req->naddrs; i++) {
-		if (req->addrs[i] == NULL) {
-			buf_puts(why, "missing pinned address");
-			goto fail;
-		}
 		if (i > 0)
 			buf_putc(&line, ',');
 		if (inet_pton(AF_INET, req->addrs[i], a) == 1)
 			buf_puts(&line, req->addrs[i]);
-		else if (inet_pton(AF_INET6, req->addrs[i], a) == 1)
+		else
 			buf_printf(&line, "[%s]", req->addrs[i]);
-		else {
-			buf_printf(why, "bad pinned address \"%.64s\"",
-			    http_safe(req->addrs[i]) ? req->addrs[i] : "?");
-			goto fail;
-		}
 	}
 	if ((sl = curl_slist_append(NULL, buf_str(&line))) == NULL)
 		buf_puts(why, "out of memory");
 	buf_free(&line);
 	return sl;
-fail:
-	buf_free(&line);
-	return NULL;
 }
 
 /* http_map - curl's failure as an http_fail, with a reason in why */
@@ -453,7 +512,7 @@ nomem:
 }
 
 /* http_xfer_setup - x ready to perform req into r; -1 with x_err set */
-int
+static int
 http_xfer_setup(struct http_xfer *x, const struct http_req *req,
     struct http_reply *r)
 {
@@ -479,7 +538,7 @@ http_xfer_setup(struct http_xfer *x, const struct http_req *req,
 		buf_puts(&x->x_err, "unsupported method");
 		return -1;
 	}
-	if (http_url_host(req->url, &x->x_hc.hc_host, &urlport,
+	if (http_url_split(req->url, &x->x_hc.hc_host, &urlport, NULL,
 	    &x->x_err) == -1)
 		return -1;
 	if (req->naddrs > 0 && (x->x_resolve = http_pin(req,
@@ -497,7 +556,7 @@ http_xfer_setup(struct http_xfer *x, const struct http_req *req,
  * the setup failed): r (x_hc.hc_reply) filled, the handle released;
  * ST_OK when a response arrived, else ST_TEMPFAIL with one line in why
  */
-enum status
+static enum status
 http_xfer_finish(struct http_xfer *x, int cc, struct buf *why)
 {
 	struct http_reply	*r = x->x_hc.hc_reply;

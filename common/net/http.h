@@ -1,7 +1,7 @@
 /*
- * http.h - bounded HTTPS requests over libcurl; a test seam
+ * http.h - bounded HTTPS requests; a test seam
  *
- * http_do() performs one request.  https only; redirects are never
+ * http_do() performs one request (libcurl).  https only; redirects are never
  * followed (STS-HTTP-2); no proxies from the environment; TLS 1.2 or
  * later with full certificate and host-name validation against ca_file
  * (NULL = the system store) unless verify is 0 (RPT-TXT-11).  When
@@ -63,19 +63,22 @@ enum status	 http_do(const struct http_req *, struct http_reply *,
 void		 http_reply_clear(struct http_reply *);
 
 /*
- * The loop: many requests in flight on one thread (curl's multi
- * interface), none holding a thread while it waits on the network.
- * http_loop_new(max) starts the thread; at most max transfers run at
- * once, the others wait in submission order.  http_loop_submit() takes
- * a copy of what it needs from req (which may go at once) and returns;
- * done(arg, st, r, why) is called once, on the loop's thread (or, when
- * the request cannot even be set up, on the caller's before submit
- * returns), with what http_do() would have returned; r and why are
- * the loop's, valid during the call (take r->body with buf_take-style
- * moves if needed: the loop frees what is left).  http_loop_free()
- * stops the thread; transfers not done are done with ST_TEMPFAIL
- * "shutting down".  http_loop_pending() counts submitted, not done.
- * Thread-safe; done() must not call http_loop_free().
+ * The loop: many policy fetches in flight on one thread, none holding a
+ * thread while it waits on the network (http_loop.c: its own client on
+ * OpenSSL and http_resp.c, not libcurl).  It does GETs to pinned
+ * addresses only; anything else fails as http_do() would fail it
+ * (PROTO; no pinned address: CONNECT).  http_loop_new(max) starts the
+ * thread; at most max fetches run at once, the others wait in
+ * submission order.  http_loop_submit() takes a copy of what it needs
+ * from req (which may go at once) and returns; done(arg, st, r, why) is
+ * called once, on the loop's thread (or, when the request cannot even
+ * be set up, on the caller's before submit returns), with what
+ * http_do() would have returned for it; r and why are the loop's, valid
+ * during the call (take r->body with buf_take-style moves if needed:
+ * the loop frees what is left).  http_loop_free() stops the thread;
+ * fetches not done are done with ST_TEMPFAIL "shutting down".
+ * http_loop_pending() counts submitted, not done.  Thread-safe; done()
+ * must not call http_loop_free().
  */
 struct http_loop;
 typedef void	 http_done_fn(void *arg, enum status, struct http_reply *,

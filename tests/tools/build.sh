@@ -31,7 +31,7 @@ $cc $cflags $inc $(pkg-config --cflags getdns) -o "$build/tools/dns_query" \
 $cc $cflags $inc $(pkg-config --cflags libcurl openssl) \
     -o "$build/tools/http_get" tests/tools/http_get.c common/net/http.c \
     common/net/http_loop.c common/util/clock.c \
-    common/net/http_body.c \
+    common/net/http_body.c common/net/http_resp.c \
     common/net/trust.c $common \
     $(pkg-config --libs libcurl openssl) -lpthread
 echo "built $build/tools/dns_query $build/tools/http_get"

@@ -20,9 +20,10 @@ tmp=$(mktemp -d /tmp/io-check.XXXXXX)
 lab_started=0
 cleanup() {
 	local p
-	if [ -s "$tmp/hdns.pid" ]; then
-		read -r p < "$tmp/hdns.pid" && kill "$p" 2>/dev/null
-	fi
+	for p in hdns hhttps; do
+		[ -s "$tmp/$p.pid" ] && read -r p < "$tmp/$p.pid" &&
+		    kill "$p" 2>/dev/null
+	done
 	[ "$lab_started" = 1 ] && tests/lab/lab stop >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -150,6 +151,46 @@ for GMODE in "" -L; do
 	t https-http-refused$S "^result=tempfail [[:print:]]*fail=protocol" g -c "$CA" -a 127.0.3.1 "http://mta-sts.enforce.test/.well-known/mta-sts.txt"
 	t https-bad-ca-file$S "^result=tempfail [[:print:]]*fail=certificate" g -c /nonexistent.pem -a 127.0.3.1 "$(u enforce)"
 done
+
+# --- the policy fetcher (the loop: http_loop.c, http_resp.c) against
+# what nginx never sends: tests/tools/hostile-https.py, real TLS with the
+# lab's certificate for mta-sts.enforce.test, on $HH; the last path
+# segment picks the bytes that come back
+HH=127.0.3.30
+/usr/bin/python3 $here/hostile-https.py $HH 443 \
+    "$LAB_DIR/ca/mta-sts.enforce.test.chain.pem" \
+    "$LAB_DIR/ca/mta-sts.enforce.test.key" "$tmp/hhttps.pid" \
+    >"$tmp/hhttps.log" 2>&1 &
+for _ in $(seq 50); do [ -s "$tmp/hhttps.pid" ] && break; sleep 0.1; done
+[ -s "$tmp/hhttps.pid" ] || { cat "$tmp/hhttps.log"; echo "io-check: hostile-https did not start"; exit 1; }
+r() { echo "https://mta-sts.enforce.test/raw/$1"; }
+GMODE=-L
+ok="^result=ok http=200 fail=none body=65 "
+t raw-chunked "$ok" g -c "$CA" -a $HH "$(r chunked)"
+t raw-close-notify "$ok" g -c "$CA" -a $HH "$(r close)"
+t raw-close-no-close-notify "$ok" g -c "$CA" -a $HH "$(r close-dirty)"
+# the server holds the connection 5 s: the answer must not wait for it
+t raw-length-no-wait "${ok}ms=[0-9]{1,3}$nl" g -c "$CA" -a $HH "$(r length-hold)"
+t raw-chunked-no-wait "${ok}ms=[0-9]{1,3}$nl" g -c "$CA" -a $HH "$(r chunked)"
+t raw-interim-skipped "$ok" g -c "$CA" -a $HH "$(r interim)"
+t raw-dribbled "$ok" g -c "$CA" -a $HH "$(r drip)"
+t raw-redirect-not-followed "^result=ok http=302 fail=none body=0 " g -c "$CA" -a $HH "$(r redirect)"
+t raw-truncated "^result=tempfail [[:print:]]*fail=protocol .*435 bytes remaining" g -c "$CA" -a $HH "$(r truncated)"
+t raw-truncated-chunked "^result=tempfail [[:print:]]*fail=protocol .*chunked body" g -c "$CA" -a $HH "$(r truncated-chunked)"
+t raw-garbage "^result=tempfail [[:print:]]*fail=protocol .*status line" g -c "$CA" -a $HH "$(r garbage)"
+t raw-empty "^result=tempfail [[:print:]]*fail=protocol .*empty reply" g -c "$CA" -a $HH "$(r empty)"
+t raw-huge-header "^result=tempfail [[:print:]]*fail=protocol .*header line too long" g -c "$CA" -a $HH "$(r hugeheader)"
+t raw-many-headers "^result=tempfail [[:print:]]*fail=protocol .*headers too long" g -c "$CA" -a $HH "$(r manyheaders)"
+t raw-gzip-coding "^result=tempfail [[:print:]]*fail=protocol .*transfer coding" g -c "$CA" -a $HH "$(r gzip)"
+t raw-bad-length "^result=tempfail [[:print:]]*fail=protocol .*Content-Length" g -c "$CA" -a $HH "$(r badlength)"
+t raw-two-lengths "^result=tempfail [[:print:]]*fail=protocol .*conflicting" g -c "$CA" -a $HH "$(r twolengths)"
+t raw-folded "^result=tempfail [[:print:]]*fail=protocol .*folding" g -c "$CA" -a $HH "$(r folded)"
+t raw-huge-chunk "^result=tempfail http=200 fail=too-big" g -c "$CA" -a $HH "$(r hugechunk)"
+t raw-chunked-past-cap "^result=tempfail http=200 fail=too-big" g -c "$CA" -a $HH -m 65536 "$(r bigchunked)"
+t raw-chunked-under-cap "^result=ok http=200 fail=none body=70000 " g -c "$CA" -a $HH -m 70000 "$(r bigchunked)"
+t raw-reset "^result=tempfail [[:print:]]*fail=connect .*Recv failure" g -c "$CA" -a $HH "$(r reset)"
+t raw-url-port "^result=tempfail [[:print:]]*fail=connect .*127.0.3.30 port 8443: Connection refused" g -c "$CA" -a $HH "https://mta-sts.enforce.test:8443/raw/chunked"
+t raw-post-refused "^result=tempfail [[:print:]]*fail=protocol .*GET only" g -c "$CA" -a $HH -P /dev/null "$(r chunked)"
 
 echo "io-check: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
