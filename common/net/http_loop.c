@@ -41,6 +41,8 @@
  *	fetch, both counted from when the fetch starts).  No close_notify
  *	is sent: the request said Connection: close, and the peer's
  *	missing close_notify ends a body delimited by the close (as curl).
+ *	http_loop_new() sets SIGPIPE to SIG_IGN if it is at SIG_DFL (TLS
+ *	writes go through OpenSSL's socket BIO).
  *
  * THREAD SAFETY
  *	submit, pending and free may be called from any thread; a fetch
@@ -58,6 +60,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -539,7 +542,12 @@ http_loop_new(int max, struct buf *why)
 {
 	struct http_loop	*l = xcalloc(1, sizeof(*l));
 	struct epoll_event	 ev;
+	struct sigaction	 sa;
 
+	/* TLS writes go through OpenSSL's socket BIO: a reset peer must
+	 * not kill the process (the daemon ignores SIGPIPE anyway) */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		(void)signal(SIGPIPE, SIG_IGN);
 	l->l_max = max > 0 ? max : 1;
 	l->l_intail = &l->l_in;
 	LIST_INIT(&l->l_act);
