@@ -223,6 +223,25 @@ http_user_agent(void)
 	return HTTP_USER_AGENT;
 }
 
+/*
+ * http_reply_end - r as the caller gets it: r->fail NONE (a response
+ * arrived) gives ST_OK and a body that is "" rather than none; else the
+ * body goes and one line "<url>: <err>" is appended to why
+ */
+enum status
+http_reply_end(struct http_reply *r, const char *url, const char *err,
+    struct buf *why)
+{
+	if (r->fail == HTTP_FAIL_NONE) {
+		if (r->body.b_data == NULL)
+			buf_append(&r->body, "", 0);	/* empty body: "" */
+		return ST_OK;
+	}
+	buf_free(&r->body);
+	buf_printf(why, "%s: %s", url != NULL ? url : "(bad URL)", err);
+	return ST_TEMPFAIL;
+}
+
 /* http_safe - no control characters (header and CURLOPT_RESOLVE text) */
 int
 http_safe(const char *s)
@@ -576,16 +595,9 @@ http_xfer_finish(struct http_xfer *x, int cc, struct buf *why)
 			r->content_type = xstrdup(ctype);
 		curl_easy_cleanup(curl);
 	}
-	if (cc == CURLE_OK) {
-		if (r->body.b_data == NULL)
-			buf_append(&r->body, "", 0);	/* empty body: "" */
+	if (cc == CURLE_OK)
 		r->fail = HTTP_FAIL_NONE;
-		st = ST_OK;
-	} else {
-		buf_free(&r->body);
-		buf_printf(why, "%s: %s", x->x_url != NULL ? x->x_url :
-		    "(bad URL)", buf_str(&x->x_err));
-	}
+	st = http_reply_end(r, x->x_url, buf_str(&x->x_err), why);
 	curl_slist_free_all(x->x_resolve);
 	curl_slist_free_all(x->x_hdrs);
 	free(x->x_hc.hc_host);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "status.h"
 
 #define HTTP_BODY_DEFAULT	(16u * 1024 * 1024)	/* as buf.c */
 
@@ -20,6 +21,8 @@ int		 http_pin_check(const struct http_req *, const char *urlhost,
 		    long urlport, struct buf *why);
 int		 http_verify_host(X509_VERIFY_PARAM *, const char *host);
 int		 http_safe(const char *);
+enum status	 http_reply_end(struct http_reply *, const char *url,
+		    const char *err, struct buf *why);
 const char	*http_user_agent(void);
 
 #endif

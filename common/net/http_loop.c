@@ -172,23 +172,15 @@ hx_done(struct http_loop *l, struct hx *h, enum http_fail f)
 {
 	struct http_reply	*r = &h->h_reply;
 	struct buf		 why = BUF_INIT;
-	enum status		 st = ST_TEMPFAIL;
+	enum status		 st;
 
 	hx_close(l, h);
 	r->status = h->h_resp.r_status;
-	if (f == HTTP_FAIL_NONE) {
+	if ((r->fail = f) == HTTP_FAIL_NONE) {
 		r->content_type = h->h_resp.r_ctype;
 		h->h_resp.r_ctype = NULL;
-		if (r->body.b_data == NULL)
-			buf_append(&r->body, "", 0);	/* empty body: "" */
-		r->fail = HTTP_FAIL_NONE;
-		st = ST_OK;
-	} else {
-		buf_free(&r->body);
-		r->fail = f;
-		buf_printf(&why, "%s: %s", h->h_url != NULL ? h->h_url :
-		    "(bad URL)", buf_str(&h->h_err));
 	}
+	st = http_reply_end(r, h->h_url, buf_str(&h->h_err), &why);
 	h->h_done(h->h_arg, st, r, buf_str(&why));
 	buf_free(&why);
 	if (l != NULL) {
@@ -481,20 +473,16 @@ loop_expire(struct http_loop *l)
 {
 	struct hx	*h, *next;
 	int64_t		 now = clock_mono_ms(), next_due = now + LOOP_IDLE_MS;
+	int		 conn;
 
 	for (h = LIST_FIRST(&l->l_act); h != NULL; h = next) {
 		next = LIST_NEXT(h, h_act);
-		if (h->h_cdue >= 0 && now >= h->h_cdue) {
+		conn = h->h_cdue >= 0 && now >= h->h_cdue;
+		if (conn || (h->h_due >= 0 && now >= h->h_due)) {
 			buf_reset(&h->h_err);
-			buf_printf(&h->h_err, "Connection timed out after "
-			    "%lld milliseconds", (long long)(now - h->h_t0));
-			hx_done(l, h, HTTP_FAIL_TIMEOUT);
-			continue;
-		}
-		if (h->h_due >= 0 && now >= h->h_due) {
-			buf_reset(&h->h_err);
-			buf_printf(&h->h_err, "Operation timed out after "
-			    "%lld milliseconds", (long long)(now - h->h_t0));
+			buf_printf(&h->h_err, "%s timed out after %lld "
+			    "milliseconds", conn ? "Connection" : "Operation",
+			    (long long)(now - h->h_t0));
 			hx_done(l, h, HTTP_FAIL_TIMEOUT);
 			continue;
 		}
