@@ -80,6 +80,11 @@ void		 http_reply_clear(struct http_reply *);
  * http_loop_pending() counts submitted, not done.  Thread-safe; done()
  * must not call http_loop_free().
  */
+/*
+ * http_get() is one fetch through a loop of its own, waited for: the
+ * same client, checks and answers as the daemon's policy fetches, for
+ * callers that do one at a time (stsctl, sts_fetch_policy()).
+ */
 struct http_loop;
 typedef void	 http_done_fn(void *arg, enum status, struct http_reply *,
 		    const char *why);
@@ -88,6 +93,8 @@ int		 http_loop_submit(struct http_loop *, const struct http_req *,
 		    http_done_fn *, void *arg);
 unsigned long	 http_loop_pending(struct http_loop *);
 void		 http_loop_free(struct http_loop *);
+enum status	 http_get(const struct http_req *, struct http_reply *,
+		    struct buf *why);
 const char	*http_fail_str(enum http_fail);
 
 #endif

@@ -10,6 +10,8 @@
  *	    http_done_fn *done, void *arg);
  *	unsigned long http_loop_pending(struct http_loop *l);
  *	void http_loop_free(struct http_loop *l);
+ *	enum status http_get(const struct http_req *req,
+ *	    struct http_reply *r, struct buf *why);
  *
  * DESCRIPTION
  *	The contract is in http.h.  A loop does GETs to pinned addresses
@@ -700,4 +702,57 @@ http_loop_free(struct http_loop *l)
 	(void)close(l->l_ep);
 	pthread_mutex_destroy(&l->l_mu);
 	free(l);
+}
+
+/* one http_get(): its answer, moved out of the loop's reply */
+struct http_wait {
+	pthread_mutex_t		 w_mu;
+	pthread_cond_t		 w_cv;
+	int			 w_done;
+	enum status		 w_st;
+	struct http_reply	*w_r;
+	struct buf		*w_why;
+};
+
+static void
+wait_done(void *arg, enum status st, struct http_reply *r, const char *why)
+{
+	struct http_wait	*w = arg;
+
+	pthread_mutex_lock(&w->w_mu);
+	*w->w_r = *r;			/* moved: the loop frees nothing */
+	r->content_type = NULL;
+	memset(&r->body, 0, sizeof(r->body));
+	buf_puts(w->w_why, why);
+	w->w_st = st;
+	w->w_done = 1;
+	pthread_cond_signal(&w->w_cv);
+	pthread_mutex_unlock(&w->w_mu);
+}
+
+enum status
+http_get(const struct http_req *req, struct http_reply *r, struct buf *why)
+{
+	struct http_wait	 w;
+	struct http_loop	*l;
+
+	memset(r, 0, sizeof(*r));
+	if ((l = http_loop_new(1, why)) == NULL) {
+		r->fail = HTTP_FAIL_PROTO;
+		return ST_TEMPFAIL;
+	}
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.w_mu, NULL);
+	pthread_cond_init(&w.w_cv, NULL);
+	w.w_r = r;
+	w.w_why = why;
+	(void)http_loop_submit(l, req, wait_done, &w);
+	pthread_mutex_lock(&w.w_mu);
+	while (!w.w_done)
+		pthread_cond_wait(&w.w_cv, &w.w_mu);
+	pthread_mutex_unlock(&w.w_mu);
+	http_loop_free(l);
+	pthread_cond_destroy(&w.w_cv);
+	pthread_mutex_destroy(&w.w_mu);
+	return w.w_st;
 }

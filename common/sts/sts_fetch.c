@@ -164,7 +164,7 @@ fetch_fill(const struct sts_fetch_opts *o, struct fetch_prep *p)
 	p->req.timeout_ms = o->timeout_ms;
 }
 
-/* fetch_reply - the policy in the HTTPS reply (st, r: http_do's), or
+/* fetch_reply - the policy in the HTTPS reply (st, r: the client's), or
  * why not */
 static enum status
 fetch_reply(enum status st, const struct http_reply *r, const char *url,
@@ -217,7 +217,7 @@ sts_fetch_policy(struct dns *dns, const struct sts_fetch_opts *o,
 	*rt = TLSRPT_STS_POLICY_FETCH_ERROR;
 	if (fetch_prep(dns, o, domain, &p, why) != ST_OK)
 		return ST_TEMPFAIL;
-	st = http_do(&p.req, &r, &hwhy);
+	st = http_get(&p.req, &r, &hwhy);	/* the daemon's client */
 	dns_rrset_clear(&p.addrs);
 	st = fetch_reply(st, &r, p.url, buf_str(&hwhy), out, rt, why);
 	http_reply_clear(&r);
