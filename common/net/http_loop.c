@@ -40,9 +40,14 @@
  *	The thread sleeps in epoll_wait() on the fetches' sockets, an
  *	eventfd that submit and free write to, and the earliest deadline
  *	(connect_timeout_ms covers TCP and TLS, timeout_ms the whole
- *	fetch, both counted from when the fetch starts).  No close_notify
- *	is sent: the request said Connection: close, and the peer's
- *	missing close_notify ends a body delimited by the close (as curl).
+ *	fetch, both counted from when the fetch starts; without either, a
+ *	minute).  Each pinned address gets an equal share of the connect
+ *	time left, so a silent one does not keep the next from being
+ *	tried.  A fetch reads at most LOOP_READS records a wake-up, so a
+ *	fast peer cannot hold the thread.  No close_notify is sent (the
+ *	request said Connection: close); the peer's is required when the
+ *	body runs to the close: without it the body may have been cut by
+ *	whoever can forge a FIN, and the fetch fails (curl accepts it).
  *	http_loop_new() sets SIGPIPE to SIG_IGN if it is at SIG_DFL (TLS
  *	writes go through OpenSSL's socket BIO).
  *
@@ -87,6 +92,8 @@
 #define LOOP_EVENTS	64		/* epoll events per wake-up */
 #define LOOP_IDLE_MS	1000		/* longest sleep without a deadline */
 #define LOOP_READ	16384		/* one TLS record */
+#define LOOP_READS	64		/* reads per wake-up, then the others */
+#define LOOP_CEILING_MS	60000		/* a fetch without any timeout */
 
 enum { HX_CONNECT, HX_HANDSHAKE, HX_SEND, HX_RECV };
 
@@ -104,6 +111,7 @@ struct hx {
 	X509_STORE		*h_store;	/* NULL: no verification */
 	int			 h_connect_ms, h_timeout_ms;
 	int64_t			 h_t0, h_due, h_cdue;
+	int64_t			 h_adue;	/* this address's connect */
 	int			 h_state;
 	int			 h_fd;
 	uint32_t		 h_ev;		/* what epoll watches */
@@ -211,6 +219,24 @@ hx_watch(struct http_loop *l, struct hx *h, uint32_t ev)
 	return 0;
 }
 
+/*
+ * hx_addr_due - when to give up on this address and try the next: an
+ * equal share of the connect time left for each address left, so an
+ * address that drops SYNs (a dead IPv6 first, say) does not take all of
+ * it; -1 for the last address (the fetch's own deadlines apply)
+ */
+static void
+hx_addr_due(struct hx *h)
+{
+	int64_t	now = clock_mono_ms(), end = h->h_cdue >= 0 ? h->h_cdue :
+		    h->h_due;
+	size_t	left = h->h_naddrs - h->h_ai;
+
+	h->h_adue = -1;
+	if (left > 1 && end > now)
+		h->h_adue = now + (end - now) / (int64_t)left;
+}
+
 /* hx_connect - connect to the next pinned address; -1: none left */
 static int
 hx_connect(struct http_loop *l, struct hx *h)
@@ -247,6 +273,7 @@ hx_connect(struct http_loop *l, struct hx *h)
 		    errno == EINPROGRESS) &&
 		    hx_watch(l, h, EPOLLOUT) == 0) {
 			h->h_state = HX_CONNECT;
+			hx_addr_due(h);
 			return 0;
 		}
 		buf_printf(&h->h_err, "Failed to connect to %s port %ld: %s",
@@ -315,10 +342,12 @@ hx_tls_fail(struct hx *h, int err)
 static int
 hx_recv(struct hx *h, uint32_t *want, enum http_fail *f)
 {
-	char	buf[LOOP_READ];
-	int	n, err, rc;
+	char		buf[LOOP_READ];
+	unsigned long	e;
+	int		n, err, rc, reads;
 
-	for (;;) {
+	for (reads = 0; reads < LOOP_READS || SSL_has_pending(h->h_ssl);
+	    reads++) {
 		ERR_clear_error();
 		if ((n = SSL_read(h->h_ssl, buf, sizeof(buf))) > 0) {
 			if ((rc = http_resp_feed(&h->h_resp, buf, (size_t)n,
@@ -327,6 +356,7 @@ hx_recv(struct hx *h, uint32_t *want, enum http_fail *f)
 			*f = h->h_resp.r_fail;
 			return rc;
 		}
+		e = ERR_peek_error();
 		switch (err = SSL_get_error(h->h_ssl, n)) {
 		case SSL_ERROR_WANT_READ:
 			*want = EPOLLIN;
@@ -334,19 +364,29 @@ hx_recv(struct hx *h, uint32_t *want, enum http_fail *f)
 		case SSL_ERROR_WANT_WRITE:
 			*want = EPOLLOUT;
 			return 0;
-		case SSL_ERROR_ZERO_RETURN:	/* also a missing close_notify */
-			rc = http_resp_eof(&h->h_resp, &h->h_err);
+		case SSL_ERROR_ZERO_RETURN:	/* close_notify: a clean end */
+			rc = http_resp_eof(&h->h_resp, 1, &h->h_err);
+			*f = h->h_resp.r_fail;
+			return rc;
+		}
+		if ((err == SSL_ERROR_SSL && ERR_GET_REASON(e) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
+		    (err == SSL_ERROR_SYSCALL && e == 0 && errno == 0)) {
+			ERR_clear_error();	/* a FIN without close_notify */
+			rc = http_resp_eof(&h->h_resp, 0, &h->h_err);
 			*f = h->h_resp.r_fail;
 			return rc;
 		}
 		buf_printf(&h->h_err, "Recv failure: %s", err ==
 		    SSL_ERROR_SYSCALL && errno != 0 ? strerror(errno) :
-		    ERR_reason_error_string(ERR_peek_last_error()) != NULL ?
-		    ERR_reason_error_string(ERR_peek_last_error()) : "TLS error");
+		    ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "TLS error");
 		ERR_clear_error();
 		*f = HTTP_FAIL_CONNECT;
 		return -1;
 	}
+	*want = EPOLLIN;	/* the others' turn; level-triggered: back soon */
+	return 0;
 }
 
 /*
@@ -458,7 +498,8 @@ loop_admit(struct http_loop *l)
 		l->l_active++;
 		LIST_INSERT_HEAD(&l->l_act, h, h_act);
 		h->h_t0 = clock_mono_ms();
-		h->h_due = h->h_timeout_ms > 0 ? h->h_t0 + h->h_timeout_ms : -1;
+		h->h_due = h->h_t0 + (h->h_timeout_ms > 0 ? h->h_timeout_ms :
+		    LOOP_CEILING_MS);
 		h->h_cdue = h->h_connect_ms > 0 ? h->h_t0 + h->h_connect_ms :
 		    -1;
 		if (hx_connect(l, h) == -1)
@@ -479,6 +520,18 @@ loop_expire(struct http_loop *l)
 
 	for (h = LIST_FIRST(&l->l_act); h != NULL; h = next) {
 		next = LIST_NEXT(h, h_act);
+		if (h->h_state == HX_CONNECT && h->h_adue >= 0 &&
+		    now >= h->h_adue) {	/* this address is silent: the next */
+			buf_reset(&h->h_err);
+			buf_printf(&h->h_err, "Failed to connect to %s port "
+			    "%ld: timed out", h->h_addrs[h->h_ai], h->h_port);
+			hx_close(l, h);
+			h->h_ai++;
+			if (hx_connect(l, h) == -1) {
+				hx_done(l, h, HTTP_FAIL_CONNECT);
+				continue;
+			}
+		}
 		conn = h->h_cdue >= 0 && now >= h->h_cdue;
 		if (conn || (h->h_due >= 0 && now >= h->h_due)) {
 			buf_reset(&h->h_err);
@@ -490,6 +543,9 @@ loop_expire(struct http_loop *l)
 		}
 		if (h->h_cdue >= 0 && h->h_cdue < next_due)
 			next_due = h->h_cdue;
+		if (h->h_state == HX_CONNECT && h->h_adue >= 0 &&
+		    h->h_adue < next_due)
+			next_due = h->h_adue;
 		if (h->h_due >= 0 && h->h_due < next_due)
 			next_due = h->h_due;
 	}
@@ -563,8 +619,7 @@ http_loop_new(int max, struct buf *why)
 	}
 	SSL_CTX_set_verify(l->l_ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(l->l_ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(l->l_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_NO_TICKET);
+	SSL_CTX_set_options(l->l_ctx, SSL_OP_NO_TICKET);
 	if (pthread_create(&l->l_thread, NULL, loop_run, l) != 0) {
 		buf_puts(why, "cannot start the HTTPS loop thread");
 		goto fail;
@@ -590,7 +645,7 @@ hx_new(struct hx *h, const struct http_req *req, enum http_fail *f)
 	size_t	 i, max = req->max_body ? req->max_body : HTTP_BODY_DEFAULT;
 
 	h->h_fd = -1;
-	h->h_cdue = h->h_due = -1;
+	h->h_cdue = h->h_due = h->h_adue = -1;
 	buf_init(&h->h_err, 256);
 	buf_init(&h->h_reply.body, max);
 	http_resp_init(&h->h_resp, &h->h_reply.body, max);

@@ -8,7 +8,7 @@
  *	    size_t max);
  *	int http_resp_feed(struct http_resp *p, const char *data, size_t n,
  *	    struct buf *why);
- *	int http_resp_eof(struct http_resp *p, struct buf *why);
+ *	int http_resp_eof(struct http_resp *p, int clean, struct buf *why);
  *	void http_resp_clear(struct http_resp *p);
  *
  * DESCRIPTION
@@ -125,6 +125,7 @@ status_line(struct http_resp *p, const char *l, size_t n, struct buf *why)
 			return fail(p, HTTP_FAIL_PROTO, why, "control "
 			    "character in the status line");
 	p->r_status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+	p->r_minor = l[7] - '0';
 	if (p->r_status < 100 || p->r_status > 599)
 		return fail(p, HTTP_FAIL_PROTO, why, "bad status code");
 	if (p->r_status == 101)
@@ -190,6 +191,9 @@ header_line(struct http_resp *p, const char *l, size_t n, int keep,
 		if ((size_t)(e - s) != 7 || strncasecmp(s, "chunked", 7) != 0)
 			return fail(p, HTTP_FAIL_PROTO, why, "unsupported "
 			    "transfer coding");
+		if (p->r_minor == 0)
+			return fail(p, HTTP_FAIL_PROTO, why, "Transfer-Encoding "
+			    "in an HTTP/1.0 response");
 		p->r_chunked = 1;
 	} else if (nl == 12 && strncasecmp(l, "Content-Type", nl) == 0) {
 		free(p->r_ctype);
@@ -213,6 +217,9 @@ head_end(struct http_resp *p, struct buf *why)
 		p->r_state = RS_STATUS;
 		return 0;
 	}
+	if (p->r_chunked && p->r_haslen)		/* RFC 9112 6.3 */
+		return fail(p, HTTP_FAIL_PROTO, why, "both Transfer-Encoding "
+		    "and Content-Length");
 	if (p->r_status == 204 || p->r_status == 304)
 		p->r_state = RS_DONE;
 	else if (p->r_chunked)
@@ -308,6 +315,9 @@ line_bytes(struct http_resp *p, const char *data, size_t n, size_t *used,
 		    "long" : "chunk line too long");
 	if (head && (p->r_head += take) > HTTP_RESP_HEAD)
 		return fail(p, HTTP_FAIL_PROTO, why, "headers too long");
+	if (!head && (p->r_frame += take) > HTTP_RESP_HEAD + (uint64_t)p->r_max)
+		return fail(p, HTTP_FAIL_PROTO, why, "chunked framing too "
+		    "long");
 	if (nl == NULL) {
 		(void)buf_append(&p->r_line, data, take);
 		return 0;
@@ -379,7 +389,7 @@ http_resp_feed(struct http_resp *p, const char *data, size_t n,
 }
 
 int
-http_resp_eof(struct http_resp *p, struct buf *why)
+http_resp_eof(struct http_resp *p, int clean, struct buf *why)
 {
 	switch (p->r_state) {
 	case RS_DONE:
@@ -387,6 +397,9 @@ http_resp_eof(struct http_resp *p, struct buf *why)
 	case RS_FAILED:
 		return -1;
 	case RS_CLOSE:
+		if (!clean)
+			return fail(p, HTTP_FAIL_PROTO, why, "connection closed "
+			    "without close_notify: the body may be cut short");
 		p->r_state = RS_DONE;
 		return 1;
 	case RS_STATUS:

@@ -37,6 +37,9 @@
 # (before/after a change); BENCH_STRICT=1 exits 2 when a target is
 # missed.  Diagnostics: BENCH_COLD_THREADS=1 prints each run's client
 # line and the daemon's CPU per lookup by thread name;
+# BENCH_COLD_PACE_US=N makes each cold connection wait N us after
+# each answer (a cold load below what the daemon can do: the cached
+# p99 at a given cold rate);
 # BENCH_COLD_PROBE_PRIO=N runs the cached-lookup probe at SCHED_FIFO
 # priority N and BENCH_COLD_REACTOR_PRIO=N puts the daemon's policy-map
 # reactors (sts-pmap) at SCHED_RR N (how much of the cached p99 is a
@@ -263,7 +266,7 @@ measure() {
 	${BENCH_COLD_PROBE_PRIO:+chrt -f $BENCH_COLD_PROBE_PRIO} "$LOAD" -c 1 -t 100000 -i 2000 -x "OK " "127.0.0.1:$DPORT" warm.cold.test >"$W/probe.out" 2>&1 &
 	[ -n "${BENCH_COLD_REACTOR_PRIO:-}" ] && for t in /proc/$DPID/task/*; do grep -q sts-pmap $t/comm && chrt -r -p $BENCH_COLD_REACTOR_PRIO ${t##*/} >/dev/null; done
 	pp=$!
-	out=$("$LOAD" -o -c "$3" -x "OK " "127.0.0.1:$DPORT" -f "$W/$2.list")
+	out=$("$LOAD" -o -c "$3" ${BENCH_COLD_PACE_US:+-i $BENCH_COLD_PACE_US} -x "OK " "127.0.0.1:$DPORT" -f "$W/$2.list")
 	kill -TERM "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null
 	probe=$(cat "$W/probe.out")

@@ -5,8 +5,9 @@
  * the first byte: status line, headers, interim responses, chunk sizes,
  * trailers, the cap (STS-HTTP-4).
  *
- * Input: two bytes of cap (0 .. 65535), one byte of split seed, then the
- * response.  It is parsed twice: whole, then in pieces whose lengths
+ * Input: two bytes of cap (0 .. 65535), one byte of split seed (its top
+ * bit: whether the close is clean, i.e. came with close_notify), then
+ * the response.  It is parsed twice: whole, then in pieces whose lengths
  * come from the seed (1 .. 64 bytes, each piece copied alone so ASan
  * sees reads past it), each followed by http_resp_eof() when the feed
  * wanted more.
@@ -36,7 +37,7 @@ struct run {
 
 static void
 parse(struct run *r, const uint8_t *data, size_t size, size_t max,
-    unsigned seed)
+    unsigned seed, int clean)
 {
 	size_t	at = 0, n;
 	char	*piece;
@@ -61,7 +62,7 @@ parse(struct run *r, const uint8_t *data, size_t size, size_t max,
 		at += n;
 	}
 	if (r->rc == 0)
-		r->rc = http_resp_eof(&r->p, &r->why) == 1 ? 2 : -1;
+		r->rc = http_resp_eof(&r->p, clean, &r->why) == 1 ? 2 : -1;
 }
 
 static void
@@ -97,8 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 3)
 		return 0;
 	max = (size_t)data[0] << 8 | data[1];
-	parse(&a, data + 3, size - 3, max, 0);
-	parse(&b, data + 3, size - 3, max, data[2] | 1u);
+	parse(&a, data + 3, size - 3, max, 0, data[2] >> 7);
+	parse(&b, data + 3, size - 3, max, data[2] | 1u, data[2] >> 7);
 	check(&a, max);
 	check(&b, max);
 	if (a.rc != b.rc || a.p.r_status != b.p.r_status ||

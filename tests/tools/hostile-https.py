@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """Hostile HTTPS server: raw HTTP/1.x responses over real TLS.
 
-usage: hostile-https.py ADDR PORT CERTCHAIN KEY PIDFILE
+usage: hostile-https.py ADDR PORT CERTCHAIN KEY PIDFILE [BLACKHOLE_ADDR]
 
 The request path (its last segment) picks what comes back, byte for byte,
 so the daemon's own policy fetcher (common/net/http_loop.c, http_resp.c)
 meets what nginx never sends: chunked bodies, bodies delimited by the
 close with and without close_notify, truncation, garbage, huge headers,
 a response dribbled one byte at a time, interim responses, codings it did
-not ask for, a reset. Writes PIDFILE once listening. No name lookups.
+not ask for, a reset. With BLACKHOLE_ADDR it also listens there (same
+port) with a full accept queue that is never served, so that connection
+attempts to it get no answer at all (SYNs dropped): an address that is
+silent rather than refused. Writes PIDFILE once listening. No name lookups.
 """
 import os
 import signal
@@ -37,6 +40,7 @@ SCENARIOS = {
     "chunked": (OK + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(POLICY), "hold"),
     "close": (OK + b"\r\n" + POLICY, "close"),
     "close-dirty": (OK + b"\r\n" + POLICY, "dirty"),
+    "length-dirty": (OK + b"Content-Length: %d\r\n\r\n" % len(POLICY) + POLICY, "dirty"),
     "length-hold": (OK + b"Content-Length: %d\r\n\r\n" % len(POLICY) + POLICY, "hold"),
     "truncated": (OK + b"Content-Length: 500\r\n\r\n" + POLICY, "close"),
     "truncated-chunked": (OK + b"Transfer-Encoding: chunked\r\n\r\n40\r\nversion", "close"),
@@ -102,6 +106,22 @@ def main():
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind((addr, int(port)))
     lsock.listen(128)
+    held = []
+    if len(sys.argv) > 6:           # a silent address: backlog full, SYNs dropped
+        bh = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        bh.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bh.bind((sys.argv[6], int(port)))
+        bh.listen(0)
+        for _ in range(3):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect((sys.argv[6], int(port)))
+            except BlockingIOError:
+                pass
+            held.append(c)
+        held.append(bh)
+        time.sleep(0.2)
     tmp = pidfile + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % os.getpid())

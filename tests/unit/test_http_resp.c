@@ -45,10 +45,15 @@ static const struct row rows[] = {
 	    "5;ext=1" CRLF "hello" CRLF "1" CRLF "!" CRLF "0" CRLF
 	    "X-Trailer: t" CRLF CRLF, 100, 1, 2, 200, "hello!", NULL,
 	    HTTP_FAIL_NONE, "" },
-	{ "chunked wins over Content-Length", OK200 "Content-Length: 99" CRLF
-	    "Transfer-Encoding: Chunked" CRLF CRLF "A" CRLF "0123456789" CRLF
-	    "0" CRLF CRLF, 100, 1, 2, 200, "0123456789", NULL,
-	    HTTP_FAIL_NONE, "" },
+	{ "chunked, any case", OK200 "Transfer-Encoding: Chunked" CRLF CRLF
+	    "A" CRLF "0123456789" CRLF "0" CRLF CRLF, 100, 1, 2, 200,
+	    "0123456789", NULL, HTTP_FAIL_NONE, "" },
+	{ "both framings refused (RFC 9112 6.3)", OK200 "Content-Length: 99"
+	    CRLF "Transfer-Encoding: chunked" CRLF CRLF "A" CRLF, 100, -1, 2,
+	    200, NULL, NULL, HTTP_FAIL_PROTO, "both Transfer-Encoding" },
+	{ "Transfer-Encoding in HTTP/1.0", "HTTP/1.0 200 OK" CRLF
+	    "Transfer-Encoding: chunked" CRLF CRLF, 100, -1, 2, 200, NULL,
+	    NULL, HTTP_FAIL_PROTO, "HTTP/1.0" },
 	{ "interim 100 and 103 skipped", "HTTP/1.1 100 Continue" CRLF CRLF
 	    "HTTP/1.1 103 Early Hints" CRLF "Content-Type: x/y" CRLF CRLF
 	    OK200 "Content-Length: 1" CRLF CRLF "z", 100, 1, 2, 200, "z",
@@ -145,6 +150,22 @@ static const struct row rows[] = {
 	    100, NULL, NULL, HTTP_FAIL_PROTO, "interim" },
 };
 
+/* the same, but the close comes without TLS close_notify (a FIN anyone
+ * on the path can forge): a body delimited by it may be cut short */
+static const struct row dirty_rows[] = {
+	{ "body to a close without close_notify", OK200 CRLF "max_age: 6",
+	    100, 0, -1, 200, NULL, NULL, HTTP_FAIL_PROTO, "close_notify" },
+	{ "sized body, then a close without close_notify", OK200
+	    "Content-Length: 2" CRLF CRLF "ok", 100, 1, 2, 200, "ok", NULL,
+	    HTTP_FAIL_NONE, "" },
+	{ "truncated sized body, close without close_notify", OK200
+	    "Content-Length: 5" CRLF CRLF "ok", 100, 0, -1, 200, NULL, NULL,
+	    HTTP_FAIL_PROTO, "3 bytes remaining" },
+	{ "chunked body, then a close without close_notify", OK200
+	    "Transfer-Encoding: chunked" CRLF CRLF "2" CRLF "ok" CRLF "0" CRLF
+	    CRLF, 100, 1, 2, 200, "ok", NULL, HTTP_FAIL_NONE, "" },
+};
+
 /* input: the row's bytes (with embedded NULs: sizeof - 1 is not known
  * here, so rows with a NUL carry it in the name's test below) */
 static size_t
@@ -157,7 +178,7 @@ row_len(const struct row *r)
 
 /* run - feed r->in in pieces of at most step bytes (0: whole) */
 static void
-run(const struct row *r, size_t step, const char *how)
+run(const struct row *r, size_t step, const char *how, int dirty)
 {
 	struct http_resp	p;
 	struct buf		body, why = BUF_INIT;
@@ -173,7 +194,7 @@ run(const struct row *r, size_t step, const char *how)
 	} while (rc == 0 && at < len);
 	CHECKF(rc == r->feed, "%s (%s): feed %d", r->name, how, rc);
 	if (r->eof != 2) {
-		rc = http_resp_eof(&p, &why);
+		rc = http_resp_eof(&p, !dirty, &why);
 		CHECKF(rc == r->eof, "%s (%s): eof %d", r->name, how, rc);
 	}
 	CHECKF(p.r_status == r->status, "%s (%s): status %ld", r->name, how,
@@ -203,9 +224,13 @@ test_http_resp_table(void)
 	size_t	i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		run(&rows[i], 0, "whole");
-		run(&rows[i], 1, "byte by byte");
-		run(&rows[i], row_len(&rows[i]) / 2 + 1, "two halves");
+		run(&rows[i], 0, "whole", 0);
+		run(&rows[i], 1, "byte by byte", 0);
+		run(&rows[i], row_len(&rows[i]) / 2 + 1, "two halves", 0);
+	}
+	for (i = 0; i < sizeof(dirty_rows) / sizeof(dirty_rows[0]); i++) {
+		run(&dirty_rows[i], 0, "whole", 1);
+		run(&dirty_rows[i], 1, "byte by byte", 1);
 	}
 }
 
@@ -259,7 +284,27 @@ test_http_resp_limits(void)
 	    "headers past: %d %s", rc, buf_str(&why));
 	/* a failed parser stays failed, whatever comes */
 	CHECK(http_resp_feed(&p, CRLF, 2, &why) == -1);
-	CHECK(http_resp_eof(&p, &why) == -1);
+	CHECK(http_resp_eof(&p, 1, &why) == -1);
+	http_resp_clear(&p);
+
+	/* chunk extensions cannot carry more than the cap plus
+	 * HTTP_RESP_HEAD bytes of framing for a body within the cap */
+	buf_reset(&in);
+	buf_puts(&in, OK200 "Transfer-Encoding: chunked" CRLF CRLF);
+	for (i = 0; i < (HTTP_RESP_HEAD + 10) / 1000 + 1; i++) {
+		buf_puts(&in, "1;x=");
+		for (rc = 0; rc < 990; rc++)
+			buf_putc(&in, 'e');
+		buf_puts(&in, CRLF "a" CRLF);
+	}
+	buf_reset(&why);
+	buf_free(&body);
+	buf_init(&body, 100);
+	http_resp_init(&p, &body, 100);
+	rc = http_resp_feed(&p, in.b_data, in.b_len, &why);
+	CHECKF(rc == -1 && p.r_fail == HTTP_FAIL_PROTO &&
+	    strstr(buf_str(&why), "framing too long") != NULL,
+	    "framing past: %d %s", rc, buf_str(&why));
 	http_resp_clear(&p);
 	buf_free(&in);
 	buf_free(&body);
