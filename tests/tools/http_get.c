@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	http_get [-kbL] [-c CAFILE] [-a ADDR]... [-H PINHOST] [-m MAXBODY]
- *	    [-t TIMEOUT_MS] [-T CONNECT_MS] [-P BODYFILE] [-C CONTENT_TYPE] URL
+ *	    [-t TIMEOUT_MS] [-T CONNECT_MS] [-P BODYFILE] [-C CONTENT_TYPE] URL...
  *
  * DESCRIPTION
  *	GET (or, with -P, POST the file's contents) URL and print
@@ -15,8 +15,12 @@
  *	-a pins the URL's host to ADDR (repeatable; -H pins another
  *	host name instead, to check that a mismatch is refused), -c names the CA
  *	bundle, -k turns verification off, -b prints the body after the
- *	report.  -L makes the request through the loop (http_loop_submit,
- *	which the daemon's policy fetches use) instead of http_do().
+ *	report.  -L makes the request through the loop (http_get(), which
+ *	stsctl's fetches use: http_loop_submit to a loop of its own, the
+ *	daemon's client) instead of http_do().  With -L, several URLs (of
+ *	the first one's host and port, which the pins are for) are
+ *	submitted to one loop at once; each answer's lines then start with
+ *	"[i] " (ms=0), in the order of the URLs.
  *	Defaults: max body 65536, timeout 10000 ms, connect
  *	timeout the same.  Exit status: 0 ok, 1 tempfail, 64 usage.
  */
@@ -65,53 +69,91 @@ slurp(const char *path, size_t *len)
 	return buf_release(&b);
 }
 
-/* the request through the loop: the answer handed over to the caller */
-struct loop_wait {
+/* many at once: every URL submitted to one loop, answers in order */
+struct many {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
-	int			 done;
+	int			 left;
+};
+
+struct one {
+	struct many		*m;
 	enum status		 st;
-	struct http_reply	*r;
-	struct buf		*why;
+	struct http_reply	 r;
+	struct buf		 why;
+	char			 url[512];
 };
 
 static void
-loop_done(void *arg, enum status st, struct http_reply *r, const char *why)
+one_done(void *arg, enum status st, struct http_reply *r, const char *why)
 {
-	struct loop_wait	*w = arg;
+	struct one	*o = arg;
 
-	pthread_mutex_lock(&w->mu);
-	w->st = st;
-	*w->r = *r;			/* taken: the loop frees a cleared one */
+	pthread_mutex_lock(&o->m->mu);
+	o->st = st;
+	o->r = *r;			/* taken: the loop frees a cleared one */
 	memset(r, 0, sizeof(*r));
-	buf_puts(w->why, why);
-	w->done = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	buf_puts(&o->why, why);
+	if (--o->m->left == 0)
+		pthread_cond_signal(&o->m->cv);
+	pthread_mutex_unlock(&o->m->mu);
 }
 
-static enum status
-via_loop(const struct http_req *req, struct http_reply *r, struct buf *why)
+static void
+report(const char *prefix, enum status st, struct http_reply *r,
+    const struct buf *why, long ms, int printbody)
 {
-	struct loop_wait	 w;
-	struct http_loop	*l;
-
-	memset(&w, 0, sizeof(w));
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	w.r = r;
-	w.why = why;
-	if ((l = http_loop_new(4, why)) == NULL) {
-		memset(r, 0, sizeof(*r));
-		return ST_TEMPFAIL;
+	printf("%sresult=%s http=%ld fail=%s body=%zu ms=%ld\n", prefix,
+	    status_str(st), r->status, http_fail_str(r->fail), r->body.b_len,
+	    ms);
+	printf("%scontent-type: %s\n", prefix,
+	    r->content_type ? r->content_type : "-");
+	if (st != ST_OK)
+		printf("%swhy: %s\n", prefix, buf_str(why));
+	if (printbody && r->body.b_len > 0) {
+		putchar('\n');
+		fwrite(r->body.b_data, 1, r->body.b_len, stdout);
 	}
-	(void)http_loop_submit(l, req, loop_done, &w);
-	pthread_mutex_lock(&w.mu);
-	while (!w.done)
-		pthread_cond_wait(&w.cv, &w.mu);
-	pthread_mutex_unlock(&w.mu);
+}
+
+/* many_at_once - urls[0..n) with req's other fields, all in one loop */
+static int
+many_at_once(struct http_req *req, char **urls, int n)
+{
+	struct many	 m;
+	struct one	*o = calloc((size_t)n, sizeof(*o));
+	struct buf	 why = BUF_INIT;
+	struct http_loop *l;
+	char		 prefix[32];
+	int		 i, bad = 0;
+
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.cv, NULL);
+	m.left = n;
+	if (o == NULL || (l = http_loop_new(n, &why)) == NULL) {
+		fprintf(stderr, "http_get: %s\n", buf_str(&why));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		o[i].m = &m;
+		snprintf(o[i].url, sizeof(o[i].url), "%s", urls[i]);
+		req->url = o[i].url;
+		(void)http_loop_submit(l, req, one_done, &o[i]);
+	}
+	pthread_mutex_lock(&m.mu);
+	while (m.left > 0)
+		pthread_cond_wait(&m.cv, &m.mu);
+	pthread_mutex_unlock(&m.mu);
 	http_loop_free(l);
-	return w.st;
+	for (i = 0; i < n; i++) {
+		snprintf(prefix, sizeof(prefix), "[%d] ", i);
+		report(prefix, o[i].st, &o[i].r, &o[i].why, 0, 0);
+		bad |= o[i].st != ST_OK;
+		http_reply_clear(&o[i].r);
+		buf_free(&o[i].why);
+	}
+	free(o);
+	return bad;
 }
 
 int
@@ -178,7 +220,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1)
+	if (argc < 1 || (argc > 1 && !loop))
 		usage();
 	req.url = argv[0];
 	if (http_init() == -1) {
@@ -207,23 +249,22 @@ main(int argc, char *argv[])
 		req.naddrs = naddr;
 	}
 
+	if (argc > 1) {		/* several URLs (same host): one loop */
+		c = many_at_once(&req, argv, argc);
+		curl_free(host);
+		curl_free(port);
+		free(post);
+		curl_global_cleanup();
+		return c;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (loop)
-		st = via_loop(&req, &r, &why);
+		st = http_get(&req, &r, &why);	/* through a loop of its own */
 	else
 		st = http_do(&req, &r, &why);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("result=%s http=%ld fail=%s body=%zu ms=%ld\n",
-	    status_str(st), r.status, http_fail_str(r.fail), r.body.b_len,
-	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
-	printf("content-type: %s\n", r.content_type ? r.content_type : "-");
-	if (st != ST_OK)
-		printf("why: %s\n", buf_str(&why));
-	if (printbody && r.body.b_len > 0) {
-		putchar('\n');
-		fwrite(r.body.b_data, 1, r.body.b_len, stdout);
-	}
+	report("", st, &r, &why, (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000), printbody);
 	http_reply_clear(&r);
 	buf_free(&why);
 	curl_free(host);

@@ -201,5 +201,29 @@ t raw-reset "^result=tempfail [[:print:]]*fail=connect .*Recv failure" g -c "$CA
 t raw-url-port "^result=tempfail [[:print:]]*fail=connect .*127.0.3.30 port 8443: Connection refused" g -c "$CA" -a $HH "https://mta-sts.enforce.test:8443/raw/chunked"
 t raw-post-refused "^result=tempfail [[:print:]]*fail=protocol .*GET only" g -c "$CA" -a $HH -P /dev/null "$(r chunked)"
 
+# --- all of the above at once, in one loop (many fetches in flight on
+# one thread: each must get exactly what it got alone), with the client
+# built with ASan and UBSan (t fails on any sanitizer report)
+SAN=1 tests/tools/build.sh "$tmp/san" >/dev/null 2>&1 ||
+    { fail=$((fail + 1)); echo "FAIL raw-at-once: SAN build of http_get"; }
+at_once=(
+	"chunked|$ok" "close|$ok" "close-dirty|fail=protocol"
+	"length-dirty|$ok" "length-hold|$ok" "interim|$ok" "drip|$ok"
+	"redirect|result=ok http=302" "truncated|fail=protocol"
+	"truncated-chunked|fail=protocol" "garbage|fail=protocol"
+	"empty|fail=protocol" "hugeheader|fail=protocol"
+	"manyheaders|fail=protocol" "gzip|fail=protocol"
+	"badlength|fail=protocol" "twolengths|fail=protocol"
+	"folded|fail=protocol" "hugechunk|fail=too-big"
+	"bigchunked|fail=too-big" "reset|fail=connect"
+)
+urls=() want=
+for i in "${!at_once[@]}"; do
+	urls+=("$(r "${at_once[$i]%%|*}")")
+	w=${at_once[$i]#*|}
+	want="$want\\[$i\\] [^$nl]*${w#^}[^$nl]*$nl\\[$i\\] content-type[^$nl]*$nl(\\[$i\\] why[^$nl]*$nl)?"
+done
+t raw-at-once "^$want\$" "$tmp/san/tools/http_get" -L -c "$CA" -a $HH "${urls[@]}"
+
 echo "io-check: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
