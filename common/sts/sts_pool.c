@@ -17,6 +17,7 @@
 #include "xmalloc.h"
 
 #define STS_POOL_SCAN_S	60		/* the timer's period */
+#define STS_WRITER_GATHER_MS 10		/* the writer waits for more */
 
 struct sts_pool {
 	struct workq	*p_wq;
@@ -161,9 +162,23 @@ sts_writer_run(void *arg)
 	for (;;) {
 		while (w->w_head == NULL && !w->w_stop)
 			pthread_cond_wait(&w->w_cv, &w->w_mu);
-		if ((it = w->w_head) == NULL)
+		if (w->w_head == NULL)
 			break;			/* stopped and drained */
+		/*
+		 * Let a storm gather: during a cold storm (hundreds of new
+		 * domains a second) items come one by one, and a wake-up,
+		 * a batch and a disk flush for each cost the writer more
+		 * than the files (README "The cold path").  Lookups are
+		 * answered from memory; the file is for the next start.
+		 */
+		w->w_busy = 1;
+		if (!w->w_stop) {
+			pthread_mutex_unlock(&w->w_mu);
+			(void)usleep(STS_WRITER_GATHER_MS * 1000);
+			pthread_mutex_lock(&w->w_mu);
+		}
 		/* all that waits, in order, then one flush for the lot */
+		it = w->w_head;
 		w->w_head = NULL;
 		w->w_tail = &w->w_head;
 		w->w_busy = 1;
@@ -219,7 +234,8 @@ sts_writer_push(struct sts_writer *w, const char *domain)
 	pthread_mutex_lock(&w->w_mu);
 	*w->w_tail = it;
 	w->w_tail = &it->w_next;
-	pthread_cond_signal(&w->w_cv);
+	if (w->w_head == it && !w->w_busy)	/* else it comes anyway */
+		pthread_cond_signal(&w->w_cv);
 	pthread_mutex_unlock(&w->w_mu);
 }
 
