@@ -42,8 +42,9 @@
  *	(connect_timeout_ms covers TCP and TLS, timeout_ms the whole
  *	fetch, both counted from when the fetch starts; without either, a
  *	minute).  Each pinned address gets an equal share of the connect
- *	time left, so a silent one does not keep the next from being
- *	tried.  A fetch reads at most LOOP_READS records a wake-up, so a
+ *	time left for its TCP connect and TLS handshake, so a silent one
+ *	(or one that accepts and never answers) does not keep the next
+ *	from being tried.  A fetch reads at most LOOP_READS records a wake-up, so a
  *	fast peer cannot hold the thread.  No close_notify is sent (the
  *	request said Connection: close); the peer's is required when the
  *	body runs to the close: without it the body may have been cut by
@@ -220,10 +221,11 @@ hx_watch(struct http_loop *l, struct hx *h, uint32_t ev)
 }
 
 /*
- * hx_addr_due - when to give up on this address and try the next: an
- * equal share of the connect time left for each address left, so an
- * address that drops SYNs (a dead IPv6 first, say) does not take all of
- * it; -1 for the last address (the fetch's own deadlines apply)
+ * hx_addr_due - when to give up on this address (its TCP connect and
+ * TLS handshake) and try the next: an equal share of the connect time
+ * left for each address left, so an address that drops SYNs (a dead
+ * IPv6 first, say) or never answers does not take all of it; -1 for
+ * the last address (the fetch's own deadlines apply)
  */
 static void
 hx_addr_due(struct hx *h)
@@ -520,11 +522,12 @@ loop_expire(struct http_loop *l)
 
 	for (h = LIST_FIRST(&l->l_act); h != NULL; h = next) {
 		next = LIST_NEXT(h, h_act);
-		if (h->h_state == HX_CONNECT && h->h_adue >= 0 &&
+		if (h->h_state <= HX_HANDSHAKE && h->h_adue >= 0 &&
 		    now >= h->h_adue) {	/* this address is silent: the next */
 			buf_reset(&h->h_err);
 			buf_printf(&h->h_err, "Failed to connect to %s port "
-			    "%ld: timed out", h->h_addrs[h->h_ai], h->h_port);
+			    "%ld: %s timed out", h->h_addrs[h->h_ai], h->h_port,
+			    h->h_state == HX_CONNECT ? "TCP" : "TLS handshake");
 			hx_close(l, h);
 			h->h_ai++;
 			if (hx_connect(l, h) == -1) {
@@ -543,7 +546,7 @@ loop_expire(struct http_loop *l)
 		}
 		if (h->h_cdue >= 0 && h->h_cdue < next_due)
 			next_due = h->h_cdue;
-		if (h->h_state == HX_CONNECT && h->h_adue >= 0 &&
+		if (h->h_state <= HX_HANDSHAKE && h->h_adue >= 0 &&
 		    h->h_adue < next_due)
 			next_due = h->h_adue;
 		if (h->h_due >= 0 && h->h_due < next_due)

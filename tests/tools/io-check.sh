@@ -177,6 +177,8 @@ t raw-length-no-close-notify "$ok" g -c "$CA" -a $HH "$(r length-dirty)"
 # a silent first address (SYNs dropped) takes its share of the connect
 # time, then the next is tried; alone it is a timeout
 t raw-silent-address-next "${ok}ms=2[0-9]{3}$nl" g -c "$CA" -T 4000 -a $BH -a $HH "$(r chunked)"
+# one that takes the connection and never answers: the same, in TLS
+t raw-hanging-address-next "^result=ok http=200 fail=none .*ms=2[0-9]{3}$nl" g -c "$CA" -T 4000 -a 127.0.3.2 -a 127.0.3.1 "$(u enforce)"
 t raw-silent-address-alone "^result=tempfail [[:print:]]*fail=timeout" g -c "$CA" -T 1000 -a $BH "$(r chunked)"
 # the server holds the connection 5 s: the answer must not wait for it
 t raw-length-no-wait "${ok}ms=[0-9]{1,3}$nl" g -c "$CA" -a $HH "$(r length-hold)"
