@@ -239,6 +239,15 @@ hx_addr_due(struct hx *h)
 		h->h_adue = now + (end - now) / (int64_t)left;
 }
 
+/* hx_addr_failed - why the current address failed, in h_err */
+static void
+hx_addr_failed(struct hx *h, const char *why)
+{
+	buf_reset(&h->h_err);
+	buf_printf(&h->h_err, "Failed to connect to %s port %ld: %s",
+	    h->h_addrs[h->h_ai], h->h_port, why);
+}
+
 /* hx_connect - connect to the next pinned address; -1: none left */
 static int
 hx_connect(struct http_loop *l, struct hx *h)
@@ -278,11 +287,21 @@ hx_connect(struct http_loop *l, struct hx *h)
 			hx_addr_due(h);
 			return 0;
 		}
-		buf_printf(&h->h_err, "Failed to connect to %s port %ld: %s",
-		    a, h->h_port, strerror(errno));
+		hx_addr_failed(h, strerror(errno));
 		hx_close(l, h);
 	}
 	return -1;
+}
+
+/* hx_next - the current address failed (why): the next one; -1 when
+ * none is left (h_err says why the last one failed) */
+static int
+hx_next(struct http_loop *l, struct hx *h, const char *why)
+{
+	hx_addr_failed(h, why);
+	hx_close(l, h);
+	h->h_ai++;
+	return hx_connect(l, h);
 }
 
 /* hx_tls - the connection is up: the TLS client on it */
@@ -409,13 +428,7 @@ hx_step(struct http_loop *l, struct hx *h)
 		    &sl) == -1)
 			soerr = errno;
 		if (soerr != 0) {
-			buf_reset(&h->h_err);
-			buf_printf(&h->h_err, "Failed to connect to %s port "
-			    "%ld: %s", h->h_addrs[h->h_ai], h->h_port,
-			    strerror(soerr));
-			hx_close(l, h);
-			h->h_ai++;
-			if (hx_connect(l, h) == 0)
+			if (hx_next(l, h, strerror(soerr)) == 0)
 				return 0;
 			goto fail;
 		}
@@ -523,17 +536,11 @@ loop_expire(struct http_loop *l)
 	for (h = LIST_FIRST(&l->l_act); h != NULL; h = next) {
 		next = LIST_NEXT(h, h_act);
 		if (h->h_state <= HX_HANDSHAKE && h->h_adue >= 0 &&
-		    now >= h->h_adue) {	/* this address is silent: the next */
-			buf_reset(&h->h_err);
-			buf_printf(&h->h_err, "Failed to connect to %s port "
-			    "%ld: %s timed out", h->h_addrs[h->h_ai], h->h_port,
-			    h->h_state == HX_CONNECT ? "TCP" : "TLS handshake");
-			hx_close(l, h);
-			h->h_ai++;
-			if (hx_connect(l, h) == -1) {
-				hx_done(l, h, HTTP_FAIL_CONNECT);
-				continue;
-			}
+		    now >= h->h_adue &&	/* this address is silent: the next */
+		    hx_next(l, h, h->h_state == HX_CONNECT ? "TCP timed out" :
+		    "TLS handshake timed out") == -1) {
+			hx_done(l, h, HTTP_FAIL_CONNECT);
+			continue;
 		}
 		conn = h->h_cdue >= 0 && now >= h->h_cdue;
 		if (conn || (h->h_due >= 0 && now >= h->h_due)) {

@@ -181,7 +181,6 @@ sts_writer_run(void *arg)
 		it = w->w_head;
 		w->w_head = NULL;
 		w->w_tail = &w->w_head;
-		w->w_busy = 1;
 		pthread_mutex_unlock(&w->w_mu);
 		for (; it != NULL; it = next) {
 			next = it->w_next;
