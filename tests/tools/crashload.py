@@ -345,6 +345,12 @@ def check(name, cond, detail=''):
 
 
 acked = set(gate_acked)
+# the checks below hold for a source that got no record through at all:
+# each source that ran must have had some accepted
+for n, got in (('gate', len(acked)), ('dgram', len(d)), ('log', len(log_acc))):
+    if n in names:
+        check('%s: some records accepted (else the checks below are empty)' % n,
+              got > 0, 'none')
 check('gate: every acknowledged RCPT journaled once',
       all(g.get(r, 0) == 1 for r in acked),
       '%d missing, %d twice' % (sum(1 for r in acked if r not in g),
