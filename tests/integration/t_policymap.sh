@@ -141,6 +141,7 @@ postfix|enforce.test|$ENF
 postfix|ENFORCE.TEST|$ENF
 postfix|[enforce.test]:587|$ENF
 postfix|.enforce.test|NOTFOUND
+postfix|.pwalk.test|NOTFOUND
 postfix|[127.0.1.1]|NOTFOUND
 postfix|testing.test|NOTFOUND
 postfix|wildcard.test|secure match=.wildcard.test servername=hostname
@@ -164,8 +165,13 @@ TST=$(q postfix-tlsrpt testing.test)
 expect_match "postmap postfix-tlsrpt testing.test: may + STS attributes" "$TST" \
     '^may policy_type=sts policy_domain=testing.test mx_host_pattern=mx.testing.test \{ policy_string = version: STSv1 \} \{ policy_string = mode: testing \}'
 
-# Postfix's parent-domain walk (.enforce.test) never reaches the DNS.
-ok "no lookup for .enforce.test" sh -c "! grep -q '_mta-sts\\.\\.enforce' '$LAB_DIR/unbound/unbound.log' 2>/dev/null"
+# Postfix's parent-domain walk (.pwalk.test, a domain asked nowhere
+# else) never reaches the DNS (STS-PD-3).  A query for it would be
+# _mta-sts.pwalk.test: the log shows such queries (enforce.test's), and
+# none that names pwalk.
+UL=$LAB_DIR/unbound/unbound.log
+ok "the lab resolver logs queries (enforce.test's TXT)" grep -q '_mta-sts\.enforce\.test\. TXT IN' "$UL"
+ok "no lookup for .pwalk.test (a parent-domain key)" sh -c "! grep -q 'pwalk' '$UL'"
 
 # Sendmail speaks the same netstrings; FEATURE(sts) asks map "sts".
 expect_eq "sendmail: netstring over unix" "$(raw one "$SOCK" '16:sts enforce.test,')" \
