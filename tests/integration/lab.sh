@@ -89,8 +89,10 @@ EOF
 }
 
 # logwait FILE REGEX [SECONDS]: wait (20 s) until a line of FILE matches
+# (REGEX one non-empty line, as expect_match's: else 1 at once)
 logwait() {
 	local i
+	t_pattern "$2" >&2 || return 1
 	for i in $(seq $((${3:-20} * 10))); do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
