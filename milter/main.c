@@ -72,6 +72,7 @@
 #include "statusfile.h"
 #include "sts_cache.h"
 #include "tcache.h"
+#include "tls_lib.h"
 #include "trust.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -718,6 +719,8 @@ start(struct daemon *d)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (*tls_lib_why() != '\0')
+		log_warnx("TLS client context: %s", tls_lib_why());
 	log_info("started: milter_socket=%s policymap_socket=%s "
 	    "tlsrpt_socket=%s metrics_listen=%s state_dir=%s", c->milter_socket,
 	    c->policymap_socket[0] ? c->policymap_socket : "off",

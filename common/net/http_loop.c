@@ -87,6 +87,7 @@
 #include "http_resp.h"
 #include "status.h"
 #include "thr.h"
+#include "tls_lib.h"
 #include "trust.h"
 #include "xmalloc.h"
 
@@ -622,7 +623,8 @@ http_loop_new(int max, struct buf *why)
 		goto fail;
 	}
 	/* one context for every connection: TLS 1.2+, chains checked */
-	if ((l->l_ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	if ((l->l_ctx = SSL_CTX_new_ex(tls_lib(), NULL,
+	    TLS_client_method())) == NULL ||
 	    SSL_CTX_set_min_proto_version(l->l_ctx, TLS1_2_VERSION) != 1) {
 		buf_puts(why, "HTTPS loop: cannot make a TLS context");
 		goto fail;

@@ -32,6 +32,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "tls_lib.h"
 #include "tls_verify.h"
 
 SSL_CTX *
@@ -40,7 +41,8 @@ tls_verify_ctx(const char *ca_file, char *why, size_t size)
 	SSL_CTX	*ctx;
 	int	 ok;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+	if ((ctx = SSL_CTX_new_ex(tls_lib(), NULL, TLS_client_method())) ==
+	    NULL) {
 		snprintf(why, size, "SSL_CTX_new failed");
 		return NULL;
 	}

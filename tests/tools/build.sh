@@ -32,6 +32,6 @@ $cc $cflags $inc $(pkg-config --cflags libcurl openssl) \
     -o "$build/tools/http_get" tests/tools/http_get.c common/net/http.c \
     common/net/http_loop.c common/util/clock.c \
     common/net/http_body.c common/net/http_resp.c \
-    common/net/trust.c $common \
+    common/net/trust.c common/net/tls_lib.c $common \
     $(pkg-config --libs libcurl openssl) -lpthread
 echo "built $build/tools/dns_query $build/tools/http_get"
