@@ -127,18 +127,31 @@ test_fs_write_atomic_short(void)
 	free(path);
 }
 
-/* a directory we may not write in (skipped as root: root may) */
+/* a directory we may not write in: in a child, which as root (make
+ * check) first becomes nobody, for whom the mode bits hold */
 static void
 test_fs_write_atomic_eacces(void)
 {
 	char	*ro = xasprintf("%s/ro", dir), *p = xasprintf("%s/ro/f", dir);
+	pid_t	 pid;
+	int	 st = -1;
 
 	CHECK_INT(mkdir(ro, 0500), 0);
-	if (geteuid() != 0) {
+	CHECK_INT(chmod(dir, 0711), 0);		/* nobody may pass through */
+	if ((pid = fork()) == 0) {
+		if (geteuid() == 0 && (setgid(65534) != 0 ||
+		    setuid(65534) != 0))
+			_exit(2);
 		errno = 0;
-		CHECK_INT(fs_write_atomic(p, "a", 1, 0640, FS_SYNC_NONE), -1);
-		CHECK_INT(errno, EACCES);
+		if (fs_write_atomic(p, "a", 1, 0640, FS_SYNC_NONE) != -1)
+			_exit(3);
+		_exit(errno == EACCES ? 0 : 4);
 	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: status %#x "
+	    "(2: could not become nobody, 3: written, 4: not EACCES)", st);
+	CHECK_INT(access(p, F_OK), -1);
+	CHECK_INT(chmod(dir, 0700), 0);
 	CHECK_INT(rmdir(ro), 0);
 	free(ro);
 	free(p);
