@@ -89,7 +89,7 @@ FS=
 cleanup() {
 	stop_all "$W/nginx/nginx.pid" "$W/unbound/unbound.pid"
 	sleep 0.2
-	[ -n "$FS" ] && umount "$FS" 2>/dev/null
+	[ -n "$FS" ] && { umount "$FS" 2>/dev/null || umount -l "$FS" 2>/dev/null; }
 	rm -rf "$W"
 }
 trap cleanup EXIT
