@@ -146,28 +146,28 @@ test_tls_lib_parse(void)
 	}
 }
 
+/* step - one handshake call of s unless it is done: 0 when it failed */
+static int
+step(SSL *s, int *done)
+{
+	int	r;
+
+	if (*done)
+		return 1;
+	if ((r = SSL_do_handshake(s)) == 1)
+		*done = 1;
+	return r == 1 || SSL_get_error(s, r) == SSL_ERROR_WANT_READ;
+}
+
 /* one handshake over a BIO pair: 1 done, 0 failed */
 static int
 shake(SSL *c, SSL *s)
 {
-	int	i, rc, rs, cd = 0, sd = 0;
+	int	i, cd = 0, sd = 0;
 
-	for (i = 0; i < 100 && !(cd && sd); i++) {
-		if (!cd) {
-			rc = SSL_do_handshake(c);
-			if (rc == 1)
-				cd = 1;
-			else if (SSL_get_error(c, rc) != SSL_ERROR_WANT_READ)
-				return 0;
-		}
-		if (!sd) {
-			rs = SSL_do_handshake(s);
-			if (rs == 1)
-				sd = 1;
-			else if (SSL_get_error(s, rs) != SSL_ERROR_WANT_READ)
-				return 0;
-		}
-	}
+	for (i = 0; i < 100 && !(cd && sd); i++)
+		if (!step(c, &cd) || !step(s, &sd))
+			return 0;
 	return cd && sd;
 }
 
