@@ -72,6 +72,7 @@
 #include "statusfile.h"
 #include "sts_cache.h"
 #include "tcache.h"
+#include "thr.h"
 #include "tls_lib.h"
 #include "trust.h"
 #include "version.h"
@@ -370,6 +371,9 @@ reload(const char *path, struct conf **cur, struct gate *g,
 	if (nc->socket_mode != (*cur)->socket_mode)
 		log_warnx("reload: socket_mode changed; restart sts-milter "
 		    "to apply it");
+	if (nc->policymap_realtime != (*cur)->policymap_realtime)
+		log_warnx("reload: policymap_realtime changed; restart "
+		    "sts-milter to apply it");
 	gate_set_overrides(g, nov);
 	if (pm != NULL)
 		pmap_server_set_overrides(pm, nov);
@@ -612,6 +616,15 @@ drop_privileges(struct daemon *d)
 {
 	struct buf	why = BUF_INIT;
 
+	/* policymap_realtime: the user may then ask for SCHED_RR 1 (the
+	 * limit outlives setuid; thr.h) */
+	if (d->pw != NULL && d->c->policymap_realtime &&
+	    d->c->policymap_socket[0] != '\0' && geteuid() == 0 &&
+	    thr_realtime_allow(THR_RT_PRIO) != 0)
+		log_warnx("policymap_realtime: cannot raise RLIMIT_RTPRIO to "
+		    "%d for user %s (%s%s)", THR_RT_PRIO, d->pw->pw_name,
+		    strerror(errno), errno == EPERM ? ": no CAP_SYS_RESOURCE" :
+		    "");
 	if (priv_drop(d->pw, d->c->state_dir, &why) != 0)
 		fatalx("%s", buf_str(&why));
 	buf_free(&why);

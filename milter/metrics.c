@@ -174,6 +174,8 @@ render_pm(struct buf *b, const struct pmap_server_stats *p)
 	    p->deadline);
 	one(b, "policymap_connections", "gauge", "Policy-map client "
 	    "connections open.", p->connections);
+	one(b, "policymap_reactors_realtime", "gauge", "Policy-map "
+	    "reactors at SCHED_RR (policymap_realtime).", p->realtime);
 }
 
 static void

@@ -81,6 +81,7 @@ pmap_server_opts_conf(struct pmap_server_opts *o, const struct conf *c)
 	o->txt_check_interval = c ? c->txt_check_interval : 300;
 	o->refresh_interval = c ? c->refresh_interval : 86400;
 	o->deadline_ms = (c ? c->policymap_deadline : 3) * 1000;
+	o->realtime = c ? c->policymap_realtime : 0;	/* tests: as they run */
 }
 
 
@@ -541,6 +542,37 @@ accept_all(struct pmap_server *pm, int lfd)
 		(void)pmap_sconn_arm(pm, pmap_sconn_new(pm, fd), EPOLLIN);
 }
 
+/*
+ * sched_setup - cached answers first: the reactor at SCHED_RR when
+ * policymap_realtime allows it (thr.h: else it waits behind the HTTPS
+ * loops' handshakes for a scheduler tick when they fill the CPUs), at
+ * least a short slice.  Reactor 0 says which.
+ */
+static void
+sched_setup(struct pmap_server *pm, struct reactor *rx)
+{
+	int	e = 0;
+
+	if (pm->pm_o.realtime) {
+		if (thr_realtime("sts-pmap", THR_RT_PRIO) == 0) {
+			atomic_fetch_add(&pm->pm_realtime, 1);
+			if (rx->r_idx == 0)
+				log_info("policymap: reactors at SCHED_RR "
+				    "priority %d (policymap_realtime)",
+				    THR_RT_PRIO);
+			return;
+		}
+		e = errno;
+	}
+	(void)thr_interactive("sts-pmap");
+	if (e != 0 && rx->r_idx == 0)
+		log_warnx("policymap: policymap_realtime: reactors at normal "
+		    "priority (%s; allow SCHED_RR %d: start as root, or "
+		    "LimitRTPRIO=%d and no RestrictRealtime in the unit): "
+		    "cached answers may wait for a CPU when it is busy",
+		    strerror(e), THR_RT_PRIO, THR_RT_PRIO);
+}
+
 static void *
 reactor(void *arg)
 {
@@ -552,7 +584,7 @@ reactor(void *arg)
 	int			 n, i, wait = -1;
 
 	buf_init(&r, 1 << 20);
-	(void)thr_interactive("sts-pmap");	/* cached answers first */
+	sched_setup(pm, rx);
 	while (!atomic_load(&pm->pm_stop)) {
 		n = epoll_wait(rx->r_ep, ev, PM_EVENTS, wait);
 		if (n < 0 && errno != EINTR) {
@@ -705,6 +737,8 @@ pmap_server_stats(struct pmap_server *pm, struct pmap_server_stats *s)
 	s->deadline = atomic_load_explicit(&pm->pm_deadline,
 	    memory_order_relaxed);
 	s->connections = atomic_load_explicit(&pm->pm_nconns,
+	    memory_order_relaxed);
+	s->realtime = atomic_load_explicit(&pm->pm_realtime,
 	    memory_order_relaxed);
 	for (f = 0; f < PMAP_NFLAVOURS; f++)
 		for (k = 0; k < PMAP_NKINDS; k++)

@@ -41,6 +41,7 @@ struct pmap_server_opts {
 	int	txt_check_interval;	/* seconds (STS-CACHE-2) */
 	int	refresh_interval;	/* seconds (STS-CACHE-3) */
 	int	deadline_ms;		/* policymap_deadline */
+	int	realtime;		/* policymap_realtime (thr.h) */
 };
 
 /* pmap_server_opts_conf - the options the configuration asks for (NULL:
@@ -75,6 +76,7 @@ struct pmap_server_stats {
 	unsigned long	memo_hits;	/* of them from a reactor's memo */
 	unsigned long	deadline;	/* of them at the deadline */
 	unsigned long	connections;	/* open now */
+	unsigned long	realtime;	/* reactors at SCHED_RR */
 	/* answered, by the request's flavour and the kind of reply */
 	unsigned long	lookups[PMAP_NFLAVOURS][PMAP_NKINDS];
 };

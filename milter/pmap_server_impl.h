@@ -81,6 +81,7 @@ struct pmap_server {
 	atomic_ulong		 pm_requests, pm_memo_hits, pm_deadline;
 	atomic_ulong		 pm_lookups[PMAP_NFLAVOURS][PMAP_NKINDS];
 	atomic_ulong		 pm_nconns;
+	atomic_ulong		 pm_realtime;	/* reactors at SCHED_RR */
 
 	struct pmap_job_pool	*pm_jobs;
 	struct pmap_fetch	*pm_fetch;	/* NULL: the workers fetch */

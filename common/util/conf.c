@@ -109,6 +109,8 @@ const struct conf_key conf_keys[] = {
 	  "answer TEMP to the MTA when DNS fails and nothing is cached" },
 	{ "policymap_deadline", CONF_TIME, O(policymap_deadline), "3s", 1, 60,
 	  "answer every map lookup within this long, \"no policy\" while a fetch runs (under the MTA's map timeout)" },
+	{ "policymap_realtime", CONF_BOOL, O(policymap_realtime), "yes", 0, 1,
+	  "run the policy map's reactors at SCHED_RR priority 1, so cached answers do not wait for a CPU behind policy fetches" },
 
 	{ "report_org_name", CONF_STR, O(report_org_name), "", 0, 0,
 	  "RFC 8460 organization-name; empty: the host name" },

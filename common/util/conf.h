@@ -68,6 +68,7 @@ struct conf {
 	char	*local_mailers;		/* space-separated {rcpt_mailer} values */
 	int	 policymap_tempfail;	/* answer TEMP on DNS trouble */
 	int	 policymap_deadline;	/* seconds a map lookup may take */
+	int	 policymap_realtime;	/* reactors at SCHED_RR (thr.h) */
 
 	/* reporter */
 	char	*report_org_name;

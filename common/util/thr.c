@@ -56,3 +56,39 @@ thr_interactive(const char *name)
 				 * threads it starts (workq.c's) */
 	return syscall(SYS_sched_setattr, 0, &a, 0) == 0 ? 0 : -1;
 }
+
+/* thr_realtime - name the calling thread and put it at SCHED_RR priority
+ * prio, not handed down to the threads it starts: 0, or -1 with errno
+ * (EPERM: neither CAP_SYS_NICE nor an RLIMIT_RTPRIO of prio) and the
+ * thread as it was */
+int
+thr_realtime(const char *name, int prio)
+{
+	struct thr_attr	a;
+
+	(void)pthread_setname_np(pthread_self(), name);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.policy = SCHED_RR;
+	a.priority = (uint32_t)prio;
+	a.flags = 0x01;		/* SCHED_FLAG_RESET_ON_FORK, as above */
+	return syscall(SYS_sched_setattr, 0, &a, 0) == 0 ? 0 : -1;
+}
+
+/* thr_realtime_allow - raise RLIMIT_RTPRIO to prio (root, before it
+ * drops privileges: the limit outlives setuid, so the user may then ask
+ * for prio and no more); 0, or -1 with errno */
+int
+thr_realtime_allow(int prio)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_RTPRIO, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)prio)
+		return 0;
+	rl.rlim_cur = (rlim_t)prio;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)prio)
+		rl.rlim_max = (rlim_t)prio;
+	return setrlimit(RLIMIT_RTPRIO, &rl);
+}

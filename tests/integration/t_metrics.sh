@@ -67,6 +67,26 @@ done
 ok "sts-milter serves /metrics on $ADDR:$MPORT" curl -sf "http://$ADDR:$MPORT/metrics"
 expect_match "start-up line names metrics_listen" "$(cat "$D/milter.log")" "metrics_listen=inet:$MPORT@$ADDR"
 
+# policymap_realtime (default yes; the daemon runs as root here): the
+# reactors, and only they, at SCHED_RR 1, and the gauge says how many
+# sched THREADDIR: "policy rt_priority comm" (/proc stat fields 41, 40)
+sched() { printf '%s %s\n' "$(awk '{ sub(/^.*\) /, ""); print $39, $38 }' "$1/stat")" "$(cat "$1/comm")"; }
+NPMAP=0 RTBAD=
+for t in /proc/"$MPID"/task/*; do
+	s=$(sched "$t")
+	case $s in
+	"2 1 sts-pmap") NPMAP=$((NPMAP + 1)) ;;
+	[!0]*|*" sts-pmap") RTBAD="$RTBAD${RTBAD:+, }$s" ;;	# another policy
+	esac
+done
+expect_eq "policymap_realtime: no thread but the reactors at SCHED_RR, each at 1" "$RTBAD" ""
+expect_eq "policymap_realtime: $(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 )) reactor(s) at SCHED_RR 1" \
+    "$NPMAP" "$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))"
+expect_match "policymap_realtime: the log says so" "$(cat "$D/milter.log")" \
+    'policymap: reactors at SCHED_RR priority 1 \(policymap_realtime\)'
+expect_match "policymap_realtime: the gauge counts them" \
+    "$(curl -s "http://$ADDR:$MPORT/metrics")" "^sts_milter_policymap_reactors_realtime $NPMAP\$"
+
 # --- HTTP manners (curl, and raw requests for what curl will not send)
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 expect_eq "GET /metrics: 200" "$(code "http://$ADDR:$MPORT/metrics")" 200

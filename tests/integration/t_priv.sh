@@ -122,6 +122,23 @@ start() {
 }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
+# pmap_sched PID: the policy and real-time priority of each reactor
+# (sts-pmap), "2 1" for SCHED_RR 1, from /proc stat fields 41 and 40
+pmap_sched() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm")" = sts-pmap ] &&
+		    awk '{ sub(/^.*\) /, ""); print $39, $38 }' "$t/stat"
+	done | sort -u
+}
+# policymap_realtime as a user needs RLIMIT_RTPRIO 1: root raises it
+# before it drops privileges, if it may (a hard limit of 0 needs
+# CAP_SYS_RESOURCE, which some containers' root lacks)
+RT_RAISE=no
+if [ "$(ulimit -Hr)" = unlimited ] || [ "$(ulimit -Hr)" -ge 1 ] ||
+    [ $(( 0x$(field self CapEff) >> 24 & 1 )) = 1 ]; then
+	RT_RAISE=yes
+fi
 
 A=$WORK/root
 conf "$A" "user = $USR" "socket_group = $GRP"
@@ -145,6 +162,17 @@ if start "$A"; then
 		awk '$1 == "Uid:" && $2 != '"$UID_"' { print FILENAME } $1 == "CapEff:" && $2 != "0000000000000000" { print FILENAME }' "$t/status"
 	done)
 	expect_eq "all $(ls /proc/"$PID"/task | wc -l) threads: uid $UID_, no capability" "$bad" ""
+	if [ "$RT_RAISE" = yes ]; then
+		expect_eq "policymap_realtime: the reactors at SCHED_RR 1 as $USR" \
+		    "$(pmap_sched "$PID")" "2 1"
+	else
+		expect_eq "policymap_realtime, RLIMIT_RTPRIO not raisable: reactors at normal priority" \
+		    "$(pmap_sched "$PID")" "0 0"
+		expect_match "policymap_realtime, RLIMIT_RTPRIO not raisable: the log says why" \
+		    "$(cat "$A/milter.log")" 'policymap_realtime: cannot raise RLIMIT_RTPRIO to 1'
+		expect_match "policymap_realtime, RLIMIT_RTPRIO not raisable: and what it means" \
+		    "$(cat "$A/milter.log")" 'policymap: policymap_realtime: reactors at normal priority \(Operation not permitted; '
+	fi
 	for s in milter.sock policymap.sock policymap2.sock tlsrpt.sock; do
 		expect_eq "$s: $USR:$GRP, mode 660" \
 		    "$(stat -c '%U:%G %a %F' "$A/$s")" "$USR:$GRP 660 socket"
@@ -189,6 +217,24 @@ else
 	fail "sts-milter starts with socket_mode = 0600" "$(tail -3 "$B/milter.log")"
 fi
 
+# policymap_realtime = no: reactors at normal priority, nothing said
+N=$WORK/nort
+conf "$N" "policymap_realtime = no"
+if start "$N"; then
+	expect_eq "policymap_realtime = no: reactors at normal priority" \
+	    "$(pmap_sched "$PID")" "0 0"
+	expect_eq "policymap_realtime = no: no word of it in the log" \
+	    "$(grep -c 'SCHED_RR\|policymap_realtime' "$N/milter.log")" 0
+	sed -i 's/^policymap_realtime = no$/policymap_realtime = yes/' "$N/sts-milter.conf"
+	kill -HUP "$PID"
+	for _ in $(seq 50); do grep -q 'reload: configuration reloaded' "$N/milter.log" && break; sleep 0.1; done
+	expect_match "SIGHUP with policymap_realtime changed: restart needed, says the log" \
+	    "$(cat "$N/milter.log")" 'reload: policymap_realtime changed; restart sts-milter to apply it'
+	stop "$PID"
+else
+	fail "sts-milter starts with policymap_realtime = no" "$(tail -3 "$N/milter.log")"
+fi
+
 # --- started as the user (systemd's User=) ------------------------------
 # as_user NAME [key = value ...]: a daemon of its own in $WORK/NAME whose
 # directories are $USR's, started as $USR; returns as start does
@@ -204,6 +250,13 @@ if as_user asuser "user = $USR"; then
 	expect_eq "it runs as $USR" "$(field "$PID" Uid | tr -s '\t ' ' ')" "$UID_ $UID_ $UID_ $UID_"
 	expect_eq "its policy map: $USR:$(id -gn "$USR") 660" \
 	    "$(stat -c '%U:%G %a' "$WORK/asuser/policymap.sock")" "$USR:$(id -gn "$USR") 660"
+	# no LimitRTPRIO= here: refused, said, and served all the same
+	if [ "$(ulimit -r)" = 0 ]; then
+		expect_eq "as $USR, RLIMIT_RTPRIO 0: reactors at normal priority" \
+		    "$(pmap_sched "$PID")" "0 0"
+		expect_match "as $USR, RLIMIT_RTPRIO 0: the log says what to do" \
+		    "$(cat "$WORK/asuser/milter.log")" 'reactors at normal priority \(Operation not permitted; allow SCHED_RR 1: .*LimitRTPRIO=1'
+	fi
 	stop "$PID"
 else
 	fail "sts-milter starts as $USR with user = $USR" "$(tail -3 "$WORK/asuser/milter.log")"
