@@ -175,7 +175,8 @@ render_pm(struct buf *b, const struct pmap_server_stats *p)
 	one(b, "policymap_connections", "gauge", "Policy-map client "
 	    "connections open.", p->connections);
 	one(b, "policymap_reactors_realtime", "gauge", "Policy-map "
-	    "reactors at SCHED_RR (policymap_realtime).", p->realtime);
+	    "reactors at SCHED_RR now (policymap_realtime; one busy more "
+	    "than half the time steps down until it is quiet).", p->realtime);
 }
 
 static void

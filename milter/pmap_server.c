@@ -546,31 +546,30 @@ accept_all(struct pmap_server *pm, int lfd)
  * sched_setup - cached answers first: the reactor at SCHED_RR when
  * policymap_realtime allows it (thr.h: else it waits behind the HTTPS
  * loops' handshakes for a scheduler tick when they fill the CPUs), at
- * least a short slice.  Reactor 0 says which.
+ * least a short slice.  Reactor 0 says which.  Real-time is governed
+ * (thr_rt_tick in the loop): a reactor busy more than half the time
+ * steps down until it is quiet again.
  */
 static void
 sched_setup(struct pmap_server *pm, struct reactor *rx)
 {
-	int	e = 0;
+	int	rc;
 
-	if (pm->pm_o.realtime) {
-		if (thr_realtime("sts-pmap", THR_RT_PRIO) == 0) {
-			atomic_fetch_add(&pm->pm_realtime, 1);
-			if (rx->r_idx == 0)
-				log_info("policymap: reactors at SCHED_RR "
-				    "priority %d (policymap_realtime)",
-				    THR_RT_PRIO);
-			return;
-		}
-		e = errno;
-	}
-	(void)thr_interactive("sts-pmap");
-	if (e != 0 && rx->r_idx == 0)
+	rc = thr_rt_start(&rx->r_rt, "sts-pmap",
+	    pm->pm_o.realtime ? THR_RT_PRIO : 0);
+	if (rx->r_rt.on)
+		atomic_fetch_add(&pm->pm_realtime, 1);
+	if (rx->r_idx != 0 || !pm->pm_o.realtime)
+		return;
+	if (rc == 0)
+		log_info("policymap: reactors at SCHED_RR priority %d "
+		    "(policymap_realtime)", THR_RT_PRIO);
+	else
 		log_warnx("policymap: policymap_realtime: reactors at normal "
 		    "priority (%s; allow SCHED_RR %d: start as root, or "
 		    "LimitRTPRIO=%d and no RestrictRealtime in the unit): "
 		    "cached answers may wait for a CPU when it is busy",
-		    strerror(e), THR_RT_PRIO, THR_RT_PRIO);
+		    strerror(errno), THR_RT_PRIO, THR_RT_PRIO);
 }
 
 static void *
@@ -614,6 +613,12 @@ reactor(void *arg)
 			conn_run(pm, rx, c, &r);
 		}
 		wait = expire(pm, rx, &r);
+		if (thr_rt_tick(&rx->r_rt)) {
+			if (rx->r_rt.on)
+				atomic_fetch_add(&pm->pm_realtime, 1);
+			else
+				atomic_fetch_sub(&pm->pm_realtime, 1);
+		}
 	}
 out:
 	buf_free(&r);

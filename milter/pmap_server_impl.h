@@ -18,6 +18,7 @@
 #include "pmap_memo.h"
 #include "pmap_reply.h"
 #include "pmap_server.h"
+#include "thr.h"
 
 #define PM_MAX_REACTORS	4
 /* workers (started on demand): Exim events, and DANE verdicts, which
@@ -59,6 +60,7 @@ struct reactor {
 	struct pmap_job_box	 r_done;	/* jobs finished for it */
 	struct conn		*r_whead, *r_wtail;	/* waiting, by deadline */
 	struct pmap_job		*r_inflight;	/* lookup jobs not yet done */
+	struct thr_rt		 r_rt;		/* policymap_realtime (thr.h) */
 };
 
 struct pmap_server {

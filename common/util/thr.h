@@ -20,9 +20,20 @@
  * RLIMIT_RTPRIO of the priority: thr_realtime_allow() raises the limit
  * while the daemon is still root; systemd's LimitRTPRIO= does it for a
  * unit started as its user.
+ *
+ * Real-time helps a thread that is mostly asleep and must run the moment
+ * it wakes.  A thread that is busy anyway gains nothing from it and
+ * would run into the kernel's cap (a stall of 50 ms a second, and "RT
+ * throttling activated" in the kernel log).  So struct thr_rt governs
+ * it: thr_rt_tick(), called each time round the thread's loop, measures
+ * the thread's CPU share over windows of THR_RT_WINDOW_MS and steps it
+ * down to SCHED_OTHER (with the short slice) above THR_RT_HIGH, back up
+ * below THR_RT_LOW; thr_rt_decide() is that rule, pure.
  */
 #ifndef THR_H
 #define THR_H
+
+#include <stdint.h>
 
 #define THR_SLICE_NS	100000UL	/* 0.1 ms: the kernel's minimum */
 
@@ -32,5 +43,24 @@ int	thr_realtime(const char *name, int prio);
 int	thr_realtime_allow(int prio);
 
 #define THR_RT_PRIO	1	/* below every other real-time task */
+#define THR_RT_WINDOW_MS 100	/* the governor's window */
+#define THR_RT_HIGH	500	/* per mille of a CPU: step down above */
+#define THR_RT_LOW	250	/* per mille: step up again below */
+
+struct thr_rt {
+	int		prio;		/* 0: not real-time (refused, or off) */
+	int		on;		/* at SCHED_RR now */
+	int64_t		t0, cpu0;	/* the window: start, thread CPU (ns) */
+	unsigned long	down;		/* times it stepped down */
+};
+/* thr_rt_start - the calling thread at SCHED_RR prio (0: never), else
+ * thr_interactive(); 0, or -1 with errno when SCHED_RR was refused */
+int	thr_rt_start(struct thr_rt *, const char *name, int prio);
+/* thr_rt_tick - once round the loop; 1 when it changed the thread's
+ * policy (rt->on says which) */
+int	thr_rt_tick(struct thr_rt *);
+/* thr_rt_decide - at SCHED_RR or not for the next window, given whether
+ * it is now and the CPU share (per mille) it used in the last one */
+int	thr_rt_decide(int on, int share);
 
 #endif

@@ -121,6 +121,15 @@ start() {
 	return 1
 }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# reload_says DIR SEDEXPR KEY: the daemon of DIR ($PID) reloads its
+# configuration edited by SEDEXPR and says KEY needs a restart
+reload_says() {
+	sed -i "$2" "$1/sts-milter.conf"
+	kill -HUP "$PID"
+	for _ in $(seq 50); do grep -q 'reload: configuration reloaded' "$1/milter.log" && break; sleep 0.1; done
+	expect_match "SIGHUP with $3 changed: restart needed, says the log" \
+	    "$(cat "$1/milter.log")" "reload: $3 changed; restart sts-milter to apply it"
+}
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
 # pmap_sched PID: the policy and real-time priority of each reactor
 # (sts-pmap), "2 1" for SCHED_RR 1, from /proc stat fields 41 and 40
@@ -207,11 +216,7 @@ if start "$B"; then
 	expect_eq "socket_mode = 0600: policy map $USR:$(id -gn "$USR") 600" \
 	    "$(stat -c '%U:%G %a' "$B/policymap.sock")" "$USR:$(id -gn "$USR") 600"
 	# SIGHUP: the sockets exist, the new mode is for the next start
-	sed -i 's/^socket_mode = 0600$/socket_mode = 0666/' "$B/sts-milter.conf"
-	kill -HUP "$PID"
-	for _ in $(seq 50); do grep -q 'reload: configuration reloaded' "$B/milter.log" && break; sleep 0.1; done
-	expect_match "SIGHUP with another socket_mode: restart needed, says the log" \
-	    "$(cat "$B/milter.log")" 'reload: socket_mode changed; restart sts-milter to apply it'
+	reload_says "$B" 's/^socket_mode = 0600$/socket_mode = 0666/' socket_mode
 	stop "$PID"
 else
 	fail "sts-milter starts with socket_mode = 0600" "$(tail -3 "$B/milter.log")"
@@ -225,11 +230,7 @@ if start "$N"; then
 	    "$(pmap_sched "$PID")" "0 0"
 	expect_eq "policymap_realtime = no: no word of it in the log" \
 	    "$(grep -c 'SCHED_RR\|policymap_realtime' "$N/milter.log")" 0
-	sed -i 's/^policymap_realtime = no$/policymap_realtime = yes/' "$N/sts-milter.conf"
-	kill -HUP "$PID"
-	for _ in $(seq 50); do grep -q 'reload: configuration reloaded' "$N/milter.log" && break; sleep 0.1; done
-	expect_match "SIGHUP with policymap_realtime changed: restart needed, says the log" \
-	    "$(cat "$N/milter.log")" 'reload: policymap_realtime changed; restart sts-milter to apply it'
+	reload_says "$N" 's/^policymap_realtime = no$/policymap_realtime = yes/' policymap_realtime
 	stop "$PID"
 else
 	fail "sts-milter starts with policymap_realtime = no" "$(tail -3 "$N/milter.log")"

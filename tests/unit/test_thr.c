@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -248,6 +249,103 @@ test_thr_realtime_allow_keeps(void)
 	(void)setrlimit(RLIMIT_RTPRIO, &was);
 }
 
+/* the governor's rule: step down above THR_RT_HIGH, up below THR_RT_LOW,
+ * else stay */
+static void
+test_thr_rt_decide(void)
+{
+	static const struct { int on, share, want; } rows[] = {
+		{ 1, 0, 1 }, { 1, 70, 1 }, { 1, THR_RT_HIGH, 1 },
+		{ 1, THR_RT_HIGH + 1, 0 }, { 1, 1000, 0 }, { 1, 2000, 0 },
+		{ 0, 1000, 0 }, { 0, THR_RT_HIGH, 0 }, { 0, THR_RT_LOW, 0 },
+		{ 0, THR_RT_LOW - 1, 1 }, { 0, 0, 1 },
+	};
+	size_t	r;
+
+	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
+		CHECKF(thr_rt_decide(rows[r].on, rows[r].share) ==
+		    rows[r].want, "row %zu: on %d, share %d", r, rows[r].on,
+		    rows[r].share);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct gov {
+	int	started, rc_start;
+	int	after_spin, policy_spin;	/* on, and the kernel's view */
+	int	after_rest, policy_rest;
+	int	off_ticks;			/* prio 0: never changes */
+	unsigned long	down;
+};
+
+static void *
+governed(void *arg)
+{
+	struct gov	*g = arg;
+	struct thr_rt	 rt, off;
+	int64_t		 end;
+	int		 i;
+
+	g->rc_start = thr_rt_start(&rt, "t-gov", THR_RT_PRIO);
+	g->started = rt.on;
+	/* busy: three windows of work, ticking as a loop would */
+	g->after_spin = 1;
+	end = mono_ms() + 3 * THR_RT_WINDOW_MS + 20;
+	while (mono_ms() < end)
+		if (thr_rt_tick(&rt) && !rt.on && g->after_spin) {
+			/* stepped down: what the kernel says then (a busy
+			 * machine may let it step up again later) */
+			g->after_spin = 0;
+			g->policy_spin = sched_getscheduler(0) &
+			    ~SCHED_RESET_ON_FORK;
+		}
+	/* quiet: a tick every 5 ms for three windows */
+	for (i = 0; i < 3 * THR_RT_WINDOW_MS / 5 + 4; i++) {
+		usleep(5000);
+		(void)thr_rt_tick(&rt);
+	}
+	g->after_rest = rt.on;
+	g->policy_rest = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+	g->down = rt.down;
+	/* prio 0: the short slice, never real-time, ticks do nothing */
+	(void)thr_rt_start(&off, "t-gov", 0);
+	end = mono_ms() + 2 * THR_RT_WINDOW_MS + 20;
+	while (mono_ms() < end)
+		g->off_ticks += thr_rt_tick(&off);
+	return NULL;
+}
+
+/* the governor at work: real-time while quiet, not while busy */
+static void
+test_thr_rt_governor(void)
+{
+	struct gov	g;
+	pthread_t	t;
+
+	if (geteuid() != 0) {
+		SKIP("needs root (CAP_SYS_NICE)");
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	CHECK(pthread_create(&t, NULL, governed, &g) == 0);
+	pthread_join(t, NULL);
+	CHECK_INT(g.rc_start, 0);
+	CHECK_INT(g.started, 1);
+	CHECK_INT(g.after_spin, 0);		/* stepped down */
+	CHECK_INT(g.policy_spin, SCHED_OTHER);
+	CHECK_INT(g.after_rest, 1);		/* and up again */
+	CHECK_INT(g.policy_rest, SCHED_RR);
+	CHECKF(g.down >= 1, "down %lu", g.down);
+	CHECK_INT(g.off_ticks, 0);
+}
+
 int
 main(void)
 {
@@ -255,5 +353,7 @@ main(void)
 	RUN(test_thr_realtime);
 	RUN(test_thr_realtime_user);
 	RUN(test_thr_realtime_allow_keeps);
+	RUN(test_thr_rt_decide);
+	RUN(test_thr_rt_governor);
 	return harness_done("test_thr");
 }
