@@ -615,16 +615,18 @@ static void
 drop_privileges(struct daemon *d)
 {
 	struct buf	why = BUF_INIT;
+	int		e;
 
 	/* policymap_realtime: the user may then ask for SCHED_RR 1 (the
 	 * limit outlives setuid; thr.h) */
 	if (d->pw != NULL && d->c->policymap_realtime &&
 	    d->c->policymap_socket[0] != '\0' && geteuid() == 0 &&
-	    thr_realtime_allow(THR_RT_PRIO) != 0)
+	    thr_realtime_allow(THR_RT_PRIO) != 0) {
+		e = errno;
 		log_warnx("policymap_realtime: cannot raise RLIMIT_RTPRIO to "
 		    "%d for user %s (%s%s)", THR_RT_PRIO, d->pw->pw_name,
-		    strerror(errno), errno == EPERM ? ": no CAP_SYS_RESOURCE" :
-		    "");
+		    strerror(e), e == EPERM ? ": no CAP_SYS_RESOURCE" : "");
+	}
 	if (priv_drop(d->pw, d->c->state_dir, &why) != 0)
 		fatalx("%s", buf_str(&why));
 	buf_free(&why);

@@ -553,10 +553,11 @@ accept_all(struct pmap_server *pm, int lfd)
 static void
 sched_setup(struct pmap_server *pm, struct reactor *rx)
 {
-	int	rc;
+	int	rc, e;
 
 	rc = thr_rt_start(&rx->r_rt, "sts-pmap",
 	    pm->pm_o.realtime ? THR_RT_PRIO : 0);
+	e = errno;
 	if (rx->r_rt.on)
 		atomic_fetch_add(&pm->pm_realtime, 1);
 	if (rx->r_idx != 0 || !pm->pm_o.realtime)
@@ -569,7 +570,7 @@ sched_setup(struct pmap_server *pm, struct reactor *rx)
 		    "priority (%s; allow SCHED_RR %d: start as root, or "
 		    "LimitRTPRIO=%d and no RestrictRealtime in the unit): "
 		    "cached answers may wait for a CPU when it is busy",
-		    strerror(errno), THR_RT_PRIO, THR_RT_PRIO);
+		    strerror(e), THR_RT_PRIO, THR_RT_PRIO);
 }
 
 static void *

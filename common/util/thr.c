@@ -63,11 +63,15 @@ set(const char *name, uint32_t policy, uint32_t prio, uint64_t runtime)
 /* thr_interactive - name the calling thread (NULL: leave its name) and
  * ask for a short slice (SCHED_OTHER's sched_runtime, Linux 6.12 and
  * later), at its nice level: 0, or -1 when the kernel does not take it
- * (it then ignores or refuses the attribute) */
+ * (it then ignores or refuses the attribute).  Either way the thread is
+ * SCHED_OTHER after it (a real-time one steps down). */
 int
 thr_interactive(const char *name)
 {
-	return set(name, SCHED_OTHER, 0, THR_SLICE_NS);
+	if (set(name, SCHED_OTHER, 0, THR_SLICE_NS) == 0)
+		return 0;
+	(void)set(NULL, SCHED_OTHER, 0, 0);
+	return -1;
 }
 
 /* thr_realtime - name the calling thread (NULL: leave its name) and put

@@ -145,22 +145,9 @@ mkdir -p "$W/unbound"
 		printf "mta-sts.%s A %s\n", $1, web
 	}'
 } >"$W/unbound/cold.zone"
-cat >"$W/unbound/unbound.conf" <<EOF
-server:
-    interface: $IP_DNS
-    port: 53
-    do-ip4: yes
-    do-ip6: no
-    access-control: 127.0.0.0/8 allow
-    username: ""
-    chroot: ""
-    directory: "$W/unbound"
-    pidfile: "$W/unbound/unbound.pid"
-    logfile: "$W/unbound/unbound.log"
-    use-syslog: no
-    verbosity: 0
-    do-daemonize: yes
-    num-threads: 1
+{
+	unbound_conf_head "$W/unbound" "$IP_DNS"
+	cat <<EOF
     module-config: "iterator"
     local-zone: "." refuse
     local-zone: "test." transparent
@@ -171,6 +158,7 @@ auth-zone:
     for-upstream: no
     fallback-enabled: no
 EOF
+} >"$W/unbound/unbound.conf"
 /usr/sbin/unbound -c "$W/unbound/unbound.conf" >"$W/unbound/out" 2>&1 ||
     { cat "$W/unbound/out"; echo "cold: unbound did not start"; exit 1; }
 

@@ -132,22 +132,9 @@ EOF
 /usr/bin/python3 "$ROOT/tests/bench/delay_dns.py" "$IP_DELAY" 53 "$IP_NSD" 53 "$DELAY_MS" \
     >"$W/delay.log" 2>&1 &
 PIDS+=($!)
-cat >"$W/unbound/unbound.conf" <<EOF
-server:
-    interface: $IP_UB
-    port: 53
-    do-ip4: yes
-    do-ip6: no
-    access-control: 127.0.0.0/8 allow
-    username: ""
-    chroot: ""
-    directory: "$W/unbound"
-    pidfile: "$W/unbound/unbound.pid"
-    logfile: "$W/unbound/unbound.log"
-    use-syslog: no
-    verbosity: 0
-    do-daemonize: yes
-    num-threads: 1
+{
+	unbound_conf_head "$W/unbound" "$IP_UB"
+	cat <<EOF
     so-reuseport: no
     do-not-query-localhost: no
     module-config: "validator iterator"
@@ -161,6 +148,7 @@ stub-zone:
     name: "$ZONE."
     stub-addr: $IP_DELAY
 EOF
+} >"$W/unbound/unbound.conf"
 /usr/sbin/unbound -c "$W/unbound/unbound.conf" >"$W/unbound/out" 2>&1 ||
     { cat "$W/unbound/out"; echo "dane: unbound did not start"; exit 1; }
 probe=$(names sts 1 3 | head -1)

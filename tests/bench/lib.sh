@@ -70,3 +70,26 @@ EOF2
 	    'mount --bind "$0" /etc/resolv.conf && exec mta-sts-daemon -c "$1" -v warn' \
 	    "$dir/resolv.conf" "$dir/mta-sts-daemon.yml" >"$log" 2>&1 &
 }
+
+# unbound_conf_head DIR IP: the "server:" lines every benchmark's unbound
+# shares (IP port 53, IPv4 only, loopback clients, no chroot, its files
+# in DIR, one thread); the script adds its own lines and zones after them
+unbound_conf_head() {
+	cat <<EOF
+server:
+    interface: $2
+    port: 53
+    do-ip4: yes
+    do-ip6: no
+    access-control: 127.0.0.0/8 allow
+    username: ""
+    chroot: ""
+    directory: "$1"
+    pidfile: "$1/unbound.pid"
+    logfile: "$1/unbound.log"
+    use-syslog: no
+    verbosity: 0
+    do-daemonize: yes
+    num-threads: 1
+EOF
+}
