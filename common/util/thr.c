@@ -164,10 +164,8 @@ thr_rt_tick(struct thr_rt *rt)
 			rt->prio = 0;		/* refused now: stay as is */
 			return 0;
 		}
-	} else {
+	} else
 		(void)thr_interactive(NULL);
-		rt->down++;
-	}
 	rt->on = want;
 	return 1;
 }

@@ -51,7 +51,6 @@ struct thr_rt {
 	int		prio;		/* 0: not real-time (refused, or off) */
 	int		on;		/* at SCHED_RR now */
 	int64_t		t0, cpu0;	/* the window: start, thread CPU (ns) */
-	unsigned long	down;		/* times it stepped down */
 };
 /* thr_rt_start - the calling thread at SCHED_RR prio (0: never), else
  * thr_interactive(); 0, or -1 with errno when SCHED_RR was refused */
