@@ -27,6 +27,7 @@
 # does; one after the other it would cost about K times the per-host
 # part.
 #
+# Rounds alternate the order of "base" and sts-milter.
 # Environment: BENCH_DANE_DOMAINS (200 per set and run); BENCH_DANE_ROUNDS
 # (3); BENCH_DANE_CONNS (20); BENCH_DANE_DELAY_MS (20);
 # BENCH_DANE_WARM_SECS (3); BENCH_DANE_BASE=path of another sts-milter
@@ -216,9 +217,13 @@ measure() {
 }
 ms() { [ "$1" = - ] && echo - || awk -v u="$1" 'BEGIN {printf "%.1f ms", u / 1000}'; }
 
+# the daemons' order alternates by round (with "base": base first in odd
+# rounds, sts first in even ones), so neither always runs second
 for r in $(seq "$ROUNDS"); do
+	order=$daemons
+	[ $((r % 2)) = 0 ] && order=$(echo "$daemons" | tr ' ' '\n' | tac | tr '\n' ' ')
 	for k in 0 1 3; do
-		for d in $daemons; do
+		for d in $order; do
 			measure "$d" "$r" "$k" || echo "dane:   $d k$k round $r: no figure (see above)"
 		done
 	done
