@@ -81,3 +81,12 @@ done_tests() {
 	fi
 	[ "$T_FAIL" -eq 0 ]
 }
+
+# thread_sched PID: "policy rt_priority comm" of each of PID's threads
+# (/proc stat fields 41 and 40: "2 1 sts-pmap" is SCHED_RR 1)
+thread_sched() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s\n' "$(awk '{ sub(/^.*\) /, ""); print $39, $38 }' "$t/stat")" "$(cat "$t/comm")"
+	done
+}

@@ -69,16 +69,13 @@ expect_match "start-up line names metrics_listen" "$(cat "$D/milter.log")" "metr
 
 # policymap_realtime (default yes; the daemon runs as root here): the
 # reactors, and only they, at SCHED_RR 1, and the gauge says how many
-# sched THREADDIR: "policy rt_priority comm" (/proc stat fields 41, 40)
-sched() { printf '%s %s\n' "$(awk '{ sub(/^.*\) /, ""); print $39, $38 }' "$1/stat")" "$(cat "$1/comm")"; }
 NPMAP=0 RTBAD=
-for t in /proc/"$MPID"/task/*; do
-	s=$(sched "$t")
+while read -r s; do
 	case $s in
 	"2 1 sts-pmap") NPMAP=$((NPMAP + 1)) ;;
 	[!0]*|*" sts-pmap") RTBAD="$RTBAD${RTBAD:+, }$s" ;;	# another policy
 	esac
-done
+done < <(thread_sched "$MPID")
 expect_eq "policymap_realtime: no thread but the reactors at SCHED_RR, each at 1" "$RTBAD" ""
 expect_eq "policymap_realtime: $(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 )) reactor(s) at SCHED_RR 1" \
     "$NPMAP" "$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))"

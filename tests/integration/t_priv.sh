@@ -131,15 +131,9 @@ reload_says() {
 	    "$(cat "$1/milter.log")" "reload: $3 changed; restart sts-milter to apply it"
 }
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
-# pmap_sched PID: the policy and real-time priority of each reactor
-# (sts-pmap), "2 1" for SCHED_RR 1, from /proc stat fields 41 and 40
-pmap_sched() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		[ "$(cat "$t/comm")" = sts-pmap ] &&
-		    awk '{ sub(/^.*\) /, ""); print $39, $38 }' "$t/stat"
-	done | sort -u
-}
+# pmap_sched PID: the policy and real-time priority of the reactors
+# (sts-pmap), "2 1" for SCHED_RR 1
+pmap_sched() { thread_sched "$1" | sed -n 's/ sts-pmap$//p' | sort -u; }
 # policymap_realtime as a user needs RLIMIT_RTPRIO 1: root raises it
 # before it drops privileges, if it may (a hard limit of 0 needs
 # CAP_SYS_RESOURCE, which some containers' root lacks)
